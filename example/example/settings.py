@@ -1,0 +1,92 @@
+"""Example project: embedded defaults (SQLite, local-memory cache); production values from the
+environment (``CROWDWALL_*`` variables), so the same file serves ``make demo`` and a deployment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = os.environ.get
+
+SECRET_KEY = env("CROWDWALL_SECRET_KEY", "demo-only-insecure-key")
+DEBUG = env("CROWDWALL_DEBUG", "1") == "1"
+ALLOWED_HOSTS = env("CROWDWALL_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "herdcache",
+    "crowdwall",
+]
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+ROOT_URLCONF = "example.urls"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+WSGI_APPLICATION = "example.wsgi.application"
+ASGI_APPLICATION = "example.asgi.application"
+
+if env("CROWDWALL_DATABASE_URL"):
+    from urllib.parse import urlsplit
+
+    _db = urlsplit(env("CROWDWALL_DATABASE_URL", ""))
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": _db.path.lstrip("/"),
+            "USER": _db.username or "",
+            "PASSWORD": _db.password or "",
+            "HOST": _db.hostname or "",
+            "PORT": str(_db.port or ""),
+        }
+    }
+else:
+    DATABASES = {
+        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}
+    }
+
+if env("CROWDWALL_MEMCACHED"):
+    CACHES = {
+        "default": {
+            "BACKEND": "herdcache.backends.PyMemcacheCache",
+            "LOCATION": env("CROWDWALL_MEMCACHED"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+HERDCACHE = {
+    "FLAVOR": env("CROWDWALL_CACHE_FLAVOR", "demo"),
+    "REMEMBER_ALL_URLS": True,
+    "REMEMBER_STATS_ALL_URLS": True,
+}
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "static-root"
+USE_TZ = True
+TIME_ZONE = "UTC"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

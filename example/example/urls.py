@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from example import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("slow/", views.slow, name="slow"),
+    path("admin/", admin.site.urls),
+    path("herdcache/", include("herdcache.urls")),
+]

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CrowdwallConfig(AppConfig):
+    name = "crowdwall"
+    verbose_name = "crowdwall"
+    default_auto_field = "django.db.models.BigAutoField"

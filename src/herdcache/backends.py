@@ -1,0 +1,33 @@
+"""Django cache backends whose every key is hashed, versioned and flavored (seed 004).
+
+    CACHES = {"default": {"BACKEND": "herdcache.backends.PyMemcacheCache", "LOCATION": "127.0.0.1:11211"}}
+
+With these, ``cache.get("any key, with spaces, of any length")`` just works, and bumping
+``HERDCACHE["VERSION"]`` or changing ``HERDCACHE["FLAVOR"]`` invalidates every key, so dev,
+staging and prod can share one memcached. A ``KEY_FUNCTION`` in the CACHES entry still wins.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.cache.backends import memcached
+
+from herdcache.keys import make_key
+
+
+class _HashedKeys:
+    """Mixin: default the backend's key function to herdcache's (HERDCACHE["KEY_FUNCTION"])."""
+
+    def __init__(self, server: Any, params: dict[str, Any]) -> None:
+        params = dict(params)
+        params.setdefault("KEY_FUNCTION", make_key)
+        super().__init__(server, params)  # type: ignore[call-arg]
+
+
+class PyMemcacheCache(_HashedKeys, memcached.PyMemcacheCache):
+    """pymemcache (Django's recommended client) with hashed, versioned, flavored keys."""
+
+
+class PyLibMCCache(_HashedKeys, memcached.PyLibMCCache):
+    """pylibmc with hashed keys; ``OPTIONS={"binary": True}`` selects the binary protocol."""

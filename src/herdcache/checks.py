@@ -1,0 +1,104 @@
+"""System checks for herdcache settings (``manage.py check``): ids ``herdcache.E0xx``/``W0xx``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.utils.module_loading import import_string
+
+from herdcache.conf import DEFAULTS
+
+_POSITIVE = ("LOCK_TIMEOUT", "MAX_ENTRY_SIZE", "MIDDLEWARE_SECONDS")
+_NON_NEGATIVE = ("STALE_FACTOR", "COLD_WAIT", "XFETCH_BETA", "STATS_FLUSH_INTERVAL")
+_MIDDLEWARE = (
+    "herdcache.middleware.UpdateCacheMiddleware",
+    "herdcache.middleware.FetchFromCacheMiddleware",
+)
+
+
+@register(Tags.caches)
+def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    """Validate ``settings.HERDCACHE`` and the middleware order."""
+    user = getattr(settings, "HERDCACHE", {})
+    if not isinstance(user, dict):
+        return [Error("HERDCACHE must be a dict.", id="herdcache.E001")]
+    errors: list[CheckMessage] = []
+    unknown = sorted(set(user) - set(DEFAULTS))
+    if unknown:
+        errors.append(
+            Error(
+                f"Unknown HERDCACHE setting(s): {', '.join(unknown)}.",
+                hint=f"Known settings: {', '.join(sorted(DEFAULTS))}.",
+                id="herdcache.E002",
+            )
+        )
+    merged = {**DEFAULTS, **user}
+    if merged["CACHE"] not in settings.CACHES:
+        errors.append(
+            Error(
+                f"HERDCACHE['CACHE'] = {merged['CACHE']!r} is not in CACHES.", id="herdcache.E003"
+            )
+        )
+    errors += _check_key_function(merged["KEY_FUNCTION"])
+    if not isinstance(merged["FLAVOR"], str):
+        errors.append(Error("HERDCACHE['FLAVOR'] must be a string.", id="herdcache.E005"))
+    if not isinstance(merged["VERSION"], int | str) or isinstance(merged["VERSION"], bool):
+        errors.append(
+            Error("HERDCACHE['VERSION'] must be an int or a string.", id="herdcache.E006")
+        )
+    for name in (*_POSITIVE, *_NON_NEGATIVE):
+        value = merged[name]
+        positive = name in _POSITIVE
+        if not _is_number(value) or (value <= 0 if positive else value < 0):
+            kind = "a positive number" if positive else "a number >= 0"
+            errors.append(
+                Error(f"HERDCACHE[{name!r}] must be {kind}, not {value!r}.", id="herdcache.E007")
+            )
+    errors += _check_middleware()
+    return errors
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_key_function(func: object) -> list[CheckMessage]:
+    if callable(func):
+        return []
+    if isinstance(func, str):
+        try:
+            if callable(import_string(func)):
+                return []
+        except ImportError:
+            pass
+    return [
+        Error(
+            f"HERDCACHE['KEY_FUNCTION'] = {func!r} is not an importable callable.",
+            hint="Give a dotted path to f(key, key_prefix, version) -> str.",
+            id="herdcache.E004",
+        )
+    ]
+
+
+def _check_middleware() -> list[CheckMessage]:
+    middleware = list(getattr(settings, "MIDDLEWARE", []) or [])
+    update, fetch = (middleware.index(m) if m in middleware else None for m in _MIDDLEWARE)
+    if (update is None) != (fetch is None):
+        return [
+            Warning(
+                "Use herdcache's UpdateCacheMiddleware and FetchFromCacheMiddleware together.",
+                hint="UpdateCacheMiddleware first in MIDDLEWARE, FetchFromCacheMiddleware last.",
+                id="herdcache.W001",
+            )
+        ]
+    if update is not None and fetch is not None and update > fetch:
+        return [
+            Warning(
+                "herdcache.middleware.UpdateCacheMiddleware must come before FetchFromCacheMiddleware.",
+                id="herdcache.W002",
+            )
+        ]
+    return []

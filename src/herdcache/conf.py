@@ -1,0 +1,130 @@
+"""herdcache settings, read in one place and at use time (so ``override_settings`` works).
+
+All settings live in one dict::
+
+    HERDCACHE = {
+        "CACHE": "default",          # cache alias used when a decorator does not name one
+        "VERSION": 1,                # bump to invalidate every herdcache key at once
+        "FLAVOR": "",                # e.g. "prod" / "staging": deployments sharing one memcached
+        "KEY_FUNCTION": "herdcache.keys.default_key_function",
+        ...
+    }
+
+Every key is optional; ``DEFAULTS`` documents them. Bad values are reported by the system checks in
+``herdcache.checks`` (ids ``herdcache.E0xx``) rather than at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.utils.module_loading import import_string
+
+DEFAULTS: dict[str, Any] = {
+    # Cache alias herdcache uses when a decorator or the middleware does not name one.
+    "CACHE": "default",
+    # Part of every hashed key: bumping VERSION or changing FLAVOR invalidates everything.
+    "VERSION": 1,
+    "FLAVOR": "",
+    # Dotted path to ``f(key: str, key_prefix: str, version: int | str | None) -> str``.
+    "KEY_FUNCTION": "herdcache.keys.default_key_function",
+    # Stale window when a decorator gives no ``stale=``: ``timeout * STALE_FACTOR`` seconds.
+    "STALE_FACTOR": 10.0,
+    # How long a refresh lock lives: bounds the damage of a renderer killed mid-render.
+    "LOCK_TIMEOUT": 30.0,
+    # How long a request waits on a cold miss for another process's render before rendering itself.
+    "COLD_WAIT": 10.0,
+    # XFetch beta: > 1 refreshes earlier, 0 disables probabilistic early refresh.
+    "XFETCH_BETA": 1.0,
+    # Values bigger than this are never stored (memcached's default item limit is 1 MiB).
+    "MAX_ENTRY_SIZE": 1000 * 1024,
+    # Remember every cached URL (for find_urls / purge) and keep per-URL stats, for every view.
+    "REMEMBER_ALL_URLS": False,
+    "REMEMBER_STATS_ALL_URLS": False,
+    # Counters are buffered per process and flushed to the cache at most this often (seconds).
+    "STATS_FLUSH_INTERVAL": 1.0,
+    # Per-site middleware: timeout, key prefix and cache alias (Django's CACHE_MIDDLEWARE_* analogues).
+    "MIDDLEWARE_SECONDS": 600,
+    "MIDDLEWARE_KEY_PREFIX": "",
+    # Bearer token that may read the Prometheus endpoint without a staff session.
+    "METRICS_TOKEN": "",
+}
+
+
+class HerdcacheSettings:
+    """Typed accessors for ``settings.HERDCACHE``; each property reads Django settings on use."""
+
+    def _get(self, name: str) -> Any:
+        user = getattr(django_settings, "HERDCACHE", None) or {}
+        return user.get(name, DEFAULTS[name])
+
+    @property
+    def user_settings(self) -> dict[str, Any]:
+        value = getattr(django_settings, "HERDCACHE", None)
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def CACHE(self) -> str:
+        return str(self._get("CACHE"))
+
+    @property
+    def VERSION(self) -> int | str:
+        return self._get("VERSION")
+
+    @property
+    def FLAVOR(self) -> str:
+        return str(self._get("FLAVOR"))
+
+    @property
+    def KEY_FUNCTION(self) -> Callable[[str, str, Any], str]:
+        func = self._get("KEY_FUNCTION")
+        return import_string(func) if isinstance(func, str) else func
+
+    @property
+    def STALE_FACTOR(self) -> float:
+        return float(self._get("STALE_FACTOR"))
+
+    @property
+    def LOCK_TIMEOUT(self) -> float:
+        return float(self._get("LOCK_TIMEOUT"))
+
+    @property
+    def COLD_WAIT(self) -> float:
+        return float(self._get("COLD_WAIT"))
+
+    @property
+    def XFETCH_BETA(self) -> float:
+        return float(self._get("XFETCH_BETA"))
+
+    @property
+    def MAX_ENTRY_SIZE(self) -> int:
+        return int(self._get("MAX_ENTRY_SIZE"))
+
+    @property
+    def REMEMBER_ALL_URLS(self) -> bool:
+        return bool(self._get("REMEMBER_ALL_URLS"))
+
+    @property
+    def REMEMBER_STATS_ALL_URLS(self) -> bool:
+        return bool(self._get("REMEMBER_STATS_ALL_URLS"))
+
+    @property
+    def STATS_FLUSH_INTERVAL(self) -> float:
+        return float(self._get("STATS_FLUSH_INTERVAL"))
+
+    @property
+    def MIDDLEWARE_SECONDS(self) -> int:
+        return int(self._get("MIDDLEWARE_SECONDS"))
+
+    @property
+    def MIDDLEWARE_KEY_PREFIX(self) -> str:
+        return str(self._get("MIDDLEWARE_KEY_PREFIX"))
+
+    @property
+    def METRICS_TOKEN(self) -> str:
+        return str(self._get("METRICS_TOKEN"))
+
+
+conf = HerdcacheSettings()

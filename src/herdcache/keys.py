@@ -1,0 +1,86 @@
+"""Cache keys: hashed, versioned and flavored, so any string is a safe memcached key (seed 004).
+
+memcached keys must be at most 250 bytes with no spaces or control characters, and a URL is
+user-controlled: hashing the full key removes both length and protocol-injection problems
+(``\\r\\n`` in a URL can never reach the wire). VERSION and FLAVOR from ``HERDCACHE`` are part of
+every hash, so bumping either invalidates everything and dev/staging/prod can share one memcached.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from hashlib import blake2b
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import HttpRequest
+
+from herdcache.conf import conf
+
+_READABLE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+_SEP = "\x1f"  # unit separator: cannot appear in a URL the server accepted, so parts never blur
+
+
+def digest(material: str) -> str:
+    """Return a 40-hex-digit blake2b digest of ``material`` (any str, lone surrogates included)."""
+    return blake2b(material.encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
+
+
+def _readable(part: str) -> str:
+    # Keep a short, safe label visible in the key (handy in `memcached-tool dump`); the digest
+    # carries the real identity, so an unsafe label is simply left out.
+    return f"{part}:" if part and _READABLE.match(part) else ""
+
+
+def default_key_function(key: Any, key_prefix: str, version: Any) -> str:
+    """Django ``KEY_FUNCTION``: hash, version and flavor any key into a memcached-safe one.
+
+    The result is at most ~180 characters of ``[A-Za-z0-9_.:-]`` whatever ``key`` holds.
+    """
+    material = _SEP.join((conf.FLAVOR, str(conf.VERSION), key_prefix, str(version), str(key)))
+    return f"{_readable(key_prefix)}{_readable(conf.FLAVOR)}{digest(material)}"
+
+
+def make_key(key: Any, key_prefix: str = "", version: Any = 1) -> str:
+    """Apply the configured ``HERDCACHE["KEY_FUNCTION"]`` (what herdcache's backends call)."""
+    return conf.KEY_FUNCTION(key, key_prefix, version)
+
+
+def herd_key(kind: str, material: str) -> str:
+    """Key for one of herdcache's own records (``kind``: p=page, f=function, l=lock, ...).
+
+    Already short and safe, so it passes unchanged through any backend's own key function.
+    """
+    return f"hc{kind}:{digest(_SEP.join((conf.FLAVOR, str(conf.VERSION), material)))}"
+
+
+def request_host(request: HttpRequest) -> str:
+    """The validated host (``ALLOWED_HOSTS`` applies: a bad Host raises ``DisallowedHost``)."""
+    return request.get_host().lower()
+
+
+def query_material(request: HttpRequest, only_get_keys: Iterable[str] | None) -> str:
+    """Query string as it matters for the key: raw, or only ``only_get_keys`` in a stable order."""
+    if only_get_keys is None:
+        return request.META.get("QUERY_STRING", "")
+    pairs = sorted((k, v) for k in set(only_get_keys) for v in request.GET.getlist(k))
+    return urlencode(pairs)
+
+
+def url_identity(request: HttpRequest, only_get_keys: Iterable[str] | None = None) -> str:
+    """``scheme://host/path?query`` as the cache sees it (what remembered URLs are keyed by)."""
+    query = query_material(request, only_get_keys)
+    url = f"{request.scheme}://{request_host(request)}{request.path}"
+    return f"{url}?{query}" if query else url
+
+
+def page_key(url: str, key_prefix: str) -> str:
+    """Key of a page's base entry: a response, or a marker naming the request headers it varies on."""
+    return herd_key("p", f"{key_prefix}{_SEP}{url}")
+
+
+def variant_key(base_key: str, vary_values: Iterable[tuple[str, str]]) -> str:
+    """Key of one ``Vary`` variant of a page (header values as the request sent them)."""
+    material = _SEP.join(f"{name}={value}" for name, value in vary_values)
+    return herd_key("v", f"{base_key}{_SEP}{material}")

@@ -1,0 +1,75 @@
+"""Per-site cache middleware: herdcache's equivalents of Django's Update/FetchFromCache pair.
+
+    MIDDLEWARE = [
+        "herdcache.middleware.UpdateCacheMiddleware",     # first
+        ...,
+        "herdcache.middleware.FetchFromCacheMiddleware",  # last
+    ]
+
+The stampede protocol spans the pair: the fetch half serves hits and stale copies, or pauses the
+protocol (holding the refresh lock) while the view renders; the update half stores the response
+and releases the lock. Settings: ``HERDCACHE["MIDDLEWARE_SECONDS"]`` (used when the response has
+no ``max-age``), ``MIDDLEWARE_KEY_PREFIX``, ``CACHE``, ``REMEMBER_ALL_URLS``,
+``REMEMBER_STATS_ALL_URLS``.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponseBase
+from django.utils.deprecation import MiddlewareMixin
+
+from herdcache.conf import conf
+from herdcache.drivers import advance, record_outcome, resume
+from herdcache.pages import PageAdapter, PageOptions, build_response, capture, finish, plan_request
+from herdcache.stampede import run_protocol
+from herdcache.stats import record
+
+_PENDING = "_herdcache_pending"
+
+
+def site_options() -> PageOptions:
+    """Page options of the per-site middleware, from settings (read per request)."""
+    return PageOptions(
+        timeout=None,
+        key_prefix=conf.MIDDLEWARE_KEY_PREFIX,
+        cache=conf.CACHE,
+        timeout_from_response=True,
+    )
+
+
+class FetchFromCacheMiddleware(MiddlewareMixin):
+    """Request half: answer from the cache, or let the view render under the refresh lock."""
+
+    def process_request(self, request: HttpRequest) -> HttpResponseBase | None:
+        options = site_options()
+        plan = plan_request(request, options, (), {})
+        if plan is None:
+            record(options.cache or conf.CACHE, "bypass")
+            return None
+        protocol = run_protocol(PageAdapter(plan), plan.base_key, plan.policy, plan.tags, False)
+        outcome = advance(protocol, next(protocol), None)
+        if outcome is None:  # paused at COMPUTE: the view renders, the update half resumes
+            setattr(request, _PENDING, (plan, protocol))
+            return None
+        record_outcome(plan.alias, outcome, plan.stats_key)
+        return finish(plan, options, build_response(outcome.result))
+
+
+class UpdateCacheMiddleware(MiddlewareMixin):
+    """Response half: store what the view rendered (if it may be stored) and release the lock."""
+
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        pending = getattr(request, _PENDING, None)
+        if pending is None:
+            return response
+        delattr(request, _PENDING)
+        plan, protocol = pending
+        outcome = resume(protocol, capture(plan, response))
+        record_outcome(plan.alias, outcome, plan.stats_key)
+        return finish(plan, plan.options, outcome.result)
+
+
+class CacheMiddleware(UpdateCacheMiddleware, FetchFromCacheMiddleware):
+    """Both halves in one middleware (for a single position in MIDDLEWARE)."""

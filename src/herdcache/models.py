@@ -1,0 +1,43 @@
+"""Remembered URLs: which cache entries exist for which URL, so they can be found and purged.
+
+A table rather than one cache value (django-fancy-cache keeps a single dict in memcached, which
+breaks at ~7,000 URLs): one row per stored entry, written once per new entry (O(1) per miss),
+indexed by path for exact and prefix purges, and by tag for enumeration.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class CachedURL(models.Model):
+    """One stored page entry (a URL, one key_prefix variant, one Vary variant)."""
+
+    key = models.CharField(max_length=100, primary_key=True)
+    base_key = models.CharField(max_length=100, db_index=True)
+    cache_alias = models.CharField(max_length=100)
+    url = models.TextField()
+    host = models.CharField(max_length=255)
+    path = models.CharField(max_length=2000, db_index=True)
+    full_path = models.TextField()
+    key_prefix = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "cached URL"
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class CachedURLTag(models.Model):
+    """A tag carried by a remembered entry."""
+
+    entry = models.ForeignKey(CachedURL, on_delete=models.CASCADE, related_name="tag_rows")
+    tag = models.CharField(max_length=200, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["entry", "tag"], name="herdcache_entry_tag")]
+
+    def __str__(self) -> str:
+        return self.tag

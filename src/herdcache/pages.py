@@ -1,0 +1,199 @@
+"""Whole-page caching shared by ``cache_page`` and the per-site middleware.
+
+A page entry holds the response in a compact form (status, header pairs, body bytes) that takes
+one cache GET and almost no work to rebuild; Django's own cache pickles the whole response object
+behind a second "header" key. A response with ``Vary`` is stored under a variant key, and the
+page's base key holds a small marker naming the varying headers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.utils.cache import get_max_age, patch_response_headers, patch_vary_headers
+
+from herdcache import registry
+from herdcache import tags as tagging
+from herdcache.conf import conf
+from herdcache.keys import page_key, url_identity, variant_key
+from herdcache.rules import (
+    late_cookie_refusal,
+    request_bypass_reason,
+    response_refusal,
+    varies_on_cookie,
+    vary_headers,
+    vary_values,
+)
+from herdcache.stampede import CacheAdapter, Computed, Entry, Lookup, Policy, classify
+
+PAYLOAD = "hc1"
+MARKER = "hcv"
+
+PostProcess = Callable[[HttpResponseBase, HttpRequest], HttpResponseBase]
+KeyPrefix = str | Callable[..., str | None] | None
+PageTags = Iterable[str] | Callable[..., Iterable[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class PageOptions:
+    """Everything ``cache_page`` (or the middleware) was configured with."""
+
+    timeout: float | None
+    stale: float | None = None
+    key_prefix: KeyPrefix = None
+    only_get_keys: Sequence[str] | None = None
+    post_process_response: PostProcess | None = None
+    post_process_response_always: PostProcess | None = None
+    remember_all_urls: bool = False
+    remember_stats_all_urls: bool = False
+    tags: PageTags = ()
+    cache: str | None = None
+    # Per-site middleware: take the timeout from the response's max-age when it has one.
+    timeout_from_response: bool = False
+
+
+@dataclass(slots=True)
+class PagePlan:
+    """How one request uses the cache."""
+
+    request: HttpRequest
+    options: PageOptions
+    alias: str
+    url: str
+    prefix: str
+    base_key: str
+    tags: list[str]
+    remember: bool
+    url_stats: bool
+    policy: Policy = field(repr=False)
+
+    @property
+    def stats_key(self) -> str | None:
+        return self.base_key if self.url_stats else None
+
+
+def plan_request(
+    request: HttpRequest, options: PageOptions, args: tuple, kwargs: dict
+) -> PagePlan | None:
+    """Plan the cache use of ``request``, or None when it must bypass the cache."""
+    if request_bypass_reason(request) is not None:
+        return None
+    prefix = options.key_prefix
+    if callable(prefix):
+        prefix = prefix(request, *args, **kwargs)
+        if prefix is None:  # the site said: don't cache this one
+            return None
+    prefix = str(prefix or "")
+    url = url_identity(request, options.only_get_keys)
+    page_tags = options.tags(request, *args, **kwargs) if callable(options.tags) else options.tags
+    timeout = options.timeout if options.timeout is not None else conf.MIDDLEWARE_SECONDS
+    return PagePlan(
+        request=request,
+        options=options,
+        alias=options.cache or conf.CACHE,
+        url=url,
+        prefix=prefix,
+        base_key=page_key(url, prefix),
+        tags=list(page_tags),
+        remember=options.remember_all_urls or conf.REMEMBER_ALL_URLS,
+        url_stats=options.remember_stats_all_urls or conf.REMEMBER_STATS_ALL_URLS,
+        policy=Policy.build(timeout, options.stale),
+    )
+
+
+def capture(plan: PagePlan, response: HttpResponseBase) -> Computed:
+    """Turn a freshly rendered response into what to return and what (if anything) to store."""
+    request, options = plan.request, plan.options
+    if getattr(response, "render", None) and callable(response.render) and not response.is_rendered:
+        response = response.render()  # store the final bytes, not a template
+    if options.post_process_response is not None:
+        response = options.post_process_response(response, request)
+    if request.method != "GET":  # HEAD is answered from GET entries but never stored
+        return Computed(response, store=False)
+    if varies_on_cookie(request):
+        patch_vary_headers(response, ("Cookie",))  # what SessionMiddleware will add anyway
+    refusal = late_cookie_refusal(request) or response_refusal(
+        response, timeout_from_response=options.timeout_from_response
+    )
+    if refusal:
+        return Computed(response, store=False, event="uncacheable")
+    timeout = plan.policy.timeout
+    if options.timeout_from_response:
+        timeout = float(get_max_age(response) or timeout)
+    patch_response_headers(response, int(timeout))
+    payload = (
+        PAYLOAD,
+        response.status_code,
+        tuple(response.items()),
+        response.content,
+        tuple(vary_headers(response)),
+    )
+    return Computed(response, payload, timeout=timeout if options.timeout_from_response else None)
+
+
+def build_response(payload: tuple[Any, ...]) -> HttpResponse:
+    """Rebuild a response from a stored payload (a dict of headers and the body bytes)."""
+    _, status, headers, body, _vary = payload
+    return HttpResponse(body, status=status, headers=dict(headers))
+
+
+def finish(
+    plan_or_request: PagePlan | HttpRequest, options: PageOptions, response: HttpResponseBase
+) -> HttpResponseBase:
+    """Apply ``post_process_response_always`` (every response, hit or miss; never stored)."""
+    request = plan_or_request.request if isinstance(plan_or_request, PagePlan) else plan_or_request
+    if options.post_process_response_always is not None:
+        response = options.post_process_response_always(response, request)
+    return response
+
+
+class PageAdapter(CacheAdapter):
+    """Cache access for one page request: follows Vary markers, remembers stored URLs."""
+
+    def __init__(self, plan: PagePlan) -> None:
+        super().__init__(plan.alias)
+        self.plan = plan
+
+    def read(self, key: str, tags: Sequence[str], beta: float) -> Lookup:
+        if tags:
+            found = self.cache.get_many([key, *tagging.keys_for(tags)])
+            gens = tagging.generations(self.cache, tags, found)
+            raw = found.get(key)
+        else:
+            gens, raw = {}, self.cache.get(key)
+        entry = Entry.unpack(raw)
+        if entry is not None and _is_marker(entry.value):
+            entry = Entry.unpack(self.cache.get(self._variant(key, list(entry.value[1]))))
+        return Lookup(entry, classify(entry, gens, beta), gens)
+
+    def write(
+        self, key: str, value: Any, delta: float, policy: Policy, gens: tagging.Generations
+    ) -> str | None:
+        vary = list(value[4])
+        target = key
+        if vary:
+            failure = super().write(key, (MARKER, tuple(vary)), 0.0, policy, {})
+            if failure:
+                return failure
+            target = self._variant(key, vary)
+        failure = super().write(target, value, delta, policy, gens)
+        if failure is None and self.plan.remember:
+            registry.remember(
+                self.plan.url,
+                self.plan.prefix,
+                self.plan.base_key,
+                target,
+                self.plan.tags,
+                self.alias,
+            )
+        return failure
+
+    def _variant(self, base_key: str, names: list[str]) -> str:
+        return variant_key(base_key, vary_values(self.plan.request, names))
+
+
+def _is_marker(value: object) -> bool:
+    return isinstance(value, tuple) and len(value) == 2 and value[0] == MARKER

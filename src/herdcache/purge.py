@@ -1,0 +1,109 @@
+"""Purge cached pages and values by URL, URL pattern, path prefix or tag; soft or hard.
+
+Hard purge deletes entries (the next request renders, others wait for it). Soft purge marks them
+stale (the next request gets the stale copy while exactly one caller refreshes), which is what a
+busy site wants after an edit. Tags are purged in O(1) by bumping their generation
+(``herdcache.tags``); URLs and prefixes through the remembered-URL table.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from itertools import islice
+
+from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
+
+from herdcache import registry, stats
+from herdcache import tags as tagging
+from herdcache.conf import conf
+from herdcache.models import CachedURL
+from herdcache.stampede import Entry
+
+_BATCH = 500
+
+
+def soften(cache: BaseCache, keys: Iterable[str]) -> int:
+    """Mark the entries under ``keys`` stale, keeping their hard expiry; return how many."""
+    found = cache.get_many(list(keys))
+    now, softened = time.time(), 0
+    for key, raw in found.items():
+        entry = Entry.unpack(raw)
+        if entry is None or entry.expires_at <= now:
+            continue
+        entry.fresh_until = 0.0
+        cache.set(key, entry.pack(), timeout=max(1, int(entry.expires_at - now) + 1))
+        softened += 1
+    return softened
+
+
+def _purge_rows(rows: list[CachedURL], *, soft: bool) -> None:
+    by_alias: dict[str, list[CachedURL]] = defaultdict(list)
+    for row in rows:
+        by_alias[row.cache_alias].append(row)
+    for alias, group in by_alias.items():
+        cache = caches[alias]
+        if soft:
+            soften(cache, [row.key for row in group])
+            continue
+        base_keys = {row.base_key for row in group}
+        cache.delete_many([row.key for row in group] + list(base_keys))
+        stats.delete_url_counters(alias, base_keys)
+    if not soft:
+        registry.forget(row.key for row in rows)
+
+
+def _batches(rows: Iterable[CachedURL]) -> Iterator[list[CachedURL]]:
+    iterator = iter(rows)
+    while batch := list(islice(iterator, _BATCH)):
+        yield batch
+
+
+def purge(
+    urls: Iterable[str] = (),
+    *,
+    tags: Iterable[str] = (),
+    prefix: str | None = None,
+    soft: bool = False,
+    cache: str | None = None,
+) -> int:
+    """Purge by URL (exact or wildcard, see ``find_urls``), tag and/or path prefix.
+
+    Tags are purged in the cache alias ``cache`` (default ``HERDCACHE["CACHE"]``) for every entry
+    carrying them, remembered or not. URLs and prefixes need remembered URLs
+    (``remember_all_urls``). Returns the number of remembered entries purged by URL or prefix.
+    """
+    tags, urls = list(tags), list(urls)
+    if tags:
+        tagging.bump(caches[cache or conf.CACHE], tags, hard=not soft)
+    if not urls and prefix is None:
+        return 0
+    purged = 0
+    for batch in _batches(registry.find(urls, prefix=prefix)):
+        _purge_rows(batch, soft=soft)
+        purged += len(batch)
+    return purged
+
+
+def find_urls(
+    patterns: Iterable[str] = (), purge: bool = False, *, soft: bool = False
+) -> Iterator[tuple[str, str, dict[str, int]]]:
+    """Yield ``(url, key, stats)`` for remembered entries matching ``patterns`` (all if none).
+
+    Patterns are exact paths (``/p/77/``, matching every query string), paths with a query, or
+    shell-style wildcards (``/p/*``), relative or absolute. With ``purge=True`` each batch is
+    purged after it is yielded (so exhaust the generator), soft when ``soft=True``.
+    """
+    for batch in _batches(registry.find(patterns)):
+        counters: dict[str | None, dict[str, int]] = {}
+        by_alias: dict[str, set[str]] = defaultdict(set)
+        for row in batch:
+            by_alias[row.cache_alias].add(row.base_key)
+        for alias, base_keys in by_alias.items():
+            counters.update(stats.read_counters(alias, base_keys))
+        for row in batch:
+            yield row.url, row.key, counters.get(row.base_key, {})
+        if purge:
+            _purge_rows(batch, soft=soft)

@@ -1,0 +1,153 @@
+"""Remember which URLs are cached under which keys (``herdcache.models``), and find them again."""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from urllib.parse import urlsplit
+
+from django.db import DatabaseError
+
+from herdcache import stats
+from herdcache.models import CachedURL, CachedURLTag
+
+logger = logging.getLogger("herdcache")
+_PATH_LIMIT = 2000
+_WILDCARDS = "*?["
+
+
+class _RecentKeys:
+    """Keys this process remembered lately: repeat misses of one URL skip the database."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._keys: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def add(self, key: str) -> bool:
+        """Add ``key``; False when it was already there."""
+        with self._lock:
+            if key in self._keys:
+                self._keys.move_to_end(key)
+                return False
+            self._keys[key] = None
+            if len(self._keys) > self._size:
+                self._keys.popitem(last=False)
+            return True
+
+    def discard(self, keys: Iterable[str]) -> None:
+        with self._lock:
+            for key in keys:
+                self._keys.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._keys.clear()
+
+
+recent = _RecentKeys()
+
+
+def remember(
+    url: str, prefix: str, base_key: str, key: str, tags: Iterable[str], alias: str
+) -> None:
+    """Record that ``key`` holds ``url``: one INSERT (ignored if known), skipped if seen lately."""
+    if not recent.add(key):
+        return
+    parts = urlsplit(url)
+    full_path = parts.path + (f"?{parts.query}" if parts.query else "")
+    row = CachedURL(
+        key=key,
+        base_key=base_key,
+        cache_alias=alias,
+        url=url,
+        host=parts.netloc[:255],
+        path=parts.path[:_PATH_LIMIT],
+        full_path=full_path,
+        key_prefix=prefix,
+    )
+    try:
+        CachedURL.objects.bulk_create([row], ignore_conflicts=True)
+        tag_rows = [CachedURLTag(entry_id=key, tag=tag[:200]) for tag in tags]
+        if tag_rows:
+            CachedURLTag.objects.bulk_create(tag_rows, ignore_conflicts=True)
+    except DatabaseError as exc:  # e.g. migrations not run: caching still works, purge by URL won't
+        recent.discard([key])
+        logger.warning("herdcache: could not remember %s (%s)", url, exc)
+        stats.record(alias, "error")
+
+
+def _literal_prefix(pattern: str) -> str:
+    cut = min((i for i, ch in enumerate(pattern) if ch in _WILDCARDS), default=len(pattern))
+    return pattern[:cut]
+
+
+def _range(field: str, prefix: str) -> dict[str, str]:
+    # A range instead of LIKE: uses the index on every database and is case-sensitive on SQLite.
+    return {f"{field}__gte": prefix, f"{field}__lt": prefix + "\U0010ffff"}
+
+
+def find(
+    patterns: Iterable[str] = (), *, prefix: str | None = None, tags: Iterable[str] = ()
+) -> Iterator[CachedURL]:
+    """Remembered entries matching any of ``patterns``, a path ``prefix`` or any of ``tags``.
+
+    A pattern is an exact path (``/p/77/``: every query string and variant of it), a path with
+    query (``/p/?page=2``), a shell-style wildcard over path and query (``/p/*``), or the same
+    forms as absolute URLs (``https://example.com/p/*``). No criteria at all: every entry.
+    """
+    patterns, tags = list(patterns), list(tags)
+    if not patterns and prefix is None and not tags:
+        yield from CachedURL.objects.order_by("path").iterator(chunk_size=2000)
+        return
+    seen: set[str] = set()
+    for row, pattern in _candidates(patterns, prefix, tags):
+        if row.key in seen or (pattern is not None and not _matches(row, pattern)):
+            continue
+        seen.add(row.key)
+        yield row
+
+
+def _candidates(
+    patterns: list[str], prefix: str | None, tags: list[str]
+) -> Iterator[tuple[CachedURL, str | None]]:
+    """Rows found by an indexed query, with the pattern still to check (None: certain match)."""
+    rows = CachedURL.objects.order_by("path")
+    for pattern in patterns:
+        absolute = "://" in pattern
+        path_pattern = urlsplit(pattern).path if absolute else pattern.split("?", 1)[0]
+        literal = _literal_prefix(path_pattern)[:_PATH_LIMIT]
+        query = (
+            rows.filter(path=literal)
+            if literal == path_pattern
+            else rows.filter(**_range("path", literal))
+        )
+        for row in query.iterator(chunk_size=2000):
+            yield row, pattern
+    if prefix is not None:
+        for row in rows.filter(**_range("path", prefix[:_PATH_LIMIT])).iterator(chunk_size=2000):
+            yield row, None
+    if tags:
+        for row in rows.filter(tag_rows__tag__in=tags).distinct().iterator(chunk_size=2000):
+            yield row, None
+
+
+def _matches(row: CachedURL, pattern: str) -> bool:
+    absolute = "://" in pattern
+    subject = row.url if absolute else row.full_path
+    if any(ch in pattern for ch in _WILDCARDS):
+        return fnmatch.fnmatchcase(subject, pattern)
+    if "?" in pattern:
+        return subject == pattern
+    return subject.split("?", 1)[0] == pattern  # a bare path matches all its query strings
+
+
+def forget(keys: Iterable[str]) -> None:
+    """Drop remembered entries (after a hard purge)."""
+    keys = list(keys)
+    recent.discard(keys)
+    for start in range(0, len(keys), 500):
+        CachedURL.objects.filter(key__in=keys[start : start + 500]).delete()

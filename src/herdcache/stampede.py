@@ -1,0 +1,324 @@
+"""The stampede protocol: one computation per expiry across every process sharing a cache.
+
+Entries carry their soft expiry (``fresh_until``), the time their last computation took
+(``delta``) and their tags' generations; the backend TTL is ``timeout + stale`` so a stale copy
+outlives freshness. On read (see DESIGN §1):
+
+* fresh: return it; with probability growing towards expiry (XFetch, Vattani et al. VLDB 2015)
+  one caller refreshes early;
+* stale: whoever wins ``cache.add(lock)`` (atomic across processes) refreshes; the rest get the
+  stale value at once;
+* missing: the lock winner computes; the others poll the entry with backoff for up to
+  ``cold_wait`` seconds (trying the lock each time, so a crashed holder costs at most the lock
+  TTL), then compute themselves rather than fail;
+* backend down: compute and return, count ``error``; never raise.
+
+The protocol is written once as a generator that yields I/O requests, so a blocking driver and
+an asyncio driver run exactly the same decisions.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import pickle
+import random
+import time
+import uuid
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass, replace
+from enum import IntEnum
+from typing import Any
+
+from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
+
+from herdcache import tags as tagging
+from herdcache.conf import conf
+from herdcache.keys import herd_key
+
+logger = logging.getLogger("herdcache")
+
+
+class State(IntEnum):
+    FRESH = 0
+    EARLY = 1  # fresh, but XFetch picked this caller to refresh ahead of expiry
+    STALE = 2
+    MISSING = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """How long entries live and how callers coordinate."""
+
+    timeout: float
+    stale: float
+    lock_timeout: float
+    cold_wait: float
+    beta: float
+    max_size: int
+
+    @classmethod
+    def build(cls, timeout: float, stale: float | None = None) -> Policy:
+        """Policy for ``timeout`` with the configured defaults for everything else."""
+        if timeout <= 0:
+            raise ValueError("herdcache timeout must be a positive number of seconds")
+        return cls(
+            timeout=float(timeout),
+            stale=float(timeout * conf.STALE_FACTOR if stale is None else stale),
+            lock_timeout=conf.LOCK_TIMEOUT,
+            cold_wait=conf.COLD_WAIT,
+            beta=conf.XFETCH_BETA,
+            max_size=conf.MAX_ENTRY_SIZE,
+        )
+
+
+@dataclass(slots=True)
+class Entry:
+    """A stored value and the metadata the protocol needs."""
+
+    value: Any
+    fresh_until: float
+    delta: float
+    gens: tagging.Generations
+    expires_at: float
+
+    def pack(self) -> tuple[Any, ...]:
+        return (self.value, self.fresh_until, self.delta, self.gens, self.expires_at)
+
+    @classmethod
+    def unpack(cls, raw: object) -> Entry | None:
+        if isinstance(raw, tuple) and len(raw) == 5:
+            return cls(*raw)
+        return None  # foreign or corrupt value under our key: treat as missing
+
+
+@dataclass(slots=True)
+class Lookup:
+    entry: Entry | None
+    state: State
+    gens: tagging.Generations
+
+
+def classify(entry: Entry | None, gens: tagging.Generations, beta: float) -> State:
+    """Decide what a read found (pure: no I/O)."""
+    if entry is None:
+        return State.MISSING
+    state = State.FRESH
+    for tag, (soft, hard) in entry.gens.items():
+        current = gens.get(tag)
+        if current is None or current[1] != hard:
+            return State.MISSING
+        if current[0] != soft:
+            state = State.STALE
+    now = time.time()
+    if state is State.STALE or now >= entry.fresh_until:
+        return State.STALE
+    # XFetch: -log(u) for u in (0, 1] is exponential, so early refresh grows likelier near expiry.
+    jitter = -entry.delta * beta * math.log(1.0 - random.random()) if beta > 0 else 0.0
+    if entry.delta > 0 and now + jitter >= entry.fresh_until:
+        return State.EARLY
+    return State.FRESH
+
+
+class CacheAdapter:
+    """The few cache operations the protocol needs, over one Django cache alias."""
+
+    def __init__(self, alias: str) -> None:
+        self.alias = alias
+        self.cache: BaseCache = caches[alias]
+
+    def read(self, key: str, tags: Sequence[str], beta: float) -> Lookup:
+        if tags:
+            found = self.cache.get_many([key, *tagging.keys_for(tags)])
+            gens = tagging.generations(self.cache, tags, found)
+            raw = found.get(key)
+        else:
+            gens, raw = {}, self.cache.get(key)
+        entry = Entry.unpack(raw)
+        return Lookup(entry, classify(entry, gens, beta), gens)
+
+    def lock(self, key: str, ttl: float) -> str | None:
+        token = uuid.uuid4().hex
+        return (
+            token
+            if self.cache.add(herd_key("l", key), token, timeout=max(1, math.ceil(ttl)))
+            else None
+        )
+
+    def unlock(self, key: str, token: str) -> None:
+        # Check-then-delete is not atomic; the window only matters if our lock already expired,
+        # in which case deleting someone else's lock costs one extra render, never a wrong value.
+        lock_key = herd_key("l", key)
+        if self.cache.get(lock_key) == token:
+            self.cache.delete(lock_key)
+
+    def write(
+        self, key: str, value: Any, delta: float, policy: Policy, gens: tagging.Generations
+    ) -> str | None:
+        """Store ``value``; return None, or the event explaining why it was not stored."""
+        now = time.time()
+        entry = Entry(value, now + policy.timeout, delta, gens, now + policy.timeout + policy.stale)
+        try:
+            size = len(pickle.dumps(entry.pack(), pickle.HIGHEST_PROTOCOL))
+        except Exception as exc:
+            logger.warning("herdcache: value for %s cannot be pickled (%s): not cached", key, exc)
+            return "unstorable"
+        if size > policy.max_size:
+            logger.info(
+                "herdcache: value for %s is %d bytes (> MAX_ENTRY_SIZE): not cached", key, size
+            )
+            return "oversize"
+        self.cache.set(key, entry.pack(), timeout=math.ceil(policy.timeout + policy.stale))
+        return None
+
+
+# --- the protocol -------------------------------------------------------------------------------
+
+COMPUTE = object()  # yielded to ask the driver to run the computation; sent back its result
+
+
+@dataclass(slots=True)
+class Sleep:
+    seconds: float
+
+
+@dataclass(slots=True)
+class Computed:
+    """What a computation returns: the caller's result, and what to store (``store=False``: nothing)."""
+
+    result: Any
+    stored: Any = None
+    store: bool = True
+    event: str | None = None  # why nothing was stored, counted by the caller (e.g. "uncacheable")
+    timeout: float | None = None  # overrides the policy's timeout (per-site middleware: max-age)
+
+
+@dataclass(slots=True)
+class Outcome:
+    result: Any
+    event: str  # hit / stale / miss / refresh / lock_wait / error
+    extra_events: tuple[str, ...] = ()
+    from_cache: bool = False
+    # Set when this caller won the refresh lock but asked for a background refresh: the driver
+    # must run ``refresh_protocol`` with these (generations, lock token) after answering.
+    refresh: tuple[tagging.Generations, str] | None = None
+
+
+Protocol = Generator[Any, Any, Outcome]
+
+
+def run_protocol(
+    adapter: CacheAdapter, key: str, policy: Policy, tags: Sequence[str], background: bool
+) -> Protocol:
+    """The stampede protocol as a generator (see module docstring).
+
+    Yields zero-argument callables (cache I/O), ``COMPUTE`` or ``Sleep``;
+    returns an ``Outcome``. Cache exceptions turn into ``error`` outcomes here.
+    """
+    try:
+        lookup: Lookup = yield lambda: adapter.read(key, tags, policy.beta)
+    except Exception as exc:
+        logger.warning(
+            "herdcache: cache %r unavailable (%s): computing without it", adapter.alias, exc
+        )
+        computed: Computed = yield COMPUTE
+        return Outcome(computed.result, "error")
+
+    if lookup.state is State.FRESH:
+        return Outcome(lookup.entry.value, "hit", from_cache=True)  # type: ignore[union-attr]
+
+    if lookup.state in (State.EARLY, State.STALE):
+        served = "hit" if lookup.state is State.EARLY else "stale"
+        token = yield from _try(lambda: adapter.lock(key, policy.lock_timeout))
+        if token is None:
+            return Outcome(lookup.entry.value, served, from_cache=True)  # type: ignore[union-attr]
+        if background:
+            value = lookup.entry.value  # type: ignore[union-attr]
+            return Outcome(value, served, from_cache=True, refresh=(lookup.gens, token))
+        return (yield from _compute_and_store(adapter, key, policy, lookup.gens, token, "refresh"))
+
+    token = yield from _try(lambda: adapter.lock(key, policy.lock_timeout))
+    if token is not None:
+        return (yield from _compute_and_store(adapter, key, policy, lookup.gens, token, "miss"))
+
+    # Cold miss while someone else renders: wait for their entry, retrying the lock so a
+    # crashed holder is replaced once its lock expires; give up after cold_wait.
+    deadline = time.monotonic() + policy.cold_wait
+    delay = 0.005
+    while time.monotonic() < deadline:
+        yield Sleep(delay)
+        delay = min(delay * 1.6, 0.1)
+        try:
+            lookup = yield lambda: adapter.read(key, tags, policy.beta)
+        except Exception:
+            break
+        if lookup.state is not State.MISSING:
+            return Outcome(lookup.entry.value, "lock_wait", from_cache=True)  # type: ignore[union-attr]
+        token = yield from _try(lambda: adapter.lock(key, policy.lock_timeout))
+        if token is not None:
+            return (yield from _compute_and_store(adapter, key, policy, lookup.gens, token, "miss"))
+    logger.info("herdcache: waited %.1fs for %s; computing without the lock", policy.cold_wait, key)
+    return (yield from _compute_and_store(adapter, key, policy, lookup.gens, None, "miss"))
+
+
+def _try(op: Callable[[], Any]) -> Generator[Any, Any, Any]:
+    try:
+        return (yield op)
+    except Exception as exc:
+        logger.warning("herdcache: cache operation failed (%s)", exc)
+        return None
+
+
+def refresh_protocol(
+    adapter: CacheAdapter, key: str, policy: Policy, gens: tagging.Generations, token: str
+) -> Protocol:
+    """A background refresh: compute, store, release the lock the foreground caller won."""
+    return _compute_and_store(adapter, key, policy, gens, token, "refresh")
+
+
+def _compute_and_store(
+    adapter: CacheAdapter,
+    key: str,
+    policy: Policy,
+    gens: tagging.Generations,
+    token: str | None,
+    event: str,
+) -> Protocol:
+    extra: tuple[str, ...] = ()
+    started = time.monotonic()
+    try:
+        computed: Computed = yield COMPUTE
+    except GeneratorExit:  # abandoned (e.g. a request that never reached the response phase)
+        if token is not None:
+            _unlock_quietly(adapter, key, token)
+        raise
+    except BaseException:
+        if token is not None:
+            yield from _try(lambda: adapter.unlock(key, token))
+        raise
+    delta = time.monotonic() - started
+    if computed.store:
+        if computed.timeout is not None:
+            policy = replace(
+                policy, timeout=computed.timeout, stale=computed.timeout * conf.STALE_FACTOR
+            )
+        try:
+            failure = yield lambda: adapter.write(key, computed.stored, delta, policy, gens)
+        except Exception as exc:
+            logger.warning("herdcache: could not store %s (%s)", key, exc)
+            failure = "oversize" if "too large" in str(exc).lower() else "error"
+        if failure:
+            extra = (failure,)
+    elif computed.event:
+        extra = (computed.event,)
+    if token is not None:
+        yield from _try(lambda: adapter.unlock(key, token))
+    return Outcome(computed.result, event, extra)
+
+
+def _unlock_quietly(adapter: CacheAdapter, key: str, token: str) -> None:
+    try:
+        adapter.unlock(key, token)
+    except Exception:
+        logger.warning("herdcache: could not release lock for %s", key)

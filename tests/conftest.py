@@ -1,0 +1,49 @@
+"""Shared fixtures: real servers (tests.fixtures.servers) and a cache fixture per backend."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.core.cache import caches
+
+from herdcache import registry, stats
+from tests.fixtures.servers import Server
+
+pytest_plugins = ["tests.fixtures.servers"]
+
+BACKENDS = ["locmem", "memcached", "redis"]
+
+
+def cache_config(kind: str, request: pytest.FixtureRequest) -> dict:
+    if kind == "locmem":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}
+    if kind == "memcached":
+        server: Server = request.getfixturevalue("memcached_server")
+        return {"BACKEND": "herdcache.backends.PyMemcacheCache", "LOCATION": server.address}
+    if kind == "redis":
+        server = request.getfixturevalue("redis_server")
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://{server.address}/0",
+        }
+    raise ValueError(kind)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, settings) -> Iterator[str]:
+    """Run the test once per real cache backend, starting from an empty cache."""
+    settings.CACHES = {"default": cache_config(request.param, request)}
+    caches["default"].clear()
+    yield request.param
+    caches["default"].clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_state() -> Iterator[None]:
+    """herdcache's per-process buffers must not leak between tests."""
+    stats.recorder.reset()
+    registry.recent.clear()
+    yield
+    stats.recorder.reset()
+    registry.recent.clear()

@@ -1,0 +1,159 @@
+"""Views the herdcache tests cache; each counts its renders in ``RENDERS``."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from django.http import HttpResponse, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.cache import cache_page as django_cache_page
+
+import herdcache
+
+RENDERS: Counter[str] = Counter()
+
+
+def _render(name: str, request, body: str | None = None) -> HttpResponse:
+    RENDERS[name] += 1
+    return HttpResponse(body or f"{name} #{RENDERS[name]} {request.get_full_path()}")
+
+
+@herdcache.cache_page(60)
+def plain(request):
+    return _render("plain", request)
+
+
+@herdcache.cache_page(60, remember_all_urls=True, remember_stats_all_urls=True, tags=["posts"])
+def post(request, pk):
+    return _render("post", request, f"post {pk} #{RENDERS['post'] + 1}")
+
+
+@herdcache.cache_page(60, only_get_keys=["page"])
+def paged(request):
+    return _render("paged", request)
+
+
+def _prefix(request, *args, **kwargs):
+    return request.GET.get("v") or None  # None: don't cache
+
+
+@herdcache.cache_page(60, key_prefix=_prefix)
+def prefixed(request):
+    return _render("prefixed", request)
+
+
+def _stamp(response, request):
+    response.content += b" <!--stamped-->"
+    return response
+
+
+def _user_bit(response, request):
+    response["X-User"] = request.GET.get("who", "anon")
+    return response
+
+
+@herdcache.cache_page(60, post_process_response=_stamp, post_process_response_always=_user_bit)
+def processed(request):
+    return _render("processed", request)
+
+
+@herdcache.cache_page(60)
+def with_vary(request):
+    response = _render("with_vary", request, f"lang={request.headers.get('Accept-Language', '')}")
+    patch_vary_headers(response, ["Accept-Language"])
+    return response
+
+
+@herdcache.cache_page(60)
+def cache_control(request, directive):
+    response = _render(f"cc-{directive}", request)
+    response["Cache-Control"] = directive
+    return response
+
+
+@herdcache.cache_page(60)
+def vary_star(request):
+    response = _render("vary_star", request)
+    response["Vary"] = "*"
+    return response
+
+
+@herdcache.cache_page(60)
+def cookie(request):
+    response = _render("cookie", request)
+    response.set_cookie("flavour", "choc")
+    return response
+
+
+@herdcache.cache_page(60)
+def status(request, code):
+    response = _render(f"status-{code}", request)
+    response.status_code = code
+    return response
+
+
+@herdcache.cache_page(60)
+def streaming(request):
+    RENDERS["streaming"] += 1
+    return StreamingHttpResponse(iter([b"a", b"b"]))
+
+
+@herdcache.cache_page(60)
+def template(request):
+    RENDERS["template"] += 1
+    from django.template import engines
+
+    return TemplateResponse(
+        request, engines["django"].from_string("tpl {{ n }}"), {"n": RENDERS["template"]}
+    )
+
+
+@herdcache.cache_page(60)
+def huge(request):
+    return _render("huge", request, "x" * (2 * 1024 * 1024))
+
+
+@herdcache.cache_page(60)
+async def async_view(request):
+    await asyncio.sleep(0)
+    return _render("async", request)
+
+
+@django_cache_page(60)
+def django_plain(request):
+    return _render("django_plain", request)
+
+
+@herdcache.cache_page(60)
+def session_user(request):
+    request.session["seen"] = True  # touches the session: Vary: Cookie + Set-Cookie
+    return _render("session_user", request)
+
+
+@herdcache.cache_page(60)
+def whoami(request):
+    return _render("whoami", request, f"user {request.user.get_username()}")
+
+
+urlpatterns = [
+    path("whoami/", whoami),
+    path("plain/", plain),
+    path("p/<int:pk>/", post),
+    path("paged/", paged),
+    path("prefixed/", prefixed),
+    path("processed/", processed),
+    path("vary/", with_vary),
+    path("cc/<str:directive>/", cache_control),
+    path("vary-star/", vary_star),
+    path("cookie/", cookie),
+    path("status/<int:code>/", status),
+    path("streaming/", streaming),
+    path("template/", template),
+    path("huge/", huge),
+    path("async/", async_view),
+    path("django/", django_plain),
+    path("session/", session_user),
+]

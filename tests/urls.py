@@ -1,0 +1,3 @@
+from tests.herdcache import views
+
+urlpatterns = views.urlpatterns
