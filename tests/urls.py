@@ -1,3 +1,5 @@
+from django.urls import include, path
+
 from tests.herdcache import views
 
-urlpatterns = views.urlpatterns
+urlpatterns = [*views.urlpatterns, path("herdcache/", include("herdcache.urls"))]

@@ -25,8 +25,8 @@ __all__ = ["cache_page", "cached", "find_urls", "get_stats", "make_key", "purge"
 _LAZY = {
     "cached": "herdcache.decorators",
     "cache_page": "herdcache.decorators",
-    "purge": "herdcache.purge",
-    "find_urls": "herdcache.purge",
+    "purge": "herdcache.purging",
+    "find_urls": "herdcache.purging",
     "make_key": "herdcache.keys",
     "get_stats": "herdcache.stats",
 }
@@ -34,7 +34,7 @@ _LAZY = {
 if TYPE_CHECKING:
     from herdcache.decorators import cache_page, cached
     from herdcache.keys import make_key
-    from herdcache.purge import find_urls, purge
+    from herdcache.purging import find_urls, purge
     from herdcache.stats import get_stats
 
 

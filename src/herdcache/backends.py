@@ -26,7 +26,26 @@ class _HashedKeys:
 
 
 class PyMemcacheCache(_HashedKeys, memcached.PyMemcacheCache):
-    """pymemcache (Django's recommended client) with hashed, versioned, flavored keys."""
+    """pymemcache (Django's recommended client) with hashed, versioned, flavored keys.
+
+    Also fails fast and loudly when memcached is down: pymemcache's ``HashClient`` otherwise
+    answers silently with defaults for a while after a failure (``add()`` returns False, as if a
+    lock were held), which would make every request wait. Defaults (``OPTIONS`` override them):
+    no silent retry window, a dead server retried every second, 0.5 s connect/read timeouts.
+    """
+
+    def __init__(self, server: Any, params: dict[str, Any]) -> None:
+        params = dict(params)
+        params["OPTIONS"] = {**FAIL_FAST_OPTIONS, **(params.get("OPTIONS") or {})}
+        super().__init__(server, params)
+
+
+FAIL_FAST_OPTIONS: dict[str, Any] = {
+    "retry_attempts": 0,
+    "dead_timeout": 1,
+    "connect_timeout": 0.5,
+    "timeout": 0.5,
+}
 
 
 class PyLibMCCache(_HashedKeys, memcached.PyLibMCCache):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -62,7 +63,8 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    # NaN and infinity pass every comparison check and then break at use: refuse them here.
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _check_key_function(func: object) -> list[CheckMessage]:
@@ -72,7 +74,7 @@ def _check_key_function(func: object) -> list[CheckMessage]:
         try:
             if callable(import_string(func)):
                 return []
-        except ImportError:
+        except Exception:  # not only ImportError: ".x" raises ValueError, "..x" TypeError
             pass
     return [
         Error(

@@ -83,7 +83,7 @@ def cached(
         def purge(*args: Any, soft: bool = False, **kwargs: Any) -> None:
             adapter, k, _, _ = prepare(args, kwargs)
             if soft:
-                from herdcache.purge import soften
+                from herdcache.purging import soften
 
                 soften(adapter.cache, [k])
             else:

@@ -15,10 +15,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.http import HttpRequest
+from django.utils.encoding import escape_uri_path
 
 from herdcache.conf import conf
 
-_READABLE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+_READABLE = re.compile(r"[A-Za-z0-9_.\-]{1,64}")  # fullmatch: "$" would let "a\n" through
 _SEP = "\x1f"  # unit separator: cannot appear in a URL the server accepted, so parts never blur
 
 
@@ -30,7 +31,7 @@ def digest(material: str) -> str:
 def _readable(part: str) -> str:
     # Keep a short, safe label visible in the key (handy in `memcached-tool dump`); the digest
     # carries the real identity, so an unsafe label is simply left out.
-    return f"{part}:" if part and _READABLE.match(part) else ""
+    return f"{part}:" if _READABLE.fullmatch(part) else ""
 
 
 def default_key_function(key: Any, key_prefix: str, version: Any) -> str:
@@ -69,9 +70,13 @@ def query_material(request: HttpRequest, only_get_keys: Iterable[str] | None) ->
 
 
 def url_identity(request: HttpRequest, only_get_keys: Iterable[str] | None = None) -> str:
-    """``scheme://host/path?query`` as the cache sees it (what remembered URLs are keyed by)."""
+    """``scheme://host/path?query`` as the cache sees it (what remembered URLs are keyed by).
+
+    The path is percent-encoded as in ``request.get_full_path()``: decoded, ``/a%3Fb`` would read
+    as ``/a?b`` (another view, another page) and a ``%23`` as a fragment.
+    """
     query = query_material(request, only_get_keys)
-    url = f"{request.scheme}://{request_host(request)}{request.path}"
+    url = f"{request.scheme}://{request_host(request)}{escape_uri_path(request.path)}"
     return f"{url}?{query}" if query else url
 
 

@@ -31,7 +31,9 @@ def site_options() -> PageOptions:
     """Page options of the per-site middleware, from settings (read per request)."""
     return PageOptions(
         timeout=None,
-        key_prefix=conf.MIDDLEWARE_KEY_PREFIX,
+        # Own namespace: a view that also has @cache_page must not wait on the lock this
+        # request already holds for the same URL (Django keeps its two layers apart too).
+        key_prefix=f"site:{conf.MIDDLEWARE_KEY_PREFIX}",
         cache=conf.CACHE,
         timeout_from_response=True,
     )

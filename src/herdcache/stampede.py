@@ -146,6 +146,9 @@ class CacheAdapter:
             else None
         )
 
+    def lock_held(self, key: str) -> bool:
+        return self.cache.get(herd_key("l", key)) is not None
+
     def unlock(self, key: str, token: str) -> None:
         # Check-then-delete is not atomic; the window only matters if our lock already expired,
         # in which case deleting someone else's lock costs one extra render, never a wrong value.
@@ -233,6 +236,9 @@ def run_protocol(
         token = yield from _try(lambda: adapter.lock(key, policy.lock_timeout))
         if token is None:
             return Outcome(lookup.entry.value, served, from_cache=True)  # type: ignore[union-attr]
+        newer = yield from _done_meanwhile(adapter, key, tags, policy, token, lookup)
+        if newer is not None:
+            return Outcome(newer.value, "hit", from_cache=True)
         if background:
             value = lookup.entry.value  # type: ignore[union-attr]
             return Outcome(value, served, from_cache=True, refresh=(lookup.gens, token))
@@ -240,6 +246,9 @@ def run_protocol(
 
     token = yield from _try(lambda: adapter.lock(key, policy.lock_timeout))
     if token is not None:
+        newer = yield from _done_meanwhile(adapter, key, tags, policy, token, lookup)
+        if newer is not None:
+            return Outcome(newer.value, "lock_wait", from_cache=True)
         return (yield from _compute_and_store(adapter, key, policy, lookup.gens, token, "miss"))
 
     # Cold miss while someone else renders: wait for their entry, retrying the lock so a
@@ -257,9 +266,43 @@ def run_protocol(
             return Outcome(lookup.entry.value, "lock_wait", from_cache=True)  # type: ignore[union-attr]
         token = yield from _try(lambda: adapter.lock(key, policy.lock_timeout))
         if token is not None:
+            newer = yield from _done_meanwhile(adapter, key, tags, policy, token, lookup)
+            if newer is not None:
+                return Outcome(newer.value, "lock_wait", from_cache=True)
             return (yield from _compute_and_store(adapter, key, policy, lookup.gens, token, "miss"))
+        if (yield from _try(lambda: adapter.lock_held(key))):
+            continue
+        # No lock: either the holder finished (it stores before it unlocks, so the entry is
+        # there now) or failed, or add() refused a lock nobody holds (a client failing
+        # silently). Only the first case has an entry; in the others, waiting cannot help.
+        try:
+            lookup = yield lambda: adapter.read(key, tags, policy.beta)
+        except Exception:
+            break
+        if lookup.state is not State.MISSING:
+            return Outcome(lookup.entry.value, "lock_wait", from_cache=True)  # type: ignore[union-attr]
+        logger.info("herdcache: no lock and no entry for %s: computing without waiting", key)
+        return (yield from _compute_and_store(adapter, key, policy, lookup.gens, None, "miss"))
     logger.info("herdcache: waited %.1fs for %s; computing without the lock", policy.cold_wait, key)
     return (yield from _compute_and_store(adapter, key, policy, lookup.gens, None, "miss"))
+
+
+def _done_meanwhile(
+    adapter: CacheAdapter, key: str, tags: Sequence[str], policy: Policy, token: str, before: Lookup
+) -> Generator[Any, Any, Entry | None]:
+    """Double-check after winning the lock: another caller may have stored a new entry (and
+    released its lock) between our read and our ``add``. If so, release ours and use theirs."""
+    try:
+        now: Lookup = yield lambda: adapter.read(key, tags, 0.0)
+    except Exception:
+        return None
+    entry = now.entry
+    if entry is None or now.state is State.MISSING:
+        return None
+    if before.entry is not None and entry.fresh_until == before.entry.fresh_until:
+        return None  # the same entry we saw: the work is still ours to do
+    yield from _try(lambda: adapter.unlock(key, token))
+    return entry
 
 
 def _try(op: Callable[[], Any]) -> Generator[Any, Any, Any]:
@@ -307,7 +350,9 @@ def _compute_and_store(
             failure = yield lambda: adapter.write(key, computed.stored, delta, policy, gens)
         except Exception as exc:
             logger.warning("herdcache: could not store %s (%s)", key, exc)
-            failure = "oversize" if "too large" in str(exc).lower() else "error"
+            # pymemcache: "object too large for cache"; pylibmc raises TooBig with no message.
+            too_big = "too large" in str(exc).lower() or type(exc).__name__ == "TooBig"
+            failure = "oversize" if too_big else "error"
         if failure:
             extra = (failure,)
     elif computed.event:

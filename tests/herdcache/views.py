@@ -138,7 +138,31 @@ def whoami(request):
     return _render("whoami", request, f"user {request.user.get_username()}")
 
 
+@herdcache.cache_page(60, stale=600, tags=["herd"], only_get_keys=[])  # ?s= sets render time only
+def slow(request):
+    import time
+
+    from django.core.cache import caches
+
+    RENDERS["slow"] += 1
+    if not caches["default"].add("herd-test-renders", 1, timeout=None):
+        caches["default"].incr("herd-test-renders")
+
+    time.sleep(float(request.GET.get("s", "0.5")))
+    return HttpResponse(f"slow page rendered at {time.time()}")
+
+
+def undecorated(request):
+    """For the per-site middleware: not cached by a decorator."""
+    response = _render("undecorated", request)
+    if "cc" in request.GET:
+        response["Cache-Control"] = request.GET["cc"]
+    return response
+
+
 urlpatterns = [
+    path("site/", undecorated),
+    path("slow/", slow),
     path("whoami/", whoami),
     path("plain/", plain),
     path("p/<int:pk>/", post),
