@@ -36,7 +36,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	scripts/ensure-debs.sh $(BENCH_DEBS)
-	$(PY) -m bench
+	$(PY) -m bench $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build src/*.egg-info

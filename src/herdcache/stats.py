@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from asgiref.sync import sync_to_async
 from django.core.cache import caches
@@ -37,6 +37,8 @@ EVENTS: tuple[str, ...] = (
     "bypass",  # request not eligible (POST, Authorization, key_prefix returned None, ...)
 )
 URL_EVENTS: tuple[str, ...] = EVENTS[:5]
+SERVED: tuple[str, ...] = ("hit", "stale", "lock_wait")
+RENDERED: tuple[str, ...] = ("miss", "refresh")
 _MAX_PENDING = 100_000  # bound the buffer while the cache is down
 
 
@@ -163,3 +165,10 @@ def delete_url_counters(alias: str, url_keys: Iterable[str]) -> None:
 def get_stats(cache: str | None = None) -> dict[str, int]:
     """Global counters (hit, miss, stale, refresh, lock_wait, error, ...) across all processes."""
     return read_counters(cache)[None]
+
+
+def hit_ratio(counters: Mapping[str, int]) -> float | None:
+    """Share of cache lookups answered from the cache; None before any lookup."""
+    served = sum(counters.get(event, 0) for event in SERVED)
+    lookups = served + sum(counters.get(event, 0) for event in RENDERED)
+    return served / lookups if lookups else None

@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 
 from herdcache.conf import conf
 from herdcache.purging import find_urls
-from herdcache.stats import EVENTS, URL_EVENTS, get_stats
+from herdcache.stats import EVENTS, URL_EVENTS, get_stats, hit_ratio
 
 PAGE_SIZE = 200  # URLs per page of the table, most hits first
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -30,8 +30,6 @@ METRICS_FORBIDDEN = (
 )
 # Requests answered from the cache, and requests that rendered (refresh includes background
 # refreshes, so the ratio errs on the low side). error/bypass/... are not cache lookups.
-SERVED: tuple[str, ...] = ("hit", "stale", "lock_wait")
-RENDERED: tuple[str, ...] = ("miss", "refresh")
 COLORS: dict[str, str] = {
     "hit": "#2e7d32",
     "stale": "#9e9d24",
@@ -43,13 +41,6 @@ COLORS: dict[str, str] = {
 _OTHER_COLOR = "#78909c"
 _CHART_WIDTH, _CHART_ROW, _CHART_LABEL = 560, 22, 90  # global chart geometry (px)
 _MIX_WIDTH = 120  # per-URL stacked bar width (px)
-
-
-def hit_ratio(counters: Mapping[str, int]) -> float | None:
-    """Share of cache lookups answered from the cache; None before any lookup."""
-    served = sum(counters.get(event, 0) for event in SERVED)
-    lookups = served + sum(counters.get(event, 0) for event in RENDERED)
-    return served / lookups if lookups else None
 
 
 def url_rows(patterns: Iterable[str] = ()) -> list[dict[str, Any]]:

@@ -23,8 +23,7 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 
 from herdcache.purging import find_urls
-from herdcache.stats import EVENTS, URL_EVENTS, get_stats
-from herdcache.views import hit_ratio
+from herdcache.stats import EVENTS, URL_EVENTS, get_stats, hit_ratio
 
 _PIPE_WIDTH = 4096  # console width when not a terminal: long URLs stay on one line (grep, awk)
 
