@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.cache.backends import memcached
 
+from herdcache.edge.ketama import NginxKetamaHasher
 from herdcache.keys import make_key
 
 
@@ -45,6 +46,7 @@ FAIL_FAST_OPTIONS: dict[str, Any] = {
     "dead_timeout": 1,
     "connect_timeout": 0.5,
     "timeout": 0.5,
+    "hasher": NginxKetamaHasher,  # keys land on the node nginx `hash ... consistent` reads
 }
 
 

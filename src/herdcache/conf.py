@@ -50,6 +50,28 @@ DEFAULTS: dict[str, Any] = {
     "MIDDLEWARE_KEY_PREFIX": "",
     # Bearer token that may read the Prometheus endpoint without a staff session.
     "METRICS_TOKEN": "",
+    # --- Edge: nginx serves cache hits straight from memcached (memcached_pass) -----------------
+    # Write an edge copy for every edge-safe page (per view: cache_page(..., edge=True)).
+    "EDGE": False,
+    # memcached servers nginx reads ("host:port", in nginx upstream order); None: the LOCATION
+    # of the herdcache cache alias when it is a memcached backend.
+    "EDGE_SERVERS": None,
+    # Addresses (IPs or CIDRs) of the nginx servers whose key header Django trusts.
+    "EDGE_TRUSTED_PROXIES": [],
+    # Header nginx uses to pass the key it computed ($memcached_key) to Django on a fallback.
+    "EDGE_KEY_HEADER": "X-Herdcache-Key",
+    # memcached flag bit marking gzip-compressed edge copies (nginx memcached_gzip_flag).
+    "EDGE_GZIP_FLAG": 1024,
+    # Content type nginx sends for edge hits, by path prefix (longest prefix wins). A page whose
+    # Content-Type differs from its prefix's is never put on the edge.
+    "EDGE_TYPES": {"/": "text/html; charset=utf-8"},
+    # Requests carrying any of these cookies bypass the edge (None: Django's session and CSRF
+    # cookie names).
+    "EDGE_BYPASS_COOKIES": None,
+    # Local proxy_cache tier in front of memcached (generated nginx config): TTL in seconds
+    # (0: no local tier) and the nginx nodes purge requests go to ("http://host:port").
+    "EDGE_LOCAL_TTL": 0,
+    "EDGE_PURGE_NODES": [],
 }
 
 
@@ -125,6 +147,56 @@ class HerdcacheSettings:
     @property
     def METRICS_TOKEN(self) -> str:
         return str(self._get("METRICS_TOKEN"))
+
+    @property
+    def EDGE(self) -> bool:
+        return bool(self._get("EDGE"))
+
+    @property
+    def EDGE_SERVERS(self) -> list[str]:
+        servers = self._get("EDGE_SERVERS")
+        if servers is not None:
+            return [servers] if isinstance(servers, str) else list(servers)
+        cache = django_settings.CACHES.get(self.CACHE, {})
+        if "memcache" not in str(cache.get("BACKEND", "")).lower():
+            return []
+        location = cache.get("LOCATION", [])
+        if isinstance(location, str):
+            location = [
+                part.strip() for part in location.replace(",", ";").split(";") if part.strip()
+            ]
+        return list(location)
+
+    @property
+    def EDGE_TRUSTED_PROXIES(self) -> list[str]:
+        return list(self._get("EDGE_TRUSTED_PROXIES"))
+
+    @property
+    def EDGE_KEY_HEADER(self) -> str:
+        return str(self._get("EDGE_KEY_HEADER"))
+
+    @property
+    def EDGE_GZIP_FLAG(self) -> int:
+        return int(self._get("EDGE_GZIP_FLAG"))
+
+    @property
+    def EDGE_TYPES(self) -> dict[str, str]:
+        return dict(self._get("EDGE_TYPES"))
+
+    @property
+    def EDGE_BYPASS_COOKIES(self) -> list[str]:
+        cookies = self._get("EDGE_BYPASS_COOKIES")
+        if cookies is None:
+            return [django_settings.SESSION_COOKIE_NAME, django_settings.CSRF_COOKIE_NAME]
+        return list(cookies)
+
+    @property
+    def EDGE_LOCAL_TTL(self) -> int:
+        return int(self._get("EDGE_LOCAL_TTL"))
+
+    @property
+    def EDGE_PURGE_NODES(self) -> list[str]:
+        return list(self._get("EDGE_PURGE_NODES"))
 
 
 conf = HerdcacheSettings()

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest
 
 from herdcache.conf import conf
 from herdcache.drivers import aget_or_compute, get_or_compute
@@ -19,12 +19,12 @@ from herdcache.pages import (
     PageOptions,
     PageTags,
     PostProcess,
-    build_response,
     capture,
     finish,
     plan_request,
+    serve,
 )
-from herdcache.stampede import CacheAdapter, Computed, Outcome, Policy
+from herdcache.stampede import CacheAdapter, Computed, Policy
 from herdcache.stats import arecord, record
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -137,6 +137,7 @@ def cache_page(
     remember_stats_all_urls: bool = False,
     tags: PageTags = (),
     stale: float | None = None,
+    edge: bool | None = None,
 ) -> Callable[[F], F]:
     """Cache a view's response: a drop-in for Django's ``cache_page`` that survives a crowd.
 
@@ -149,6 +150,8 @@ def cache_page(
     ``remember_stats_all_urls`` record the URL for ``find_urls``/``purge`` and count its hits.
     ``tags`` (or a callable like ``key_prefix``) lets ``purge(tags=...)`` drop pages in O(1).
     Never stores what Django's cache middleware would not (see ``herdcache.rules``).
+    ``edge=True`` (default ``HERDCACHE["EDGE"]``) also writes edge-safe pages to memcached for
+    nginx to serve without Django (``herdcache.edge``).
     """
     options = PageOptions(
         timeout=float(timeout),
@@ -161,6 +164,7 @@ def cache_page(
         remember_stats_all_urls=remember_stats_all_urls,
         tags=tags,
         cache=cache,
+        edge=edge,
     )
     if timeout is None or timeout <= 0:
         raise ValueError("cache_page() needs a positive timeout in seconds")
@@ -186,7 +190,11 @@ def cache_page(
                     acompute,
                     url_key=plan.stats_key,
                 )
-                return finish(plan, options, _response(outcome))
+                if plan.edge_key and outcome.from_cache:
+                    response = await sync_to_async(serve)(plan, outcome)  # may write the edge
+                else:
+                    response = serve(plan, outcome)
+                return finish(plan, options, response)
 
             return async_view  # type: ignore[return-value]
 
@@ -208,15 +216,11 @@ def cache_page(
                 compute,
                 url_key=plan.stats_key,
             )
-            return finish(plan, options, _response(outcome))
+            return finish(plan, options, serve(plan, outcome))
 
         return sync_view  # type: ignore[return-value]
 
     return decorator
-
-
-def _response(outcome: Outcome) -> HttpResponseBase:
-    return build_response(outcome.result) if outcome.from_cache else outcome.result
 
 
 __all__ = ["cache_page", "cached"]

@@ -20,7 +20,7 @@ from django.utils.deprecation import MiddlewareMixin
 
 from herdcache.conf import conf
 from herdcache.drivers import advance, record_outcome, resume
-from herdcache.pages import PageAdapter, PageOptions, build_response, capture, finish, plan_request
+from herdcache.pages import PageAdapter, PageOptions, capture, finish, plan_request, serve
 from herdcache.stampede import run_protocol
 from herdcache.stats import record
 
@@ -54,7 +54,7 @@ class FetchFromCacheMiddleware(MiddlewareMixin):
             setattr(request, _PENDING, (plan, protocol))
             return None
         record_outcome(plan.alias, outcome, plan.stats_key)
-        return finish(plan, options, build_response(outcome.result))
+        return finish(plan, options, serve(plan, outcome))
 
 
 class UpdateCacheMiddleware(MiddlewareMixin):

@@ -41,3 +41,18 @@ class CachedURLTag(models.Model):
 
     def __str__(self) -> str:
         return self.tag
+
+
+class EdgeKey(models.Model):
+    """An edge copy nginx may serve (``md5($host$request_uri)``) for a page's base key.
+
+    Several raw URIs (``/p/1/?a=1&b=2`` and ``?b=2&a=1``) can share one page, each with its own
+    edge copy: all of them must go when the page is purged.
+    """
+
+    key = models.CharField(max_length=32, primary_key=True)
+    base_key = models.CharField(max_length=100, db_index=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.key

@@ -8,6 +8,7 @@ page's base key holds a small marker naming the varying headers.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,8 @@ from django.utils.cache import get_max_age, patch_response_headers, patch_vary_h
 from herdcache import registry
 from herdcache import tags as tagging
 from herdcache.conf import conf
+from herdcache.edge import store as edge_store
+from herdcache.edge.store import edge_body, forwarded_key, request_edge_key
 from herdcache.keys import page_key, url_identity, variant_key
 from herdcache.rules import (
     late_cookie_refusal,
@@ -27,7 +30,7 @@ from herdcache.rules import (
     vary_headers,
     vary_values,
 )
-from herdcache.stampede import CacheAdapter, Computed, Entry, Lookup, Policy, classify
+from herdcache.stampede import CacheAdapter, Computed, Entry, Lookup, Outcome, Policy, classify
 
 PAYLOAD = "hc1"
 MARKER = "hcv"
@@ -53,6 +56,8 @@ class PageOptions:
     cache: str | None = None
     # Per-site middleware: take the timeout from the response's max-age when it has one.
     timeout_from_response: bool = False
+    # Also write edge copies for nginx (None: HERDCACHE["EDGE"]).
+    edge: bool | None = None
 
 
 @dataclass(slots=True)
@@ -69,6 +74,7 @@ class PagePlan:
     remember: bool
     url_stats: bool
     policy: Policy = field(repr=False)
+    edge_key: str | None = None
 
     @property
     def stats_key(self) -> str | None:
@@ -82,6 +88,9 @@ def plan_request(
     if request_bypass_reason(request) is not None:
         return None
     prefix = options.key_prefix
+    edge = options.edge if options.edge is not None else conf.EDGE
+    # The edge is keyed by URL alone: a per-request key_prefix (per user, per anything) can't go there.
+    edge_key = request_edge_key(request) if edge and not callable(prefix) else None
     if callable(prefix):
         prefix = prefix(request, *args, **kwargs)
         if prefix is None:  # the site said: don't cache this one
@@ -98,9 +107,11 @@ def plan_request(
         prefix=prefix,
         base_key=page_key(url, prefix),
         tags=list(page_tags),
-        remember=options.remember_all_urls or conf.REMEMBER_ALL_URLS,
+        # Edge copies can only be purged through the registry: edge pages are always remembered.
+        remember=options.remember_all_urls or conf.REMEMBER_ALL_URLS or edge_key is not None,
         url_stats=options.remember_stats_all_urls or conf.REMEMBER_STATS_ALL_URLS,
         policy=Policy.build(timeout, options.stale),
+        edge_key=edge_key,
     )
 
 
@@ -138,6 +149,30 @@ def build_response(payload: tuple[Any, ...]) -> HttpResponse:
     """Rebuild a response from a stored payload (a dict of headers and the body bytes)."""
     _, status, headers, body, _vary = payload
     return HttpResponse(body, status=status, headers=dict(headers))
+
+
+def serve(plan: PagePlan, outcome: Outcome) -> HttpResponseBase:
+    """The response for an outcome; refills a missing edge copy when nginx fell back to us."""
+    if not outcome.from_cache:
+        return outcome.result
+    if plan.edge_key and outcome.event in ("hit", "lock_wait") and forwarded_key(plan.request):
+        # nginx asked memcached, found nothing, came here; the page is still fresh in the origin
+        # entry: put it back on the edge for the rest of its freshness (add: never overwrite).
+        ttl = (outcome.fresh_until or 0) - time.time()
+        if ttl >= 1:
+            _to_edge(plan, outcome.result, ttl, only_if_missing=True)
+    return build_response(outcome.result)
+
+
+def _to_edge(
+    plan: PagePlan, payload: tuple[Any, ...], ttl: float, *, only_if_missing: bool = False
+) -> None:
+    _, _status, headers, body, vary = payload
+    value = edge_body(plan.request.path, headers, body, vary)
+    if value is None or len(value) > conf.MAX_ENTRY_SIZE or plan.edge_key is None:
+        return
+    if edge_store.write(plan.edge_key, value, ttl, only_if_missing=only_if_missing):
+        registry.remember_edge(plan.base_key, plan.edge_key, plan.alias)
 
 
 def finish(
@@ -189,6 +224,8 @@ class PageAdapter(CacheAdapter):
                 self.plan.tags,
                 self.alias,
             )
+        if failure is None and self.plan.edge_key:
+            _to_edge(self.plan, value, policy.timeout)
         return failure
 
     def _variant(self, base_key: str, names: list[str]) -> str:

@@ -8,6 +8,7 @@ busy site wants after an edit. Tags are purged in O(1) by bumping their generati
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -15,14 +16,17 @@ from itertools import islice
 
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
+from django.db import DatabaseError
 
 from herdcache import registry, stats
 from herdcache import tags as tagging
 from herdcache.conf import conf
+from herdcache.edge import store as edge_store
 from herdcache.models import CachedURL
 from herdcache.stampede import Entry
 
 _BATCH = 500
+logger = logging.getLogger("herdcache")
 
 
 def soften(cache: BaseCache, keys: Iterable[str]) -> int:
@@ -43,6 +47,9 @@ def _purge_rows(rows: list[CachedURL], *, soft: bool) -> None:
     by_alias: dict[str, list[CachedURL]] = defaultdict(list)
     for row in rows:
         by_alias[row.cache_alias].append(row)
+    # Edge copies go in both cases: nginx cannot serve "stale"; on a soft purge Django answers
+    # the fallback with the stale origin entry while one request re-renders.
+    _purge_edge({row.base_key for row in rows})
     for alias, group in by_alias.items():
         cache = caches[alias]
         if soft:
@@ -53,6 +60,29 @@ def _purge_rows(rows: list[CachedURL], *, soft: bool) -> None:
         stats.delete_url_counters(alias, base_keys)
     if not soft:
         registry.forget(row.key for row in rows)
+
+
+def _purge_edge(base_keys: set[str]) -> None:
+    if not base_keys:
+        return
+    keys = registry.edge_keys(base_keys)
+    if keys:
+        edge_store.delete(keys)
+        registry.forget_edge(keys)
+
+
+def _purge_tagged_edge(tags: list[str]) -> None:
+    # Only where an edge memcached exists; a site that never ran herdcache's migrations still
+    # purges tags (they live in the cache), it just has no edge copies to find.
+    if not conf.EDGE_SERVERS:
+        return
+    try:
+        base_keys = registry.tagged_base_keys(tags)
+    except DatabaseError as exc:
+        logger.warning("herdcache: edge copies of tags %s not purged (%s)", tags, exc)
+        return
+    for start in range(0, len(base_keys), _BATCH):
+        _purge_edge(set(base_keys[start : start + _BATCH]))
 
 
 def _batches(rows: Iterable[CachedURL]) -> Iterator[list[CachedURL]]:
@@ -78,6 +108,7 @@ def purge(
     tags, urls = list(tags), list(urls)
     if tags:
         tagging.bump(caches[cache or conf.CACHE], tags, hard=not soft)
+        _purge_tagged_edge(tags)
     if not urls and prefix is None:
         return 0
     purged = 0

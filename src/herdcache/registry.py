@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from django.db import DatabaseError
 
 from herdcache import stats
-from herdcache.models import CachedURL, CachedURLTag
+from herdcache.models import CachedURL, CachedURLTag, EdgeKey
 
 logger = logging.getLogger("herdcache")
 _PATH_LIMIT = 2000
@@ -151,3 +151,43 @@ def forget(keys: Iterable[str]) -> None:
     recent.discard(keys)
     for start in range(0, len(keys), 500):
         CachedURL.objects.filter(key__in=keys[start : start + 500]).delete()
+
+
+def remember_edge(base_key: str, edge_key: str, alias: str) -> None:
+    """Record an edge copy of the page ``base_key`` (so purging the page removes it)."""
+    if not recent.add(f"edge:{edge_key}"):
+        return
+    try:
+        EdgeKey.objects.bulk_create(
+            [EdgeKey(key=edge_key, base_key=base_key)], ignore_conflicts=True
+        )
+    except DatabaseError as exc:
+        recent.discard([f"edge:{edge_key}"])
+        logger.warning("herdcache: could not remember edge key (%s)", exc)
+        stats.record(alias, "error")
+
+
+def edge_keys(base_keys: Iterable[str]) -> list[str]:
+    """Edge keys of the given pages."""
+    base_keys = list(base_keys)
+    found: list[str] = []
+    for start in range(0, len(base_keys), 500):
+        chunk = base_keys[start : start + 500]
+        found += EdgeKey.objects.filter(base_key__in=chunk).values_list("key", flat=True)
+    return found
+
+
+def tagged_base_keys(tags: Iterable[str]) -> list[str]:
+    """Base keys of remembered pages carrying any of ``tags`` (for edge purges)."""
+    return list(
+        CachedURL.objects.filter(tag_rows__tag__in=list(tags))
+        .values_list("base_key", flat=True)
+        .distinct()
+    )
+
+
+def forget_edge(edge_keys_: Iterable[str]) -> None:
+    keys = list(edge_keys_)
+    recent.discard(f"edge:{key}" for key in keys)
+    for start in range(0, len(keys), 500):
+        EdgeKey.objects.filter(key__in=keys[start : start + 500]).delete()

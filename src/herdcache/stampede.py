@@ -206,6 +206,7 @@ class Outcome:
     # Set when this caller won the refresh lock but asked for a background refresh: the driver
     # must run ``refresh_protocol`` with these (generations, lock token) after answering.
     refresh: tuple[tagging.Generations, str] | None = None
+    fresh_until: float | None = None  # of the entry served from the cache, if any
 
 
 Protocol = Generator[Any, Any, Outcome]
@@ -229,7 +230,9 @@ def run_protocol(
         return Outcome(computed.result, "error")
 
     if lookup.state is State.FRESH:
-        return Outcome(lookup.entry.value, "hit", from_cache=True)  # type: ignore[union-attr]
+        return Outcome(
+            lookup.entry.value, "hit", from_cache=True, fresh_until=lookup.entry.fresh_until
+        )  # type: ignore[union-attr]
 
     if lookup.state in (State.EARLY, State.STALE):
         served = "hit" if lookup.state is State.EARLY else "stale"
@@ -238,7 +241,7 @@ def run_protocol(
             return Outcome(lookup.entry.value, served, from_cache=True)  # type: ignore[union-attr]
         newer = yield from _done_meanwhile(adapter, key, tags, policy, token, lookup)
         if newer is not None:
-            return Outcome(newer.value, "hit", from_cache=True)
+            return Outcome(newer.value, "hit", from_cache=True, fresh_until=newer.fresh_until)
         if background:
             value = lookup.entry.value  # type: ignore[union-attr]
             return Outcome(value, served, from_cache=True, refresh=(lookup.gens, token))
@@ -248,7 +251,7 @@ def run_protocol(
     if token is not None:
         newer = yield from _done_meanwhile(adapter, key, tags, policy, token, lookup)
         if newer is not None:
-            return Outcome(newer.value, "lock_wait", from_cache=True)
+            return Outcome(newer.value, "lock_wait", from_cache=True, fresh_until=newer.fresh_until)
         return (yield from _compute_and_store(adapter, key, policy, lookup.gens, token, "miss"))
 
     # Cold miss while someone else renders: wait for their entry, retrying the lock so a
@@ -263,12 +266,19 @@ def run_protocol(
         except Exception:
             break
         if lookup.state is not State.MISSING:
-            return Outcome(lookup.entry.value, "lock_wait", from_cache=True)  # type: ignore[union-attr]
+            return Outcome(
+                lookup.entry.value,
+                "lock_wait",
+                from_cache=True,
+                fresh_until=lookup.entry.fresh_until,
+            )  # type: ignore[union-attr]
         token = yield from _try(lambda: adapter.lock(key, policy.lock_timeout))
         if token is not None:
             newer = yield from _done_meanwhile(adapter, key, tags, policy, token, lookup)
             if newer is not None:
-                return Outcome(newer.value, "lock_wait", from_cache=True)
+                return Outcome(
+                    newer.value, "lock_wait", from_cache=True, fresh_until=newer.fresh_until
+                )
             return (yield from _compute_and_store(adapter, key, policy, lookup.gens, token, "miss"))
         if (yield from _try(lambda: adapter.lock_held(key))):
             continue
@@ -280,7 +290,12 @@ def run_protocol(
         except Exception:
             break
         if lookup.state is not State.MISSING:
-            return Outcome(lookup.entry.value, "lock_wait", from_cache=True)  # type: ignore[union-attr]
+            return Outcome(
+                lookup.entry.value,
+                "lock_wait",
+                from_cache=True,
+                fresh_until=lookup.entry.fresh_until,
+            )  # type: ignore[union-attr]
         logger.info("herdcache: no lock and no entry for %s: computing without waiting", key)
         return (yield from _compute_and_store(adapter, key, policy, lookup.gens, None, "miss"))
     logger.info("herdcache: waited %.1fs for %s; computing without the lock", policy.cold_wait, key)

@@ -161,6 +161,7 @@ def test_purge_one_call(backend):
     assert compute(1) == "v3" and compute(2) == "v2"
 
 
+@pytest.mark.django_db
 def test_hard_tag_purge_recomputes(backend):
     next_value = counting()
 
@@ -174,6 +175,7 @@ def test_hard_tag_purge_recomputes(backend):
     assert count_posts("b") == "v2"
 
 
+@pytest.mark.django_db
 def test_soft_tag_purge_serves_stale_then_refreshes_once(backend):
     next_value = counting()
 
