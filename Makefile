@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-TEST_DEBS := memcached redis-server libmemcached-dev zlib1g-dev
+TEST_DEBS := memcached redis-server libmemcached-dev zlib1g-dev nginx libnginx-mod-http-ndk libnginx-mod-http-set-misc libnginx-mod-http-cache-purge
 BENCH_DEBS := memcached redis-server wrk
 PYTEST_ARGS ?=
 

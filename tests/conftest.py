@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from django.core.cache import caches
 
-from herdcache import registry, stats
+from herdcache import stats
 from tests.fixtures.servers import Server
 
 pytest_plugins = ["tests.fixtures.servers"]
@@ -43,7 +43,5 @@ def backend(request: pytest.FixtureRequest, settings) -> Iterator[str]:
 def _fresh_process_state() -> Iterator[None]:
     """herdcache's per-process buffers must not leak between tests."""
     stats.recorder.reset()
-    registry.recent.clear()
     yield
     stats.recorder.reset()
-    registry.recent.clear()

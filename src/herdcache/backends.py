@@ -9,6 +9,8 @@ staging and prod can share one memcached. A ``KEY_FUNCTION`` in the CACHES entry
 
 from __future__ import annotations
 
+import os
+import threading
 from typing import Any
 
 from django.core.cache.backends import memcached
@@ -40,8 +42,49 @@ class PyMemcacheCache(_HashedKeys, memcached.PyMemcacheCache):
         params["OPTIONS"] = {**FAIL_FAST_OPTIONS, **(params.get("OPTIONS") or {})}
         super().__init__(server, params)
 
+    @property
+    def _cache(self) -> Any:
+        # One pooled (thread-safe) client per process and configuration, shared by every thread
+        # and ASGI task, instead of a client per thread that Django closes after each request:
+        # reconnecting cost ~0.25 ms per request, as much as the cache hit itself.
+        return shared_clients.get(self._class, self.client_servers, self._options)
+
+    def close(self, **kwargs: Any) -> None:
+        """Keep connections open across requests (Django closes them after every request)."""
+
+
+class SharedClients:
+    """Process-wide memcached clients, one per (pid, class, servers, options)."""
+
+    def __init__(self) -> None:
+        self._clients: dict[tuple[Any, ...], Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, cls: type, servers: list[str], options: dict[str, Any]) -> Any:
+        # The pid is part of the key: a client made before a fork must not be shared with it.
+        key = (os.getpid(), cls, tuple(servers), repr(sorted(options.items())))
+        client = self._clients.get(key)
+        if client is None:
+            with self._lock:
+                client = self._clients.get(key)
+                if client is None:
+                    client = self._clients[key] = cls(servers, **options)
+        return client
+
+    def reset(self) -> None:
+        """Close and forget every client (tests, or after reconfiguring servers)."""
+        with self._lock:
+            for client in self._clients.values():
+                client.close()
+            self._clients.clear()
+
+
+shared_clients = SharedClients()
+
 
 FAIL_FAST_OPTIONS: dict[str, Any] = {
+    "use_pooling": True,  # thread-safe: one client serves every thread of the process
+    "max_pool_size": 64,
     "retry_attempts": 0,
     "dead_timeout": 1,
     "connect_timeout": 0.5,

@@ -59,6 +59,66 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
                 Error(f"HERDCACHE[{name!r}] must be {kind}, not {value!r}.", id="herdcache.E007")
             )
     errors += _check_middleware()
+    errors += _check_edge(merged)
+    return errors
+
+
+_SERDE_FLAGS = 0b11111  # bits pymemcache's pickle serde uses for its own value types
+
+
+def _check_edge(merged: dict[str, Any]) -> list[CheckMessage]:
+    import ipaddress
+
+    from herdcache.conf import conf
+
+    errors: list[CheckMessage] = []
+    flag = merged["EDGE_GZIP_FLAG"]
+    if (
+        not isinstance(flag, int)
+        or isinstance(flag, bool)
+        or flag <= 0
+        or flag & (flag - 1)
+        or flag & _SERDE_FLAGS
+    ):
+        errors.append(
+            Error(
+                f"HERDCACHE['EDGE_GZIP_FLAG'] = {flag!r} must be a single bit above 16 (e.g. 1024).",
+                hint="Bits 1-16 are pymemcache's own value flags; nginx's memcached_gzip_flag tests one bit.",
+                id="herdcache.E008",
+            )
+        )
+    for proxy in (
+        merged["EDGE_TRUSTED_PROXIES"]
+        if isinstance(merged["EDGE_TRUSTED_PROXIES"], list | tuple)
+        else [None]
+    ):
+        try:
+            ipaddress.ip_network(str(proxy), strict=False)
+        except ValueError:
+            errors.append(
+                Error(
+                    f"HERDCACHE['EDGE_TRUSTED_PROXIES'] holds {proxy!r}, which is not an IP address or network.",
+                    id="herdcache.E009",
+                )
+            )
+    types = merged["EDGE_TYPES"]
+    if not isinstance(types, dict) or not all(
+        isinstance(k, str) and k.startswith("/") for k in types
+    ):
+        errors.append(
+            Error(
+                "HERDCACHE['EDGE_TYPES'] must map path prefixes ('/...') to content types.",
+                id="herdcache.E010",
+            )
+        )
+    if merged["EDGE"] and not errors and not conf.EDGE_SERVERS:
+        errors.append(
+            Warning(
+                "HERDCACHE['EDGE'] is on but no memcached server is known for edge copies.",
+                hint="Set HERDCACHE['EDGE_SERVERS'] or use a memcached backend for the herdcache cache.",
+                id="herdcache.W003",
+            )
+        )
     return errors
 
 

@@ -16,6 +16,7 @@ Every key is optional; ``DEFAULTS`` documents them. Bad values are reported by t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -102,7 +103,7 @@ class HerdcacheSettings:
     @property
     def KEY_FUNCTION(self) -> Callable[[str, str, Any], str]:
         func = self._get("KEY_FUNCTION")
-        return import_string(func) if isinstance(func, str) else func
+        return _import(func) if isinstance(func, str) else func
 
     @property
     def STALE_FACTOR(self) -> float:
@@ -197,6 +198,12 @@ class HerdcacheSettings:
     @property
     def EDGE_PURGE_NODES(self) -> list[str]:
         return list(self._get("EDGE_PURGE_NODES"))
+
+
+@functools.lru_cache(maxsize=32)
+def _import(path: str) -> Any:
+    # Called for every cache key: import once per dotted path.
+    return import_string(path)
 
 
 conf = HerdcacheSettings()

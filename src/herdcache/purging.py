@@ -50,6 +50,10 @@ def _purge_rows(rows: list[CachedURL], *, soft: bool) -> None:
     # Edge copies go in both cases: nginx cannot serve "stale"; on a soft purge Django answers
     # the fallback with the stale origin entry while one request re-renders.
     _purge_edge({row.base_key for row in rows})
+    if not soft:
+        # Rows first, entries second: a render racing with us stores its entry before its row,
+        # so whatever survives this purge is still remembered (and purgeable).
+        registry.forget(row.key for row in rows)
     for alias, group in by_alias.items():
         cache = caches[alias]
         if soft:
@@ -58,8 +62,6 @@ def _purge_rows(rows: list[CachedURL], *, soft: bool) -> None:
         base_keys = {row.base_key for row in group}
         cache.delete_many([row.key for row in group] + list(base_keys))
         stats.delete_url_counters(alias, base_keys)
-    if not soft:
-        registry.forget(row.key for row in rows)
 
 
 def _purge_edge(base_keys: set[str]) -> None:
@@ -72,17 +74,19 @@ def _purge_edge(base_keys: set[str]) -> None:
 
 
 def _purge_tagged_edge(tags: list[str]) -> None:
-    # Only where an edge memcached exists; a site that never ran herdcache's migrations still
-    # purges tags (they live in the cache), it just has no edge copies to find.
-    if not conf.EDGE_SERVERS:
-        return
+    # Edge copies cannot be versioned (nginx keys them by URL), so each one carrying the tag is
+    # deleted: work proportional to the tagged pages, skipped entirely on sites without an edge.
+    # A site that never ran herdcache's migrations still purges tags (they live in the cache).
     try:
-        base_keys = registry.tagged_base_keys(tags)
+        if not (conf.EDGE or registry.has_edge_keys()):
+            return
+        keys = registry.tagged_edge_keys(tags)
     except DatabaseError as exc:
         logger.warning("herdcache: edge copies of tags %s not purged (%s)", tags, exc)
         return
-    for start in range(0, len(base_keys), _BATCH):
-        _purge_edge(set(base_keys[start : start + _BATCH]))
+    if keys:
+        edge_store.delete(keys)
+        registry.forget_edge(keys)
 
 
 def _batches(rows: Iterable[CachedURL]) -> Iterator[list[CachedURL]]:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import fnmatch
 import logging
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from urllib.parse import urlsplit
 
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 
 from herdcache import stats
 from herdcache.models import CachedURL, CachedURLTag, EdgeKey
@@ -19,44 +17,14 @@ _PATH_LIMIT = 2000
 _WILDCARDS = "*?["
 
 
-class _RecentKeys:
-    """Keys this process remembered lately: repeat misses of one URL skip the database."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self._keys: OrderedDict[str, None] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
-
-    def add(self, key: str) -> bool:
-        """Add ``key``; False when it was already there."""
-        with self._lock:
-            if key in self._keys:
-                self._keys.move_to_end(key)
-                return False
-            self._keys[key] = None
-            if len(self._keys) > self._size:
-                self._keys.popitem(last=False)
-            return True
-
-    def discard(self, keys: Iterable[str]) -> None:
-        with self._lock:
-            for key in keys:
-                self._keys.pop(key, None)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._keys.clear()
-
-
-recent = _RecentKeys()
-
-
 def remember(
     url: str, prefix: str, base_key: str, key: str, tags: Iterable[str], alias: str
 ) -> None:
-    """Record that ``key`` holds ``url``: one INSERT (ignored if known), skipped if seen lately."""
-    if not recent.add(key):
-        return
+    """Record that ``key`` holds ``url``: one transaction of INSERTs that ignore known rows.
+
+    Runs on every store (once per expiry per URL, not per request). No per-process memo of what
+    was remembered: another process may have purged (forgotten) the row meanwhile.
+    """
     parts = urlsplit(url)
     full_path = parts.path + (f"?{parts.query}" if parts.query else "")
     row = CachedURL(
@@ -69,13 +37,13 @@ def remember(
         full_path=full_path,
         key_prefix=prefix,
     )
+    tag_rows = [CachedURLTag(entry_id=key, tag=tag[:200]) for tag in tags]
     try:
-        CachedURL.objects.bulk_create([row], ignore_conflicts=True)
-        tag_rows = [CachedURLTag(entry_id=key, tag=tag[:200]) for tag in tags]
-        if tag_rows:
-            CachedURLTag.objects.bulk_create(tag_rows, ignore_conflicts=True)
+        with transaction.atomic():
+            CachedURL.objects.bulk_create([row], ignore_conflicts=True)
+            if tag_rows:
+                CachedURLTag.objects.bulk_create(tag_rows, ignore_conflicts=True)
     except DatabaseError as exc:  # e.g. migrations not run: caching still works, purge by URL won't
-        recent.discard([key])
         logger.warning("herdcache: could not remember %s (%s)", url, exc)
         stats.record(alias, "error")
 
@@ -148,21 +116,17 @@ def _matches(row: CachedURL, pattern: str) -> bool:
 def forget(keys: Iterable[str]) -> None:
     """Drop remembered entries (after a hard purge)."""
     keys = list(keys)
-    recent.discard(keys)
     for start in range(0, len(keys), 500):
         CachedURL.objects.filter(key__in=keys[start : start + 500]).delete()
 
 
 def remember_edge(base_key: str, edge_key: str, alias: str) -> None:
     """Record an edge copy of the page ``base_key`` (so purging the page removes it)."""
-    if not recent.add(f"edge:{edge_key}"):
-        return
     try:
         EdgeKey.objects.bulk_create(
             [EdgeKey(key=edge_key, base_key=base_key)], ignore_conflicts=True
         )
     except DatabaseError as exc:
-        recent.discard([f"edge:{edge_key}"])
         logger.warning("herdcache: could not remember edge key (%s)", exc)
         stats.record(alias, "error")
 
@@ -177,17 +141,19 @@ def edge_keys(base_keys: Iterable[str]) -> list[str]:
     return found
 
 
-def tagged_base_keys(tags: Iterable[str]) -> list[str]:
-    """Base keys of remembered pages carrying any of ``tags`` (for edge purges)."""
-    return list(
-        CachedURL.objects.filter(tag_rows__tag__in=list(tags))
-        .values_list("base_key", flat=True)
-        .distinct()
-    )
+def tagged_edge_keys(tags: Iterable[str]) -> list[str]:
+    """Edge keys of remembered pages carrying any of ``tags``, in one query."""
+    tagged = CachedURL.objects.filter(tag_rows__tag__in=list(tags)).values("base_key")
+    return list(EdgeKey.objects.filter(base_key__in=tagged).values_list("key", flat=True))
+
+
+def has_edge_keys() -> bool:
+    """Whether any edge copy was ever recorded (skips edge work on sites without an edge)."""
+    return EdgeKey.objects.exists()
 
 
 def forget_edge(edge_keys_: Iterable[str]) -> None:
+    """Drop records of purged edge copies."""
     keys = list(edge_keys_)
-    recent.discard(f"edge:{key}" for key in keys)
     for start in range(0, len(keys), 500):
         EdgeKey.objects.filter(key__in=keys[start : start + 500]).delete()

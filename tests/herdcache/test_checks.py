@@ -173,3 +173,26 @@ def test_manage_py_check_runs_herdcache_checks(settings) -> None:
 def test_non_finite_numbers_are_refused(settings, value):
     settings.HERDCACHE = {"MAX_ENTRY_SIZE": value}
     assert [e.id for e in check_settings()] == ["herdcache.E007"]
+
+
+@pytest.mark.parametrize("flag", [0, 3, 8, 16, -1024, "1024", True])
+def test_edge_gzip_flag_must_be_a_free_single_bit(settings, flag):
+    settings.HERDCACHE = {"EDGE_GZIP_FLAG": flag}
+    assert [e.id for e in check_settings()] == ["herdcache.E008"]
+
+
+def test_edge_trusted_proxies_must_be_addresses(settings):
+    settings.HERDCACHE = {"EDGE_TRUSTED_PROXIES": ["127.0.0.1", "10.0.0.0/8", "nginx.local"]}
+    assert [e.id for e in check_settings()] == ["herdcache.E009"]
+
+
+def test_edge_types_must_map_path_prefixes(settings):
+    settings.HERDCACHE = {"EDGE_TYPES": {"api": "application/json"}}
+    assert [e.id for e in check_settings()] == ["herdcache.E010"]
+
+
+def test_edge_without_memcached_warns(settings):
+    settings.HERDCACHE = {"EDGE": True}
+    assert [e.id for e in check_settings()] == ["herdcache.W003"]
+    settings.HERDCACHE = {"EDGE": True, "EDGE_SERVERS": ["127.0.0.1:11211"]}
+    assert check_settings() == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import caches
 from django.test import Client
 
 import herdcache
@@ -115,3 +116,15 @@ def test_remembering_survives_a_missing_table(backend, monkeypatch):
     monkeypatch.setattr(CachedURL.objects, "bulk_create", broken)
     visit("/p/1/", "/p/1/")
     assert RENDERS["post"] == 1
+
+
+def test_a_page_cached_again_after_a_purge_is_remembered_again(backend):
+    """Another process's purge forgets the row; re-caching must remember it, or the next
+    purge would find nothing and the page would outlive it (a per-process memo did that)."""
+    visit("/p/1/")
+    CachedURL.objects.all().delete()  # what a purge in another process leaves behind here
+    caches["default"].clear()
+    visit("/p/1/")
+    assert herdcache.purge(urls=["/p/1/"]) == 1
+    visit("/p/1/")
+    assert RENDERS["post"] == 3

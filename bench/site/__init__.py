@@ -1,0 +1,1 @@
+"""The Django project the benchmarks serve: minimal middleware, so the cache dominates."""
