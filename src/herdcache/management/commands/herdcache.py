@@ -2,6 +2,8 @@
 
     manage.py herdcache urls [--purge [--soft]] [pattern ...]   remembered URLs and their counters
     manage.py herdcache stats [--json] [--cache ALIAS]          global counters
+    manage.py herdcache nginx [--listen ADDR] [--upstream ADDR] [--local-ttl N] ...
+                                                                nginx config for edge serving
 
 A subcommand is an entry in ``Command.subcommands`` (name -> handler method name), the handler
 ``handle_<name>(**options)`` and, when it takes options, ``add_<name>_arguments(parser)``. A new
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +25,8 @@ from rich import box
 from rich.console import Console, RenderableType
 from rich.table import Table
 
+from herdcache.conf import conf
+from herdcache.edge.nginx import DEFAULT_PREFIX, NginxConfigError, render_config, settings_options
 from herdcache.purging import find_urls
 from herdcache.stats import EVENTS, URL_EVENTS, get_stats, hit_ratio
 
@@ -29,12 +34,16 @@ _PIPE_WIDTH = 4096  # console width when not a terminal: long URLs stay on one l
 
 
 class Command(BaseCommand):
-    help = "Inspect and purge herdcache: remembered URLs (urls) and global counters (stats)."
+    help = (
+        "Inspect and purge herdcache: remembered URLs (urls), global counters (stats), and an "
+        "nginx config for serving cache hits straight from memcached (nginx)."
+    )
 
     #: The extension point: subcommand name -> (handler method name, one-line help).
     subcommands: dict[str, tuple[str, str]] = {
         "urls": ("handle_urls", "List remembered URLs with their counters; --purge purges them."),
         "stats": ("handle_stats", "Show the global counters (hit, miss, stale, ...)."),
+        "nginx": ("handle_nginx", "Print an nginx config serving cache hits from memcached."),
     }
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -120,6 +129,114 @@ class Command(BaseCommand):
         self._print(table)
         ratio = hit_ratio(counters)
         self.stdout.write(f"hit ratio: {'n/a' if ratio is None else f'{ratio:.1%}'}")
+
+    # nginx --------------------------------------------------------------------------------
+
+    def add_nginx_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--listen", default="127.0.0.1:8080", help="where nginx listens (default: %(default)s)"
+        )
+        parser.add_argument(
+            "--upstream", default="127.0.0.1:8000", help="Django's address (default: %(default)s)"
+        )
+        parser.add_argument(
+            "--memcached",
+            nargs="+",
+            action="extend",
+            metavar="HOST:PORT",
+            help="memcached servers (default: HERDCACHE['EDGE_SERVERS'] or the cache's LOCATION)",
+        )
+        parser.add_argument(
+            "--server-block",
+            action="store_true",
+            help="only upstreams, maps and servers, to include inside an existing http {}",
+        )
+        parser.add_argument(
+            "--prefix",
+            default=DEFAULT_PREFIX,
+            help="folder for pid, logs, temp files, local cache and socket; created with mode "
+            "755 (default: %(default)s)",
+        )
+        parser.add_argument(
+            "--local-ttl",
+            type=int,
+            metavar="N",
+            help="local proxy_cache tier for N seconds, 0 for none "
+            "(default: HERDCACHE['EDGE_LOCAL_TTL'])",
+        )
+        parser.add_argument(
+            "--purge-allow",
+            nargs="+",
+            action="extend",
+            metavar="IP",
+            help="addresses (or CIDRs) that may PURGE the local tier (default: 127.0.0.1)",
+        )
+        parser.add_argument(
+            "--server-name", nargs="+", action="extend", metavar="NAME", dest="server_names"
+        )
+        parser.add_argument("--user", help="user for the workers when nginx starts as root")
+        parser.add_argument("--modules-dir", help="dynamic modules folder (default: detected)")
+        parser.add_argument("--workers", default="auto", help="worker_processes (default: auto)")
+
+    def handle_nginx(
+        self,
+        *,
+        listen: str,
+        upstream: str,
+        memcached: list[str] | None,
+        server_block: bool,
+        prefix: str,
+        local_ttl: int | None,
+        purge_allow: list[str] | None,
+        server_names: list[str] | None,
+        user: str | None,
+        modules_dir: str | None,
+        workers: str,
+        **options: Any,
+    ) -> None:
+        """The config on stdout; the prefix folder created when nginx will write there."""
+        arguments = settings_options(
+            servers=memcached,
+            local_ttl=local_ttl,
+            purge_allow=purge_allow,
+            server_names=server_names,
+            user=user,
+            modules_dir=modules_dir,
+        )
+        if not arguments["servers"]:
+            raise CommandError(
+                "No memcached servers: set HERDCACHE['EDGE_SERVERS'] (or use a memcached cache "
+                "backend) or pass --memcached HOST:PORT."
+            )
+        try:
+            config = render_config(
+                listen=listen,
+                upstream=upstream,
+                prefix=prefix,
+                worker_processes=workers,
+                server_block_only=server_block,
+                **arguments,
+            )
+        except NginxConfigError as exc:
+            raise CommandError(str(exc)) from exc
+        if not server_block or arguments["local_ttl"] > 0:
+            self._prepare_prefix(prefix)
+        self.stdout.write(config, ending="")
+        if not conf.EDGE_TRUSTED_PROXIES:
+            self.stderr.write(
+                "Note: HERDCACHE['EDGE_TRUSTED_PROXIES'] is empty, so Django ignores the key "
+                "nginx sends and computes it itself; add this nginx's address to use it."
+            )
+
+    def _prepare_prefix(self, prefix: str) -> None:
+        """Create ``prefix`` (mode 755: root's workers run as another user and must enter it)."""
+        try:
+            os.makedirs(prefix, exist_ok=True)
+            if os.stat(prefix).st_uid != os.geteuid():  # e.g. planted in /tmp by another user
+                raise CommandError(f"{prefix} belongs to another user: choose another --prefix.")
+            os.chmod(prefix, 0o755)
+        except OSError as exc:
+            raise CommandError(f"Cannot prepare {prefix}: {exc}") from exc
 
     # output -------------------------------------------------------------------------------
 
