@@ -1,0 +1,154 @@
+"""A whole edge stack for end-to-end tests: memcached node(s), Django under gunicorn, nginx.
+
+Django runs ``tests.edge_site`` (a real site with herdcache edge pages) on a migrated SQLite
+file; nginx runs the config ``herdcache.edge.nginx`` generates, as a user would run it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.client import HTTPResponse
+from pathlib import Path
+
+from herdcache.edge.nginx import render_config
+from tests.fixtures.nginx_generated import run_generated
+from tests.fixtures.servers import Server, memcached_command, run_server
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def from_edge(self) -> bool:
+        return self.headers.get("x-herdcache") == "edge"
+
+
+def raw_get(
+    port: int, target: bytes, *, host: str = "example.com", headers: dict[str, str] | None = None
+) -> Reply:
+    """GET with the request target sent byte for byte (no client-side normalisation)."""
+    lines = [b"GET " + target + b" HTTP/1.1", f"Host: {host}".encode(), b"Connection: close"]
+    lines += [f"{name}: {value}".encode() for name, value in (headers or {}).items()]
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(b"\r\n".join(lines) + b"\r\n\r\n")
+        response = HTTPResponse(sock)
+        response.begin()
+        body = response.read()
+        return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, body)
+
+
+@dataclass
+class EdgeStack:
+    nginx: Server
+    django: Server
+    memcached: list[Server]
+    env: dict[str, str]
+
+    @property
+    def port(self) -> int:
+        return self.nginx.port
+
+    def get(self, path: str, **kwargs) -> Reply:
+        return raw_get(self.port, path.encode(), **kwargs)
+
+    def manage(self, *args: str) -> str:
+        """Run a management command against the site's database and cache."""
+        done = subprocess.run(
+            [sys.executable, "-m", "django", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return done.stdout
+
+    def renders(self, name: str) -> int:
+        reply = raw_get(self.django.port, f"/renders/{name}".encode())
+        return json.loads(reply.body)["renders"]
+
+    def purge(
+        self, *, urls: tuple[str, ...] = (), tags: tuple[str, ...] = (), soft: bool = False
+    ) -> int:
+        form = "&".join(
+            [*(f"url={u}" for u in urls), *(f"tag={t}" for t in tags), f"soft={int(soft)}"]
+        )
+        with socket.create_connection(("127.0.0.1", self.django.port), timeout=30) as sock:
+            body = form.encode()
+            sock.sendall(
+                b"POST /purge/ HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\n"
+                + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
+            response = HTTPResponse(sock)
+            response.begin()
+            return json.loads(response.read())["purged"]
+
+
+@contextlib.contextmanager
+def edge_stack(*, nodes: int = 1, trust: bool = True) -> Iterator[EdgeStack]:
+    """Start memcached, a migrated Django site under gunicorn, and nginx; stop them all."""
+    with contextlib.ExitStack() as stack:
+        memcached = [
+            stack.enter_context(
+                contextlib.contextmanager(run_server)(f"memcached{i}", memcached_command)
+            )
+            for i in range(nodes)
+        ]
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="edge-site-")))
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.edge_site.settings",
+            "PYTHONPATH": str(ROOT),
+            "EDGE_TEST_DB": str(workdir / "db.sqlite3"),
+            "EDGE_TEST_MEMCACHED": ",".join(server.address for server in memcached),
+            "EDGE_TEST_TRUST": "1" if trust else "0",
+        }
+        subprocess.run(
+            [sys.executable, "-m", "django", "migrate", "-v0"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            timeout=120,
+        )
+
+        def gunicorn(port: int, _workdir: Path) -> list[str]:
+            settings = [
+                f"{k}={v}"
+                for k, v in env.items()
+                if k.startswith(("EDGE_TEST_", "DJANGO_", "PYTHONPATH"))
+            ]
+            return [
+                "env", *settings, sys.executable, "-m", "gunicorn", "tests.edge_site.wsgi:application",
+                "--chdir", str(ROOT), "-b", f"127.0.0.1:{port}", "-w", "2", "-k", "gthread",
+                "--threads", "64", "--graceful-timeout", "2",
+            ]  # fmt: skip
+
+        django = stack.enter_context(contextlib.contextmanager(run_server)("gunicorn", gunicorn))
+
+        def nginx(port: int, prefix: Path) -> str:
+            return render_config(
+                listen=f"127.0.0.1:{port}",
+                upstream=django.address,
+                servers=[server.address for server in memcached],
+                prefix=str(prefix),
+                worker_processes=1,
+            )
+
+        proxy = stack.enter_context(contextlib.contextmanager(run_generated)(nginx))
+        yield EdgeStack(proxy, django, memcached, env)
