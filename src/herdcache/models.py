@@ -52,6 +52,9 @@ class EdgeKey(models.Model):
 
     key = models.CharField(max_length=32, primary_key=True)
     base_key = models.CharField(max_length=100, db_index=True)
+    # What nginx's local proxy_cache tier keys the same copy by ($host$request_uri): PURGE needs it.
+    host = models.CharField(max_length=255, blank=True)
+    uri = models.TextField(blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

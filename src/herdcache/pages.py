@@ -20,7 +20,13 @@ from herdcache import registry
 from herdcache import tags as tagging
 from herdcache.conf import conf
 from herdcache.edge import store as edge_store
-from herdcache.edge.store import edge_body, forwarded_key, request_edge_key
+from herdcache.edge.store import (
+    edge_body,
+    forwarded_key,
+    nginx_host,
+    raw_request_uri,
+    request_edge_key,
+)
 from herdcache.keys import page_key, url_identity, variant_key
 from herdcache.rules import (
     late_cookie_refusal,
@@ -172,7 +178,9 @@ def _to_edge(
     if value is None or len(value) > conf.MAX_ENTRY_SIZE or plan.edge_key is None:
         return
     if edge_store.write(plan.edge_key, value, ttl, only_if_missing=only_if_missing):
-        registry.remember_edge(plan.base_key, plan.edge_key, plan.alias)
+        request = plan.request
+        uri = raw_request_uri(request).decode("latin-1")
+        registry.remember_edge(plan.base_key, plan.edge_key, plan.alias, nginx_host(request), uri)
 
 
 def finish(

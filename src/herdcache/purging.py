@@ -21,8 +21,9 @@ from django.db import DatabaseError
 from herdcache import registry, stats
 from herdcache import tags as tagging
 from herdcache.conf import conf
+from herdcache.edge import local as edge_local
 from herdcache.edge import store as edge_store
-from herdcache.models import CachedURL
+from herdcache.models import CachedURL, EdgeKey
 from herdcache.stampede import Entry
 
 _BATCH = 500
@@ -65,12 +66,8 @@ def _purge_rows(rows: list[CachedURL], *, soft: bool) -> None:
 
 
 def _purge_edge(base_keys: set[str]) -> None:
-    if not base_keys:
-        return
-    keys = registry.edge_keys(base_keys)
-    if keys:
-        edge_store.delete(keys)
-        registry.forget_edge(keys)
+    if base_keys:
+        _remove_edge_copies(registry.edge_copies(base_keys))
 
 
 def _purge_tagged_edge(tags: list[str]) -> None:
@@ -80,13 +77,21 @@ def _purge_tagged_edge(tags: list[str]) -> None:
     try:
         if not (conf.EDGE or registry.has_edge_keys()):
             return
-        keys = registry.tagged_edge_keys(tags)
+        copies = registry.tagged_edge_copies(tags)
     except DatabaseError as exc:
         logger.warning("herdcache: edge copies of tags %s not purged (%s)", tags, exc)
         return
-    if keys:
-        edge_store.delete(keys)
-        registry.forget_edge(keys)
+    _remove_edge_copies(copies)
+
+
+def _remove_edge_copies(copies: list[EdgeKey]) -> None:
+    if not copies:
+        return
+    keys = [copy.key for copy in copies]
+    registry.forget_edge(keys)
+    edge_store.delete(keys)
+    if conf.EDGE_PURGE_NODES:  # nginx's local proxy_cache tiers, keyed by $host$request_uri
+        edge_local.purge(conf.EDGE_PURGE_NODES, [(c.host, c.uri) for c in copies if c.uri])
 
 
 def _batches(rows: Iterable[CachedURL]) -> Iterator[list[CachedURL]]:

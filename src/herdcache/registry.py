@@ -120,31 +120,31 @@ def forget(keys: Iterable[str]) -> None:
         CachedURL.objects.filter(key__in=keys[start : start + 500]).delete()
 
 
-def remember_edge(base_key: str, edge_key: str, alias: str) -> None:
+def remember_edge(base_key: str, edge_key: str, alias: str, host: str = "", uri: str = "") -> None:
     """Record an edge copy of the page ``base_key`` (so purging the page removes it)."""
+    row = EdgeKey(key=edge_key, base_key=base_key, host=host[:255], uri=uri)
     try:
-        EdgeKey.objects.bulk_create(
-            [EdgeKey(key=edge_key, base_key=base_key)], ignore_conflicts=True
-        )
+        EdgeKey.objects.bulk_create([row], ignore_conflicts=True)
     except DatabaseError as exc:
         logger.warning("herdcache: could not remember edge key (%s)", exc)
         stats.record(alias, "error")
 
 
-def edge_keys(base_keys: Iterable[str]) -> list[str]:
-    """Edge keys of the given pages."""
+def edge_copies(base_keys: Iterable[str]) -> list[EdgeKey]:
+    """Edge copies of the given pages."""
     base_keys = list(base_keys)
-    found: list[str] = []
+    found: list[EdgeKey] = []
     for start in range(0, len(base_keys), 500):
-        chunk = base_keys[start : start + 500]
-        found += EdgeKey.objects.filter(base_key__in=chunk).values_list("key", flat=True)
+        found += EdgeKey.objects.filter(base_key__in=base_keys[start : start + 500]).only(
+            "key", "host", "uri"
+        )
     return found
 
 
-def tagged_edge_keys(tags: Iterable[str]) -> list[str]:
-    """Edge keys of remembered pages carrying any of ``tags``, in one query."""
+def tagged_edge_copies(tags: Iterable[str]) -> list[EdgeKey]:
+    """Edge copies of remembered pages carrying any of ``tags``, in one query."""
     tagged = CachedURL.objects.filter(tag_rows__tag__in=list(tags)).values("base_key")
-    return list(EdgeKey.objects.filter(base_key__in=tagged).values_list("key", flat=True))
+    return list(EdgeKey.objects.filter(base_key__in=tagged).only("key", "host", "uri"))
 
 
 def has_edge_keys() -> bool:

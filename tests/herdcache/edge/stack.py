@@ -20,7 +20,7 @@ from pathlib import Path
 
 from herdcache.edge.nginx import render_config
 from tests.fixtures.nginx_generated import run_generated
-from tests.fixtures.servers import Server, memcached_command, run_server
+from tests.fixtures.servers import Server, free_port, memcached_command, run_server
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -101,8 +101,11 @@ class EdgeStack:
 
 
 @contextlib.contextmanager
-def edge_stack(*, nodes: int = 1, trust: bool = True) -> Iterator[EdgeStack]:
-    """Start memcached, a migrated Django site under gunicorn, and nginx; stop them all."""
+def edge_stack(*, nodes: int = 1, trust: bool = True, local_ttl: int = 0) -> Iterator[EdgeStack]:
+    """Start memcached, nginx, and a migrated Django site under gunicorn; stop them all.
+
+    With ``local_ttl`` nginx has a local proxy_cache tier and Django purges it (PURGE requests).
+    """
     with contextlib.ExitStack() as stack:
         memcached = [
             stack.enter_context(
@@ -111,6 +114,19 @@ def edge_stack(*, nodes: int = 1, trust: bool = True) -> Iterator[EdgeStack]:
             for i in range(nodes)
         ]
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="edge-site-")))
+        django_port = free_port()
+
+        def nginx(port: int, prefix: Path) -> str:
+            return render_config(
+                listen=f"127.0.0.1:{port}",
+                upstream=f"127.0.0.1:{django_port}",
+                servers=[server.address for server in memcached],
+                prefix=str(prefix),
+                worker_processes=1,
+                local_ttl=local_ttl,
+            )
+
+        proxy = stack.enter_context(contextlib.contextmanager(run_generated)(nginx))
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.edge_site.settings",
@@ -118,6 +134,7 @@ def edge_stack(*, nodes: int = 1, trust: bool = True) -> Iterator[EdgeStack]:
             "EDGE_TEST_DB": str(workdir / "db.sqlite3"),
             "EDGE_TEST_MEMCACHED": ",".join(server.address for server in memcached),
             "EDGE_TEST_TRUST": "1" if trust else "0",
+            "EDGE_TEST_PURGE_NODES": proxy.address if local_ttl else "",
         }
         subprocess.run(
             [sys.executable, "-m", "django", "migrate", "-v0"],
@@ -139,16 +156,7 @@ def edge_stack(*, nodes: int = 1, trust: bool = True) -> Iterator[EdgeStack]:
                 "--threads", "64", "--graceful-timeout", "2",
             ]  # fmt: skip
 
-        django = stack.enter_context(contextlib.contextmanager(run_server)("gunicorn", gunicorn))
-
-        def nginx(port: int, prefix: Path) -> str:
-            return render_config(
-                listen=f"127.0.0.1:{port}",
-                upstream=django.address,
-                servers=[server.address for server in memcached],
-                prefix=str(prefix),
-                worker_processes=1,
-            )
-
-        proxy = stack.enter_context(contextlib.contextmanager(run_generated)(nginx))
+        django = Server("gunicorn", django_port, workdir, gunicorn)
+        stack.callback(django.stop)
+        django.start()
         yield EdgeStack(proxy, django, memcached, env)
