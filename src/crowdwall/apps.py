@@ -5,3 +5,6 @@ class CrowdwallConfig(AppConfig):
     name = "crowdwall"
     verbose_name = "crowdwall"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from crowdwall import checks  # noqa: F401  (registers the system checks)

@@ -1,0 +1,150 @@
+"""System checks for crowdwall's settings (``manage.py check``): ids ``crowdwall.E0xx``."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, register
+from django.utils.module_loading import import_string
+
+from crowdwall.conf import DEFAULTS
+
+_POSITIVE_INTS = (
+    "BATCH_SIZE",
+    "MAX_POST_BYTES",
+    "MAX_TEXT_LENGTH",
+    "ARCHIVE_PAGE_SIZE",
+    "ARCHIVE_CACHE_SECONDS",
+)
+_NON_NEGATIVE = ("MAX_MEDIA", "FUTURE_TOLERANCE")
+_POSITIVE = ("RESTART_BASE_DELAY", "RESTART_MAX_DELAY")
+
+
+@register()
+def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    """Validate ``settings.CROWDWALL`` and that herdcache (which caches the pages) is installed."""
+    errors: list[CheckMessage] = []
+    if not apps.is_installed("herdcache"):
+        errors.append(
+            Error(
+                "crowdwall needs 'herdcache' in INSTALLED_APPS (it caches the wall pages).",
+                id="crowdwall.E006",
+            )
+        )
+    user = getattr(settings, "CROWDWALL", {})
+    if not isinstance(user, dict):
+        return [*errors, Error("CROWDWALL must be a dict.", id="crowdwall.E001")]
+    unknown = sorted(set(user) - set(DEFAULTS))
+    if unknown:
+        errors.append(
+            Error(
+                f"Unknown CROWDWALL setting(s): {', '.join(unknown)}.",
+                hint=f"Known settings: {', '.join(sorted(DEFAULTS))}.",
+                id="crowdwall.E002",
+            )
+        )
+    merged = {**DEFAULTS, **user}
+    errors += _check_publisher(merged["PUBLISHER"])
+    errors += _check_numbers(merged)
+    errors += _check_blocklist(merged["BLOCKLIST"])
+    return errors
+
+
+def _check_publisher(path: Any) -> list[CheckMessage]:
+    from crowdwall.ingest.publisher import Publisher
+
+    if not isinstance(path, str):
+        return [Error("CROWDWALL['PUBLISHER'] must be a dotted path.", id="crowdwall.E003")]
+    try:
+        target = import_string(path)
+    except ImportError as exc:
+        return [
+            Error(
+                f"CROWDWALL['PUBLISHER'] = {path!r} cannot be imported: {exc}", id="crowdwall.E003"
+            )
+        ]
+    ok = isinstance(target, Publisher) or (
+        issubclass(target, Publisher) if inspect.isclass(target) else callable(target)
+    )
+    if not ok:
+        return [
+            Error(
+                f"CROWDWALL['PUBLISHER'] = {path!r} is not a Publisher.",
+                hint="Name a crowdwall.ingest.publisher.Publisher subclass, instance or factory.",
+                id="crowdwall.E003",
+            )
+        ]
+    return []
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_numbers(merged: dict[str, Any]) -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+    for name in _POSITIVE_INTS:
+        value = merged[name]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            errors.append(
+                Error(
+                    f"CROWDWALL['{name}'] must be a positive integer, not {value!r}.",
+                    id="crowdwall.E004",
+                )
+            )
+    for name in _NON_NEGATIVE:
+        if not _number(merged[name]) or merged[name] < 0:
+            errors.append(
+                Error(
+                    f"CROWDWALL['{name}'] must be a number >= 0, not {merged[name]!r}.",
+                    id="crowdwall.E004",
+                )
+            )
+    for name in _POSITIVE:
+        if not _number(merged[name]) or merged[name] <= 0:
+            errors.append(
+                Error(
+                    f"CROWDWALL['{name}'] must be a number > 0, not {merged[name]!r}.",
+                    id="crowdwall.E004",
+                )
+            )
+    base, cap = merged["RESTART_BASE_DELAY"], merged["RESTART_MAX_DELAY"]
+    if _number(base) and _number(cap) and cap < base:
+        errors.append(
+            Error(
+                "CROWDWALL['RESTART_MAX_DELAY'] must be >= RESTART_BASE_DELAY.", id="crowdwall.E007"
+            )
+        )
+    return errors
+
+
+def _check_blocklist(value: Any) -> list[CheckMessage]:
+    from crowdwall.ingest.match import parse_keyword
+
+    try:
+        words = import_string(value) if isinstance(value, str) else value
+        words = list(words)
+    except (ImportError, TypeError) as exc:
+        return [Error(f"CROWDWALL['BLOCKLIST'] cannot be loaded: {exc}", id="crowdwall.E005")]
+    problems = []
+    for word in words:
+        if not isinstance(word, str):
+            problems.append(repr(word))
+            continue
+        try:
+            parse_keyword(word)
+        except ValueError as exc:
+            problems.append(f"{word!r} ({exc})")
+    if problems:
+        return [
+            Error(
+                f"CROWDWALL['BLOCKLIST'] has invalid entries: {', '.join(problems[:5])}.",
+                hint="Entries use the keyword syntax of crowdwall.ingest.match.",
+                id="crowdwall.E005",
+            )
+        ]
+    return []

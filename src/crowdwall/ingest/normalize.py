@@ -1,0 +1,326 @@
+"""``IncomingPost``: the one shape every source adapter produces, and its validation.
+
+Adapters translate their wire format (a Mastodon status, a Jetstream commit, a feed entry, our
+JSON for replay and webhooks) into ``IncomingPost``; ``clean_post`` then checks and bounds it the
+same way for every source, raising ``InvalidPost`` with a short reason for what cannot be stored.
+``from_dict`` reads crowdwall's own JSON format::
+
+    {"id": "123", "action": "create",          # or "update" / "delete" (then only "id")
+     "created_at": "2025-05-01T10:00:00Z", "edited_at": null, "url": "https://...",
+     "author": {"id": "stable-id", "handle": "ann@example.social", "display_name": "Ann",
+                "avatar_url": "https://...", "profile_url": "https://...", "bot": false},
+     "html": "<p>...</p>",                      # or "text": "plain text"
+     "spoiler_text": "", "sensitive": false, "reply": false, "boost": false, "language": "en",
+     "tags": ["djangocon"], "media": [{"url": "https://...", "type": "image", "alt": "..."}],
+     "counts": {"boosts": 1, "favourites": 4, "replies": 0}}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from dateutil import parser as date_parser
+
+from crowdwall.conf import conf
+from crowdwall.exceptions import InvalidPost
+
+UPSERT = "upsert"
+DELETE = "delete"
+MEDIA_TYPES = frozenset({"image", "video", "gifv", "audio", "unknown"})
+_ACTIONS = {"create": UPSERT, "update": UPSERT, "upsert": UPSERT, "delete": DELETE}
+# Field sizes (the model columns have the same limits).
+ID_LENGTH = 255
+NAME_LENGTH = 255
+URL_LENGTH = 1000
+SPOILER_LENGTH = 500
+ALT_LENGTH = 1500
+MAX_TAGS = 50
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+_URL_JUNK = re.compile(r"[\s\x00-\x1f\x7f<>\"']")
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The size limits of ``CROWDWALL`` settings, read once per batch rather than per post."""
+
+    max_post_bytes: int
+    max_text_length: int
+    max_media: int
+    future_tolerance: float
+
+    @classmethod
+    def current(cls) -> Limits:
+        return cls(conf.MAX_POST_BYTES, conf.MAX_TEXT_LENGTH, conf.MAX_MEDIA, conf.FUTURE_TOLERANCE)
+
+
+@dataclass(slots=True)
+class IncomingAuthor:
+    id: str  # stable, globally unique: a DID, an ActivityPub actor URI, "replay:ann", ...
+    handle: str
+    display_name: str = ""
+    avatar_url: str = ""
+    profile_url: str = ""
+    is_bot: bool = False
+
+
+@dataclass(slots=True)
+class IncomingMedia:
+    url: str
+    type: str = "image"
+    alt: str = ""
+    preview_url: str = ""
+
+
+@dataclass(slots=True)
+class IncomingPost:
+    """A post (or a deletion) as a source reported it, before sanitizing and matching."""
+
+    external_id: str
+    action: str = UPSERT
+    author: IncomingAuthor | None = None
+    html: str = ""  # raw, untrusted HTML
+    text: str = ""  # plain text, for sources without HTML (used when ``html`` is empty)
+    created_at: datetime | None = None
+    edited_at: datetime | None = None
+    url: str = ""
+    spoiler_text: str = ""
+    sensitive: bool = False
+    is_reply: bool = False
+    is_boost: bool = False
+    language: str = ""
+    hashtags: tuple[str, ...] = ()
+    media: tuple[IncomingMedia, ...] = ()
+    boosts_count: int | None = None
+    favourites_count: int | None = None
+    replies_count: int | None = None
+
+    @classmethod
+    def deletion(cls, external_id: str) -> IncomingPost:
+        return cls(external_id=external_id, action=DELETE)
+
+
+# Reading our JSON format -------------------------------------------------------------------
+
+
+def _str(data: Mapping[str, Any], key: str, default: str = "") -> str:
+    value = data.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise InvalidPost("wrong type", f"{key!r} must be a string")
+    return str(value)
+
+
+def _bool(data: Mapping[str, Any], key: str) -> bool:
+    value = data.get(key, False)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise InvalidPost("wrong type", f"{key!r} must be true or false")
+    return value
+
+
+def from_dict(data: Any) -> IncomingPost:
+    """Parse one post in crowdwall's JSON format (see the module docstring)."""
+    if not isinstance(data, Mapping):
+        raise InvalidPost("not an object", type(data).__name__)
+    external_id = _str(data, "id").strip()
+    if not external_id:
+        raise InvalidPost("missing field", "'id'")
+    action = _ACTIONS.get(_str(data, "action", "create"))
+    if action is None:
+        raise InvalidPost("bad action", repr(data.get("action")), external_id=external_id)
+    if action == DELETE:
+        return IncomingPost.deletion(external_id)
+    try:
+        author_data = data.get("author")
+        if not isinstance(author_data, Mapping):
+            raise InvalidPost("missing field", "'author'")
+        media = data.get("media") or []
+        tags = data.get("tags") or []
+        counts = data.get("counts") or {}
+        if not isinstance(media, list) or not all(isinstance(m, Mapping) for m in media):
+            raise InvalidPost("wrong type", "'media' must be a list of objects")
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise InvalidPost("wrong type", "'tags' must be a list of strings")
+        if not isinstance(counts, Mapping):
+            raise InvalidPost("wrong type", "'counts' must be an object")
+        if data.get("created_at") in (None, ""):
+            raise InvalidPost("missing field", "'created_at'")
+        return IncomingPost(
+            external_id=external_id,
+            author=IncomingAuthor(
+                id=_str(author_data, "id"),
+                handle=_str(author_data, "handle"),
+                display_name=_str(author_data, "display_name"),
+                avatar_url=_str(author_data, "avatar_url"),
+                profile_url=_str(author_data, "profile_url"),
+                is_bot=_bool(author_data, "bot"),
+            ),
+            html=_str(data, "html"),
+            text=_str(data, "text"),
+            created_at=parse_date(data.get("created_at")),
+            edited_at=parse_date(data["edited_at"]) if data.get("edited_at") else None,
+            url=_str(data, "url"),
+            spoiler_text=_str(data, "spoiler_text"),
+            sensitive=_bool(data, "sensitive"),
+            is_reply=_bool(data, "reply"),
+            is_boost=_bool(data, "boost"),
+            language=_str(data, "language"),
+            hashtags=tuple(tags),
+            media=tuple(
+                IncomingMedia(
+                    url=_str(m, "url"),
+                    type=_str(m, "type", "image"),
+                    alt=_str(m, "alt"),
+                    preview_url=_str(m, "preview_url"),
+                )
+                for m in media
+            ),
+            boosts_count=counts.get("boosts"),
+            favourites_count=counts.get("favourites"),
+            replies_count=counts.get("replies"),
+        )
+    except InvalidPost as exc:
+        exc.external_id = external_id
+        raise
+
+
+def parse_date(value: Any) -> datetime:
+    """A timezone-aware UTC datetime from an ISO string, a loose date string, or epoch seconds.
+
+    Naive values are taken as UTC. Raises ``InvalidPost("bad date")`` for anything else.
+    """
+    try:
+        if isinstance(value, datetime):
+            parsed = value
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            if not math.isfinite(value):
+                raise ValueError(value)
+            parsed = datetime.fromtimestamp(value, tz=UTC)
+        elif isinstance(value, str) and value.strip():
+            try:
+                parsed = datetime.fromisoformat(value.strip())
+            except ValueError:
+                parsed = date_parser.parse(value.strip())  # RFC 822 and friends (feeds)
+        else:
+            raise ValueError(value)
+    except (ValueError, OverflowError, TypeError, date_parser.ParserError) as exc:
+        raise InvalidPost("bad date", repr(value)[:80]) from exc
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except (OverflowError, ValueError) as exc:
+        raise InvalidPost("bad date", repr(value)[:80]) from exc
+
+
+# Validation --------------------------------------------------------------------------------
+
+
+def _url(value: str) -> str:
+    """An absolute http(s) URL, or "" (javascript:, data:, relative and overlong URLs dropped)."""
+    value = (value or "").strip()
+    lowered = value[:8].lower()
+    if len(value) > URL_LENGTH or not (
+        lowered.startswith("https://") or lowered.startswith("http://")
+    ):
+        return ""
+    return "" if _URL_JUNK.search(value) else value
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    return min(value, 2**31 - 1)
+
+
+def clean_post(post: IncomingPost, *, now: datetime, limits: Limits | None = None) -> IncomingPost:
+    """A validated, bounded copy of ``post``; ``InvalidPost`` if it cannot be stored at all.
+
+    Rejected: no or overlong id, no author id/handle, no or unparseable or pre-2000 date, raw
+    content bigger than ``MAX_POST_BYTES``. Cleaned: unsafe or overlong URLs dropped, strings
+    cut to their column size, counts that are not non-negative integers forgotten, media beyond
+    ``MAX_MEDIA`` dropped, dates in the future replaced by ``now``.
+    """
+    limits = limits or Limits.current()
+    external_id = str(post.external_id or "").strip()
+    if not external_id:
+        raise InvalidPost("missing field", "'id'")
+    if len(external_id) > ID_LENGTH:
+        raise InvalidPost("id too long", f"{len(external_id)} characters")
+    if post.action == DELETE:
+        return IncomingPost.deletion(external_id)
+    if post.action != UPSERT:
+        raise InvalidPost("bad action", repr(post.action), external_id=external_id)
+    author = post.author
+    author_id = str(author.id or "").strip() if author else ""
+    handle = str(author.handle or "").strip().lstrip("@") if author else ""
+    if author is None or not author_id or not handle:
+        raise InvalidPost("missing field", "author id and handle", external_id=external_id)
+    if len(author_id) > ID_LENGTH:
+        raise InvalidPost("author id too long", external_id=external_id)
+    raw_html, raw_text = str(post.html or ""), str(post.text or "")
+    spoiler = str(post.spoiler_text or "")
+    size = len(raw_html) + len(raw_text) + len(spoiler)
+    limit = limits.max_post_bytes
+    if size * 4 > limit:  # UTF-8 needs at most 4 bytes a character: encode only when close
+        size = sum(len(s.encode()) for s in (raw_html, raw_text, spoiler))
+        if size > limit:
+            raise InvalidPost("too large", f"{size} bytes > {limit}", external_id=external_id)
+    if post.created_at in (None, ""):
+        raise InvalidPost("missing field", "'created_at'", external_id=external_id)
+    try:
+        created_at = parse_date(post.created_at)
+        edited_at = parse_date(post.edited_at) if post.edited_at else None
+    except InvalidPost as exc:
+        exc.external_id = external_id
+        raise
+    if created_at < _EARLIEST:
+        raise InvalidPost(
+            "bad date", f"{created_at.isoformat()} is too old", external_id=external_id
+        )
+    horizon = now + timedelta(seconds=limits.future_tolerance)
+    created_at = min(created_at, now) if created_at > horizon else created_at
+    if edited_at is not None and (edited_at > horizon or edited_at < created_at):
+        edited_at = now if edited_at > horizon else created_at
+    media = tuple(
+        IncomingMedia(
+            url=url,
+            type=m.type if m.type in MEDIA_TYPES else "unknown",
+            alt=(m.alt or "")[:ALT_LENGTH],
+            preview_url=_url(m.preview_url),
+        )
+        for m in post.media[: limits.max_media]
+        if (url := _url(m.url))
+    )
+    return dataclasses.replace(
+        post,
+        external_id=external_id,
+        author=IncomingAuthor(
+            id=author_id,
+            handle=handle[:NAME_LENGTH],
+            display_name=str(author.display_name or "").strip()[:NAME_LENGTH],
+            avatar_url=_url(author.avatar_url),
+            profile_url=_url(author.profile_url),
+            is_bot=bool(author.is_bot),
+        ),
+        created_at=created_at,
+        edited_at=edited_at,
+        url=_url(post.url),
+        html=raw_html,
+        text=raw_text,
+        spoiler_text=spoiler.strip()[:SPOILER_LENGTH],
+        language=str(post.language or "")[:16],
+        hashtags=tuple(str(t) for t in post.hashtags[:MAX_TAGS]),
+        media=media,
+        boosts_count=_count(post.boosts_count),
+        favourites_count=_count(post.favourites_count),
+        replies_count=_count(post.replies_count),
+    )

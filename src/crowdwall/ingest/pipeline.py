@@ -1,0 +1,235 @@
+"""The ingest pipeline: a batch of incoming posts in, stored posts and one event each out.
+
+``ingest(source, items, cursor=...)`` is the only write path for posts:
+
+1. **Prepare** each item on its own (outside any transaction): parse our JSON if needed,
+   validate and bound it (``normalize.clean_post``), sanitize its HTML, extract plain text and
+   hashtags. A bad item is logged with its reason and dropped; the rest of the batch goes on.
+2. **Dedupe within the batch** by external id: the last version wins (a create followed by an
+   edit or a delete in the same batch is stored as its final state).
+3. **Store** in chunks of ``CROWDWALL["BATCH_SIZE"]``, one transaction each
+   (``crowdwall.ingest.store``): dedupe against the database, match against every active wall,
+   apply bans, filters and moderation modes, then bulk inserts and updates — a fixed number of
+   queries per chunk, never one ``save()`` per post. The source's cursor is written in the same
+   transaction as the last chunk, so a restart resumes exactly after what was stored.
+4. **After commit**, publish one event per new or changed post and soft-purge the cached pages
+   of the walls whose visible content changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from crowdwall.conf import conf
+from crowdwall.exceptions import InvalidPost
+from crowdwall.ingest.match import (
+    Haystack,
+    MatchInput,
+    extract_hashtags,
+    fold,
+    normalize_hashtag,
+    normalize_language,
+)
+from crowdwall.ingest.normalize import DELETE, IncomingPost, Limits, clean_post, from_dict
+from crowdwall.ingest.publisher import Event
+from crowdwall.ingest.sanitize import html_to_text, sanitize_html, text_to_html, truncate_text
+
+logger = logging.getLogger("crowdwall.ingest")
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A validated post with its safe HTML, plain text and what matching needs."""
+
+    post: IncomingPost
+    html: str
+    text: str
+    hashtags: list[str]
+    media: list[dict[str, str]]
+    fingerprint: str
+    match: MatchInput
+
+    @property
+    def external_id(self) -> str:
+        return self.post.external_id
+
+
+@dataclass(slots=True)
+class Rejected:
+    external_id: str
+    reason: str
+    detail: str = ""
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """What one ``ingest`` call did; ``events`` are published once the transaction commits."""
+
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    duplicates: int = 0  # already stored unchanged, repeated in the batch, or stale versions
+    unmatched: int = 0  # new posts that belong to no wall: not stored
+    rejected: list[Rejected] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    purged_walls: set[str] = field(default_factory=set)
+
+    @property
+    def stored(self) -> int:
+        return self.created + self.updated + self.deleted
+
+    def merge(self, other: BatchResult) -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.deleted += other.deleted
+        self.duplicates += other.duplicates
+        self.unmatched += other.unmatched
+        self.rejected += other.rejected
+        self.events += other.events
+        self.purged_walls |= other.purged_walls
+
+
+def fingerprint(html: str, post: IncomingPost, hashtags: list[str], media: list[dict]) -> str:
+    """Hash of what a reader sees: equal fingerprints mean "nothing to update"."""
+    parts = [html, post.spoiler_text, str(post.sensitive), post.language, post.url, *hashtags]
+    for item in media:
+        parts += [item["url"], item["type"], item.get("alt", "")]
+    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
+
+
+def prepare(post: IncomingPost, source_id: int, limits: Limits | None = None) -> Prepared:
+    """Sanitize and analyse a cleaned upsert (see ``normalize.clean_post``)."""
+    if post.html:
+        html = sanitize_html(post.html)
+        text = html_to_text(html)
+    else:
+        text = "\n\n".join(p.strip() for p in str(post.text).split("\n\n") if p.strip())
+        html = text_to_html(text)
+    limit = (limits or Limits.current()).max_text_length
+    if len(text) > limit:
+        logger.info(
+            "Truncating post %s of source %s: %d characters", post.external_id, source_id, len(text)
+        )
+        text = truncate_text(text, limit)
+        html = text_to_html(text)
+    if not text and not post.media and not post.spoiler_text:
+        raise InvalidPost("empty", "no text, no media", external_id=post.external_id)
+    tags = {normalize_hashtag(t): None for t in post.hashtags}
+    tags.update(dict.fromkeys(extract_hashtags(post.spoiler_text + "\n" + text)))
+    tags.pop("", None)
+    hashtags = list(tags)
+    media = [
+        {
+            k: v
+            for k, v in (
+                ("url", m.url),
+                ("type", m.type),
+                ("alt", m.alt),
+                ("preview_url", m.preview_url),
+            )
+            if v
+        }
+        for m in post.media
+    ]
+    author = post.author
+    assert author is not None  # clean_post guarantees it for upserts
+    match = MatchInput(
+        source_id=source_id,
+        body=Haystack(f"{post.spoiler_text}\n{text}" if post.spoiler_text else text),
+        hashtags=frozenset(hashtags),
+        author_id=author.id,
+        author_handle=fold(author.handle),
+        name=Haystack(author.display_name),
+        language=normalize_language(post.language),
+        is_reply=post.is_reply,
+        is_boost=post.is_boost,
+        is_bot=author.is_bot,
+        sensitive=post.sensitive,
+    )
+    return Prepared(
+        post, html, text, hashtags, media, fingerprint(html, post, hashtags, media), match
+    )
+
+
+Entry = Prepared | IncomingPost  # an IncomingPost here is always a deletion
+
+
+def _read(
+    item: IncomingPost | Mapping[str, Any], source_id: int, now: datetime, limits: Limits
+) -> Entry:
+    post = item if isinstance(item, IncomingPost) else from_dict(item)
+    post = clean_post(post, now=now, limits=limits)
+    return post if post.action == DELETE else prepare(post, source_id, limits)
+
+
+def _newer(previous: Entry, entry: Entry) -> Entry:
+    """Of two versions of one post in a batch, the one to store: a deletion is final, an older
+    edit never replaces a newer one, otherwise the later arrival wins."""
+    if isinstance(previous, IncomingPost):
+        return previous
+    if isinstance(entry, Prepared):
+        old, new = previous.post.edited_at, entry.post.edited_at
+        if old is not None and (new is None or new < old):
+            return previous
+    return entry
+
+
+def ingest(
+    source: Any,
+    items: Iterable[IncomingPost | Mapping[str, Any]],
+    *,
+    cursor: str | None = None,
+    now: datetime | None = None,
+) -> BatchResult:
+    """Store a batch from one source (a ``Source`` or its id); see the module docstring.
+
+    ``cursor``, when given, is saved on the source with the last chunk. Returns counts, the
+    rejected items with their reasons, and the events published after commit.
+    """
+    from crowdwall.ingest.store import save_cursor, store_chunk  # the ORM half
+
+    source_id = int(getattr(source, "pk", source))
+    now = now or timezone.now()
+    result = BatchResult()
+    limits = Limits.current()
+    latest: dict[str, Entry] = {}
+    for item in items:
+        try:
+            entry = _read(item, source_id, now, limits)
+        except InvalidPost as exc:
+            result.rejected.append(Rejected(exc.external_id, exc.reason, exc.detail))
+            logger.warning(
+                "Rejected post %r from source %s: %s", exc.external_id or "?", source_id, exc
+            )
+            continue
+        except Exception as exc:  # unforeseen input must cost one post, not the batch
+            external_id = str(
+                getattr(item, "external_id", "")
+                or (item.get("id", "") if isinstance(item, Mapping) else "")
+            )
+            result.rejected.append(Rejected(external_id, "error", repr(exc)[:200]))
+            logger.exception(
+                "Rejected post %r from source %s: unexpected error", external_id, source_id
+            )
+            continue
+        previous = latest.pop(entry.external_id, None)
+        if previous is not None:
+            result.duplicates += 1
+            entry = _newer(previous, entry)
+        latest[entry.external_id] = entry
+    entries = list(latest.values())
+    size = max(1, conf.BATCH_SIZE)
+    chunks = [entries[i : i + size] for i in range(0, len(entries), size)]
+    for index, chunk in enumerate(chunks):
+        last = index == len(chunks) - 1
+        result.merge(store_chunk(source_id, chunk, cursor=cursor if last else None, now=now))
+    if not chunks and cursor is not None:
+        save_cursor(source_id, cursor, now)
+    return result

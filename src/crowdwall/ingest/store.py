@@ -1,0 +1,339 @@
+"""The database half of the pipeline: one chunk, one transaction, a fixed number of statements.
+
+Per chunk, whatever its size: walls and bans (4 small queries, before the transaction), the
+chunk's existing posts (1), author upsert (2), one multi-row post insert and one query for the
+new ids, one multi-row insert of wall entries (``crowdwall.ingest.bulk``), the wall entries of
+changed posts (1), and one bulk update per kind of change. Events and cache purges run in
+``transaction.on_commit``: a rolled-back chunk announces nothing, a committed one announces each
+post once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from crowdwall.caching import purge_walls
+from crowdwall.ingest.bulk import insert_rows
+from crowdwall.ingest.match import Matcher, WallRules
+from crowdwall.ingest.normalize import IncomingPost
+from crowdwall.ingest.pipeline import BatchResult, Entry, Prepared
+from crowdwall.ingest.publisher import Event, EventKind, publish
+from crowdwall.ingest.walls import load_wall_rules
+from crowdwall.models import Author, ModerationState, Post, PostWall, Source
+from crowdwall.moderation.rules import ban_reason, decide
+
+logger = logging.getLogger("crowdwall.ingest")
+
+COUNT_FIELDS = ("boosts_count", "favourites_count", "replies_count")
+AUTHOR_FIELDS = ["handle", "display_name", "avatar_url", "profile_url", "is_bot", "updated_at"]
+_OPEN = (ModerationState.PENDING, ModerationState.APPROVED)
+
+
+def save_cursor(source_id: int, cursor: str, now: datetime) -> None:
+    """The source's resume position; a stored batch also clears the last error (it recovered)."""
+    Source.objects.filter(pk=source_id).update(cursor=cursor, last_ingest_at=now, last_error="")
+
+
+def store_chunk(
+    source_id: int, chunk: list[Entry], *, cursor: str | None, now: datetime
+) -> BatchResult:
+    """Store one chunk in one transaction; retried once if a concurrent writer raced us."""
+    walls = load_wall_rules()
+    try:
+        return _store(source_id, chunk, cursor, now, walls)
+    except IntegrityError:
+        logger.warning("Source %s: chunk raced another writer; retrying once", source_id)
+        return _store(source_id, chunk, cursor, now, walls)
+
+
+def payload(post_id: int, entry: Prepared) -> dict[str, Any]:
+    """A post as events carry it: what a page needs to show it, JSON-ready."""
+    post, author = entry.post, entry.post.author
+    assert author is not None and post.created_at is not None
+    return {
+        "id": post_id,
+        "source_id": entry.match.source_id,
+        "external_id": post.external_id,
+        "url": post.url,
+        "author": {
+            "id": author.id,
+            "handle": author.handle,
+            "display_name": author.display_name,
+            "avatar_url": author.avatar_url,
+            "profile_url": author.profile_url,
+            "bot": author.is_bot,
+        },
+        "html": entry.html,
+        "text": entry.text,
+        "spoiler_text": post.spoiler_text,
+        "sensitive": post.sensitive,
+        "media": entry.media,
+        "hashtags": entry.hashtags,
+        "language": post.language,
+        "reply": post.is_reply,
+        "boost": post.is_boost,
+        "created_at": post.created_at.isoformat(),
+        "edited_at": post.edited_at.isoformat() if post.edited_at else None,
+        "counts": {f.removesuffix("_count"): getattr(post, f) for f in COUNT_FIELDS},
+    }
+
+
+def _upsert_authors(entries: list[Prepared], now: datetime) -> dict[str, int]:
+    """Insert or refresh the authors of ``entries``; author key -> id."""
+    authors: dict[str, Author] = {}
+    for entry in entries:
+        a = entry.post.author
+        assert a is not None
+        authors[a.id] = Author(
+            key=a.id,
+            handle=a.handle,
+            display_name=a.display_name,
+            avatar_url=a.avatar_url,
+            profile_url=a.profile_url,
+            is_bot=a.is_bot,
+            updated_at=now,
+        )
+    if not authors:
+        return {}
+    Author.objects.bulk_create(
+        list(authors.values()),
+        update_conflicts=True,
+        unique_fields=["key"],
+        update_fields=AUTHOR_FIELDS,
+    )
+    return dict(Author.objects.filter(key__in=list(authors)).values_list("key", "id"))
+
+
+CONTENT_FIELDS = [
+    "url",
+    "content_html",
+    "text",
+    "spoiler_text",
+    "sensitive",
+    "is_reply",
+    "is_boost",
+    "language",
+    "hashtags",
+    "media",
+    "fingerprint",
+    "edited_at",
+    *COUNT_FIELDS,
+]
+POST_FIELDS = ["source", "external_id", "author", *CONTENT_FIELDS, "created_at", "ingested_at"]
+ENTRY_FIELDS = ["wall", "post", "author", "created_at", "state", "reason", "pinned", "moderated_at"]
+
+
+def _content_values(entry: Prepared) -> tuple[Any, ...]:
+    """The post's content columns, in ``CONTENT_FIELDS`` order."""
+    post = entry.post
+    return (
+        post.url,
+        entry.html,
+        entry.text,
+        post.spoiler_text,
+        post.sensitive,
+        post.is_reply,
+        post.is_boost,
+        post.language,
+        entry.hashtags,
+        entry.media,
+        entry.fingerprint,
+        post.edited_at,
+        post.boosts_count,
+        post.favourites_count,
+        post.replies_count,
+    )
+
+
+def _content(entry: Prepared) -> dict[str, Any]:
+    return dict(zip(CONTENT_FIELDS, _content_values(entry), strict=True))
+
+
+def _classify(
+    chunk: list[Entry], existing: dict[str, dict[str, Any]], matcher: Matcher, result: BatchResult
+) -> tuple[
+    list[tuple[Prepared, list[WallRules]]],
+    list[tuple[int, Prepared, list[WallRules]]],
+    list[tuple[int, Prepared]],
+    list[int],
+]:
+    new, edits, recounts, deletions = [], [], [], []
+    for entry in chunk:
+        row = existing.get(entry.external_id)
+        if isinstance(entry, IncomingPost):  # a deletion
+            if row is None or row["deleted_at"] is not None:
+                result.duplicates += 1  # never stored (matched no wall), or already gone
+            else:
+                deletions.append(row["id"])
+        elif row is None:
+            walls = matcher.match(entry.match)
+            if walls:
+                new.append((entry, walls))
+            else:
+                result.unmatched += 1
+        elif row["deleted_at"] is not None or _stale(row, entry.post):
+            result.duplicates += 1  # deletions are final; older versions never overwrite newer
+        elif row["fingerprint"] != entry.fingerprint:
+            edits.append((row["id"], entry, matcher.match(entry.match)))
+        elif any(
+            getattr(entry.post, f) is not None and getattr(entry.post, f) != row[f]
+            for f in COUNT_FIELDS
+        ):
+            recounts.append((row["id"], entry))
+        else:
+            result.duplicates += 1
+    return new, edits, recounts, deletions
+
+
+def _stale(row: dict[str, Any], post: IncomingPost) -> bool:
+    return bool(row["edited_at"] and post.edited_at and post.edited_at < row["edited_at"])
+
+
+def _store(
+    source_id: int, chunk: list[Entry], cursor: str | None, now: datetime, walls: list[WallRules]
+) -> BatchResult:
+    result = BatchResult()
+    matcher = Matcher(walls)
+    walls_by_id = {wall.id: wall for wall in walls}
+    with transaction.atomic():
+        existing = {
+            row["external_id"]: row
+            for row in Post.objects.filter(
+                source_id=source_id, external_id__in=[e.external_id for e in chunk]
+            ).values("id", "external_id", "fingerprint", "edited_at", "deleted_at", *COUNT_FIELDS)
+        }
+        new, edits, recounts, deletions = _classify(chunk, existing, matcher, result)
+        author_ids = _upsert_authors([e for e, _ in new] + [e for _, e, _ in edits], now)
+        entries: list[tuple[Any, ...]] = []  # new wall entries, in ENTRY_FIELDS order
+
+        def add_entry(
+            post_id: int, entry: Prepared, wall: WallRules, states: dict[str, str]
+        ) -> None:
+            state, reason = decide(wall, entry.match)
+            author_id = author_ids[entry.post.author.id]  # type: ignore[union-attr]
+            entries.append(
+                (wall.id, post_id, author_id, entry.post.created_at, state, reason, False, None)
+            )
+            states[wall.slug] = state
+            if state == ModerationState.APPROVED:
+                result.purged_walls.add(wall.slug)
+
+        # New posts: one multi-row insert, one query for their ids, then their wall entries.
+        insert_rows(
+            Post,
+            POST_FIELDS,
+            (
+                (
+                    source_id,
+                    e.external_id,
+                    author_ids[e.post.author.id],  # type: ignore[union-attr]
+                    *_content_values(e),
+                    e.post.created_at,
+                    now,
+                )
+                for e, _ in new
+            ),
+        )
+        post_ids = (
+            dict(
+                Post.objects.filter(
+                    source_id=source_id, external_id__in=[e.external_id for e, _ in new]
+                ).values_list("external_id", "id")
+            )
+            if new
+            else {}
+        )
+        for entry, matched in new:
+            pid = post_ids[entry.external_id]
+            states: dict[str, str] = {}
+            for wall in matched:
+                add_entry(pid, entry, wall, states)
+            result.events.append(Event(EventKind.NEW, pid, states, payload(pid, entry)))
+        result.created = len(new)
+
+        # Everything that changes existing posts needs their current wall entries.
+        changed_ids = [pid for pid, _, _ in edits] + [pid for pid, _ in recounts] + deletions
+        current: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for row in PostWall.objects.filter(post_id__in=changed_ids).values(
+            "id", "post_id", "wall_id", "wall__slug", "state", "pinned"
+        ):
+            current[row["post_id"]].append(row)
+
+        # Edits: new content; walls it now matches are added; wall bans are checked again.
+        Post.objects.bulk_update(
+            [
+                Post(pk=pid, **{**_content(e), "edited_at": e.post.edited_at or now})
+                for pid, e, _ in edits
+            ],
+            CONTENT_FIELDS,
+        )
+        rejected: list[PostWall] = []
+        for pid, entry, matched in edits:
+            states = {row["wall__slug"]: row["state"] for row in current[pid]}
+            have = {row["wall_id"] for row in current[pid]}
+            for wall in matched:
+                if wall.id not in have:
+                    add_entry(pid, entry, wall, states)
+            for row in current[pid]:
+                wall = walls_by_id.get(row["wall_id"])
+                if row["state"] == ModerationState.APPROVED:
+                    result.purged_walls.add(row["wall__slug"])
+                if wall is None or row["state"] not in _OPEN:
+                    continue
+                reason = ban_reason(wall, entry.match)
+                if reason:
+                    rejected.append(
+                        PostWall(pk=row["id"], state=ModerationState.REJECTED, reason=reason)
+                    )
+                    states[row["wall__slug"]] = ModerationState.REJECTED
+            result.events.append(Event(EventKind.UPDATE, pid, states, payload(pid, entry)))
+        PostWall.objects.bulk_update(rejected, ["state", "reason"])
+        result.updated = len(edits) + len(recounts)
+
+        # Counts only (same content): update quietly in bulk, announce as an update.
+        Post.objects.bulk_update(
+            [Post(pk=pid, **{f: getattr(e.post, f) for f in COUNT_FIELDS}) for pid, e in recounts],
+            list(COUNT_FIELDS),
+        )
+        for pid, entry in recounts:
+            states = {row["wall__slug"]: row["state"] for row in current[pid]}
+            result.purged_walls.update(
+                row["wall__slug"]
+                for row in current[pid]
+                if row["state"] == ModerationState.APPROVED
+            )
+            result.events.append(Event(EventKind.UPDATE, pid, states, payload(pid, entry)))
+
+        # Deletions at the source: content erased, every wall entry marked deleted.
+        if deletions:
+            Post.objects.filter(pk__in=deletions).update(
+                deleted_at=now, content_html="", text="", spoiler_text="", media=[], hashtags=[]
+            )
+            PostWall.objects.filter(post_id__in=deletions).update(
+                state=ModerationState.DELETED, reason="deleted at the source", pinned=False
+            )
+        for pid in deletions:
+            rows = current[pid]
+            result.purged_walls.update(
+                r["wall__slug"] for r in rows if r["state"] == ModerationState.APPROVED
+            )
+            walls_gone = {r["wall__slug"]: str(ModerationState.DELETED) for r in rows}
+            result.events.append(Event(EventKind.DELETE, pid, walls_gone))
+        result.deleted = len(deletions)
+
+        insert_rows(PostWall, ENTRY_FIELDS, entries)
+        if cursor is not None:
+            save_cursor(source_id, cursor, now)
+        transaction.on_commit(partial(_announce, list(result.events), set(result.purged_walls)))
+    return result
+
+
+def _announce(events: list[Event], slugs: set[str]) -> None:
+    purge_walls(slugs)  # first: a subscriber reacting to an event must see the fresh page
+    publish(events)

@@ -1,0 +1,100 @@
+"""Compile walls (and their bans) from the database into ``WallRules`` for matching."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+
+from crowdwall.conf import conf
+from crowdwall.ingest.match import (
+    AccountSet,
+    KeywordSet,
+    WallRules,
+    compile_keywords,
+    parse_keyword,
+)
+from crowdwall.models import BannedAuthor, BannedWord, Source, Wall
+
+logger = logging.getLogger("crowdwall.ingest")
+
+
+def _keywords(entries: Iterable[str], where: str) -> KeywordSet:
+    """Compiled keywords; an invalid entry (written around validation) is logged and skipped
+    rather than stopping ingest for every wall."""
+    valid = []
+    for entry in entries:
+        try:
+            parse_keyword(entry)
+        except ValueError as exc:
+            logger.warning("Ignoring invalid keyword %r of %s: %s", entry, where, exc)
+            continue
+        valid.append(entry)
+    return compile_keywords(tuple(valid))
+
+
+def build_rules(
+    wall: Wall,
+    *,
+    include_sources: Iterable[int] = (),
+    banned_authors: Iterable[str] = (),
+    banned_words: Iterable[str] = (),
+    blocklist: KeywordSet | None = None,
+) -> WallRules:
+    where = f"wall {wall.slug!r}"
+    return WallRules(
+        id=wall.pk,
+        slug=wall.slug,
+        moderation=wall.moderation,
+        hashtags=frozenset(wall.hashtags or ()),
+        keywords=_keywords(wall.keywords or (), where),
+        accounts=AccountSet.of(wall.accounts or ()),
+        languages=frozenset(wall.languages or ()),
+        include_sources=frozenset(include_sources),
+        hide_replies=wall.hide_replies,
+        hide_boosts=wall.hide_boosts,
+        hide_bots=wall.hide_bots,
+        hide_sensitive=wall.hide_sensitive,
+        banned_authors=AccountSet.of(banned_authors),
+        banned_words=_keywords(banned_words, f"the bans of {where}"),
+        blocklist=blocklist if wall.use_default_blocklist else None,
+    )
+
+
+def default_blocklist() -> KeywordSet:
+    return _keywords(sorted(conf.BLOCKLIST), "CROWDWALL['BLOCKLIST']")
+
+
+def load_wall_rules(wall_ids: Iterable[int] | None = None) -> list[WallRules]:
+    """Every active wall (or the given ones), compiled; four queries whatever the count."""
+    walls_qs = Wall.objects.all() if wall_ids is not None else Wall.objects.filter(is_active=True)
+    if wall_ids is not None:
+        walls_qs = walls_qs.filter(pk__in=list(wall_ids))
+    walls = list(walls_qs)
+    if not walls:
+        return []
+    ids = [wall.pk for wall in walls]
+    include: dict[int, list[int]] = defaultdict(list)
+    for wall_id, source_id in Source.objects.filter(wall__in=ids, include_all=True).values_list(
+        "wall_id", "id"
+    ):
+        include[wall_id].append(source_id)
+    authors: dict[int, list[str]] = defaultdict(list)
+    for wall_id, account in BannedAuthor.objects.filter(wall__in=ids).values_list(
+        "wall_id", "account"
+    ):
+        authors[wall_id].append(account)
+    words: dict[int, list[str]] = defaultdict(list)
+    for wall_id, word in BannedWord.objects.filter(wall__in=ids).values_list("wall_id", "word"):
+        words[wall_id].append(word)
+    blocklist = default_blocklist() if any(w.use_default_blocklist for w in walls) else None
+    return [
+        build_rules(
+            wall,
+            include_sources=include[wall.pk],
+            banned_authors=authors[wall.pk],
+            banned_words=sorted(words[wall.pk]),
+            blocklist=blocklist,
+        )
+        for wall in walls
+    ]

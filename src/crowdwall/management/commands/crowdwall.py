@@ -1,0 +1,355 @@
+"""``manage.py crowdwall <subcommand>``: run sources and configure walls from a shell.
+
+    manage.py crowdwall stream [--wall SLUG] [--rate N] [--limit N]   run sources until SIGTERM
+    manage.py crowdwall backfill [--wall SLUG] [--limit N]            fetch history, then exit
+    manage.py crowdwall walls                                         list walls and sources
+    manage.py crowdwall add-wall SLUG --name NAME [--hashtag TAG ...] ...
+    manage.py crowdwall add-source WALL KIND [--name N] [--url URL] [--secret S] ...
+
+A subcommand is an entry in ``Command.subcommands`` plus ``handle_<name>`` and, when it takes
+options, ``add_<name>_arguments`` (the layout of ``manage.py herdcache``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import shutil
+import signal
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from rich import box
+from rich.console import Console, RenderableType
+from rich.table import Table
+
+from crowdwall.caching import purge_walls
+from crowdwall.ingest.pipeline import BatchResult
+from crowdwall.models import ModerationMode, Source, Wall
+from crowdwall.sources.kinds import KINDS
+from crowdwall.sources.runner import Mode, SourceStats, StreamRunner
+
+_PIPE_WIDTH = 200
+
+
+def _validation_message(exc: ValidationError) -> str:
+    if hasattr(exc, "message_dict"):
+        return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
+    return " ".join(exc.messages)
+
+
+class Command(BaseCommand):
+    help = "Run crowdwall's sources (stream, backfill) and configure walls and sources."
+
+    subcommands: dict[str, tuple[str, str]] = {
+        "stream": ("handle_stream", "Run every enabled source of the wall(s) until SIGTERM."),
+        "backfill": ("handle_backfill", "Fetch what the sources have from before, then exit."),
+        "walls": ("handle_walls", "List walls with their sources."),
+        "add-wall": ("handle_add_wall", "Create a wall."),
+        "add-source": ("handle_add_source", "Add a source to a wall."),
+    }
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(
+            dest="subcommand", title="subcommands", metavar="{" + ",".join(self.subcommands) + "}"
+        )
+        for name, (_handler, help_text) in self.subcommands.items():
+            subparser = sub.add_parser(name, help=help_text, description=help_text)
+            # Also accept -v after the subcommand (`crowdwall stream -v 2`); SUPPRESS keeps
+            # the global value when it is not given here.
+            subparser.add_argument(
+                "-v", "--verbosity", type=int, choices=[0, 1, 2, 3], default=argparse.SUPPRESS
+            )
+            add = getattr(self, f"add_{name.replace('-', '_')}_arguments", None)
+            if add is not None:
+                add(subparser)
+
+    def handle(self, *args: Any, subcommand: str | None = None, **options: Any) -> None:
+        if subcommand is None:
+            names = ", ".join(self.subcommands)
+            raise CommandError(f"Name a subcommand: {names} (see `manage.py crowdwall --help`).")
+        self._color = bool(options.get("force_color")) or (
+            self.stdout.isatty() and not options.get("no_color")
+        )
+        handler: Callable[..., None] = getattr(self, self.subcommands[subcommand][0])
+        handler(**options)
+
+    def _print(self, renderable: RenderableType) -> None:
+        buffer = io.StringIO()
+        width = shutil.get_terminal_size().columns if self.stdout.isatty() else _PIPE_WIDTH
+        Console(
+            file=buffer,
+            width=width,
+            force_terminal=self._color,
+            no_color=not self._color,
+            highlight=False,
+        ).print(renderable)
+        self.stdout.write(buffer.getvalue(), ending="")
+
+    def _say(self, message: str) -> None:
+        """One line, flushed at once: stream's output is read live (logs, tests, supervisors)."""
+        self.stdout.write(message)
+        self.stdout.flush()
+
+    # stream / backfill --------------------------------------------------------------------
+
+    def add_stream_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--wall", help="only this wall's sources (slug); default: all walls")
+        parser.add_argument("--rate", type=float, help="replay sources: posts per second (0: max)")
+        parser.add_argument("--limit", type=int, help="stop each source after N posts")
+
+    def add_backfill_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--wall", help="only this wall's sources (slug); default: all walls")
+        parser.add_argument("--limit", type=int, help="at most N posts per source")
+
+    def _sources(self, wall: str | None) -> list[Source]:
+        qs = Source.objects.filter(enabled=True, wall__is_active=True).select_related("wall")
+        if wall is not None:
+            if not Wall.objects.filter(slug=wall).exists():
+                raise CommandError(f"No wall with slug {wall!r}.")
+            qs = qs.filter(wall__slug=wall)
+        runnable = []
+        for source in qs.order_by("wall__slug", "name"):
+            if KINDS[source.kind].adapter is None:
+                self.stderr.write(f"skipping {source.name}: no {source.kind} adapter yet")
+                continue
+            runnable.append(source)
+        if not runnable:
+            raise CommandError(
+                "No enabled sources to run" + (f" for wall {wall!r}." if wall else ".")
+            )
+        return runnable
+
+    def handle_stream(
+        self, *, wall: str | None, rate: float | None, limit: int | None, **options: Any
+    ) -> None:
+        if rate is not None and rate < 0:
+            raise CommandError("--rate must be >= 0.")
+        overrides = {} if rate is None else {"rate": rate}
+        self._run("stream", wall, overrides, limit, options["verbosity"])
+
+    def handle_backfill(self, *, wall: str | None, limit: int | None, **options: Any) -> None:
+        self._run("backfill", wall, {}, limit, options["verbosity"])
+
+    def _run(
+        self,
+        mode: Mode,
+        wall: str | None,
+        overrides: dict[str, Any],
+        limit: int | None,
+        verbosity: int,
+    ) -> None:
+        if limit is not None and limit < 1:
+            raise CommandError("--limit must be >= 1.")
+        sources = self._sources(wall)
+
+        def on_batch(source: Source, result: BatchResult, stats: SourceStats) -> None:
+            if verbosity >= 2:
+                self._say(
+                    f"{source.name}: +{result.created} new, {result.updated} updated, "
+                    f"{result.deleted} deleted, {len(result.rejected)} rejected "
+                    f"(cursor {stats.cursor})"
+                )
+
+        def on_error(source: Source, exc: BaseException, delay: float) -> None:
+            retry = f"; restarting in {delay:.1f} s" if delay else ""
+            self.stderr.write(f"{source.name}: {exc}{retry}")
+            self.stderr.flush()
+
+        runner = StreamRunner(
+            sources,
+            mode=mode,
+            overrides=overrides,
+            limit=limit,
+            on_batch=on_batch,
+            on_error=on_error,
+        )
+
+        async def main() -> None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, stop.set)
+            names = ", ".join(s.name for s in sources)
+            self._say(f"{mode}: {len(sources)} source(s) running: {names}")
+            try:
+                await runner.run(stop)
+            finally:
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    loop.remove_signal_handler(sig)
+            self._say("stopped" if stop.is_set() else "finished")
+
+        asyncio.run(main())
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, header_style="bold")
+        for column in (
+            "source",
+            "posts",
+            "new",
+            "updated",
+            "deleted",
+            "rejected",
+            "cursor",
+            "state",
+        ):
+            table.add_column(column, justify="left" if column in ("source", "state") else "right")
+        saved = dict(
+            Source.objects.filter(pk__in=[s.pk for s in sources]).values_list("pk", "cursor")
+        )
+        for source in sources:
+            s = runner.stats[source.pk]
+            state = "finished" if s.finished else (f"error: {s.error}" if s.error else "stopped")
+            table.add_row(
+                source.name,
+                str(s.posts),
+                str(s.created),
+                str(s.updated),
+                str(s.deleted),
+                str(s.rejected),
+                saved.get(source.pk, ""),
+                state,
+            )
+        self._print(table)
+        self._say("cursors saved.")
+
+    # walls --------------------------------------------------------------------------------
+
+    def handle_walls(self, **options: Any) -> None:
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, header_style="bold")
+        for column in ("slug", "name", "active", "moderation", "hashtags", "sources"):
+            table.add_column(column)
+        walls = Wall.objects.prefetch_related("sources").order_by("slug")
+        for wall in walls:
+            sources = ", ".join(
+                f"{s.name} ({s.kind}{'' if s.enabled else ', disabled'})"
+                for s in wall.sources.all()
+            )
+            table.add_row(
+                wall.slug,
+                wall.name,
+                "yes" if wall.is_active else "no",
+                wall.moderation,
+                " ".join(f"#{t}" for t in wall.hashtags),
+                sources or "-",
+            )
+        if walls:
+            self._print(table)
+        self.stdout.write(f"{len(walls)} wall(s).")
+
+    # add-wall -----------------------------------------------------------------------------
+
+    def add_add_wall_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("slug")
+        parser.add_argument("--name", help="display name (default: the slug)")
+        parser.add_argument(
+            "--hashtag", action="append", default=[], dest="hashtags", metavar="TAG"
+        )
+        parser.add_argument("--keyword", action="append", default=[], dest="keywords", metavar="KW")
+        parser.add_argument("--account", action="append", default=[], dest="accounts", metavar="ID")
+        parser.add_argument(
+            "--language", action="append", default=[], dest="languages", metavar="CODE"
+        )
+        parser.add_argument(
+            "--moderation",
+            default="open",
+            choices=[m.value.replace("_", "-") for m in ModerationMode]
+            + list(ModerationMode.values),
+        )
+        parser.add_argument("--no-default-blocklist", action="store_true")
+        for flag in ("replies", "boosts", "bots", "sensitive"):
+            parser.add_argument(f"--hide-{flag}", action="store_true")
+
+    def handle_add_wall(self, *, slug: str, name: str | None, **options: Any) -> None:
+        wall = Wall(
+            slug=slug,
+            name=name or slug,
+            hashtags=options["hashtags"],
+            keywords=options["keywords"],
+            accounts=options["accounts"],
+            languages=options["languages"],
+            moderation=options["moderation"].replace("-", "_"),
+            use_default_blocklist=not options["no_default_blocklist"],
+            hide_replies=options["hide_replies"],
+            hide_boosts=options["hide_boosts"],
+            hide_bots=options["hide_bots"],
+            hide_sensitive=options["hide_sensitive"],
+        )
+        try:
+            wall.full_clean()
+        except ValidationError as exc:
+            raise CommandError(f"Invalid wall: {_validation_message(exc)}") from exc
+        wall.save()
+        transaction.on_commit(lambda: purge_walls([], wall_list=True))
+        self.stdout.write(self.style.SUCCESS(f"Wall {wall.slug!r} created."))
+
+    # add-source ---------------------------------------------------------------------------
+
+    def add_add_source_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("wall", help="the wall's slug")
+        parser.add_argument("kind", choices=list(KINDS))
+        parser.add_argument("--name", help="unique per wall (default: the kind)")
+        parser.add_argument("--url", help="instance (mastodon), endpoint (bluesky), feed (rss)")
+        parser.add_argument("--secret", default="", help="webhook secret or API token")
+        parser.add_argument(
+            "--hashtag",
+            action="append",
+            dest="hashtags",
+            metavar="TAG",
+            help="mastodon: hashtags to follow (default: the wall's)",
+        )
+        parser.add_argument("--path", help="replay: JSONL file (default: the bundled demo data)")
+        parser.add_argument("--rate", type=float, help="replay: posts per second")
+        parser.add_argument("--loop", action="store_true", help="replay: start over at the end")
+        parser.add_argument("--config", help="more config as a JSON object")
+        parser.add_argument(
+            "--include-all",
+            action="store_true",
+            help="every post of this source belongs to the wall",
+        )
+        parser.add_argument("--disabled", action="store_true")
+
+    def handle_add_source(self, *, wall: str, kind: str, **options: Any) -> None:
+        try:
+            wall_obj = Wall.objects.get(slug=wall)
+        except Wall.DoesNotExist:
+            raise CommandError(f"No wall with slug {wall!r}.") from None
+        config: dict[str, Any] = {}
+        if options["config"]:
+            try:
+                config = json.loads(options["config"])
+            except json.JSONDecodeError as exc:
+                raise CommandError(f"--config is not JSON: {exc}") from exc
+            if not isinstance(config, dict):
+                raise CommandError("--config must be a JSON object.")
+        spec = KINDS[kind]
+        if options["url"]:
+            if spec.url_key is None:
+                raise CommandError(f"--url does not apply to {kind} sources.")
+            config[spec.url_key] = options["url"]
+        for key in ("path", "rate", "hashtags"):
+            if options[key] is not None:
+                config[key] = options[key]
+        if options["loop"]:
+            config["loop"] = True
+        source = Source(
+            wall=wall_obj,
+            name=options["name"] or kind,
+            kind=kind,
+            config=config,
+            secret=options["secret"],
+            include_all=options["include_all"],
+            enabled=not options["disabled"],
+        )
+        try:
+            source.full_clean()
+        except ValidationError as exc:
+            raise CommandError(f"Invalid source: {_validation_message(exc)}") from exc
+        source.save()
+        note = "" if spec.adapter else f" (note: {kind} sources cannot stream yet)"
+        self.stdout.write(
+            self.style.SUCCESS(f"Source {source.name!r} ({kind}) added to {wall_obj.slug!r}{note}.")
+        )

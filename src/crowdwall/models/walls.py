@@ -1,0 +1,147 @@
+"""Walls (what to show) and their sources (where posts come from)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from crowdwall.ingest.match import (
+    normalize_account,
+    normalize_hashtag,
+    normalize_language,
+    parse_keyword,
+)
+from crowdwall.sources.kinds import KINDS, get_kind
+
+
+class ModerationMode(models.TextChoices):
+    OPEN = "open", "Open: matching posts appear at once"
+    PRE_APPROVE = "pre_approve", "Pre-approve: every post waits for a moderator"
+    ACCOUNTS_ONLY = (
+        "accounts_only",
+        "Accounts only: the wall's accounts appear at once, others wait",
+    )
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(v for v in values if v))
+
+
+def _string_list(value: Any, field: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValidationError({field: "Expected a list of strings."})
+    return value
+
+
+class Wall(models.Model):
+    """A wall: which posts it shows (tags, keywords, accounts, languages, filters) and how they
+    are moderated. List fields are stored normalised (see ``crowdwall.ingest.match``)."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    is_active = models.BooleanField(default=True)
+    hashtags = models.JSONField(default=list, blank=True, help_text="Without '#'; any case.")
+    keywords = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='word · prefix* · "exact phrase" · all these words · =CaseSensitive',
+    )
+    accounts = models.JSONField(
+        default=list, blank=True, help_text="Stable account ids (or @handle, less stable)."
+    )
+    languages = models.JSONField(
+        default=list, blank=True, help_text="ISO 639 codes such as en, de; empty: any language."
+    )
+    moderation = models.CharField(
+        max_length=20, choices=ModerationMode.choices, default=ModerationMode.OPEN
+    )
+    use_default_blocklist = models.BooleanField(
+        default=True, help_text="Hold posts with words from the default blocklist for review."
+    )
+    hide_replies = models.BooleanField(default=False)
+    hide_boosts = models.BooleanField(default=False)
+    hide_bots = models.BooleanField(default=False)
+    hide_sensitive = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, list[str]] = {}
+        tags = [normalize_hashtag(t) for t in _string_list(self.hashtags, "hashtags")]
+        if any(" " in t for t in tags):
+            errors.setdefault("hashtags", []).append("A hashtag cannot contain spaces.")
+        self.hashtags = _unique(tags)
+        keywords = _unique([k.strip() for k in _string_list(self.keywords, "keywords")])
+        for keyword in keywords:
+            try:
+                parse_keyword(keyword)
+            except ValueError as exc:
+                errors.setdefault("keywords", []).append(str(exc))
+        self.keywords = keywords
+        self.accounts = _unique(
+            [normalize_account(a) for a in _string_list(self.accounts, "accounts")]
+        )
+        languages = _string_list(self.languages, "languages")
+        bad = [code for code in languages if not normalize_language(code)]
+        if bad:
+            errors.setdefault("languages", []).append(f"Not language codes: {', '.join(bad)}.")
+        self.languages = _unique([normalize_language(code) for code in languages])
+        if errors:
+            raise ValidationError(errors)
+
+
+class Source(models.Model):
+    """Where a wall's posts come from: one adapter (``kind``) with its validated ``config``.
+
+    ``cursor`` is the adapter's resume position, written in the same transaction as the posts
+    it covers, so a restarted stream neither skips nor repeats. ``include_all``: every post of
+    this source belongs to its wall even when it matches none of the wall's rules (a feed or a
+    webhook dedicated to the event); other posts are matched against every active wall.
+    """
+
+    wall = models.ForeignKey(Wall, on_delete=models.CASCADE, related_name="sources")
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=[(k.name, k.label) for k in KINDS.values()])
+    config = models.JSONField(default=dict, blank=True)
+    secret = models.CharField(
+        max_length=255, blank=True, help_text="Webhook HMAC secret, or the API token (Mastodon)."
+    )
+    include_all = models.BooleanField(
+        default=False, help_text="Every post of this source belongs to the wall, matched or not."
+    )
+    enabled = models.BooleanField(default=True)
+    cursor = models.TextField(blank=True, default="")
+    last_ingest_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["wall", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["wall", "name"], name="crowdwall_source_name_per_wall")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"
+
+    def clean(self) -> None:
+        super().clean()
+        try:
+            kind = get_kind(self.kind)
+        except ValueError as exc:
+            raise ValidationError({"kind": str(exc)}) from exc
+        try:
+            self.config = kind.validate(self.config if self.config is not None else {})
+        except ValueError as exc:
+            raise ValidationError({"config": str(exc)}) from exc
+        if kind.needs_secret and not self.secret:
+            raise ValidationError({"secret": f"A {kind.label} source needs a secret."})

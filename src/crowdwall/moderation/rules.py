@@ -1,0 +1,49 @@
+"""The moderation state a matched post starts in on a wall: bans first, then the wall's mode.
+
+============================  ==========================================================
+wall ban on the author        rejected ("banned author")
+wall banned word              rejected ("banned word: ...") — text, content warning, name
+default blocklist word        pending ("blocklist: ...") — generic lists misfire; a human looks
+mode ``open``                 approved
+mode ``accounts_only``        approved for the wall's accounts, pending for everyone else
+mode ``pre_approve``          pending
+============================  ==========================================================
+"""
+
+from __future__ import annotations
+
+from crowdwall.ingest.match import MatchInput, WallRules
+from crowdwall.models import ModerationMode, ModerationState
+
+
+def ban_reason(wall: WallRules, post: MatchInput) -> str:
+    """Why the wall's own bans reject this post ("" when they do not)."""
+    if wall.banned_authors.contains(post.author_id, post.author_handle):
+        return "banned author"
+    if wall.banned_words:
+        rule = wall.banned_words.find(post.body) or wall.banned_words.find(post.name)
+        if rule is not None:
+            return f"banned word: {rule.raw}"[:200]
+    return ""
+
+
+def decide(wall: WallRules, post: MatchInput) -> tuple[str, str]:
+    """``(state, reason)`` for a post newly matched to ``wall``."""
+    reason = ban_reason(wall, post)
+    if reason:
+        return ModerationState.REJECTED, reason
+    if wall.blocklist:
+        # Every wall shares one compiled blocklist: look once per post.
+        key = id(wall.blocklist)
+        if key not in post.memo:
+            post.memo[key] = wall.blocklist.find(post.body) or wall.blocklist.find(post.name)
+        rule = post.memo[key]
+        if rule is not None:
+            return ModerationState.PENDING, f"blocklist: {rule.raw}"[:200]
+    if wall.moderation == ModerationMode.OPEN:
+        return ModerationState.APPROVED, ""
+    if wall.moderation == ModerationMode.ACCOUNTS_ONLY and wall.accounts.contains(
+        post.author_id, post.author_handle
+    ):
+        return ModerationState.APPROVED, ""
+    return ModerationState.PENDING, ""

@@ -1,0 +1,137 @@
+"""The kinds of source a wall can have, and how each kind's config is validated.
+
+Framework-free and import-light (the Source model validates through it): each kind names its
+adapter class by dotted path, loaded only when a stream runs. A kind whose adapter is ``None``
+can be configured but not run yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+Config = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SourceKind:
+    name: str
+    label: str
+    validate: Callable[[Config], Config]  # returns the cleaned config; raises ValueError
+    adapter: str | None  # dotted path of the SourceAdapter subclass
+    needs_secret: bool = False  # webhooks: HMAC secret; Mastodon: optional token
+    url_key: str | None = None  # the config key ``add-source --url`` sets
+
+
+def _only(config: Config, allowed: set[str]) -> None:
+    if not isinstance(config, dict):
+        raise ValueError("The config must be a JSON object.")
+    unknown = sorted(set(config) - allowed)
+    if unknown:
+        raise ValueError(
+            f"Unknown config key(s): {', '.join(unknown)}; known: {', '.join(sorted(allowed))}."
+        )
+
+
+def _url(value: Any, key: str, schemes: set[str]) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{key!r} is required.")
+    parts = urlsplit(value.strip())
+    if parts.scheme not in schemes or not parts.hostname:
+        raise ValueError(f"{key!r} must be a {'/'.join(sorted(schemes))} URL, not {value!r}.")
+    return value.strip().rstrip("/") if parts.path in ("", "/") else value.strip()
+
+
+def _number(
+    config: Config, key: str, default: float, *, minimum: float, integer: bool = False
+) -> Any:
+    value = config.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
+        kind = "an integer" if integer else "a number"
+        raise ValueError(f"{key!r} must be {kind} >= {minimum}, not {value!r}.")
+    if integer and value != int(value):
+        raise ValueError(f"{key!r} must be an integer, not {value!r}.")
+    return int(value) if integer else float(value)
+
+
+def _flag(config: Config, key: str, default: bool) -> bool:
+    value = config.get(key, default)
+    if not isinstance(value, bool):
+        raise ValueError(f"{key!r} must be true or false, not {value!r}.")
+    return value
+
+
+def _tags(config: Config) -> list[str]:
+    tags = config.get("hashtags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip("# ") for t in tags):
+        raise ValueError("'hashtags' must be a list of hashtags.")
+    return [t.strip().lstrip("#") for t in tags]
+
+
+def validate_replay(config: Config) -> Config:
+    _only(config, {"path", "rate", "loop", "retime", "batch_size"})
+    path = config.get("path") or ""
+    if path and not Path(path).is_file():
+        raise ValueError(f"Replay file {path!r} does not exist.")
+    cleaned: Config = {
+        "rate": _number(config, "rate", 20.0, minimum=0),
+        "loop": _flag(config, "loop", False),
+        "retime": _flag(config, "retime", True),
+        "batch_size": _number(config, "batch_size", 100, minimum=1, integer=True),
+    }
+    if path:
+        cleaned["path"] = str(path)
+    return cleaned
+
+
+def validate_mastodon(config: Config) -> Config:
+    _only(config, {"instance", "hashtags", "poll_interval"})
+    return {
+        "instance": _url(config.get("instance"), "instance", {"https", "http"}),
+        "hashtags": _tags(config),  # empty: the wall's hashtags
+        # Polling peers stay at >= 10 s and never overlap requests (DESIGN §5).
+        "poll_interval": _number(config, "poll_interval", 15.0, minimum=10),
+    }
+
+
+def validate_bluesky(config: Config) -> Config:
+    _only(config, {"endpoint"})
+    endpoint = config.get("endpoint") or "wss://jetstream2.us-east.bsky.network/subscribe"
+    return {"endpoint": _url(endpoint, "endpoint", {"wss", "ws"})}
+
+
+def validate_rss(config: Config) -> Config:
+    _only(config, {"url", "poll_interval"})
+    return {
+        "url": _url(config.get("url"), "url", {"https", "http"}),
+        "poll_interval": _number(config, "poll_interval", 300.0, minimum=30),
+    }
+
+
+def validate_webhook(config: Config) -> Config:
+    _only(config, set())
+    return {}
+
+
+KINDS: dict[str, SourceKind] = {
+    kind.name: kind
+    for kind in (
+        SourceKind(
+            "replay", "Replay file (demo)", validate_replay, "crowdwall.sources.replay.ReplaySource"
+        ),
+        SourceKind("mastodon", "Mastodon instance", validate_mastodon, None, url_key="instance"),
+        SourceKind("bluesky", "Bluesky Jetstream", validate_bluesky, None, url_key="endpoint"),
+        SourceKind("rss", "RSS/Atom feed", validate_rss, None, url_key="url"),
+        SourceKind("webhook", "Webhook", validate_webhook, None, needs_secret=True),
+    )
+}
+
+
+def get_kind(name: str) -> SourceKind:
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise ValueError(f"Unknown source kind {name!r}; known: {', '.join(KINDS)}.") from None

@@ -1,0 +1,125 @@
+"""The replay source: posts from a JSONL file, streamed at a steady rate (the demo's source).
+
+Each line is one post in crowdwall's JSON format (``crowdwall.ingest.normalize``); the bundled
+file (``data/replay.jsonl``, built by ``replay_data.py``) holds a few hundred sample posts written
+for this project. Config: ``path`` (default: the bundled file), ``rate`` (posts per second; 0:
+as fast as the pipeline takes them), ``loop`` (start over at the end), ``retime`` (stamp posts
+with the time they are replayed, so the demo looks live), ``batch_size``.
+
+The cursor is the number of lines consumed, counting laps when looping (lap *k* >= 1 suffixes
+ids with ``~k`` so each lap is new posts). Resuming from a cursor therefore neither skips nor
+repeats a line. Lines that are not JSON are logged and skipped (their position still counts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from crowdwall.exceptions import SourceError
+from crowdwall.sources.base import Batch, Cursor, SourceAdapter
+
+logger = logging.getLogger("crowdwall.sources.replay")
+
+DEFAULT_PATH = Path(__file__).parent / "data" / "replay.jsonl"
+
+
+def read_lines(path: Path) -> list[Any]:
+    """The file's records: parsed JSON per line, or ``None`` for a line that is not JSON."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise SourceError(f"Cannot read replay file {path}: {exc}") from exc
+    records: list[Any] = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            logger.warning("%s line %d is not JSON (%s); skipped", path, number, exc)
+            records.append(None)
+    return records
+
+
+class ReplaySource(SourceAdapter):
+    kind = "replay"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.path = Path(self.config.get("path") or DEFAULT_PATH)
+        self.rate = float(self.config.get("rate", 20.0))
+        self.loop = bool(self.config.get("loop", False))
+        self.retime = bool(self.config.get("retime", True))
+        self.batch_size = int(self.config.get("batch_size", 100))
+        self._records: list[Any] | None = None
+
+    async def records(self) -> list[Any]:
+        if self._records is None:
+            self._records = await asyncio.to_thread(read_lines, self.path)
+        return self._records
+
+    def record(self, position: int, records: list[Any], now: datetime) -> Mapping[str, Any] | None:
+        raw = records[position % len(records)]
+        if not isinstance(raw, Mapping):
+            return raw  # not an object: the pipeline rejects it with a logged reason
+        item = dict(raw)
+        lap = position // len(records)
+        if lap and "id" in item:
+            item["id"] = f"{item['id']}~{lap}"
+        if self.retime and item.get("action", "create") != "delete":
+            stamp = now.isoformat()
+            item["created_at"] = stamp
+            if item.get("edited_at"):
+                item["edited_at"] = stamp
+        return item
+
+    def stream(self, cursor: Cursor) -> AsyncIterator[Batch]:
+        return self._replay(cursor, rate=self.rate, loop=self.loop, limit=self.limit)
+
+    def backfill(self, cursor: Cursor, *, limit: int | None = None) -> AsyncIterator[Batch]:
+        return self._replay(cursor, rate=0.0, loop=False, limit=limit or self.limit)
+
+    async def _replay(
+        self, cursor: Cursor, *, rate: float, loop: bool, limit: int | None
+    ) -> AsyncIterator[Batch]:
+        try:
+            position = int(cursor.value or 0)
+        except ValueError:
+            raise SourceError(
+                f"Replay cursor must be a line number, not {cursor.value!r}."
+            ) from None
+        records = await self.records()
+        if not records:
+            return
+        clock = asyncio.get_running_loop().time
+        started, emitted = clock(), 0
+        while True:
+            remaining = None if loop else len(records) - position
+            if limit is not None:
+                remaining = (
+                    limit - emitted if remaining is None else min(remaining, limit - emitted)
+                )
+            if remaining is not None and remaining <= 0:
+                return
+            count = self.batch_size if remaining is None else min(self.batch_size, remaining)
+            if rate > 0:
+                # Items due by now at a steady rate (the first at once); a slow consumer gets
+                # bigger batches, never a backlog of sleeps.
+                due = int((clock() - started) * rate) + 1 - emitted
+                if due <= 0:
+                    await asyncio.sleep((emitted / rate) - (clock() - started))
+                    continue
+                count = min(count, due)
+            now = datetime.now(UTC)
+            posts = [self.record(position + i, records, now) for i in range(count)]
+            position += count
+            emitted += count
+            yield Batch([p for p in posts if p is not None] or [], Cursor(str(position)))
+            if rate <= 0:
+                await asyncio.sleep(0)  # let the other sources run

@@ -1,0 +1,191 @@
+"""Run sources as one asyncio process: each source in its own task, each batch stored with its
+cursor in one transaction, a failing source restarted with backoff without touching the others.
+
+Stopping (``stop`` event, set by SIGTERM/SIGINT in ``manage.py crowdwall stream``) cancels the
+source tasks; a batch already being stored is finished first (it commits together with its
+cursor), so what is on disk after a stop is always "posts up to the cursor, and nothing after".
+Database work runs in one worker thread (``sync_to_async(thread_sensitive=True)``): SQLite has
+one writer anyway, and the event loop never blocks on the ORM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from asgiref.sync import sync_to_async
+from django.db import close_old_connections, connections
+
+from crowdwall.conf import conf
+from crowdwall.exceptions import SourceError
+from crowdwall.ingest.pipeline import BatchResult, ingest
+from crowdwall.models import Source
+from crowdwall.sources import adapter_for
+from crowdwall.sources.base import Backoff, Batch, Cursor
+
+logger = logging.getLogger("crowdwall.sources")
+
+Mode = Literal["stream", "backfill"]
+
+
+@dataclass
+class SourceStats:
+    name: str
+    batches: int = 0
+    posts: int = 0  # items received from the adapter
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    rejected: int = 0
+    failures: int = 0
+    cursor: str = ""
+    finished: bool = False
+    error: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+BatchCallback = Callable[[Source, BatchResult, SourceStats], None]
+ErrorCallback = Callable[[Source, BaseException, float], None]
+
+
+def _store_sync(source_id: int, batch: Batch) -> BatchResult:
+    close_old_connections()  # a long-lived process must notice dropped database connections
+    cursor = None if batch.cursor is None else str(batch.cursor)
+    return ingest(source_id, batch.posts, cursor=cursor)
+
+
+def _note_error(source_id: int, message: str) -> None:
+    Source.objects.filter(pk=source_id).update(last_error=message[:2000])
+
+
+def _read_cursor(source_id: int) -> str:
+    return Source.objects.values_list("cursor", flat=True).get(pk=source_id)
+
+
+_store = sync_to_async(_store_sync, thread_sensitive=True)
+_save_error = sync_to_async(_note_error, thread_sensitive=True)
+_load_cursor = sync_to_async(_read_cursor, thread_sensitive=True)
+
+
+class StreamRunner:
+    """Runs ``sources`` (with ``wall`` selected) until they end or ``stop`` is set."""
+
+    def __init__(
+        self,
+        sources: list[Source],
+        *,
+        mode: Mode = "stream",
+        overrides: dict[str, Any] | None = None,
+        limit: int | None = None,
+        on_batch: BatchCallback | None = None,
+        on_error: ErrorCallback | None = None,
+    ) -> None:
+        self.sources = sources
+        self.mode = mode
+        self.overrides = overrides or {}
+        self.limit = limit
+        self.on_batch = on_batch
+        self.on_error = on_error
+        self.stats = {source.pk: SourceStats(source.name) for source in sources}
+
+    async def run(self, stop: asyncio.Event | None = None) -> dict[int, SourceStats]:
+        stop = stop or asyncio.Event()
+        tasks = {
+            asyncio.create_task(self._run_source(source), name=f"source:{source.name}")
+            for source in self.sources
+        }
+        stopper = asyncio.create_task(stop.wait())
+        try:
+            while tasks:
+                done, _ = await asyncio.wait(tasks | {stopper}, return_when=asyncio.FIRST_COMPLETED)
+                if stopper in done:
+                    for task in tasks:
+                        task.cancel()
+                    await asyncio.gather(*tasks, return_exceptions=True)
+                    break
+                tasks -= done
+        finally:
+            stopper.cancel()
+            await sync_to_async(connections.close_all, thread_sensitive=True)()
+        return self.stats
+
+    def _overrides(self, source: Source) -> dict[str, Any]:
+        # Options such as --rate only make sense for kinds whose config has that key.
+        from crowdwall.sources.kinds import get_kind
+
+        try:
+            defaults = get_kind(source.kind).validate({**(source.config or {})})
+        except ValueError:
+            return {}
+        return {k: v for k, v in self.overrides.items() if k in defaults}
+
+    async def _run_source(self, source: Source) -> None:
+        stats = self.stats[source.pk]
+        backoff = Backoff(
+            conf.RESTART_BASE_DELAY, max(conf.RESTART_BASE_DELAY, conf.RESTART_MAX_DELAY)
+        )
+        while True:
+            remaining = None if self.limit is None else self.limit - stats.posts
+            if remaining is not None and remaining <= 0:
+                stats.finished = True
+                return
+            adapter = None
+            try:
+                adapter = adapter_for(source, **self._overrides(source), limit=remaining)
+                cursor = Cursor(await _load_cursor(source.pk))
+                batches = (
+                    adapter.stream(cursor)
+                    if self.mode == "stream"
+                    else adapter.backfill(cursor, limit=remaining)
+                )
+                async for batch in batches:
+                    await self._store_batch(source, batch, stats)
+                    backoff.reset()
+                stats.finished = True
+                return
+            except asyncio.CancelledError:
+                raise
+            except SourceError as exc:  # configuration: retrying will not help
+                stats.error = str(exc)
+                logger.error("Source %s cannot run: %s", source.name, exc)
+                await _save_error(source.pk, str(exc))
+                if self.on_error is not None:
+                    self.on_error(source, exc, 0.0)
+                return
+            except Exception as exc:
+                stats.failures += 1
+                stats.error = repr(exc)
+                delay = backoff.next_delay()
+                logger.exception("Source %s failed; restarting in %.1f s", source.name, delay)
+                await _save_error(source.pk, repr(exc))
+                if self.on_error is not None:
+                    self.on_error(source, exc, delay)
+                await asyncio.sleep(delay)
+            finally:
+                if adapter is not None:
+                    await adapter.aclose()
+
+    async def _store_batch(self, source: Source, batch: Batch, stats: SourceStats) -> None:
+        future = asyncio.ensure_future(_store(source.pk, batch))
+        try:
+            result = await asyncio.shield(future)
+        except asyncio.CancelledError:
+            # The batch commits with its cursor: let it finish and count it, then stop.
+            self._count(source, batch, await future, stats)
+            raise
+        self._count(source, batch, result, stats)
+
+    def _count(self, source: Source, batch: Batch, result: BatchResult, stats: SourceStats) -> None:
+        stats.batches += 1
+        stats.posts += len(batch.posts)
+        stats.created += result.created
+        stats.updated += result.updated
+        stats.deleted += result.deleted
+        stats.rejected += len(result.rejected)
+        if batch.cursor is not None:
+            stats.cursor = str(batch.cursor)
+        if self.on_batch is not None:
+            self.on_batch(source, result, stats)

@@ -1,0 +1,12 @@
+"""crowdwall's pages: ``path("", include("crowdwall.urls"))`` serves /walls/ and the archives."""
+
+from django.urls import path
+
+from crowdwall import views
+
+app_name = "crowdwall"
+
+urlpatterns = [
+    path("walls/", views.wall_list, name="wall_list"),
+    path("walls/<slug:slug>/archive/", views.archive, name="archive"),
+]

@@ -1,0 +1,136 @@
+"""Server-rendered wall pages: the wall list and each wall's archive (works with JavaScript off).
+
+The archive is paginated by position, never by OFFSET: ``?before=<post id>`` shows the posts
+older than that post, ``?after=<post id>`` the newer ones (``?before=<ISO time>`` works too).
+Each page is one range scan of the ``crowdwall_pw_archive`` index however deep it is, and stays
+stable while new posts arrive. Pages are cached with herdcache under the wall's tag; the ingest
+pipeline and moderation soft-purge that tag when what the wall shows changes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+
+import herdcache
+from crowdwall.caching import WALL_LIST_TAG, wall_tag
+from crowdwall.conf import conf
+from crowdwall.models import ModerationState, PostWall, Wall
+
+
+class BadPosition(ValueError):
+    """A ``before``/``after`` value that is neither a post id on this wall nor an ISO time."""
+
+
+def _position(wall: Wall, value: str) -> tuple[datetime, int | None]:
+    value = value.strip()
+    if value.isdigit():
+        created = (
+            PostWall.objects.filter(wall=wall, post_id=int(value))
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        if created is None:
+            raise BadPosition("No such post on this wall.")
+        return created, int(value)
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError:
+        raise BadPosition("Not a post id or an ISO time.") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)), None
+
+
+def _older(qs: QuerySet[PostWall], moment: datetime, post_id: int | None) -> QuerySet[PostWall]:
+    if post_id is None:
+        return qs.filter(created_at__lt=moment)
+    return qs.filter(created_at__lte=moment).exclude(Q(created_at=moment) & Q(post_id__gte=post_id))
+
+
+def _newer(qs: QuerySet[PostWall], moment: datetime, post_id: int | None) -> QuerySet[PostWall]:
+    if post_id is None:
+        return qs.filter(created_at__gt=moment)
+    return qs.filter(created_at__gte=moment).exclude(Q(created_at=moment) & Q(post_id__lte=post_id))
+
+
+def _archive(request: HttpRequest, slug: str) -> HttpResponse:
+    wall = get_object_or_404(Wall, slug=slug, is_active=True)
+    size = conf.ARCHIVE_PAGE_SIZE
+    approved = PostWall.objects.filter(wall=wall, state=ModerationState.APPROVED).select_related(
+        "post", "author"
+    )
+    before, after = request.GET.get("before"), request.GET.get("after")
+    try:
+        if before:
+            entries = list(
+                _older(approved, *_position(wall, before)).order_by("-created_at", "-post_id")[
+                    : size + 1
+                ]
+            )
+            has_older, has_newer = len(entries) > size, True
+            entries = entries[:size]
+        elif after:
+            entries = list(
+                _newer(approved, *_position(wall, after)).order_by("created_at", "post_id")[
+                    : size + 1
+                ]
+            )
+            has_older, has_newer = True, len(entries) > size
+            entries = entries[:size][::-1]
+        else:
+            entries = list(approved.order_by("-created_at", "-post_id")[: size + 1])
+            has_older, has_newer = len(entries) > size, False
+            entries = entries[:size]
+    except BadPosition as exc:
+        # Not cached (status 400), so nobody can fill the cache with junk positions.
+        return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
+    base = reverse("crowdwall:archive", args=[wall.slug])
+    first_page = not before and not after
+    context: dict[str, Any] = {
+        "wall": wall,
+        "entries": entries,
+        "pinned": list(approved.filter(pinned=True).order_by("-created_at")[:size])
+        if first_page
+        else [],
+        "older_url": f"{base}?before={entries[-1].post_id}" if entries and has_older else "",
+        "newer_url": f"{base}?after={entries[0].post_id}" if entries and has_newer else "",
+        "newest_url": base if not first_page else "",
+    }
+    return render(request, "crowdwall/archive.html", context)
+
+
+def _wall_list(request: HttpRequest) -> HttpResponse:
+    walls = Wall.objects.filter(is_active=True).order_by("name")
+    return render(request, "crowdwall/wall_list.html", {"walls": walls})
+
+
+def _archive_tags(request: HttpRequest, slug: str) -> list[str]:
+    return [wall_tag(slug)]
+
+
+@lru_cache(maxsize=8)
+def _cached_archive(timeout: int) -> Any:
+    return herdcache.cache_page(timeout, tags=_archive_tags, only_get_keys=["before", "after"])(
+        _archive
+    )
+
+
+@lru_cache(maxsize=8)
+def _cached_wall_list(timeout: int) -> Any:
+    return herdcache.cache_page(timeout, tags=[WALL_LIST_TAG], only_get_keys=[])(_wall_list)
+
+
+def archive(request: HttpRequest, slug: str) -> HttpResponse:
+    """A wall's approved posts, newest first, one page at a time."""
+    # The timeout is read per request (settings at use time); one decorated view per value.
+    return _cached_archive(conf.ARCHIVE_CACHE_SECONDS)(request, slug)
+
+
+def wall_list(request: HttpRequest) -> HttpResponse:
+    """The active walls, with links to their archives."""
+    return _cached_wall_list(conf.ARCHIVE_CACHE_SECONDS)(request)

@@ -1,0 +1,90 @@
+"""Fixtures for crowdwall: walls, sources, post factories, a recording publisher."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.core.cache import caches
+
+from crowdwall.ingest import publisher
+from crowdwall.ingest.pipeline import BatchResult, ingest
+from crowdwall.ingest.publisher import Event, InProcessPublisher
+from crowdwall.models import Source, Wall
+
+T0 = datetime(2025, 5, 14, 9, 0, tzinfo=UTC)
+_ids = itertools.count(1)
+
+
+class Recorder(InProcessPublisher):
+    """The in-process publisher, remembering every event it delivered."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[Event] = []
+        self.subscribe(self.events.append)
+
+    def kinds(self) -> list[tuple[str, int]]:
+        return [(str(e.kind), e.post_id) for e in self.events]
+
+
+@pytest.fixture(autouse=True)
+def published() -> Iterator[Recorder]:
+    """Every test gets a fresh recording publisher and an empty cache."""
+    recorder = Recorder()
+    previous = publisher.set_publisher(recorder)
+    caches["default"].clear()
+    yield recorder
+    publisher.set_publisher(previous)
+    caches["default"].clear()
+
+
+def make_post(number: int | None = None, **fields: Any) -> dict[str, Any]:
+    """A post in crowdwall's JSON format; ``fields`` override (``author=`` merges)."""
+    number = next(_ids) if number is None else number
+    author = {
+        "id": "https://social.example/users/ann",
+        "handle": "ann@social.example",
+        "display_name": "Ann",
+        "avatar_url": "https://social.example/a/ann.png",
+        "profile_url": "https://social.example/@ann",
+    }
+    author.update(fields.pop("author", {}))
+    post = {
+        "id": str(number),
+        "created_at": (T0 + timedelta(minutes=number)).isoformat(),
+        "author": author,
+        "html": f"<p>Post {number} about #DjangoCon</p>",
+        "language": "en",
+        "url": f"https://social.example/@ann/{number}",
+    }
+    post.update(fields)
+    return post
+
+
+@pytest.fixture
+def wall(db) -> Wall:
+    wall = Wall(name="DjangoCon", slug="djangocon", hashtags=["djangocon"])
+    wall.full_clean()
+    wall.save()
+    return wall
+
+
+@pytest.fixture
+def source(wall: Wall) -> Source:
+    return Source.objects.create(wall=wall, name="demo", kind="replay", config={"rate": 0})
+
+
+@pytest.fixture
+def store(source: Source, django_capture_on_commit_callbacks) -> Callable[..., BatchResult]:
+    """``store(*posts, cursor=None, src=None)``: ingest and run the on-commit callbacks, as a
+    committed transaction would."""
+
+    def run(*items: Any, cursor: str | None = None, src: Source | None = None) -> BatchResult:
+        with django_capture_on_commit_callbacks(execute=True):
+            return ingest(src or source, list(items), cursor=cursor)
+
+    return run

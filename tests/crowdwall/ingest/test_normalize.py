@@ -1,0 +1,159 @@
+"""Reading crowdwall's JSON format and bounding what adapters produce."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from crowdwall.exceptions import InvalidPost
+from crowdwall.ingest.normalize import (
+    DELETE,
+    IncomingAuthor,
+    IncomingMedia,
+    IncomingPost,
+    clean_post,
+    from_dict,
+    parse_date,
+)
+from tests.crowdwall.conftest import make_post
+
+NOW = datetime(2025, 5, 14, 12, 0, tzinfo=UTC)
+
+
+def test_from_dict_reads_every_field():
+    post = from_dict(
+        make_post(
+            7,
+            spoiler_text="food",
+            sensitive=True,
+            reply=True,
+            boost=False,
+            tags=["DjangoCon"],
+            media=[{"url": "https://m.example/1.png", "alt": "a cake"}],
+            counts={"boosts": 1, "favourites": 2, "replies": 3},
+            author={"bot": True},
+        )
+    )
+    assert post.external_id == "7"
+    assert post.author.handle == "ann@social.example" and post.author.is_bot
+    assert (post.spoiler_text, post.sensitive, post.is_reply, post.is_boost) == (
+        "food",
+        True,
+        True,
+        False,
+    )
+    assert post.media == (IncomingMedia(url="https://m.example/1.png", type="image", alt="a cake"),)
+    assert (post.boosts_count, post.favourites_count, post.replies_count) == (1, 2, 3)
+    assert post.created_at.tzinfo is not None
+
+
+def test_from_dict_reads_deletions_with_only_an_id():
+    assert from_dict({"id": 5, "action": "delete"}) == IncomingPost("5", action=DELETE)
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (None, "not an object"),
+        ({"id": "1", "action": "explode"}, "bad action"),
+        ({"id": {"nested": 1}}, "wrong type"),
+        (make_post(1, tags="djangocon"), "wrong type"),
+        (make_post(1, counts=[1, 2]), "wrong type"),
+        (make_post(1) | {"author": "ann"}, "missing field"),
+    ],
+)
+def test_from_dict_rejects_malformed_input(data, reason):
+    with pytest.raises(InvalidPost) as caught:
+        from_dict(data)
+    assert caught.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2025-05-14T10:00:00Z", datetime(2025, 5, 14, 10, tzinfo=UTC)),
+        ("2025-05-14T12:00:00+02:00", datetime(2025, 5, 14, 10, tzinfo=UTC)),
+        ("2025-05-14 10:00:00", datetime(2025, 5, 14, 10, tzinfo=UTC)),
+        ("Wed, 14 May 2025 10:00:00 GMT", datetime(2025, 5, 14, 10, tzinfo=UTC)),
+        (1747216800, datetime(2025, 5, 14, 10, tzinfo=UTC)),
+        (datetime(2025, 5, 14, 10), datetime(2025, 5, 14, 10, tzinfo=UTC)),
+    ],
+)
+def test_parse_date_accepts_common_formats_and_returns_utc(value, expected):
+    assert parse_date(value) == expected
+    assert parse_date(value).tzinfo == UTC
+
+
+@pytest.mark.parametrize(
+    "value", ["", "soon", "2025-13-01", "99999-01-01", float("nan"), 1e20, True, [], None]
+)
+def test_parse_date_rejects_garbage(value):
+    with pytest.raises(InvalidPost) as caught:
+        parse_date(value)
+    assert caught.value.reason == "bad date"
+
+
+def upsert(**fields) -> IncomingPost:
+    values = {
+        "external_id": "1",
+        "author": IncomingAuthor(id="did:plc:ann", handle="@ann.example"),
+        "text": "hello",
+        "created_at": NOW - timedelta(minutes=5),
+    }
+    values.update(fields)
+    return IncomingPost(**values)
+
+
+def test_clean_post_bounds_fields():
+    cleaned = clean_post(
+        upsert(
+            spoiler_text="x" * 900,
+            url="javascript:alert(1)",
+            media=tuple(IncomingMedia(url=f"https://m.example/{i}.png") for i in range(20)),
+            boosts_count=-3,
+            favourites_count="12",
+            replies_count=7,
+        ),
+        now=NOW,
+    )
+    assert cleaned.author.handle == "ann.example"
+    assert len(cleaned.spoiler_text) == 500
+    assert cleaned.url == ""
+    assert len(cleaned.media) == 8
+    assert (cleaned.boosts_count, cleaned.favourites_count, cleaned.replies_count) == (
+        None,
+        None,
+        7,
+    )
+
+
+def test_clean_post_clamps_future_dates_and_edits_before_creation():
+    cleaned = clean_post(upsert(created_at=NOW + timedelta(days=3)), now=NOW)
+    assert cleaned.created_at == NOW
+    cleaned = clean_post(upsert(edited_at=NOW - timedelta(days=1)), now=NOW)
+    assert cleaned.edited_at == cleaned.created_at
+
+
+def test_clean_post_tolerates_small_clock_skew():
+    ahead = NOW + timedelta(seconds=30)
+    assert clean_post(upsert(created_at=ahead), now=NOW).created_at == ahead
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"external_id": " "}, "missing field"),
+        ({"external_id": "x" * 300}, "id too long"),
+        ({"author": None}, "missing field"),
+        ({"author": IncomingAuthor(id="", handle="ann")}, "missing field"),
+        ({"created_at": None}, "missing field"),
+        ({"created_at": "nonsense"}, "bad date"),
+        ({"text": "é" * 60_000}, "too large"),
+        ({"action": "frobnicate"}, "bad action"),
+    ],
+)
+def test_clean_post_rejects(fields, reason):
+    with pytest.raises(InvalidPost) as caught:
+        clean_post(upsert(**fields), now=NOW)
+    assert caught.value.reason == reason

@@ -1,0 +1,55 @@
+"""Per-kind source config validation."""
+
+from __future__ import annotations
+
+import pytest
+
+from crowdwall.sources.kinds import KINDS, get_kind
+
+
+def test_replay_defaults():
+    assert KINDS["replay"].validate({}) == {
+        "rate": 20.0,
+        "loop": False,
+        "retime": True,
+        "batch_size": 100,
+    }
+
+
+@pytest.mark.parametrize(
+    ("kind", "config", "message"),
+    [
+        ("replay", {"rate": -1}, "'rate'"),
+        ("replay", {"rate": "fast"}, "'rate'"),
+        ("replay", {"path": "/no/such/file.jsonl"}, "does not exist"),
+        ("replay", {"batch_size": 1.5}, "'batch_size'"),
+        ("replay", {"loop": "yes"}, "'loop'"),
+        ("replay", {"speed": 3}, "Unknown config key"),
+        ("mastodon", {}, "'instance' is required"),
+        ("mastodon", {"instance": "ftp://x.example"}, "http"),
+        ("mastodon", {"instance": "https://x.example", "poll_interval": 2}, "'poll_interval'"),
+        ("mastodon", {"instance": "https://x.example", "hashtags": "python"}, "'hashtags'"),
+        ("bluesky", {"endpoint": "https://not-a-websocket.example"}, "ws"),
+        ("rss", {"url": "not a url"}, "'url'"),
+        ("webhook", {"url": "https://x.example"}, "Unknown config key"),
+    ],
+)
+def test_bad_configs_are_refused_with_a_reason(kind, config, message):
+    with pytest.raises(ValueError, match=message):
+        KINDS[kind].validate(config)
+
+
+def test_good_configs_are_cleaned():
+    assert KINDS["mastodon"].validate(
+        {"instance": "https://x.example/", "hashtags": ["#Python"]}
+    ) == {
+        "instance": "https://x.example",
+        "hashtags": ["Python"],
+        "poll_interval": 15.0,
+    }
+    assert KINDS["bluesky"].validate({})["endpoint"].startswith("wss://jetstream")
+
+
+def test_unknown_kind():
+    with pytest.raises(ValueError, match="Unknown source kind"):
+        get_kind("myspace")

@@ -1,0 +1,192 @@
+"""The replay source: resumable by cursor with no gaps or repeats, rate, laps, bad lines; and the
+bundled sample data (deterministic, varied, and clean through the pipeline)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from crowdwall.ingest.pipeline import ingest
+from crowdwall.models import Post, PostWall, Wall
+from crowdwall.sources.base import Batch, Cursor
+from crowdwall.sources.replay import DEFAULT_PATH, ReplaySource
+from crowdwall.sources.replay_data import render
+
+LINES = DEFAULT_PATH.read_text(encoding="utf-8").splitlines()
+RECORDS = [json.loads(line) for line in LINES]
+
+
+def replay(**config) -> ReplaySource:
+    limit = config.pop("limit", None)
+    return ReplaySource(name="r", config={"rate": 0, "retime": False, **config}, limit=limit)
+
+
+async def drain(
+    source: ReplaySource, cursor: str = "", *, batches: int | None = None
+) -> list[Batch]:
+    out = []
+    async for batch in source.stream(Cursor(cursor)):
+        out.append(batch)
+        if batches is not None and len(out) >= batches:
+            break
+    return out
+
+
+def ids(batches: list[Batch]) -> list[str]:
+    return [post["id"] for batch in batches for post in batch.posts]
+
+
+def test_streams_the_whole_file_in_order_with_a_cursor_per_batch():
+    batches = asyncio.run(drain(replay(batch_size=50)))
+    assert ids(batches) == [r["id"] for r in RECORDS]
+    assert [b.cursor.value for b in batches][-1] == str(len(RECORDS))
+    assert all(len(b.posts) <= 50 for b in batches)
+
+
+@pytest.mark.parametrize("stop_after", [1, 3, 7])
+def test_resuming_from_the_cursor_has_no_gaps_and_no_repeats(stop_after):
+    first = asyncio.run(drain(replay(batch_size=17), batches=stop_after))  # interrupted
+    cursor = first[-1].cursor.value
+    rest = asyncio.run(drain(replay(batch_size=17), cursor))
+    assert ids(first) + ids(rest) == [r["id"] for r in RECORDS]
+
+
+def test_limit_stops_exactly():
+    batches = asyncio.run(drain(replay(batch_size=7, limit=10)))
+    assert len(ids(batches)) == 10
+    assert batches[-1].cursor.value == "10"
+
+
+def test_loop_gives_each_lap_new_ids_and_the_cursor_counts_laps(tmp_path: Path):
+    path = tmp_path / "three.jsonl"
+    path.write_text("".join(json.dumps({"id": f"p{i}"}) + "\n" for i in range(3)))
+    batches = asyncio.run(drain(replay(path=str(path), loop=True, limit=7, batch_size=2)))
+    assert ids(batches) == ["p0", "p1", "p2", "p0~1", "p1~1", "p2~1", "p0~2"]
+    resumed = asyncio.run(
+        drain(replay(path=str(path), loop=True, limit=2), batches[-1].cursor.value)
+    )
+    assert ids(resumed) == ["p1~2", "p2~2"]
+
+
+def test_lines_that_are_not_json_are_skipped_but_counted(tmp_path: Path, caplog):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"id": "a"}\n{not json\n\n{"id": "b"}\n')
+    batches = asyncio.run(drain(replay(path=str(path))))
+    assert ids(batches) == ["a", "b"]
+    assert batches[-1].cursor.value == "3"
+    assert "line 2 is not JSON" in caplog.text
+
+
+def test_retime_stamps_posts_with_the_replay_time():
+    source = ReplaySource(config={"rate": 0, "retime": True}, limit=1)
+    post = asyncio.run(drain(source))[0].posts[0]
+    assert post["created_at"] != RECORDS[0]["created_at"]
+    assert post["created_at"].startswith("20")
+
+
+def test_rate_spaces_posts_out():
+    async def timed() -> tuple[float, int]:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        batches = await drain(ReplaySource(config={"rate": 200.0, "retime": False}, limit=11))
+        return loop.time() - start, len(ids(batches))
+
+    elapsed, count = asyncio.run(timed())
+    assert count == 11
+    assert elapsed >= 10 / 200  # the 11th post is due 50 ms after the first
+
+
+def test_backfill_reads_to_the_end_at_full_speed():
+    source = ReplaySource(config={"rate": 0.001, "retime": False})  # stream would take days
+    batches = []
+
+    async def run():
+        async for batch in source.backfill(Cursor(str(len(RECORDS) - 5))):
+            batches.append(batch)
+
+    asyncio.run(run())
+    assert ids(batches) == [r["id"] for r in RECORDS[-5:]]
+
+
+# The bundled data -------------------------------------------------------------------------------
+
+
+def test_bundled_file_is_what_the_generator_builds():
+    assert DEFAULT_PATH.read_text(encoding="utf-8") == render()
+    assert DEFAULT_PATH.stat().st_size < 300_000
+
+
+def test_bundled_data_is_varied():
+    creates = [r for r in RECORDS if r.get("action", "create") == "create"]
+    assert 300 <= len(creates) <= 500
+    assert len({r["author"]["id"] for r in creates}) >= 20
+    assert len(Counter(r["language"] for r in creates)) >= 6
+    assert sum(bool(r.get("boost")) for r in creates) >= 20
+    assert sum(bool(r.get("reply")) for r in creates) >= 20
+    assert sum(bool(r.get("spoiler_text")) for r in creates) >= 10
+    media = [m for r in creates for m in r.get("media", [])]
+    assert sum(bool(m["alt"]) for m in media) >= 30 and any(not m["alt"] for m in media)
+    assert (
+        sum(
+            "<script" in r["html"] or "onerror" in r["html"] or "javascript:" in r["html"]
+            for r in creates
+        )
+        >= 3
+    )
+    assert any(r["author"]["bot"] for r in creates)
+    assert any(r.get("action") == "update" for r in RECORDS)
+    assert any(r.get("action") == "delete" for r in RECORDS)
+
+
+@pytest.mark.django_db
+def test_bundled_data_goes_through_the_pipeline_cleanly(django_capture_on_commit_callbacks):
+    wall = Wall.objects.create(name="DjangoCon", slug="djangocon", hashtags=["djangocon", "python"])
+    source = wall.sources.create(name="demo", kind="replay")
+    with django_capture_on_commit_callbacks(execute=True):
+        result = ingest(source, RECORDS, cursor=str(len(RECORDS)))
+    assert result.rejected == []
+    edits = sum(r.get("action") == "update" for r in RECORDS)
+    deletes = sum(r.get("action") == "delete" for r in RECORDS)
+    # Each edit or delete of an earlier post in the same batch folds into that post's final
+    # state (one duplicate each); a post created and deleted in one batch is never stored, and
+    # its deletion then finds nothing to delete (one more).
+    assert result.created == Post.objects.count() > 300
+    assert result.duplicates == edits + 2 * deletes
+    assert Post.objects.exclude(deleted_at=None).count() == 0  # deleted before storing: gone
+    assert PostWall.objects.filter(state="approved").count() > 300
+    assert not Post.objects.filter(content_html__icontains="script").exists()
+    assert not Post.objects.filter(content_html__icontains="onerror").exists()
+
+
+@pytest.mark.django_db
+def test_replayed_batches_apply_edits_and_deletions(django_capture_on_commit_callbacks):
+    wall = Wall.objects.create(name="All", slug="all")
+    source = wall.sources.create(name="demo", kind="replay", include_all=True)
+
+    async def batches() -> list[Batch]:
+        return await drain(replay(batch_size=10))
+
+    totals = Counter()
+    for batch in asyncio.run(batches()):
+        with django_capture_on_commit_callbacks(execute=True):
+            result = ingest(source, batch.posts, cursor=batch.cursor.value)
+        totals.update(updated=result.updated, deleted=result.deleted, rejected=len(result.rejected))
+    assert totals["rejected"] == 0
+    assert totals["updated"] >= 1 and totals["deleted"] >= 1
+    source.refresh_from_db()
+    assert source.cursor == str(len(RECORDS))
+    for record in RECORDS:
+        post = Post.objects.filter(external_id=record["id"]).first()
+        if record.get("action") == "delete":
+            assert post is None or post.deleted_at is not None
+        elif record.get("action") == "update" and post is not None and post.deleted_at is None:
+            assert post.text.endswith("(edit: fixed a typo)")
+    deleted = {r["id"] for r in RECORDS if r.get("action") == "delete"}
+    assert (
+        set(PostWall.objects.filter(state="deleted").values_list("post__external_id", flat=True))
+        <= deleted
+    )

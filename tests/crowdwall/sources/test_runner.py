@@ -1,0 +1,131 @@
+"""The stream runner: sources side by side, each batch stored with its cursor, failures isolated."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from crowdwall.models import Post, Source, Wall
+from crowdwall.sources.replay import ReplaySource
+from crowdwall.sources.runner import StreamRunner
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def jsonl(path: Path, prefix: str, count: int) -> Path:
+    lines = [
+        json.dumps(
+            {
+                "id": f"{prefix}{i}",
+                "created_at": f"2025-05-14T10:{i // 60:02d}:{i % 60:02d}Z",
+                "author": {"id": f"replay:{prefix}", "handle": prefix},
+                "text": f"post {i} from {prefix}",
+            }
+        )
+        for i in range(count)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture
+def wall() -> Wall:
+    return Wall.objects.create(name="All", slug="all")
+
+
+def add_source(wall: Wall, name: str, path: Path, **config) -> Source:
+    return Source.objects.create(
+        wall=wall,
+        name=name,
+        kind="replay",
+        include_all=True,
+        config={"path": str(path), "rate": 0, "retime": False, "batch_size": 7, **config},
+    )
+
+
+def run(sources: list[Source], **kwargs) -> StreamRunner:
+    runner = StreamRunner(
+        [Source.objects.select_related("wall").get(pk=s.pk) for s in sources], **kwargs
+    )
+    asyncio.run(runner.run())
+    return runner
+
+
+def external_ids(source: Source) -> list[str]:
+    return sorted(Post.objects.filter(source=source).values_list("external_id", flat=True))
+
+
+def test_sources_run_to_the_end_with_cursors_saved(wall, tmp_path):
+    a = add_source(wall, "a", jsonl(tmp_path / "a.jsonl", "a", 30))
+    b = add_source(wall, "b", jsonl(tmp_path / "b.jsonl", "b", 12))
+    runner = run([a, b])
+    assert len(external_ids(a)) == 30 and len(external_ids(b)) == 12
+    assert dict(Source.objects.values_list("name", "cursor")) == {"a": "30", "b": "12"}
+    assert runner.stats[a.pk].finished and runner.stats[a.pk].created == 30
+
+
+def test_limit_and_resume_continue_where_the_cursor_stopped(wall, tmp_path):
+    a = add_source(wall, "a", jsonl(tmp_path / "a.jsonl", "a", 30))
+    run([a], limit=10)
+    assert Source.objects.get(pk=a.pk).cursor == "10"
+    run([a], limit=15)
+    assert Source.objects.get(pk=a.pk).cursor == "25"
+    assert external_ids(a) == sorted(f"a{i}" for i in range(25))
+
+
+def test_a_source_that_cannot_run_does_not_stop_the_others(wall, tmp_path):
+    gone = add_source(wall, "gone", jsonl(tmp_path / "gone.jsonl", "g", 3))
+    (tmp_path / "gone.jsonl").unlink()  # configured fine, missing at run time
+    ok = add_source(wall, "ok", jsonl(tmp_path / "ok.jsonl", "o", 20))
+    errors = []
+    runner = run([gone, ok], on_error=lambda source, exc, delay: errors.append(source.name))
+    assert len(external_ids(ok)) == 20
+    assert errors == ["gone"]
+    assert "does not exist" in Source.objects.get(pk=gone.pk).last_error
+    assert not runner.stats[gone.pk].finished
+
+
+def test_a_crashing_source_is_restarted_from_its_stored_cursor(
+    wall, tmp_path, settings, monkeypatch
+):
+    settings.CROWDWALL = {"RESTART_BASE_DELAY": 0.01, "RESTART_MAX_DELAY": 0.02}
+    flaky = add_source(wall, "flaky", jsonl(tmp_path / "f.jsonl", "f", 20))
+    steady = add_source(wall, "steady", jsonl(tmp_path / "s.jsonl", "s", 20))
+    real = ReplaySource.record
+    crashed = []
+
+    def record(self, position, records, now):
+        if self.name == "flaky" and position == 9 and not crashed:
+            crashed.append(position)
+            raise RuntimeError("adapter bug")
+        return real(self, position, records, now)
+
+    monkeypatch.setattr(ReplaySource, "record", record)
+    runner = run([flaky, steady])
+    assert crashed == [9]
+    assert runner.stats[flaky.pk].failures == 1
+    assert external_ids(flaky) == sorted(f"f{i}" for i in range(20))  # no gap, no repeat
+    assert len(external_ids(steady)) == 20
+    assert "adapter bug" in runner.stats[flaky.pk].error
+    assert Source.objects.get(pk=flaky.pk).last_error == ""  # recovered: cleared by the next batch
+
+
+def test_stop_event_ends_a_looping_stream_after_a_stored_batch(wall, tmp_path):
+    looping = add_source(wall, "loop", jsonl(tmp_path / "l.jsonl", "l", 5), loop=True, rate=500)
+    runner = StreamRunner([Source.objects.select_related("wall").get(pk=looping.pk)])
+    stop = asyncio.Event()
+    runner.on_batch = lambda source, result, stats: stop.set() if stats.posts >= 12 else None
+
+    asyncio.run(runner.run(stop))
+    cursor = int(Source.objects.get(pk=looping.pk).cursor)
+    assert cursor >= 12
+    assert Post.objects.filter(source=looping).count() == cursor  # everything up to the cursor
+
+
+def test_backfill_mode_reads_to_the_end(wall, tmp_path):
+    a = add_source(wall, "a", jsonl(tmp_path / "a.jsonl", "a", 18), rate=0.001)
+    run([a], mode="backfill")
+    assert Source.objects.get(pk=a.pk).cursor == "18"

@@ -1,0 +1,72 @@
+"""System checks (crowdwall.checks): each id fires for its bad setting, none for good ones."""
+
+from __future__ import annotations
+
+import pytest
+
+from crowdwall.checks import check_settings
+
+
+def ids(settings, value=None, **overrides) -> list[str]:
+    if value is not None:
+        settings.CROWDWALL = value
+    for name, setting in overrides.items():
+        setattr(settings, name, setting)
+    return [message.id for message in check_settings()]
+
+
+def test_defaults_pass(settings):
+    assert ids(settings, {}) == []
+
+
+def test_valid_custom_settings_pass(settings):
+    assert (
+        ids(
+            settings,
+            {
+                "PUBLISHER": "crowdwall.ingest.publisher.InProcessPublisher",
+                "BATCH_SIZE": 1000,
+                "BLOCKLIST": "crowdwall.moderation.blocklist.DEFAULT_BLOCKLIST",
+                "FUTURE_TOLERANCE": 0,
+            },
+        )
+        == []
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("not a dict", ["crowdwall.E001"]),
+        ({"BATCHSIZE": 10}, ["crowdwall.E002"]),
+        ({"PUBLISHER": "no.such.Publisher"}, ["crowdwall.E003"]),
+        ({"PUBLISHER": "crowdwall.models.Wall"}, ["crowdwall.E003"]),
+        ({"PUBLISHER": 42}, ["crowdwall.E003"]),
+        ({"BATCH_SIZE": 0}, ["crowdwall.E004"]),
+        ({"ARCHIVE_PAGE_SIZE": "50"}, ["crowdwall.E004"]),
+        ({"MAX_MEDIA": -1}, ["crowdwall.E004"]),
+        ({"RESTART_BASE_DELAY": 0}, ["crowdwall.E004"]),
+        ({"BLOCKLIST": "no.such.WORDS"}, ["crowdwall.E005"]),
+        ({"BLOCKLIST": ['"unbalanced']}, ["crowdwall.E005"]),
+        ({"BLOCKLIST": [3]}, ["crowdwall.E005"]),
+        ({"RESTART_BASE_DELAY": 10, "RESTART_MAX_DELAY": 1}, ["crowdwall.E007"]),
+    ],
+)
+def test_each_bad_setting_has_its_id(settings, value, expected):
+    assert ids(settings, value) == expected
+
+
+def test_herdcache_must_be_installed(settings, monkeypatch):
+    from crowdwall import checks
+
+    real = checks.apps.is_installed
+    monkeypatch.setattr(
+        checks.apps, "is_installed", lambda name: name != "herdcache" and real(name)
+    )
+    assert ids(settings, {}) == ["crowdwall.E006"]
+
+
+def test_checks_are_registered():
+    from django.core import checks
+
+    assert check_settings in checks.registry.registry.get_checks()
