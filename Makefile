@@ -1,26 +1,38 @@
 # crowdwall — every target installs what it needs, so each works on a fresh Debian machine.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-demo
 TEST_DEBS := memcached redis-server libmemcached-dev zlib1g-dev nginx libnginx-mod-http-ndk libnginx-mod-http-set-misc libnginx-mod-http-cache-purge
-BENCH_DEBS := memcached redis-server wrk
+BENCH_DEBS := memcached redis-server wrk nginx libnginx-mod-http-ndk libnginx-mod-http-set-misc libnginx-mod-http-cache-purge
 PYTEST_ARGS ?=
 
 .PHONY: demo test lint bench format clean venv
 
-$(STAMP): pyproject.toml
-	scripts/ensure-debs.sh $(TEST_DEBS)
-	test -x $(PY) || $$(command -v $(PYTHON) || command -v python3) -m venv $(VENV)
+# Debian's own Python needs python3-venv for `-m venv`: install it only if venv creation fails.
+$(PY):
+	$(PYTHON) -m venv $(VENV) || (scripts/ensure-debs.sh python3-venv && $(PYTHON) -m venv $(VENV))
 	$(PY) -m pip install -q --upgrade pip
+
+$(DEMO_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(STAMP): pyproject.toml | $(PY)
+	scripts/ensure-debs.sh $(TEST_DEBS)
 	$(PY) -m pip install -q -e ".[test,dev,bench,pylibmc]"
-	touch $(STAMP)
+	touch $@ $(DEMO_STAMP)
 
 venv: $(STAMP)
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	cd example && ../$(PY) manage.py migrate --noinput -v0
-	cd example && ../$(PY) manage.py runserver 127.0.0.1:8000
+	cd example && ../$(PY) manage.py crowdwall demo
+	@echo "Demo wall: http://127.0.0.1:8000/walls/djangocon/archive/ (Ctrl-C stops both processes)"
+	cd example && trap 'kill 0' INT TERM EXIT; \
+		../$(PY) manage.py crowdwall stream & \
+		../$(PY) manage.py runserver 127.0.0.1:8000
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)

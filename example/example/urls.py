@@ -8,4 +8,5 @@ urlpatterns = [
     path("slow/", views.slow, name="slow"),
     path("admin/", admin.site.urls),
     path("herdcache/", include("herdcache.urls")),
+    path("", include("crowdwall.urls")),
 ]

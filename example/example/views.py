@@ -23,7 +23,8 @@ def home(request):
         "<!doctype html><title>crowdwall demo</title><h1>crowdwall demo</h1>"
         f"<p>Rendered at {timezone.now().isoformat(timespec='seconds')}.</p>"
         f"<p>Slow data fetched at {slow_remote_fetch()}.</p>"
-        '<p><a href="/herdcache/stats/">Cache stats</a> (staff only).</p>'
+        '<p><a href="/walls/">Walls</a> · <a href="/walls/djangocon/archive/">the demo wall</a>'
+        ' · <a href="/herdcache/stats/">cache stats</a> (staff only).</p>'
     )
 
 

@@ -52,6 +52,7 @@ class Command(BaseCommand):
         "walls": ("handle_walls", "List walls with their sources."),
         "add-wall": ("handle_add_wall", "Create a wall."),
         "add-source": ("handle_add_source", "Add a source to a wall."),
+        "demo": ("handle_demo", "Create the demo wall and its replay source (idempotent)."),
     }
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -352,4 +353,18 @@ class Command(BaseCommand):
         note = "" if spec.adapter else f" (note: {kind} sources cannot stream yet)"
         self.stdout.write(
             self.style.SUCCESS(f"Source {source.name!r} ({kind}) added to {wall_obj.slug!r}{note}.")
+        )
+
+    # demo ---------------------------------------------------------------------------------
+
+    def add_demo_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--rate", type=float, default=2.0, help="replay posts per second")
+
+    def handle_demo(self, *, rate: float, **options: Any) -> None:
+        from crowdwall.demo import ensure_demo_wall
+
+        wall, created = ensure_demo_wall(rate)
+        state = "created" if created else "already there"
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo wall {wall.slug!r} {state}: /walls/{wall.slug}/archive/")
         )
