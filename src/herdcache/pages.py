@@ -39,6 +39,7 @@ from herdcache.rules import (
 from herdcache.stampede import CacheAdapter, Computed, Entry, Lookup, Outcome, Policy, classify
 
 PAYLOAD = "hc1"
+STALE_EDGE_SECONDS = 2  # how long nginx may serve a stale copy while one request re-renders
 MARKER = "hcv"
 
 PostProcess = Callable[[HttpResponseBase, HttpRequest], HttpResponseBase]
@@ -161,12 +162,18 @@ def serve(plan: PagePlan, outcome: Outcome) -> HttpResponseBase:
     """The response for an outcome; refills a missing edge copy when nginx fell back to us."""
     if not outcome.from_cache:
         return outcome.result
-    if plan.edge_key and outcome.event in ("hit", "lock_wait") and forwarded_key(plan.request):
-        # nginx asked memcached, found nothing, came here; the page is still fresh in the origin
-        # entry: put it back on the edge for the rest of its freshness (add: never overwrite).
-        ttl = (outcome.fresh_until or 0) - time.time()
-        if ttl >= 1:
-            _to_edge(plan, outcome.result, ttl, only_if_missing=True)
+    if plan.edge_key and forwarded_key(plan.request):
+        if outcome.event in ("hit", "lock_wait"):
+            # nginx asked memcached, found nothing, came here; the page is still fresh in the
+            # origin entry: put it back on the edge for the rest of its freshness (add: never
+            # overwrite).
+            ttl = (outcome.fresh_until or 0) - time.time()
+            if ttl >= 1:
+                _to_edge(plan, outcome.result, ttl, only_if_missing=True)
+        elif outcome.event == "stale":
+            # Someone is re-rendering: let nginx answer the rest of the crowd with the stale copy
+            # for a moment instead of queueing them all on Django; the renderer's set() replaces it.
+            _to_edge(plan, outcome.result, STALE_EDGE_SECONDS, only_if_missing=True)
     return build_response(outcome.result)
 
 

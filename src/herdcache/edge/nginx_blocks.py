@@ -184,6 +184,9 @@ FRONT_LOCATIONS = """
         proxy_ignore_headers Vary;
         gunzip on;
         add_header X-Herdcache-Local $upstream_cache_status always;
+        # Cached pages are small files: sendfile's cork/writev/sendfile/uncork dance costs more
+        # than it saves (measured: 0.82x of a static file with it, 0.94-1.05x without).
+        sendfile off;
 
         error_page 418 = @herdcache_purge;
         if ($request_method = PURGE) {

@@ -85,3 +85,20 @@ def test_untrusted_key_headers_refill_nothing(edge):
         "/plain/", HTTP_HOST="example.com", HTTP_X_HERDCACHE_KEY=victim, REMOTE_ADDR="192.0.2.1"
     )
     assert edge.get(victim) is None
+
+
+def test_a_stale_answer_during_a_refresh_goes_back_on_the_edge_briefly(edge):
+    import herdcache
+    from herdcache.keys import page_key
+    from herdcache.stampede import CacheAdapter
+
+    Client().get("/plain/", HTTP_HOST="example.com")
+    key = hashlib.md5(b"example.com/plain/").hexdigest()
+    herdcache.purge(urls=["/plain/"], soft=True)
+    assert edge.get(key) is None
+    CacheAdapter("default").lock(page_key("http://example.com/plain/", ""), 30)  # a refresh runs
+    stale = Client().get(
+        "/plain/", HTTP_HOST="example.com", HTTP_X_HERDCACHE_KEY=key, REMOTE_ADDR="127.0.0.1"
+    )
+    assert RENDERS["plain"] == 1  # answered with the stale copy
+    assert gzip.decompress(edge.get(key)) == stale.content
