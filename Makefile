@@ -4,9 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
-TEST_DEBS := memcached redis-server libmemcached-dev zlib1g-dev nginx libnginx-mod-http-ndk libnginx-mod-http-set-misc libnginx-mod-http-cache-purge
-BENCH_DEBS := memcached redis-server wrk nginx libnginx-mod-http-ndk libnginx-mod-http-set-misc libnginx-mod-http-cache-purge
+TEST_DEBS := memcached redis-server libmemcached-dev zlib1g-dev nginx libnginx-mod-http-ndk libnginx-mod-http-set-misc libnginx-mod-http-cache-purge postgresql
+BENCH_DEBS := memcached redis-server wrk nginx libnginx-mod-http-ndk libnginx-mod-http-set-misc libnginx-mod-http-cache-purge postgresql
 PYTEST_ARGS ?=
+PG_TESTS ?= tests/crowdwall
 
 .PHONY: demo test lint bench format clean venv
 
@@ -34,8 +35,10 @@ demo: $(DEMO_STAMP)
 		../$(PY) manage.py crowdwall stream & \
 		../$(PY) manage.py runserver 127.0.0.1:8000
 
+# The whole suite on SQLite, then crowdwall's again on PostgreSQL (started by the fixtures).
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --db=postgres -p no:cacheprovider $(PG_TESTS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests example bench

@@ -12,12 +12,12 @@ import time
 from pathlib import Path
 from types import FrameType, ModuleType
 
-from bench import ROOT, hitpath, registry, stampede
+from bench import ROOT, edge, hitpath, ingest, jetstream, registry, stampede
 from bench.measure import env_float, time_limit
 from bench.report import Result, Row, console, print_table, write_json
 
 BENCHMARKS: dict[str, ModuleType] = {
-    module.NAME: module for module in (stampede, hitpath, registry)
+    module.NAME: module for module in (stampede, hitpath, registry, edge, ingest, jetstream)
 }
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 

@@ -12,9 +12,7 @@ import cProfile
 import io
 import math
 import pstats
-import re
 import statistics
-import subprocess
 import time
 from typing import Any
 
@@ -23,10 +21,10 @@ import httpx
 from bench import inprocess, servers
 from bench.measure import env_float, env_int, env_str
 from bench.report import Result, Row, console
+from bench.wrk import wrk
 
 NAME = "hitpath"
 PATHS = {"stock": "/stock/hit/", "herd": "/herd/hit/"}
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}  # wrk's latency units, to milliseconds
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -98,12 +96,12 @@ def run(args: argparse.Namespace) -> Result:
 def _http(address: str, args: argparse.Namespace) -> dict[str, Any]:
     """wrk rounds in ABBA order (stock, herd, herd, stock, ...) so drift hits both alike."""
     for path in PATHS.values():  # a short warm-up each: sockets, code paths, memcached
-        _wrk(address, path, args.wrk, 1.0)
+        wrk(address, path, args.wrk, 1.0)
     runs: dict[str, list[dict[str, float]]] = {kind: [] for kind in PATHS}
     order = list(PATHS)
     for round_no in range(args.rounds):
         for kind in order if round_no % 2 == 0 else order[::-1]:
-            runs[kind].append(_wrk(address, PATHS[kind], args.wrk, args.duration))
+            runs[kind].append(wrk(address, PATHS[kind], args.wrk, args.duration))
             run = runs[kind][-1]
             console.print(
                 f"  wrk {kind}: {run['rps']:.0f} req/s, p50 {run['p50_ms']:.1f} ms, "
@@ -124,32 +122,6 @@ def _http(address: str, args: argparse.Namespace) -> dict[str, Any]:
         paired_ratio=statistics.median(ratios), paired_min=min(ratios), paired_max=max(ratios)
     )
     return out
-
-
-def _wrk(address: str, path: str, wrk_args: str, duration: float) -> dict[str, float]:
-    """One wrk run: requests/s, p50/p99 latency (ms) and errors (non-2xx, socket errors)."""
-    command = ["wrk", *wrk_args.split(), f"-d{duration:g}s", "--latency", f"http://{address}{path}"]
-    out = subprocess.run(
-        command, capture_output=True, text=True, check=True, timeout=duration + 30
-    ).stdout
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if rps is None:
-        raise RuntimeError(f"could not read wrk's output:\n{out}")
-    latency = {
-        pct: float(value) * _UNITS[unit]
-        for pct, value, unit in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-    }
-    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    socket_errors = re.search(r"Socket errors: (.*)", out)  # connect, read, write, timeout
-    errors = int(non_2xx.group(1)) if non_2xx else 0
-    if socket_errors:
-        errors += sum(int(n) for n in re.findall(r"\d+", socket_errors.group(1)))
-    return {
-        "rps": float(rps.group(1)),
-        "p50_ms": latency.get("50", math.nan),
-        "p99_ms": latency.get("99", math.nan),
-        "errors": errors,
-    }
 
 
 def _inprocess(args: argparse.Namespace) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Django inside the bench process (microbenchmarks, registry): setup, cache and WSGI helpers."""
+"""Django inside the bench process (microbenchmarks, registry, edge purges): setup, cache, database
+and WSGI helpers."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import io
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import django
@@ -32,6 +34,28 @@ def memcached_caches(address: str) -> Iterator[None]:
     setup()
     with override_settings(CACHES=caches_for(address), MEMCACHED=address):
         yield
+
+
+@contextmanager
+def sqlite_database(path: Path) -> Iterator[None]:
+    """Point Django's default database at a fresh SQLite file, migrated, for the block.
+
+    DATABASES cannot be overridden like CACHES (connections are cached), so the connection's
+    settings are swapped while it is closed, and restored afterwards.
+    """
+    from django.core.management import call_command
+    from django.db import connections
+
+    connection = connections["default"]
+    connection.close()
+    previous = connection.settings_dict["NAME"]
+    connection.settings_dict["NAME"] = str(path)
+    try:
+        call_command("migrate", verbosity=0, interactive=False)
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict["NAME"] = previous
 
 
 class WSGICaller:

@@ -16,7 +16,6 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from bench import inprocess, servers
@@ -51,7 +50,7 @@ def run(args: argparse.Namespace) -> Result:
         with (
             servers.memcached() as mc,
             inprocess.memcached_caches(mc.address),
-            sqlite_database(workdir / "registry.sqlite3"),
+            inprocess.sqlite_database(workdir / "registry.sqlite3"),
         ):
             result.details["sizes"] = _measure_sizes(sizes, args.samples)
     finally:
@@ -60,32 +59,8 @@ def run(args: argparse.Namespace) -> Result:
     return result
 
 
-@contextmanager
-def sqlite_database(path: Path) -> Iterator[None]:
-    """Point Django's default database at a fresh SQLite file, migrated, for the block.
-
-    DATABASES cannot be overridden like CACHES (connections are cached), so the connection's
-    settings are swapped while it is closed, and restored afterwards.
-    """
-    from django.core.management import call_command
-    from django.db import connections
-
-    connection = connections["default"]
-    connection.close()
-    previous = connection.settings_dict["NAME"]
-    connection.settings_dict["NAME"] = str(path)
-    try:
-        call_command("migrate", verbosity=0, interactive=False)
-        yield
-    finally:
-        connection.close()
-        connection.settings_dict["NAME"] = previous
-
-
 def _measure_sizes(sizes: list[int], samples: int) -> dict[str, dict[str, object]]:
     from django.db import connection
-
-    from herdcache import registry
 
     database = Path(connection.settings_dict["NAME"])
     caller = inprocess.WSGICaller(HOST)
@@ -97,7 +72,6 @@ def _measure_sizes(sizes: list[int], samples: int) -> dict[str, dict[str, object
         fill(database, filled, size)
         filled = size
         fill_s = time.perf_counter() - started
-        registry.recent.clear()
         timings = {
             "miss_remember": _time(samples, lambda: caller.get(f"/p/{next(new_ids)}/")),
             "remember": _time(samples, _direct_remember(new_ids)),

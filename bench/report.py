@@ -58,12 +58,12 @@ def _fmt(value: float | None) -> str:
 
 def print_table(rows: Sequence[Row]) -> None:
     """The summary: benchmark | metric | baseline | herdcache | ratio | note."""
-    table = Table(title="herdcache benchmarks (ratio = herdcache / baseline)")
+    table = Table(title="benchmarks (ratio = herdcache or crowdwall / baseline)")
     for name, justify in [
         ("benchmark", "left"),
         ("metric", "left"),
         ("stock / baseline", "right"),
-        ("herdcache", "right"),
+        ("herdcache / crowdwall", "right"),
         ("ratio", "right"),
         ("note", "left"),
     ]:

@@ -1,4 +1,4 @@
-"""Servers for the benchmarks, started with the test suite's helpers (``tests.fixtures.servers``).
+"""Servers for the benchmarks, started with the test suite's helpers (``tests.fixtures``).
 
 Each ``with`` block starts a server on a free loopback port in its own temporary folder and stops
 it (SIGTERM, then SIGKILL) and removes the folder when the block exits, also on errors and
@@ -14,18 +14,40 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from tests.fixtures.nginx import run_nginx
+from tests.fixtures.nginx_generated import run_generated
 from tests.fixtures.servers import Server, memcached_command, run_server
 
 from bench import ROOT
 from bench.report import console
 
 Command = Callable[[int, Path], list[str]]
+Config = Callable[[int, Path], str]  # (port, prefix folder) -> nginx config text
 
 
 @contextmanager
 def running(name: str, command: Command) -> Iterator[Server]:
     """Run ``command`` as a server for the duration of the block."""
-    lifecycle = run_server(name, command)
+    with _served(run_server(name, command)) as server:
+        yield server
+
+
+@contextmanager
+def nginx(name: str, config: Config) -> Iterator[Server]:
+    """nginx on a full config written for its port and prefix folder (checked with ``nginx -t``)."""
+    with _served(run_nginx(config, name)) as server:
+        yield server
+
+
+@contextmanager
+def generated_nginx(name: str, render: Config) -> Iterator[Server]:
+    """nginx on a config from ``herdcache.edge.nginx.render_config`` (prefix: its folder)."""
+    with _served(run_generated(render, name=name)) as server:
+        yield server
+
+
+@contextmanager
+def _served(lifecycle: Iterator[Server]) -> Iterator[Server]:
     server = next(lifecycle)
     try:
         yield server
@@ -88,10 +110,12 @@ def wait_until_serving(url: str, timeout: float = 30.0) -> None:
 
 
 def _print_log_tail(server: Server, lines: int = 30) -> None:
-    try:
-        tail = server.log.read_text(errors="replace").splitlines()[-lines:]
-    except OSError:
-        return
-    if tail:
-        console.print(f"[dim]--- last lines of {server.name}'s log ---[/dim]")
-        console.print("\n".join(tail), markup=False, highlight=False)
+    # nginx writes its errors to error.log in its prefix folder, beside the captured output.
+    for log in (server.log, server.workdir / "error.log"):
+        try:
+            tail = log.read_text(errors="replace").splitlines()[-lines:]
+        except OSError:
+            continue
+        if tail:
+            console.print(f"[dim]--- last lines of {server.name}'s {log.name} ---[/dim]")
+            console.print("\n".join(tail), markup=False, highlight=False)

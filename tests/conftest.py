@@ -10,7 +10,7 @@ from django.core.cache import caches
 from herdcache import stats
 from tests.fixtures.servers import Server
 
-pytest_plugins = ["tests.fixtures.servers"]
+pytest_plugins = ["tests.fixtures.servers", "tests.fixtures.postgres"]
 
 BACKENDS = ["locmem", "memcached", "redis"]
 

@@ -12,6 +12,7 @@ from typing import Any
 from pymemcache.client.base import Client, PooledClient
 
 _PREFIX = "bench-renders:"
+_VERSION = "bench-version"
 
 
 def caches_for(address: str) -> dict[str, dict[str, Any]]:
@@ -34,6 +35,20 @@ def _pool(address: str) -> PooledClient:
 def count_render(address: str, name: str) -> None:
     """Add one to ``name``'s render counter (called by a view as it renders)."""
     _pool(address).incr(_PREFIX + name, 1)
+
+
+def page_version(address: str) -> int:
+    """The content version a versioned view renders (the edge benchmark bumps it, then purges)."""
+    return int(_pool(address).get(_VERSION) or 0)
+
+
+def set_page_version(address: str, version: int) -> None:
+    """Set what ``page_version`` returns: pages rendered from now on show ``version``."""
+    client = Client(address)
+    try:
+        client.set(_VERSION, str(version).encode(), noreply=False)
+    finally:
+        client.close()
 
 
 def reset_renders(address: str, *names: str) -> None:

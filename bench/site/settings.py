@@ -15,8 +15,14 @@ INSTALLED_APPS = ["herdcache"]
 MIDDLEWARE: list[str] = []
 ROOT_URLCONF = "bench.site.urls"
 WSGI_APPLICATION = "bench.site.wsgi.application"
-# The registry benchmark points this at an SQLite file in a temporary folder.
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+# The registry benchmark points this at an SQLite file in a temporary folder; the edge benchmark
+# passes its migrated file in BENCH_DATABASE, shared by gunicorn and the bench process's purges.
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("BENCH_DATABASE", ":memory:"),
+    }
+}
 MEMCACHED = os.environ.get("BENCH_MEMCACHED", "127.0.0.1:11211")
 CACHES = caches_for(MEMCACHED)
 USE_TZ = True

@@ -1,4 +1,8 @@
-"""One URL per (cache, page) pair; ``stock/*`` is Django's cache_page, ``herd/*`` herdcache's."""
+"""One URL per (cache, page) pair; ``stock/*`` is Django's cache_page, ``herd/*`` herdcache's.
+
+``edge/*`` pages are herdcache's with edge copies: nginx (bench/edge.py) serves them straight from
+memcached; the edge benchmark's HERDCACHE["EDGE_TYPES"] covers only this prefix.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from django.urls import path
 from django.views.decorators.cache import cache_page as stock_cache_page
 
 import herdcache
-from bench.site.views import page, ping, post_tags
+from bench.site.views import page, ping, post_tags, versioned
 
 _LONG = 3600  # pages that must stay cached for a whole benchmark
 _T = settings.EXPIRING_TIMEOUT
@@ -19,6 +23,8 @@ urlpatterns = [
     path("herd/expiring/", herdcache.cache_page(_T)(page("herd-expiring", _RENDER))),
     path("stock/hit/", stock_cache_page(_LONG, cache="stock")(page("stock-hit", _RENDER))),
     path("herd/hit/", herdcache.cache_page(_LONG)(page("herd-hit", _RENDER))),
+    path("edge/hit/", herdcache.cache_page(_LONG, edge=True)(page("edge-hit", _RENDER))),
+    path("edge/news/", herdcache.cache_page(_LONG, edge=True, tags=["news"])(versioned)),
     path("uncached/", page("uncached")),
     path(
         "p/<int:pk>/",

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from bench.site.memcached import count_render
+from bench.site.memcached import count_render, page_version
 
 View = Callable[..., HttpResponse]
 
@@ -33,6 +33,13 @@ def page(name: str, seconds: float = 0.0) -> View:
 
     view.__name__ = view.__qualname__ = name.replace("-", "_")
     return view
+
+
+def versioned(request: HttpRequest) -> HttpResponse:
+    """The same page with the current content version in its title (see ``page_version``)."""
+    count_render(settings.MEMCACHED, "versioned")
+    version = page_version(settings.MEMCACHED)
+    return HttpResponse(BODY.replace("<title>bench</title>", f"<title>bench v{version}</title>"))
 
 
 def ping(request: HttpRequest) -> HttpResponse:

@@ -43,6 +43,8 @@ DEFAULTS: dict[str, Any] = {
     # Restart delay bounds (seconds) for a failing source in ``manage.py crowdwall stream``.
     "RESTART_BASE_DELAY": 1.0,
     "RESTART_MAX_DELAY": 60.0,
+    # Webhook request bodies bigger than this (bytes) are refused with 413 before being read.
+    "WEBHOOK_MAX_BYTES": 262_144,
 }
 
 
@@ -100,6 +102,10 @@ class CrowdwallSettings:
     @property
     def RESTART_MAX_DELAY(self) -> float:
         return float(self._get("RESTART_MAX_DELAY"))
+
+    @property
+    def WEBHOOK_MAX_BYTES(self) -> int:
+        return int(self._get("WEBHOOK_MAX_BYTES"))
 
 
 conf = CrowdwallSettings()

@@ -32,3 +32,7 @@ class SourceDisconnected(SourceError):
 
 class PublisherError(CrowdwallError):
     """The configured publisher cannot be loaded."""
+
+
+class JobError(CrowdwallError):
+    """A maintenance job cannot run or go on (bad options, rules changed under a running job)."""

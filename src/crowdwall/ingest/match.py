@@ -38,12 +38,11 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
 # Characters that may continue a hashtag besides letters and digits (combining marks keep
 # Devanagari, Thai, ... tags whole; the joiners keep emoji sequences).
 _TAG_EXTRA = {"_", "\u200c", "\u200d", "·"}
-_TAG = re.compile(r"(?<![\w&/#])#([\w\u200c\u200d·]+)")
+_TAG = re.compile(r"#([\w\u200c\u200d·]+)")  # not after [\w&/#]: see _tags_in
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 
 
@@ -52,6 +51,7 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
+@lru_cache(maxsize=4096)  # the same few tags arrive with almost every post
 def normalize_hashtag(tag: str) -> str:
     """``"#DjangoCon"`` -> ``"djangocon"``; empty string for something that is no tag."""
     return fold(tag.strip()).lstrip("#").strip()
@@ -65,9 +65,20 @@ def extract_hashtags(text: str) -> list[str]:
     """Normalised ``#tags`` of a plain text, in order of appearance, without duplicates."""
     if "#" not in text and "＃" not in text:
         return []
-    text = unicodedata.normalize("NFKC", text)
+    return _tags_in(unicodedata.normalize("NFKC", text))
+
+
+def _tags_in(text: str) -> list[str]:
+    """``extract_hashtags`` of a text already NFKC-normalised."""
+    if "#" not in text:
+        return []
     found: dict[str, None] = {}
     for match in _TAG.finditer(text):
+        start = match.start()
+        # Not inside a word, an entity or a URL: what a look-behind would say, checked here
+        # because a pattern that starts with "#" is searched for much faster.
+        if start and (text[start - 1].isalnum() or text[start - 1] in "_&/#"):
+            continue
         end = match.end()
         # ``\w`` stops at combining marks (Devanagari vowel signs...): continue by hand.
         while end < len(text) and _is_tag_char(text[end]):
@@ -78,6 +89,7 @@ def extract_hashtags(text: str) -> list[str]:
     return list(found)
 
 
+@lru_cache(maxsize=256)
 def normalize_language(code: str | None) -> str:
     """``"en-GB"`` -> ``"en"``; ``""`` when unknown or not a language code."""
     primary = (code or "").strip().replace("_", "-").split("-")[0].lower()
@@ -170,24 +182,36 @@ _PLAIN_WORD = re.compile(r"^\w+$")
 
 class Haystack:
     """A text as keyword rules read it: NFKC-normalised, its casefolded twin, and (computed on
-    first use, then shared by every wall that looks) the set of its words in each form."""
+    first use, then shared by every wall that looks) the set of its words in each form.
 
-    __slots__ = ("_words", "folded", "text")
+    Immutable once built, so one haystack may serve many posts (an author's name): what each
+    ``KeywordSet`` found in it is remembered too.
+    """
+
+    __slots__ = ("_folded_words", "_words", "folded", "found", "text")
 
     def __init__(self, text: str) -> None:
         self.text = unicodedata.normalize("NFKC", text)
         self.folded = self.text.casefold()
-        self._words: dict[bool, frozenset[str]] = {}
+        self._words: frozenset[str] | None = None  # computed on first use
+        self._folded_words: frozenset[str] | None = None
+        self.found: dict[KeywordSet, KeywordRule | None] | None = None
 
     def words(self, case_sensitive: bool) -> frozenset[str]:
-        found = self._words.get(case_sensitive)
-        if found is None:
-            found = frozenset(_WORD.findall(self.text if case_sensitive else self.folded))
-            self._words[case_sensitive] = found
-        return found
+        if case_sensitive:
+            if self._words is None:
+                self._words = frozenset(_WORD.findall(self.text))
+            return self._words
+        if self._folded_words is None:
+            self._folded_words = frozenset(_WORD.findall(self.folded))
+        return self._folded_words
 
     def of(self, case_sensitive: bool) -> str:
         return self.text if case_sensitive else self.folded
+
+    def hashtags(self) -> list[str]:
+        """``extract_hashtags`` of the text (normalised once already)."""
+        return _tags_in(self.text)
 
 
 def _plain(term: str) -> bool:
@@ -195,21 +219,29 @@ def _plain(term: str) -> bool:
     return bool(_PLAIN_WORD.match(term)) and _spaced(term[0]) and _spaced(term[-1])
 
 
+# A multi-word rule: (its index, the words that must all be present, regexes that must match).
+Gate = tuple[int, frozenset[str], list[re.Pattern[str]]]
+
+
 class KeywordSet:
     """A compiled list of keyword rules; ``find`` returns a matching rule, if any.
 
-    Most rules are answered from the text's word set (one tokenisation per post, shared by
-    every wall): plain words by lookup, prefixes by ``startswith`` over the words, and phrases
-    only reach their regex when all their words are present. What is left (``c++``, words in
-    scripts without spaces) is joined into one alternation per case mode.
+    A post that matches nothing usually costs one regex search per case mode: every word-based
+    rule needs one of its words (or its stem) somewhere in the text, so a screen of all of them
+    as plain substrings rules most posts out. Past the screen, rules are answered from the
+    text's word set (one tokenisation per post, shared by every wall): plain words by set
+    intersection; multi-word rules (phrases, "all these words") are indexed by their longest
+    word and only looked at when it is present (a phrase then reaches its regex); prefixes by
+    ``startswith`` over the words. What is left (``c++``, words in scripts without spaces) is
+    joined into one alternation per case mode.
     """
 
     def __init__(self, entries: Iterable[str]) -> None:
         self.rules = [parse_keyword(entry) for entry in entries if entry.strip()]
         self._words: dict[bool, dict[str, int]] = {False: {}, True: {}}
         self._prefixes: dict[bool, list[tuple[str, int]]] = {False: [], True: []}
-        # (index, case_sensitive, words that must all be present, regexes that must all match)
-        self._gated: list[tuple[int, bool, frozenset[str], list[re.Pattern[str]]]] = []
+        self._gated: dict[bool, dict[str, list[Gate]]] = {False: {}, True: {}}
+        self._ungated: list[tuple[int, bool, list[re.Pattern[str]]]] = []  # "all" with c++...
         self._joined: dict[bool, re.Pattern[str]] = {}
         rest: dict[bool, list[int]] = {False: [], True: []}
         for index, rule in enumerate(self.rules):
@@ -220,20 +252,35 @@ class KeywordSet:
                 self._words[cs].setdefault(terms[0], index)
             elif rule.kind == "prefix" and plain:
                 self._prefixes[cs].append((terms[0], index))
-            elif rule.kind == "all" and plain:
-                self._gated.append((index, cs, frozenset(words), []))
-            elif rule.kind == "phrase" and plain:
-                patterns = [re.compile(p) for p in rule.patterns()]
-                self._gated.append((index, cs, frozenset(words), patterns))
+            elif rule.kind in ("all", "phrase") and plain:
+                # A phrase's words are all in the word set when it matches: check those first.
+                patterns = [re.compile(p) for p in rule.patterns()] if rule.kind == "phrase" else []
+                key = max(words, key=len)  # the longest word is usually the rarest
+                self._gated[cs].setdefault(key, []).append((index, frozenset(words), patterns))
             elif rule.kind == "all":
-                self._gated.append(
-                    (index, cs, frozenset(), [re.compile(p) for p in rule.patterns()])
-                )
+                self._ungated.append((index, cs, [re.compile(p) for p in rule.patterns()]))
             else:
                 rest[cs].append(index)
-        self._stem_tuples = {
-            cs: tuple(stem for stem, _ in stems) for cs, stems in self._prefixes.items()
+        # Every one of these rules needs one of its words (or its stem) somewhere in the text:
+        # one regex over the text rules them all out for most posts, without tokenising it.
+        self._screen = {
+            cs: re.compile("|".join(re.escape(n) for n in sorted(needles, key=len, reverse=True)))
+            for cs in (False, True)
+            if (
+                needles := {
+                    *self._words[cs],
+                    *(stem for stem, _ in self._prefixes[cs]),
+                    *self._gated[cs],
+                }
+            )
         }
+        # (?<!\w)stem finds a stem exactly where some word of the text starts with it.
+        self._stem_screen = {
+            cs: re.compile(r"(?<!\w)(?:" + "|".join(re.escape(stem) for stem, _ in stems) + ")")
+            for cs, stems in self._prefixes.items()
+            if stems
+        }
+        self._modes = list(self._screen.items())
         for cs, indexes in rest.items():
             if indexes:
                 source = "|".join(f"(?P<k{i}>{self.rules[i].patterns()[0]})" for i in indexes)
@@ -244,24 +291,41 @@ class KeywordSet:
 
     def find(self, haystack: Haystack) -> KeywordRule | None:
         """A rule that matches the text (the earliest entry among those found), or None."""
+        found = haystack.found
+        if found is None:
+            found = haystack.found = {}
+        elif self in found:
+            return found[self]
+        rule = found[self] = self._find(haystack)
+        return rule
+
+    def _find(self, haystack: Haystack) -> KeywordRule | None:
         best = len(self.rules)
-        for cs, words in self._words.items():
-            if words:
-                for word in words.keys() & haystack.words(cs):
-                    best = min(best, words[word])
-        for cs, stems in self._prefixes.items():
-            if stems:
-                every = self._stem_tuples[cs]
-                hit = [token for token in haystack.words(cs) if token.startswith(every)]
+        for cs, screen in self._modes:
+            if screen.search(haystack.of(cs)) is None:
+                continue
+            words = haystack.words(cs)
+            plain = self._words[cs]
+            if plain:
+                for word in plain.keys() & words:
+                    best = min(best, plain[word])
+            stems = self._prefixes[cs]
+            if stems and self._stem_screen[cs].search(haystack.of(cs)) is not None:
                 for stem, index in stems:
-                    if index < best and any(token.startswith(stem) for token in hit):
+                    if index < best and any(token.startswith(stem) for token in words):
                         best = index
-        for index, cs, needed, patterns in self._gated:
-            if (
-                index < best
-                and needed <= haystack.words(cs)
-                and all(p.search(haystack.of(cs)) for p in patterns)
-            ):
+            gated = self._gated[cs]
+            if gated:
+                for key in gated.keys() & words:
+                    for index, needed, patterns in gated[key]:
+                        if (
+                            index < best
+                            and needed <= words
+                            and all(p.search(haystack.of(cs)) for p in patterns)
+                        ):
+                            best = index
+        for index, cs, patterns in self._ungated:
+            if index < best and all(p.search(haystack.of(cs)) for p in patterns):
                 best = index
         for cs, pattern in self._joined.items():
             found = pattern.search(haystack.of(cs))
@@ -316,7 +380,6 @@ class MatchInput:
     is_boost: bool = False
     is_bot: bool = False
     sensitive: bool = False
-    memo: dict[int, Any] = field(default_factory=dict)  # per-post results shared across walls
 
 
 @dataclass(slots=True)

@@ -23,6 +23,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from django.utils import timezone
@@ -32,7 +33,6 @@ from crowdwall.exceptions import InvalidPost
 from crowdwall.ingest.match import (
     Haystack,
     MatchInput,
-    extract_hashtags,
     fold,
     normalize_hashtag,
     normalize_language,
@@ -104,6 +104,11 @@ def fingerprint(html: str, post: IncomingPost, hashtags: list[str], media: list[
     return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
 
 
+# Authors post again and again: their folded handle and their name as bans read it are kept.
+_fold_handle = lru_cache(maxsize=4096)(fold)
+_name_haystack = lru_cache(maxsize=4096)(Haystack)
+
+
 def prepare(post: IncomingPost, source_id: int, limits: Limits | None = None) -> Prepared:
     """Sanitize and analyse a cleaned upsert (see ``normalize.clean_post``)."""
     if post.html:
@@ -119,10 +124,12 @@ def prepare(post: IncomingPost, source_id: int, limits: Limits | None = None) ->
         )
         text = truncate_text(text, limit)
         html = text_to_html(text)
-    if not text and not post.media and not post.spoiler_text:
+    spoiler = post.spoiler_text
+    if not text and not post.media and not spoiler:
         raise InvalidPost("empty", "no text, no media", external_id=post.external_id)
+    body = Haystack(f"{spoiler}\n{text}" if spoiler else text)
     tags = {normalize_hashtag(t): None for t in post.hashtags}
-    tags.update(dict.fromkeys(extract_hashtags(post.spoiler_text + "\n" + text)))
+    tags.update(dict.fromkeys(body.hashtags()))  # the text's #tags, from its normalised form
     tags.pop("", None)
     hashtags = list(tags)
     media = [
@@ -142,11 +149,11 @@ def prepare(post: IncomingPost, source_id: int, limits: Limits | None = None) ->
     assert author is not None  # clean_post guarantees it for upserts
     match = MatchInput(
         source_id=source_id,
-        body=Haystack(f"{post.spoiler_text}\n{text}" if post.spoiler_text else text),
+        body=body,
         hashtags=frozenset(hashtags),
         author_id=author.id,
-        author_handle=fold(author.handle),
-        name=Haystack(author.display_name),
+        author_handle=_fold_handle(author.handle),
+        name=_name_haystack(author.display_name),
         language=normalize_language(post.language),
         is_reply=post.is_reply,
         is_boost=post.is_boost,

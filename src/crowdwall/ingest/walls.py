@@ -75,17 +75,22 @@ def load_wall_rules(wall_ids: Iterable[int] | None = None) -> list[WallRules]:
         return []
     ids = [wall.pk for wall in walls]
     include: dict[int, list[int]] = defaultdict(list)
-    for wall_id, source_id in Source.objects.filter(wall__in=ids, include_all=True).values_list(
-        "wall_id", "id"
+    # No ORDER BY (Source's default ordering joins the walls): these only fill sets.
+    for wall_id, source_id in (
+        Source.objects.filter(wall__in=ids, include_all=True)
+        .order_by()
+        .values_list("wall_id", "id")
     ):
         include[wall_id].append(source_id)
     authors: dict[int, list[str]] = defaultdict(list)
-    for wall_id, account in BannedAuthor.objects.filter(wall__in=ids).values_list(
-        "wall_id", "account"
+    for wall_id, account in (
+        BannedAuthor.objects.filter(wall__in=ids).order_by().values_list("wall_id", "account")
     ):
         authors[wall_id].append(account)
     words: dict[int, list[str]] = defaultdict(list)
-    for wall_id, word in BannedWord.objects.filter(wall__in=ids).values_list("wall_id", "word"):
+    for wall_id, word in (
+        BannedWord.objects.filter(wall__in=ids).order_by().values_list("wall_id", "word")
+    ):
         words[wall_id].append(word)
     blocklist = default_blocklist() if any(w.use_default_blocklist for w in walls) else None
     return [

@@ -1,20 +1,27 @@
-"""crowdwall's models: walls and their sources, posts and the walls they appear on, bans.
+"""crowdwall's models: walls and their sources, posts and the walls they appear on, bans,
+stored aggregates, and the completion log of maintenance jobs.
 
 See ``crowdwall.models.posts`` for why a post and a wall meet in ``PostWall``.
 """
 
+from crowdwall.models.aggregates import AuthorWallCount, WallAggregate
 from crowdwall.models.bans import BannedAuthor, BannedWord
+from crowdwall.models.jobs import JobChunk, JobRun
 from crowdwall.models.posts import Author, ModerationState, Post, PostWall
 from crowdwall.models.walls import ModerationMode, Source, Wall
 
 __all__ = [
     "Author",
+    "AuthorWallCount",
     "BannedAuthor",
     "BannedWord",
+    "JobChunk",
+    "JobRun",
     "ModerationMode",
     "ModerationState",
     "Post",
     "PostWall",
     "Source",
     "Wall",
+    "WallAggregate",
 ]

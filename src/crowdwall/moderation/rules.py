@@ -33,11 +33,8 @@ def decide(wall: WallRules, post: MatchInput) -> tuple[str, str]:
     if reason:
         return ModerationState.REJECTED, reason
     if wall.blocklist:
-        # Every wall shares one compiled blocklist: look once per post.
-        key = id(wall.blocklist)
-        if key not in post.memo:
-            post.memo[key] = wall.blocklist.find(post.body) or wall.blocklist.find(post.name)
-        rule = post.memo[key]
+        # Every wall shares one compiled blocklist; its haystacks remember what it found.
+        rule = wall.blocklist.find(post.body) or wall.blocklist.find(post.name)
         if rule is not None:
             return ModerationState.PENDING, f"blocklist: {rule.raw}"[:200]
     if wall.moderation == ModerationMode.OPEN:

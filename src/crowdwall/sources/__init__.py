@@ -1,7 +1,8 @@
 """Sources: one adapter per external system behind ``base.SourceAdapter``.
 
 ``kinds`` lists what can be configured (and validates configs); ``adapter_for(source)`` builds
-the adapter of a configured ``Source`` row. Implemented so far: ``replay`` (demo data).
+the adapter of a configured ``Source`` row. Implemented: ``replay`` (demo data), ``mastodon``
+(REST polling + streaming), ``bluesky`` (Jetstream), ``rss`` (RSS/Atom) and ``webhook`` (pushed).
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ import logging
 import random
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -141,10 +142,13 @@ async def reconnecting(
     failures = 0
     while True:
         try:
-            async for batch in connect():
-                failures = 0
-                backoff.reset()
-                yield batch
+            # aclosing: when we are closed (cancelled, limit reached), close the connection's
+            # generator too, so its sockets close here and not in asyncio's shutdown hooks.
+            async with aclosing(connect()) as batches:
+                async for batch in batches:
+                    failures = 0
+                    backoff.reset()
+                    yield batch
             return
         except retry_on as exc:
             failures += 1

@@ -88,26 +88,67 @@ def validate_replay(config: Config) -> Config:
 
 
 def validate_mastodon(config: Config) -> Config:
-    _only(config, {"instance", "hashtags", "poll_interval"})
-    return {
+    _only(config, {"instance", "hashtags", "poll_interval", "accounts", "stream"})
+    cleaned: Config = {
         "instance": _url(config.get("instance"), "instance", {"https", "http"}),
         "hashtags": _tags(config),  # empty: the wall's hashtags
         # Polling peers stay at >= 10 s and never overlap requests (DESIGN §5).
         "poll_interval": _number(config, "poll_interval", 15.0, minimum=10),
     }
+    if "accounts" in config:  # account ids ("109"), or handles ("@ann", "ann@host.example")
+        accounts = config["accounts"]
+        if not isinstance(accounts, list) or not all(
+            isinstance(a, str) and a.strip("@ ") and not any(c.isspace() for c in a.strip())
+            for a in accounts
+        ):
+            raise ValueError("'accounts' must be a list of account ids or handles.")
+        cleaned["accounts"] = [a.strip() for a in accounts]
+    if "stream" in config:  # with a token (the secret): live via the streaming API
+        cleaned["stream"] = _flag(config, "stream", True)
+    return cleaned
 
 
 def validate_bluesky(config: Config) -> Config:
-    _only(config, {"endpoint"})
+    import re  # here, not at the top: the other kinds never need it
+
+    from crowdwall.ingest.match import parse_keyword  # framework-free, like this module
+
+    allowed = {"endpoint", "hashtags", "keywords", "accounts", "batch_size", "batch_interval"}
+    _only(config, allowed | {"progress_interval", "overlap"})
     endpoint = config.get("endpoint") or "wss://jetstream2.us-east.bsky.network/subscribe"
-    return {"endpoint": _url(endpoint, "endpoint", {"wss", "ws"})}
+    keywords = config.get("keywords", [])
+    if not isinstance(keywords, list) or not all(
+        isinstance(k, str) and k.strip() for k in keywords
+    ):
+        raise ValueError("'keywords' must be a list of keywords.")
+    for keyword in keywords:
+        parse_keyword(keyword)  # ValueError says what is wrong with it
+    accounts = config.get("accounts", [])
+    did = re.compile(r"^did:[a-z]+:[A-Za-z0-9._:%-]{1,2000}$")
+    if not isinstance(accounts, list) or not all(
+        isinstance(a, str) and did.match(a.strip()) for a in accounts
+    ):
+        raise ValueError("'accounts' must be a list of DIDs (did:plc:..., not @handles).")
+    if len(accounts) > 10_000:
+        raise ValueError("Jetstream follows at most 10,000 'accounts' per connection.")
+    return {
+        "endpoint": _url(endpoint, "endpoint", {"wss", "ws"}),
+        "hashtags": _tags(config),  # empty: the wall's hashtags
+        "keywords": [k.strip() for k in keywords],
+        "accounts": list(dict.fromkeys(a.strip() for a in accounts)),
+        "batch_size": _number(config, "batch_size", 100, minimum=1, integer=True),
+        "batch_interval": _number(config, "batch_interval", 0.5, minimum=0),
+        "progress_interval": _number(config, "progress_interval", 5.0, minimum=0),
+        "overlap": _number(config, "overlap", 5.0, minimum=0),
+    }
 
 
 def validate_rss(config: Config) -> Config:
-    _only(config, {"url", "poll_interval"})
+    _only(config, {"url", "poll_interval", "timeout"})
     return {
         "url": _url(config.get("url"), "url", {"https", "http"}),
         "poll_interval": _number(config, "poll_interval", 300.0, minimum=30),
+        "timeout": _number(config, "timeout", 20.0, minimum=1),
     }
 
 
@@ -122,10 +163,30 @@ KINDS: dict[str, SourceKind] = {
         SourceKind(
             "replay", "Replay file (demo)", validate_replay, "crowdwall.sources.replay.ReplaySource"
         ),
-        SourceKind("mastodon", "Mastodon instance", validate_mastodon, None, url_key="instance"),
-        SourceKind("bluesky", "Bluesky Jetstream", validate_bluesky, None, url_key="endpoint"),
-        SourceKind("rss", "RSS/Atom feed", validate_rss, None, url_key="url"),
-        SourceKind("webhook", "Webhook", validate_webhook, None, needs_secret=True),
+        SourceKind(
+            "mastodon",
+            "Mastodon instance",
+            validate_mastodon,
+            "crowdwall.sources.mastodon.MastodonSource",
+            url_key="instance",
+        ),
+        SourceKind(
+            "bluesky",
+            "Bluesky Jetstream",
+            validate_bluesky,
+            "crowdwall.sources.bluesky.BlueskySource",
+            url_key="endpoint",
+        ),
+        SourceKind(
+            "rss", "RSS/Atom feed", validate_rss, "crowdwall.sources.rss.RSSSource", url_key="url"
+        ),
+        SourceKind(
+            "webhook",
+            "Webhook",
+            validate_webhook,
+            "crowdwall.sources.webhook.WebhookSource",
+            needs_secret=True,
+        ),
     )
 }
 

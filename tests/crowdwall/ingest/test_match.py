@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crowdwall.ingest.match import (
     AccountSet,
@@ -131,6 +136,60 @@ def test_find_returns_the_rule_that_matched():
     assert rules.find(Haystack("nothing")) is None
     assert rules.find(Haystack("ALPHA and beta")).raw == "alpha"
     assert rules.find(Haystack("I like C++")).raw == "c++"
+
+
+_VOCABULARY = ["py", "python", "Pythonista", "django", "Django", "girls", "go", "GO", "straße"]
+_ENTRY = st.one_of(
+    st.sampled_from(_VOCABULARY),
+    st.sampled_from(_VOCABULARY).map(lambda w: w[:2] + "*"),
+    st.lists(st.sampled_from(_VOCABULARY), min_size=2, max_size=3).map(" ".join),
+    st.lists(st.sampled_from(_VOCABULARY), min_size=2, max_size=3).map(
+        lambda ws: '"' + " ".join(ws) + '"'
+    ),
+).flatmap(lambda entry: st.sampled_from([entry, "=" + entry]))
+_TEXT = st.lists(
+    st.one_of(st.sampled_from(_VOCABULARY), st.sampled_from([" ", "  ", "\n", "!", "_", "ista"])),
+    max_size=12,
+).map("".join)
+
+
+@given(st.lists(_ENTRY, max_size=8), _TEXT)
+def test_find_agrees_with_trying_each_rule_in_order(entries, text):
+    """The indexed lookup finds what checking every rule's regexes in turn finds."""
+    rules = keywords(*entries)
+    hay = Haystack(text)
+    expected = next(
+        (
+            rule
+            for rule in rules.rules
+            if all(re.search(p, hay.of(rule.case_sensitive)) for p in rule.patterns())
+        ),
+        None,
+    )
+    assert rules.find(hay) == expected
+
+
+def _tags_by_lookbehind(text: str) -> list[str]:
+    """extract_hashtags as first written: the "not after a word, & / #" rule as a look-behind."""
+    found: dict[str, None] = {}
+    for match in re.finditer(r"(?<![\w&/#])#([\w\u200c\u200d·]+)", text):
+        end = match.end()
+        while end < len(text) and (
+            text[end].isalnum()
+            or text[end] in "_\u200c\u200d·"
+            or unicodedata.category(text[end])[0] == "M"
+        ):
+            end += 1
+        tag = text[match.start(1) : end].casefold()
+        if not tag.isdigit():
+            found[tag] = None
+    return list(found)  # fmt: skip
+
+
+@given(st.text(alphabet="#ab1_&/ .\u0915\u093f\u200d·Ａ", max_size=30))
+def test_hashtags_agree_with_a_look_behind(text):
+    normalized = unicodedata.normalize("NFKC", text)
+    assert extract_hashtags(text) == _tags_by_lookbehind(normalized)
 
 
 def test_haystack_words_are_computed_once_and_shared():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -157,3 +158,40 @@ def test_clean_post_rejects(fields, reason):
     with pytest.raises(InvalidPost) as caught:
         clean_post(upsert(**fields), now=NOW)
     assert caught.value.reason == reason
+
+
+def test_clean_post_carries_every_field_of_a_clean_post():
+    """clean_post builds its result field by field: a field it forgets would be lost."""
+    full = IncomingPost(
+        external_id="1",
+        author=IncomingAuthor(
+            id="a",
+            handle="ann",
+            display_name="Ann",
+            avatar_url="https://a.example/a.png",
+            profile_url="https://a.example/@ann",
+            is_bot=True,
+        ),
+        html="<p>x</p>",
+        text="x",
+        created_at=NOW - timedelta(hours=1),
+        edited_at=NOW - timedelta(minutes=30),
+        url="https://a.example/1",
+        spoiler_text="cw",
+        sensitive=True,
+        is_reply=True,
+        is_boost=True,
+        language="en",
+        hashtags=("tag",),
+        media=(
+            IncomingMedia("https://m.example/1.jpg", "video", "alt", "https://m.example/p.jpg"),
+        ),
+        boosts_count=1,
+        favourites_count=2,
+        replies_count=3,
+    )
+    blank = IncomingPost(external_id="", action="")
+    for field in dataclasses.fields(IncomingPost):
+        if field.name != "action":  # every field set to something else than its default
+            assert getattr(full, field.name) != getattr(blank, field.name), field.name
+    assert clean_post(full, now=NOW) == full

@@ -151,6 +151,17 @@ def test_an_older_version_never_overwrites_a_newer_edit(store):
     assert Post.objects.get().text == "v2 #djangocon"
 
 
+def test_a_redelivered_original_never_reverts_a_stored_edit(store, published):
+    original = make_post(1, html="<p>v1 #djangocon</p>")
+    edited = make_post(1, html="<p>v2 #djangocon</p>", edited_at="2025-05-14T12:00:00Z")
+    store(original)
+    store(edited)
+    replayed = [store(original), store(edited)]  # a stream read again from an older cursor
+    assert [(r.updated, r.duplicates) for r in replayed] == [(0, 1), (0, 1)]
+    assert Post.objects.get().text == "v2 #djangocon"
+    assert [e.kind for e in published.events] == ["post.new", "post.update"]
+
+
 def test_count_changes_update_quietly(store, published):
     store(make_post(1, counts={"boosts": 1}))
     result = store(make_post(1, counts={"boosts": 5}))

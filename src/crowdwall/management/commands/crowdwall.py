@@ -5,6 +5,10 @@
     manage.py crowdwall walls                                         list walls and sources
     manage.py crowdwall add-wall SLUG --name NAME [--hashtag TAG ...] ...
     manage.py crowdwall add-source WALL KIND [--name N] [--url URL] [--secret S] ...
+    manage.py crowdwall reindex [--wall SLUG] [--cluster k/N] [--processes P] [--chunk-size C]
+    manage.py crowdwall rebuild-aggregates [--wall SLUG] [--cluster k/N] [--processes P]
+
+(The two maintenance jobs are clustered and resumable: see ``crowdwall.jobs``.)
 
 A subcommand is an entry in ``Command.subcommands`` plus ``handle_<name>`` and, when it takes
 options, ``add_<name>_arguments`` (the layout of ``manage.py herdcache``).
@@ -30,6 +34,7 @@ from rich.table import Table
 
 from crowdwall.caching import purge_walls
 from crowdwall.ingest.pipeline import BatchResult
+from crowdwall.jobs.command import add_job_arguments, run_job_command
 from crowdwall.models import ModerationMode, Source, Wall
 from crowdwall.sources.kinds import KINDS
 from crowdwall.sources.runner import Mode, SourceStats, StreamRunner
@@ -53,6 +58,14 @@ class Command(BaseCommand):
         "add-wall": ("handle_add_wall", "Create a wall."),
         "add-source": ("handle_add_source", "Add a source to a wall."),
         "demo": ("handle_demo", "Create the demo wall and its replay source (idempotent)."),
+        "reindex": (
+            "handle_reindex",
+            "Re-sanitize and re-match stored posts after a rule change (clustered, resumable).",
+        ),
+        "rebuild-aggregates": (
+            "handle_rebuild_aggregates",
+            "Recompute per-wall and per-author counts (clustered, resumable).",
+        ),
     }
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -368,3 +381,17 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Demo wall {wall.slug!r} {state}: /walls/{wall.slug}/archive/")
         )
+
+    # reindex / rebuild-aggregates ---------------------------------------------------------
+
+    def add_reindex_arguments(self, parser: CommandParser) -> None:
+        add_job_arguments(parser)
+
+    def handle_reindex(self, **options: Any) -> None:
+        run_job_command(self, "reindex", options)
+
+    def add_rebuild_aggregates_arguments(self, parser: CommandParser) -> None:
+        add_job_arguments(parser)
+
+    def handle_rebuild_aggregates(self, **options: Any) -> None:
+        run_job_command(self, "rebuild-aggregates", options)

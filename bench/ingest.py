@@ -1,0 +1,194 @@
+"""ingest: posts stored per second end to end, beside a raw ``bulk_create`` of the same rows.
+
+End to end is the path a running wall takes. **Replay**: the replay source reads a JSONL file of
+``--ingest-posts`` Mastodon-like posts (the bundled sample posts, lap after lap with fresh ids;
+edits and deletions included) and ``StreamRunner`` feeds its batches of 500 through the
+pipeline: parse, validate, sanitize (nh3), match three walls, dedupe, store, publish one event
+per post and purge the walls' cached pages after each commit. **Jetstream** (when the Bluesky
+adapter is there): the same texts as Jetstream commit frames, through the adapter's filter
+(``JetstreamFilter.feed``: prefilter, parse, convert) and then the pipeline, batch by batch (no
+WebSocket: ``python -m bench jetstream`` measures that part).
+
+Beside them, on the same database and the same rows (the posts and wall entries the replay run
+stored; authors already there):
+
+- ``bulk_create`` in batches of 500 (the issue's reference: 19,600 posts/s on SQLite);
+- ``save()`` per row in one transaction, and in autocommit (on 500 posts: it is slow);
+- parse + sanitize alone (json, validation, nh3, text and hashtags; no matching, no database);
+- re-ingesting everything: dedupe must be exact (no new, changed or deleted row).
+
+Rates are per source item (post, edit or deletion), wall clock, medians of ``--ingest-rounds``
+rounds that interleave the variants. The machine may be shared, so CPU time is reported too:
+items per CPU-second of this process plus, for PostgreSQL, the server's processes.
+
+Each database runs in its own process (``bench.ingest_worker``, Django configured for
+crowdwall): SQLite in a file in a temporary folder (WAL, ``synchronous=NORMAL``: recommended
+in production too, set here for the bench only — the product keeps Django's defaults), and
+PostgreSQL 15 started like the test fixture (``tests.fixtures.postgres``: fsync off).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from bench import ROOT
+from bench.measure import env_int, env_str
+from bench.report import Result, Row, console
+
+NAME = "ingest"
+VENDORS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+SQLITE_PRAGMAS = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+TARGET = 10_000  # posts per second end to end, from the issue
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(NAME)
+    add = group.add_argument
+    add(
+        "--ingest-posts",
+        type=int,
+        default=env_int("BENCH_INGEST_POSTS", 5000),
+        help="posts per run [BENCH_INGEST_POSTS, 5000]",
+    )
+    add(
+        "--ingest-rounds",
+        type=int,
+        default=env_int("BENCH_INGEST_ROUNDS", 5),
+        help="rounds of every variant; medians are reported [BENCH_INGEST_ROUNDS, 5]",
+    )
+    add(
+        "--ingest-databases",
+        default=env_str("BENCH_INGEST_DATABASES", "sqlite,postgres"),
+        help="comma-separated: sqlite, postgres [BENCH_INGEST_DATABASES]",
+    )
+    add(
+        "--ingest-profile",
+        action="store_true",
+        help="print where the pipeline spends its time (cProfile of one replay run)",
+    )
+
+
+def run(args: argparse.Namespace) -> Result:
+    vendors = [v.strip() for v in args.ingest_databases.split(",") if v.strip()]
+    unknown = set(vendors) - set(VENDORS)
+    if unknown:
+        raise ValueError(f"unknown database(s) {', '.join(sorted(unknown))}")
+    spec = {"posts": args.ingest_posts, "rounds": args.ingest_rounds}
+    spec["profile"] = args.ingest_profile
+    result = Result()
+    workdir = Path(tempfile.mkdtemp(prefix="crowdwall-bench-ingest-"))
+    try:
+        for vendor in vendors:
+            with _database(vendor, workdir) as (database, server_pid):
+                measured = _worker(vendor, {**spec, "database": database, "server": server_pid})
+            result.details[vendor] = measured
+            result.rows += _rows(VENDORS[vendor], measured)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return result
+
+
+@contextmanager
+def _database(vendor: str, workdir: Path) -> Iterator[tuple[dict[str, Any], int | None]]:
+    """The ``DATABASES`` entry to measure on, and the server's pid (None: in process)."""
+    if vendor == "sqlite":
+        path = workdir / "ingest.sqlite3"
+        yield (
+            {
+                "ENGINE": "django.db.backends.sqlite3",
+                "NAME": str(path),
+                "OPTIONS": {"init_command": SQLITE_PRAGMAS},
+            },
+            None,
+        )
+        return
+    from tests.fixtures.postgres import run_postgres
+
+    lifecycle = run_postgres("bench-postgres")
+    server = next(lifecycle)
+    try:
+        yield server.database(), server.proc.pid if server.proc else None
+    finally:
+        lifecycle.close()  # run_postgres's finally: stop the server, remove its folder
+
+
+def _worker(vendor: str, spec: dict[str, Any]) -> dict[str, Any]:
+    console.print(f"  {VENDORS[vendor]}: {spec['posts']:,} posts x {spec['rounds']} rounds")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.ingest_worker"],
+        input=json.dumps(spec),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=900,
+    )
+    if done.stderr.strip():
+        console.print(done.stderr.rstrip(), markup=False, highlight=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"ingest worker ({vendor}) exited with {done.returncode}")
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    for name, value in measured["rates"].items():
+        cpu = measured["cpu_rates"][name]
+        console.print(f"    {name:<16} {value:>8,.0f} posts/s   {cpu:>8,.0f} posts/CPU-s")
+    check = measured["dedupe"]
+    console.print(f"    dedupe: {'exact' if check['exact'] else 'NOT EXACT'} {check}")
+    return measured
+
+
+def _rows(db: str, measured: dict[str, Any]) -> list[Row]:
+    rates, cpu, check = measured["rates"], measured["cpu_rates"], measured["dedupe"]
+    rows = []
+    for source in ("replay", "jetstream"):
+        if source not in rates:
+            continue
+        value = rates[source]
+        verdict = "met" if value >= TARGET else "missed"
+        label = f"{db}: {source} end to end vs"
+        rows += [
+            Row(
+                NAME,
+                f"{label} bulk_create",
+                "posts/s",
+                rates["bulk_create"],
+                value,
+                f"target {TARGET:,}/s {verdict}; per CPU-s {cpu[source]:,.0f} vs "
+                f"{cpu['bulk_create']:,.0f}",
+            ),
+            Row(NAME, f"{label} save() in 1 txn", "posts/s", rates["save_txn"], value),
+        ]
+    rows += [
+        Row(
+            NAME,
+            f"{db}: replay vs save() autocommit",
+            "posts/s",
+            rates["save_auto"],
+            rates["replay"],
+        ),
+        Row(
+            NAME,
+            f"{db}: replay vs parse+sanitize alone",
+            "posts/s",
+            rates["parse_sanitize"],
+            rates["replay"],
+            f"{measured['posts']:,} posts, median of {measured['rounds']}",
+        ),
+        Row(
+            NAME,
+            f"{db}: re-ingest: rows changed",
+            "rows",
+            0,
+            check["new_rows"] + check["changed"],
+            f"dedupe {'exact' if check['exact'] else 'NOT EXACT'}; "
+            f"re-ingest {rates['reingest']:,.0f} posts/s",
+        ),
+    ]
+    return rows

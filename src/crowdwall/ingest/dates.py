@@ -1,0 +1,169 @@
+"""Dates as sources write them, read into aware UTC datetimes, or ``None`` — never an exception.
+
+Feeds and webhooks send dates in every format people ever invented: RFC 822 with named zones
+(``Mon, 05 Jun 2023 14:23:00 PDT``), two-digit years, ISO 8601 with or without ``T``, ``Z``,
+fractions and colons in the offset, bare dates, English prose (``June 5, 2023 2:23 PM``) and
+epoch numbers. ``parse_datetime_robust`` tries, in order:
+
+1. ``datetime`` objects (naive ones are UTC);
+2. epoch numbers: ints and floats, and strings of 9-11 digits (seconds) or 12-14 digits
+   (milliseconds; so are numbers too big to be seconds of a plausible date);
+3. ``datetime.fromisoformat`` (exact and fast for the ISO forms most sources use);
+4. python-dateutil's parser, without fuzzy matching (so prose is never mined for numbers),
+   with a table of named zones (dateutil knows only UTC/GMT by itself, and would otherwise
+   read "EST" as the *server's* zone when the names happen to match), and ``GMT+2`` /
+   ``UTC-05:00`` read the way people mean them (dateutil follows POSIX, where the sign is
+   inverted).
+
+Rules: no timezone means UTC; an unknown zone name counts as none (a date a few hours off
+beats a lost post); a string without a year (``June 5``, ``14:23``) is ambiguous and gives
+``None``; a missing month or day is the first (``2023-06`` is June 1st); day and month
+order is dateutil's (``05/06/2023`` is May 6th). Dates before ``not_before`` (1970) or more
+than ``max_future`` (a year) after now are garbage, not dates, and give ``None``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+
+from dateutil import parser as date_parser
+from dateutil import tz
+
+__all__ = ["EARLIEST", "ZONES", "parse_datetime_robust"]
+
+logger = logging.getLogger("crowdwall.ingest")
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_FUTURE = timedelta(days=366)
+_MAX_LENGTH = 100  # nothing longer is a date; dateutil's cost grows with the input
+
+# Zone abbreviations seen in feeds, as UTC offsets in hours. Abbreviations are ambiguous
+# (IST is India, Ireland and Israel); each maps to its most common use on the web.
+ZONES: dict[str, float] = {
+    "UT": 0,
+    "UTC": 0,
+    "GMT": 0,
+    "Z": 0,
+    "WET": 0,
+    "WEST": 1,
+    "BST": 1,
+    "CET": 1,
+    "MET": 1,
+    "CEST": 2,
+    "MEST": 2,
+    "EET": 2,
+    "EEST": 3,
+    "MSK": 3,
+    "IST": 5.5,
+    "SGT": 8,
+    "HKT": 8,
+    "AWST": 8,
+    "JST": 9,
+    "KST": 9,
+    "ACST": 9.5,
+    "AEST": 10,
+    "AEDT": 11,
+    "NZST": 12,
+    "NZDT": 13,
+    "HST": -10,
+    "AKST": -9,
+    "AKDT": -8,
+    "PST": -8,
+    "PDT": -7,
+    "MST": -7,
+    "MDT": -6,
+    "CST": -6,
+    "CDT": -5,
+    "EST": -5,
+    "EDT": -4,
+    "AST": -4,
+    "ADT": -3,
+    "NST": -3.5,
+    "NDT": -2.5,
+}
+# "GMT+2", "UTC-05:00", "UT+0530": an offset written after a UTC name, meant as people read it.
+_NAMED_OFFSET = re.compile(r"\b(?:GMT|UTC|UT)\s*([+-])(\d{1,2})(?::?(\d{2}))?\b", re.IGNORECASE)
+_LEAP_SECOND = re.compile(r"(\d:\d{2}):60(?!\d)")  # "23:59:60": datetime has no leap seconds
+_EPOCH = re.compile(r"[+-]?\d{9,14}(?:\.\d+)?")
+# Two defaults that differ in every date field: a field that comes out different between
+# the two parses was missing from the string.
+_DEFAULT_A = datetime(2000, 1, 1)
+_DEFAULT_B = datetime(2001, 2, 2)
+
+
+def _zone(name: str | None, offset: int | None) -> tzinfo | None:
+    """dateutil's ``tzinfos`` hook: our table for names, the parsed offset otherwise."""
+    if name and name.upper() in ZONES:
+        return tz.tzoffset(name.upper(), int(ZONES[name.upper()] * 3600))
+    if offset is not None:
+        return tz.UTC if offset == 0 else tz.tzoffset(None, offset)
+    return None  # an unknown name: treated as no zone (UTC)
+
+
+def _from_epoch(value: float) -> datetime:
+    if abs(value) >= 1e11:  # too big for seconds of a plausible date: milliseconds
+        value /= 1000
+    return datetime.fromtimestamp(value, tz=UTC)
+
+
+def _with_offset(match: re.Match[str]) -> str:
+    sign, hours, minutes = match.group(1), int(match.group(2)), match.group(3) or "00"
+    return f"{sign}{hours:02d}{minutes}"
+
+
+def _parse_text(value: str) -> datetime | None:
+    text = value.strip()
+    if not text or len(text) > _MAX_LENGTH:
+        return None
+    if _EPOCH.fullmatch(text):
+        return _from_epoch(float(text))
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass  # not ISO 8601: the slower, looser parser below
+    text = _LEAP_SECOND.sub(r"\1:59", _NAMED_OFFSET.sub(_with_offset, text))
+    text = text.upper()  # dateutil only takes upper-case zone names ("pdt" would be garbage)
+    first = date_parser.parse(text, default=_DEFAULT_A, tzinfos=_zone)
+    second = date_parser.parse(text, default=_DEFAULT_B, tzinfos=_zone)
+    if first.year != second.year:
+        return None  # no year in the string: ambiguous
+    return first
+
+
+def parse_datetime_robust(
+    value: Any,
+    *,
+    now: datetime | None = None,
+    not_before: datetime = EARLIEST,
+    max_future: timedelta = MAX_FUTURE,
+) -> datetime | None:
+    """``value`` (a string, an epoch number or a datetime) as an aware UTC datetime, or ``None``
+    if it is no plausible date. Never raises (see the module docstring for the rules)."""
+    try:
+        if isinstance(value, datetime):
+            parsed: datetime | None = value
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            parsed = _from_epoch(float(value)) if math.isfinite(value) else None
+        elif isinstance(value, str | bytes):
+            text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+            parsed = _parse_text(text)
+        else:
+            parsed = None
+        if parsed is None:
+            return None
+        if parsed.tzinfo is None or parsed.utcoffset() is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        parsed = parsed.astimezone(UTC)
+    except (ValueError, OverflowError, OSError, TypeError, ArithmeticError):
+        return None  # unparseable or out of datetime's range: not a date
+    except Exception:  # dateutil has raised odd things on odd input; garbage must not crash a feed
+        logger.debug("Unexpected error reading %r as a date", value, exc_info=True)
+        return None
+    now = now or datetime.now(UTC)
+    if parsed < not_before or parsed > now + max_future:
+        return None
+    return parsed

@@ -1,0 +1,220 @@
+"""A Bluesky post record (``app.bsky.feed.post``, as Jetstream delivers it) as an ``IncomingPost``.
+
+- ``external_id`` is the post's at-uri ``at://DID/app.bsky.feed.post/RKEY``; ``url`` its page on
+  bsky.app (which accepts a DID where the handle would go).
+- Text is plain; when the record has facets (rich-text spans addressed by UTF-8 *byte* offsets)
+  we build HTML with a link for each ``#link``, ``#mention`` and ``#tag`` facet and everything
+  else escaped. The pipeline sanitizes that HTML like any other.
+- Commits carry no handle or display name, only the author's DID: the DID is the stable author id
+  and, until an identity event tells us the handle, also the handle shown (placeholder).
+- ``createdAt`` is chosen by the client, so it is parsed leniently; when it is missing or not a
+  date, the time Jetstream saw the event stands in.
+- Images and videos are blobs in the author's repository, addressed by CID: we link the
+  Bluesky CDN (``cdn.bsky.app/img/feed_fullsize/plain/DID/CID@jpeg``, ``video.bsky.app``).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from crowdwall.exceptions import InvalidPost
+from crowdwall.ingest.match import normalize_hashtag
+from crowdwall.ingest.normalize import IncomingAuthor, IncomingMedia, IncomingPost, parse_date
+
+POST_COLLECTION = "app.bsky.feed.post"
+TAG_FEATURE = "app.bsky.richtext.facet#tag"
+LINK_FEATURE = "app.bsky.richtext.facet#link"
+MENTION_FEATURE = "app.bsky.richtext.facet#mention"
+APP_URL = "https://bsky.app"
+IMAGE_URL = "https://cdn.bsky.app/img/feed_fullsize/plain/{did}/{cid}@jpeg"
+THUMB_URL = "https://cdn.bsky.app/img/feed_thumbnail/plain/{did}/{cid}@jpeg"
+VIDEO_URL = "https://video.bsky.app/watch/{did}/{cid}/playlist.m3u8"
+VIDEO_THUMB_URL = "https://video.bsky.app/watch/{did}/{cid}/thumbnail.jpg"
+# Self-labels an author puts on their own post (com.atproto.label.defs#selfLabels).
+SENSITIVE_LABELS = frozenset({"porn", "sexual", "nudity", "graphic-media", "gore"})
+
+DID = re.compile(r"^did:[a-z]+:[A-Za-z0-9._:%-]{1,2000}$")
+RKEY = re.compile(r"^[A-Za-z0-9._:~-]{1,512}$")
+_CID = re.compile(r"^[A-Za-z0-9]{8,128}$")
+_BLANK_LINES = re.compile(r"\n[^\S\n]*\n\s*")
+
+
+def at_uri(did: str, rkey: str) -> str:
+    return f"at://{did}/{POST_COLLECTION}/{rkey}"
+
+
+def time_from_us(time_us: int) -> datetime:
+    return datetime.fromtimestamp(time_us / 1_000_000, tz=UTC)
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _facets(record: Mapping[str, Any]) -> list[tuple[int, int, str]]:
+    """(byteStart, byteEnd, link target) of every well-formed facet that links somewhere."""
+    found = []
+    for facet in _list(record.get("facets")):
+        index = facet.get("index") if isinstance(facet, Mapping) else None
+        if not isinstance(index, Mapping):
+            continue
+        start, end = index.get("byteStart"), index.get("byteEnd")
+        hrefs = [_href(f) for f in _list(facet.get("features")) if isinstance(f, Mapping)]
+        href = next((h for h in hrefs if h), "")
+        if isinstance(start, int) and isinstance(end, int) and href:
+            found.append((start, end, href))
+    return found
+
+
+def record_tags(record: Mapping[str, Any]) -> list[str]:
+    """Normalised hashtags of the tag facets and of the record's ``tags`` field (not the text)."""
+    raw = [
+        feature.get("tag")
+        for facet in _list(record.get("facets"))
+        if isinstance(facet, Mapping)
+        for feature in _list(facet.get("features"))
+        if isinstance(feature, Mapping) and feature.get("$type") == TAG_FEATURE
+    ]
+    raw += _list(record.get("tags"))
+    tags = {normalize_hashtag(tag): None for tag in raw if isinstance(tag, str)}
+    tags.pop("", None)
+    return list(tags)
+
+
+def _href(feature: Mapping[str, Any]) -> str:
+    kind = feature.get("$type")
+    if kind == LINK_FEATURE:
+        uri = feature.get("uri")
+        ok = isinstance(uri, str) and uri[:8].lower().startswith(("https://", "http://"))
+        return uri if ok else ""
+    if kind == MENTION_FEATURE:
+        did = feature.get("did")
+        return f"{APP_URL}/profile/{did}" if isinstance(did, str) and DID.match(did) else ""
+    if kind == TAG_FEATURE:
+        tag = feature.get("tag")
+        if isinstance(tag, str) and tag.strip("# "):
+            return f"{APP_URL}/hashtag/{quote(tag.lstrip('#'), safe='')}"
+    return ""
+
+
+def _escape(text: str) -> str:
+    escaped = html.escape(text, quote=True)
+    return _BLANK_LINES.sub("</p><p>", escaped).replace("\n", "<br>")
+
+
+def record_html(text: str, record: Mapping[str, Any]) -> str:
+    """HTML of the text with a link per link/mention/tag facet, or "" when there is none.
+
+    Facets index UTF-8 bytes; overlapping, out-of-range or mid-character spans are skipped.
+    """
+    spans = sorted(_facets(record), key=lambda span: span[:2])
+    if not spans:
+        return ""
+    data = text.encode()
+    out, position = [], 0
+    for start, end, href in spans:
+        if start < position or end <= start or end > len(data):
+            continue  # overlapping or outside the text
+        try:
+            before, label = data[position:start].decode(), data[start:end].decode()
+        except UnicodeDecodeError:
+            continue  # a span that cuts a character in half
+        out += [_escape(before), f'<a href="{html.escape(href, quote=True)}">']
+        out += [_escape(label), "</a>"]
+        position = end
+    out.append(_escape(data[position:].decode(errors="replace")))
+    return f"<p>{''.join(out)}</p>"
+
+
+def _blob_cid(blob: Any) -> str:
+    """The CID of a blob reference: ``{"ref": {"$link": CID}}`` or the legacy ``{"cid": CID}``."""
+    if not isinstance(blob, Mapping):
+        return ""
+    ref = blob.get("ref")
+    cid = ref.get("$link") if isinstance(ref, Mapping) else blob.get("cid")
+    return cid if isinstance(cid, str) and _CID.match(cid) else ""
+
+
+def record_media(did: str, embed: Any) -> list[IncomingMedia]:
+    """Images (with alt text) and videos of an embed, including the media of a quote post."""
+    if not isinstance(embed, Mapping):
+        return []
+    kind = embed.get("$type")
+    if kind == "app.bsky.embed.recordWithMedia":
+        return record_media(did, embed.get("media"))
+    media = []
+    if kind == "app.bsky.embed.images":
+        for image in _list(embed.get("images")):
+            cid = _blob_cid(image.get("image")) if isinstance(image, Mapping) else ""
+            if cid:
+                alt = image.get("alt")
+                media.append(
+                    IncomingMedia(
+                        url=IMAGE_URL.format(did=did, cid=cid),
+                        type="image",
+                        alt=alt if isinstance(alt, str) else "",
+                        preview_url=THUMB_URL.format(did=did, cid=cid),
+                    )
+                )
+    elif kind == "app.bsky.embed.video" and (cid := _blob_cid(embed.get("video"))):
+        alt = embed.get("alt")
+        media.append(
+            IncomingMedia(
+                url=VIDEO_URL.format(did=did, cid=cid),
+                type="video",
+                alt=alt if isinstance(alt, str) else "",
+                preview_url=VIDEO_THUMB_URL.format(did=did, cid=cid),
+            )
+        )
+    return media
+
+
+def _sensitive(record: Mapping[str, Any]) -> bool:
+    labels = record.get("labels")
+    values = labels.get("values") if isinstance(labels, Mapping) else None
+    return any(isinstance(v, Mapping) and v.get("val") in SENSITIVE_LABELS for v in _list(values))
+
+
+def _created_at(record: Mapping[str, Any], time_us: int) -> datetime:
+    try:
+        return parse_date(record.get("createdAt"))
+    except InvalidPost:
+        return time_from_us(time_us)
+
+
+def post_from_record(
+    did: str,
+    rkey: str,
+    record: Mapping[str, Any],
+    *,
+    time_us: int,
+    handle: str = "",
+    update: bool = False,
+    tags: list[str] | None = None,
+) -> IncomingPost:
+    """The ``IncomingPost`` of a created (or, with ``update``, edited) post record.
+    ``tags``: the record's tags when the caller already has them (``record_tags``)."""
+    text = record.get("text")
+    if not isinstance(text, str):
+        raise InvalidPost("wrong type", "'text' must be a string", external_id=at_uri(did, rkey))
+    langs = record.get("langs")
+    language = langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else ""
+    return IncomingPost(
+        external_id=at_uri(did, rkey),
+        author=IncomingAuthor(id=did, handle=handle or did, profile_url=f"{APP_URL}/profile/{did}"),
+        html=record_html(text, record),
+        text=text,
+        created_at=_created_at(record, time_us),
+        edited_at=time_from_us(time_us) if update else None,
+        url=f"{APP_URL}/profile/{did}/post/{rkey}",
+        sensitive=_sensitive(record),
+        is_reply=isinstance(record.get("reply"), Mapping),
+        language=language,
+        hashtags=tuple(record_tags(record) if tags is None else tags),
+        media=tuple(record_media(did, record.get("embed"))),
+    )

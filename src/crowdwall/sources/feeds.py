@@ -1,0 +1,355 @@
+"""RSS and Atom documents to ``IncomingPost``: the parsing half of the RSS source, no I/O.
+
+``parse_feed(body, url=...)`` reads bytes already fetched (feedparser never touches the
+network or the file system here: it gets a stream, because given bytes it first tries them as
+a *file name*). Per entry:
+
+- **id**: the entry's id/guid, else its link, else a hash of title and date; ids longer than
+  a column are hashed.
+- **content**: ``content`` else ``summary``, raw and untrusted (the pipeline sanitizes, with
+  ``resolve_relative_uris`` so relative links and images survive it), with the title in front
+  unless the body already starts with it (micro-blog feeds repeat the text as the title).
+  feedparser files a ``media:description`` (Mastodon's alt text) as the entry's summary or
+  content; a body equal to an alt text is therefore dropped, and the alt goes on its image.
+- **dates**: the raw ``published``/``updated`` strings through ``parse_datetime_robust``;
+  feedparser's own tuples are the fallback, not the first choice, because they silently read
+  unknown zones ("CEST") as UTC and misread forms such as ``2023/06/05``. An entry without
+  any date is stamped with the time it was first seen.
+- **author**: the entry's (else the feed's) author name; the id is the author's URL when the
+  feed gives one, else the feed URL plus the name; the handle is the site's host name.
+- **media**: ``media:content`` and enclosures, deduplicated by URL, with alt texts.
+- **hashtags**: categories (spaces and hyphens removed: "Web Development" is
+  #WebDevelopment); ``#words`` in the text are found by the pipeline.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import html
+import io
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+from xml.etree import ElementTree
+
+import feedparser
+
+from crowdwall.ingest.dates import parse_datetime_robust
+from crowdwall.ingest.normalize import ID_LENGTH, IncomingAuthor, IncomingMedia, IncomingPost
+from crowdwall.ingest.sanitize import html_to_text, sanitize_html
+
+logger = logging.getLogger("crowdwall.sources.rss")
+
+__all__ = ["FeedEntry", "ParsedFeed", "media_alts", "parse_feed"]
+
+MRSS = "{http://search.yahoo.com/mrss/}"
+_ENTRY_TAGS = {"item", "{http://purl.org/rss/1.0/}item", "{http://www.w3.org/2005/Atom}entry"}
+_TAG_WORD = re.compile(r"\w+")
+_EXTENSIONS = {
+    "image": (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg"),
+    "video": (".mp4", ".webm", ".mov", ".m4v"),
+    "audio": (".mp3", ".m4a", ".ogg", ".oga", ".opus", ".wav", ".flac"),
+}
+_TRAILING_ELLIPSIS = re.compile(r"(?:\.\.\.|…)$")
+# A document that ends with its root element's end tag was not cut off in transit.
+_COMPLETE = re.compile(rb"</(?:[\w-]+:)?(?:rss|feed|RDF)>\s*$")
+_SOFT_ERRORS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+
+
+@dataclass(slots=True)
+class FeedEntry:
+    """One entry: its post, and a short hash of what a reader sees (changes mean an edit)."""
+
+    post: IncomingPost
+    version: str
+
+    @property
+    def key(self) -> str:
+        return self.post.external_id
+
+
+@dataclass(slots=True)
+class ParsedFeed:
+    """A parsed document: entries in document order, and ``problem`` if it is no usable feed."""
+
+    entries: list[FeedEntry] = field(default_factory=list)
+    problem: str = ""
+    version: str = ""
+
+
+def _hash(*parts: str, size: int = 16) -> str:
+    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=size).hexdigest()
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def media_alts(body: bytes, base: str = "") -> list[dict[str, str]] | None:
+    """Per entry in document order, ``{media URL: alt text}`` from ``media:description``
+    (on the ``media:content`` or its ``media:group``), URLs resolved against ``base`` as
+    feedparser resolves them; ``None`` if there is no Media RSS or the XML does not parse."""
+    if MRSS[1:-1].encode() not in body:
+        return None  # nothing to find: spare the second parse
+    try:
+        root = ElementTree.fromstring(body)
+    except (ElementTree.ParseError, ValueError):
+        return None
+    found: list[dict[str, str]] = []
+    for entry in root.iter():
+        if entry.tag not in _ENTRY_TAGS:
+            continue
+        alts: dict[str, str] = {}
+        holders = [entry, *entry.iter(f"{MRSS}group")]
+        for holder in holders:
+            shared = _text(holder.findtext(f"{MRSS}description")) if holder is not entry else ""
+            for content in holder.findall(f"{MRSS}content"):
+                url = _text(content.get("url"))
+                alt = _text(content.findtext(f"{MRSS}description")) or shared
+                if url:
+                    alt = html_to_text(sanitize_html(alt)) if "<" in alt else alt
+                    alts[urljoin(base, url) if base else url] = alt
+        found.append(alts)
+    return found
+
+
+def _media_type(medium: str, mime: str, url: str) -> str:
+    if medium in ("image", "video", "audio"):
+        return medium
+    major = mime.split("/", 1)[0].lower()
+    if major in ("image", "video", "audio"):
+        return major
+    path = urlsplit(url).path.lower()
+    for kind, extensions in _EXTENSIONS.items():
+        if path.endswith(extensions):
+            return kind
+    return "unknown"
+
+
+def _media(
+    entry: Mapping[str, Any], alts: Mapping[str, str], base: str
+) -> tuple[IncomingMedia, ...]:
+    media: dict[str, IncomingMedia] = {}
+    for item in entry.get("media_content") or []:
+        url = urljoin(base, _text(item.get("url")))  # feedparser leaves these relative
+        if url and url not in media:
+            kind = _media_type(_text(item.get("medium")), _text(item.get("type")), url)
+            media[url] = IncomingMedia(url=url, type=kind, alt=alts.get(url, ""))
+    enclosures = [link for link in entry.get("links") or [] if link.get("rel") == "enclosure"]
+    for item in enclosures:
+        url = urljoin(base, _text(item.get("href")))
+        if url and url not in media:
+            kind = _media_type("", _text(item.get("type")), url)
+            media[url] = IncomingMedia(url=url, type=kind, alt=alts.get(url, ""))
+    thumbnails = [urljoin(base, _text(t.get("url"))) for t in entry.get("media_thumbnail") or []]
+    if media and thumbnails and thumbnails[0]:
+        first = next(iter(media.values()))
+        if first.type != "image":
+            first.preview_url = thumbnails[0]
+    return tuple(media.values())
+
+
+def _date(entry: dict[str, Any], name: str, now: datetime) -> datetime | None:
+    # dict.get: feedparser's own get() answers "updated" with "published" (and warns).
+    parsed = parse_datetime_robust(dict.get(entry, name), now=now)
+    stamp_tuple = dict.get(entry, f"{name}_parsed")
+    if parsed is None and stamp_tuple:
+        try:
+            stamp = datetime.fromtimestamp(calendar.timegm(stamp_tuple), tz=UTC)
+        except (TypeError, ValueError, OverflowError):
+            return None
+        parsed = parse_datetime_robust(stamp, now=now)  # the same sanity bounds
+    return parsed
+
+
+def _plain(value: str) -> str:
+    return " ".join(html_to_text(sanitize_html(value)).split())
+
+
+def _body(entry: Mapping[str, Any], alts: Mapping[str, str]) -> tuple[str, bool]:
+    """The entry's body and whether it is HTML (``content`` first, then ``summary``)."""
+    alt_texts = {a for a in alts.values() if a}
+    candidates = [(_text(c.get("value")), _text(c.get("type"))) for c in entry.get("content") or []]
+    summary = _text(entry.get("summary"))
+    detail = entry.get("summary_detail") or {}
+    # The detail's type describes the summary only if the value is the summary's (see above).
+    summary_type = _text(detail.get("type")) if detail.get("value") == summary else "text/html"
+    candidates.append((summary, summary_type))
+    for value, kind in candidates:
+        if value and value not in alt_texts:
+            return value, kind != "text/plain"
+    return "", True
+
+
+def _with_title(entry: Mapping[str, Any], body: str, is_html: bool) -> tuple[str, bool]:
+    title = _text(entry.get("title"))
+    if not title:
+        return body, is_html
+    title_is_html = (entry.get("title_detail") or {}).get("type") in (
+        "text/html",
+        "application/xhtml+xml",
+    )
+    plain_title = _plain(title) if title_is_html else " ".join(title.split())
+    plain_body = _plain(body) if is_html else " ".join(body.split())
+    stem = _TRAILING_ELLIPSIS.sub("", plain_title).strip()
+    if stem and plain_body.startswith(stem):
+        return body, is_html  # the title is the start of the text: say it once
+    if not body:
+        return (title, True) if title_is_html else (title, False)
+    if is_html:
+        heading = title if title_is_html else html.escape(title)
+        return f"<p><strong>{heading}</strong></p>{body}", True
+    return f"{plain_title}\n\n{body}", False
+
+
+def _tags(entry: Mapping[str, Any]) -> tuple[str, ...]:
+    tags: dict[str, None] = {}
+    for tag in entry.get("tags") or []:
+        term = "".join(_text(tag.get("term") or tag.get("label")).replace("-", " ").split())
+        if term and len(term) <= 100 and _TAG_WORD.fullmatch(term) and not term.isdigit():
+            tags[term] = None
+    return tuple(tags)
+
+
+@dataclass(slots=True)
+class _Feed:
+    """What entries inherit from their feed."""
+
+    url: str
+    title: str
+    site: str
+    image: str
+    author: str
+    language: str
+
+    @classmethod
+    def of(cls, parsed: Any, url: str) -> _Feed:
+        feed = parsed.get("feed") or {}
+        image = feed.get("image") or {}
+        author = feed.get("author_detail") or {}
+        return cls(
+            url=url,
+            title=_text(feed.get("title")),
+            site=_text(feed.get("link")) or url,
+            image=_text(image.get("href")) or _text(feed.get("icon")) or _text(feed.get("logo")),
+            author=_text(author.get("name")) or _text(feed.get("author")),
+            language=_text(feed.get("language")),
+        )
+
+
+def _author(entry: Mapping[str, Any], feed: _Feed) -> IncomingAuthor:
+    detail = entry.get("author_detail") or {}
+    name = _text(detail.get("name")) or _text(entry.get("author")) or feed.author or feed.title
+    href = _text(detail.get("href"))
+    host = urlsplit(feed.site).hostname or urlsplit(feed.url).hostname or "feed"
+    if href.startswith(("https://", "http://")):
+        key = href
+    else:
+        key = f"{feed.url}#{name}" if name else feed.url
+    if len(key) > ID_LENGTH:
+        key = "feed:" + _hash(key, size=32)
+    return IncomingAuthor(
+        id=key,
+        handle=host,
+        display_name=name or host,
+        avatar_url=feed.image,
+        profile_url=href or feed.site,
+    )
+
+
+def _external_id(entry: dict[str, Any]) -> str:
+    key = _text(entry.get("id")) or _text(entry.get("link"))
+    if not key:
+        stamp = dict.get(entry, "published") or dict.get(entry, "updated")
+        key = "hash:" + _hash(_text(entry.get("title")), _text(stamp))
+    return key if len(key) <= ID_LENGTH else "hash:" + _hash(key)
+
+
+def entry_post(
+    entry: dict[str, Any], feed: _Feed, alts: Mapping[str, str], now: datetime
+) -> IncomingPost:
+    """One feedparser entry as an ``IncomingPost`` (see the module docstring)."""
+    body, is_html = _with_title(entry, *_body(entry, alts))
+    published = _date(entry, "published", now) or _date(entry, "created", now)
+    updated = _date(entry, "updated", now)
+    created = published or updated or now
+    edited = updated if published and updated and updated > published else None
+    content = entry.get("content") or [{}]
+    language = _text(content[0].get("language")) or feed.language
+    rating = entry.get("media_rating") or {}
+    return IncomingPost(
+        external_id=_external_id(entry),
+        author=_author(entry, feed),
+        html=body if is_html else "",
+        text="" if is_html else body,
+        created_at=created,
+        edited_at=edited,
+        url=_text(entry.get("link")),
+        sensitive=_text(rating.get("content")).lower() == "adult",
+        language=language,
+        hashtags=_tags(entry),
+        media=_media(entry, alts, feed.url),
+    )
+
+
+def _version(post: IncomingPost) -> str:
+    media = [f"{m.url} {m.alt}" for m in post.media]
+    stamp = post.edited_at.isoformat() if post.edited_at else ""
+    return _hash(post.html, post.text, post.url, stamp, *media, size=8)
+
+
+def parse_feed(
+    body: bytes,
+    *,
+    url: str,
+    headers: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+) -> ParsedFeed:
+    """Parse a fetched RSS/Atom document; ``headers`` (the response's) help find its
+    encoding and base URL. Malformed documents give ``problem``; a bad entry is skipped."""
+    now = now or datetime.now(UTC)
+    response_headers = {k.lower(): v for k, v in (headers or {}).items()}
+    response_headers.setdefault("content-location", url)
+    parsed = feedparser.parse(
+        io.BytesIO(body),
+        response_headers=response_headers,
+        resolve_relative_uris=True,
+        sanitize_html=False,  # crowdwall.ingest.sanitize is the one place that decides
+    )
+    version = _text(parsed.get("version"))
+    entries = parsed.get("entries") or []
+    error = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    if isinstance(error, _SOFT_ERRORS):
+        error = None  # a wrong or missing Content-Type, not a broken document
+    if not version and not entries:
+        return ParsedFeed(problem=f"not an RSS or Atom feed ({error or 'no feed element'})")
+    if error is not None:
+        if not entries or not _COMPLETE.search(body[-256:]):
+            # Entries recovered from a cut-off document would be stored cut off: wait for
+            # the whole document rather than keep half an entry.
+            return ParsedFeed(problem=f"malformed XML ({error})", version=version)
+        logger.warning(
+            "Feed %s has XML errors (%s); %d entries read anyway", url, error, len(entries)
+        )
+    alts = media_alts(body, response_headers["content-location"])
+    if alts is not None and len(alts) != len(entries):
+        alts = None  # cannot pair them up safely
+    feed = _Feed.of(parsed, url)
+    result = ParsedFeed(version=version)
+    seen: set[str] = set()
+    for index, entry in enumerate(entries):
+        try:
+            post = entry_post(entry, feed, alts[index] if alts else {}, now)
+        except Exception:  # one odd entry costs that entry, not the feed
+            logger.exception("Feed %s: entry %d skipped", url, index)
+            continue
+        if post.external_id in seen:
+            continue  # the same entry twice in one document: the first (newest) wins
+        seen.add(post.external_id)
+        result.entries.append(FeedEntry(post, _version(post)))
+    return result

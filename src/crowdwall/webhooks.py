@@ -1,0 +1,114 @@
+"""The webhook endpoint: ``POST /hooks/<source id>/`` stores signed posts through the pipeline.
+
+The HTTP layer over ``crowdwall.sources.webhook`` (signatures, payload format). In order:
+
+- **405** for anything but POST; **404** unless the id names an enabled webhook source with a
+  secret (the same answer for all three, so the endpoint says nothing about other sources);
+- **413** when the body is bigger than ``CROWDWALL["WEBHOOK_MAX_BYTES"]`` (checked on
+  ``Content-Length`` before reading, and again while reading);
+- **401** without an ``X-Crowdwall-Signature`` header, **403** when it does not match: the
+  body is never parsed before its signature checks out. CSRF does not apply (no cookies are
+  involved; the signature is the authentication);
+- **400** for a body that is not JSON, not a post or ``{"posts": [...]}``, or whose posts
+  were all rejected;
+- **200** otherwise, with counts. Posts go through ``crowdwall.ingest.pipeline.ingest`` like
+  the runner's batches (same validation, sanitizing, matching, moderation, events). A
+  malformed post in a batch is logged and listed under ``rejected``; the others are stored.
+  A re-delivered post is counted under ``duplicates`` and changes nothing.
+
+Errors are ``{"error": {"code": "...", "message": "..."}}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from crowdwall.conf import conf
+from crowdwall.ingest.pipeline import BatchResult, ingest
+from crowdwall.models import Source
+from crowdwall.sources.webhook import SIGNATURE_HEADER, PayloadError, read_payload, verify
+
+logger = logging.getLogger("crowdwall.webhooks")
+
+__all__ = ["webhook"]
+
+
+def error(status: int, code: str, message: str, **extra: Any) -> JsonResponse:
+    """An error response: ``{"error": {"code", "message"}}`` plus ``extra`` keys."""
+    return JsonResponse({"error": {"code": code, "message": message}, **extra}, status=status)
+
+
+def _read_body(request: HttpRequest, limit: int) -> bytes | None:
+    """The raw body, or ``None`` if it is bigger than ``limit`` bytes."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        return None
+    body = request.read(limit + 1)  # a missing or lying Content-Length cannot get past this
+    return None if len(body) > limit else body
+
+
+def _summary(received: int, result: BatchResult) -> dict[str, Any]:
+    return {
+        "received": received,
+        "created": result.created,
+        "updated": result.updated,
+        "deleted": result.deleted,
+        "duplicates": result.duplicates,
+        "unmatched": result.unmatched,
+        "rejected": [
+            {"id": r.external_id, "reason": r.reason, "detail": r.detail} for r in result.rejected
+        ],
+    }
+
+
+@csrf_exempt  # authenticated by the body's signature, not by a session
+def webhook(request: HttpRequest, source_id: int) -> JsonResponse:
+    """Receive posts for one webhook source (see the module docstring)."""
+    if request.method != "POST":
+        response = error(405, "method_not_allowed", "Webhooks are delivered with POST.")
+        response["Allow"] = "POST"
+        return response
+    source = Source.objects.filter(pk=source_id, kind="webhook", enabled=True).first()
+    if source is None or not source.secret:
+        if source is not None:
+            logger.warning("Webhook source %s has no secret; refusing deliveries", source_id)
+        return error(404, "unknown_source", "No such webhook.")
+    limit = conf.WEBHOOK_MAX_BYTES
+    body = _read_body(request, limit)
+    if body is None:
+        return error(413, "too_large", f"The body is bigger than {limit} bytes.")
+    signature = request.headers.get(SIGNATURE_HEADER, "")
+    if not signature:
+        return error(401, "missing_signature", f"Sign the body: {SIGNATURE_HEADER}: sha256=<hex>.")
+    if not verify(source.secret, body, signature):
+        logger.warning("Webhook source %s: bad signature; delivery refused", source_id)
+        return error(403, "bad_signature", "The signature does not match the body.")
+    try:
+        items = read_payload(body)
+    except PayloadError as exc:
+        logger.warning("Webhook source %s: %s", source_id, exc)
+        return error(400, exc.code, str(exc))
+    result = ingest(source, items)
+    summary = _summary(len(items), result)
+    logger.info(
+        "Webhook source %s: %d received, %d stored, %d duplicates, %d rejected",
+        source_id,
+        len(items),
+        result.stored,
+        result.duplicates,
+        len(result.rejected),
+    )
+    if items and len(result.rejected) == len(items):
+        first = result.rejected[0]
+        message = f"No post could be stored; first problem: {first.reason}"
+        if first.detail:
+            message += f" ({first.detail})"
+        return error(400, "invalid_post", message, **summary)
+    return JsonResponse(summary, status=200)

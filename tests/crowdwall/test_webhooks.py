@@ -1,0 +1,247 @@
+"""The webhook endpoint: signed deliveries stored through the pipeline, everything else refused
+with a JSON error and nothing stored; re-delivery idempotent; hostile HTML sanitized."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from crowdwall.models import Post, PostWall, Source, Wall
+from crowdwall.sources.webhook import sign
+from tests.crowdwall.conftest import make_post
+
+SECRET = "webhook-s3cret"
+
+
+@pytest.fixture
+def hook(wall: Wall) -> Source:
+    return Source.objects.create(wall=wall, name="hook", kind="webhook", secret=SECRET)
+
+
+@pytest.fixture
+def deliver(client: Client, hook: Source, django_capture_on_commit_callbacks):
+    """``deliver(payload, source=hook, secret=SECRET, signature=None, body=None)``: POST it
+    signed (unless told otherwise), running on-commit callbacks as a real commit would."""
+
+    def post(
+        payload: Any = None,
+        *,
+        source: Source | int | None = None,
+        secret: str = SECRET,
+        signature: str | None = None,
+        body: bytes | None = None,
+        **headers: str,
+    ):
+        raw = body if body is not None else json.dumps(payload).encode()
+        if signature is None:
+            signature = sign(secret, raw)
+        if signature:
+            headers["HTTP_X_CROWDWALL_SIGNATURE"] = signature
+        target = source if source is not None else hook
+        url = reverse("crowdwall:crowdwall-webhook", args=[getattr(target, "pk", target)])
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(url, data=raw, content_type="application/json", **headers)
+
+    return post
+
+
+def error_code(response) -> str:
+    assert response["Content-Type"] == "application/json"
+    return response.json()["error"]["code"]
+
+
+def test_a_signed_post_is_stored(deliver, hook, published):
+    response = deliver(make_post(1))
+    assert response.status_code == 200
+    assert response.json() == {
+        "received": 1,
+        "created": 1,
+        "updated": 0,
+        "deleted": 0,
+        "duplicates": 0,
+        "unmatched": 0,
+        "rejected": [],
+    }
+    post = Post.objects.get(source=hook)
+    assert post.external_id == "1"
+    assert PostWall.objects.get(post=post).wall.slug == "djangocon"
+    assert published.kinds() == [("post.new", post.pk)]
+
+
+def test_a_batch_is_stored(deliver, hook):
+    response = deliver({"posts": [make_post(1), make_post(2), make_post(3)]})
+    assert response.json()["created"] == 3
+    assert Post.objects.filter(source=hook).count() == 3
+
+
+def test_csrf_does_not_apply(deliver, hook, client):
+    client.handler.enforce_csrf_checks = True
+    assert deliver(make_post(1)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("signature", "status", "code"),
+    [
+        ("", 401, "missing_signature"),
+        ("sha256=" + "0" * 64, 403, "bad_signature"),
+        ("sha256=nothex", 403, "bad_signature"),
+        ("token s3cret", 403, "bad_signature"),
+    ],
+)
+def test_missing_or_bad_signatures_store_nothing(deliver, signature, status, code, published):
+    response = deliver(make_post(1), signature=signature)
+    assert response.status_code == status
+    assert error_code(response) == code
+    assert not Post.objects.exists()
+    assert published.events == []
+
+
+def test_a_signature_with_another_secret_is_refused(deliver):
+    response = deliver(make_post(1), secret="guessed")
+    assert response.status_code == 403
+    assert not Post.objects.exists()
+
+
+def test_a_signature_of_another_body_is_refused(deliver):
+    signature = sign(SECRET, json.dumps(make_post(1)).encode())
+    response = deliver(make_post(1, html="<p>changed #DjangoCon</p>"), signature=signature)
+    assert response.status_code == 403
+    assert not Post.objects.exists()
+
+
+def test_unknown_other_kind_disabled_and_secretless_sources_are_404(deliver, wall, source):
+    disabled = Source.objects.create(
+        wall=wall, name="off", kind="webhook", secret=SECRET, enabled=False
+    )
+    secretless = Source.objects.create(wall=wall, name="open", kind="webhook", secret="")
+    for target in (987654, source, disabled, secretless):  # ``source`` is a replay source
+        response = deliver(make_post(1), source=target)
+        assert response.status_code == 404
+        assert error_code(response) == "unknown_source"
+    assert not Post.objects.exists()
+
+
+def test_get_is_405_with_allow(client, hook):
+    response = client.get(reverse("crowdwall:crowdwall-webhook", args=[hook.pk]))
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert error_code(response) == "method_not_allowed"
+
+
+def test_an_oversized_body_is_413_before_anything_else(deliver, settings):
+    settings.CROWDWALL = {"WEBHOOK_MAX_BYTES": 2_000}
+    big = make_post(1, html="<p>" + "x" * 3_000 + " #DjangoCon</p>")
+    response = deliver(big)
+    assert response.status_code == 413
+    assert error_code(response) == "too_large"
+    response = deliver(big, signature="")  # the size is checked before the signature
+    assert response.status_code == 413
+    assert not Post.objects.exists()
+    assert deliver(make_post(2)).status_code == 200  # small ones still pass
+
+
+def test_the_default_limit_is_256_kb(deliver):
+    body = json.dumps({"posts": [make_post(1)], "padding": "x" * 262_144}).encode()
+    assert deliver(body=body).status_code == 413
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"{not json", "bad_json"),
+        (b"\xff\xfe\x00", "bad_json"),
+        (b"[]", "invalid_payload"),
+        (b'{"posts": "all of them"}', "invalid_payload"),
+        (json.dumps({"id": "1", "html": "<p>no author</p>"}).encode(), "invalid_post"),
+        (json.dumps({"posts": [{"id": "1"}, 42]}).encode(), "invalid_post"),
+    ],
+)
+def test_bad_bodies_are_400_and_store_nothing(deliver, body, code):
+    response = deliver(body=body)
+    assert response.status_code == 400
+    assert error_code(response) == code
+    assert not Post.objects.exists()
+
+
+def test_a_single_invalid_post_says_why(deliver):
+    response = deliver({"id": "1", "created_at": "2025-05-14T09:00:00Z", "text": "hi"})
+    assert response.status_code == 400
+    assert "author" in response.json()["error"]["message"]
+    assert response.json()["rejected"][0]["reason"] == "missing field"
+
+
+def test_redelivery_is_idempotent(deliver, hook, published):
+    first = deliver({"posts": [make_post(1), make_post(2)]})
+    again = deliver({"posts": [make_post(1), make_post(2)]})
+    assert first.json()["created"] == 2
+    assert again.status_code == 200
+    assert again.json()["created"] == 0 and again.json()["duplicates"] == 2
+    assert Post.objects.filter(source=hook).count() == 2
+    assert [kind for kind, _ in published.kinds()] == ["post.new", "post.new"]  # once each
+
+
+def test_edits_and_deletions_arrive_by_webhook_too(deliver, hook, published):
+    deliver(make_post(1))
+    edited = deliver(
+        make_post(1, html="<p>Edited #DjangoCon</p>", edited_at="2025-05-14T10:00:00Z")
+    )
+    assert edited.json()["updated"] == 1
+    gone = deliver({"id": "1", "action": "delete"})
+    assert gone.json()["deleted"] == 1
+    assert Post.objects.get(source=hook).deleted_at is not None
+    assert [kind for kind, _ in published.kinds()] == ["post.new", "post.update", "post.delete"]
+
+
+def test_a_mixed_batch_stores_the_valid_posts_and_reports_the_rest(deliver, hook, caplog):
+    no_author = make_post(2)
+    del no_author["author"]
+    response = deliver(
+        {"posts": [make_post(1), no_author, "not a post", make_post(3, created_at="whenever")]}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["received"], body["created"]) == (4, 1)
+    assert [(r["id"], r["reason"]) for r in body["rejected"]] == [
+        ("2", "missing field"),
+        ("", "not an object"),
+        ("3", "bad date"),
+    ]
+    assert list(Post.objects.filter(source=hook).values_list("external_id", flat=True)) == ["1"]
+    assert "Rejected post '2'" in caplog.text
+
+
+def test_posts_matching_no_wall_are_counted_not_stored(deliver):
+    response = deliver(make_post(1, html="<p>about something else</p>"))
+    assert response.status_code == 200
+    assert response.json()["unmatched"] == 1
+    assert not Post.objects.exists()
+
+
+HOSTILE = (
+    '<p onclick="steal()">Hello #DjangoCon <script>alert(1)</script>'
+    '<img src="x" onerror="alert(2)">'
+    '<a href="javascript:alert(3)">click</a>'
+    '<a href="jav&#x09;ascript:alert(4)">tab</a>'
+    '<a href="https://ok.example/" onmouseover="alert(5)">fine</a>'
+    '<iframe src="https://evil.example/"></iframe>'
+    '<svg onload="alert(6)"><script>alert(7)</script></svg>'
+    "<style>body{display:none}</style></p>"
+)
+
+
+def test_hostile_html_is_sanitized_before_it_is_stored_or_published(deliver, hook, published):
+    response = deliver(make_post(1, html=HOSTILE))
+    assert response.json()["created"] == 1, response.json()
+    stored = Post.objects.get(source=hook).content_html
+    for text in (stored, published.events[0].post["html"]):
+        assert "<script" not in text.lower()
+        assert "javascript:" not in text.lower()
+        assert not re.search(r"\son\w+\s*=", text, re.IGNORECASE)
+        assert "<iframe" not in text and "<svg" not in text and "<style" not in text
+    assert 'href="https://ok.example/"' in stored
+    assert "Hello #DjangoCon" in stored
