@@ -247,12 +247,9 @@ def run_protocol(
             return Outcome(value, served, from_cache=True, refresh=(lookup.gens, token))
         return (yield from _compute_and_store(adapter, key, policy, lookup.gens, token, "refresh"))
 
-    token = yield from _try(lambda: adapter.lock(key, policy.lock_timeout))
-    if token is not None:
-        newer = yield from _done_meanwhile(adapter, key, tags, policy, token, lookup)
-        if newer is not None:
-            return Outcome(newer.value, "lock_wait", from_cache=True, fresh_until=newer.fresh_until)
-        return (yield from _compute_and_store(adapter, key, policy, lookup.gens, token, "miss"))
+    claimed = yield from _claim(adapter, key, tags, policy, lookup)
+    if claimed is not None:
+        return claimed
 
     # Cold miss while someone else renders: wait for their entry, retrying the lock so a
     # crashed holder is replaced once its lock expires; give up after cold_wait.
@@ -266,20 +263,10 @@ def run_protocol(
         except Exception:
             break
         if lookup.state is not State.MISSING:
-            return Outcome(
-                lookup.entry.value,
-                "lock_wait",
-                from_cache=True,
-                fresh_until=lookup.entry.fresh_until,
-            )  # type: ignore[union-attr]
-        token = yield from _try(lambda: adapter.lock(key, policy.lock_timeout))
-        if token is not None:
-            newer = yield from _done_meanwhile(adapter, key, tags, policy, token, lookup)
-            if newer is not None:
-                return Outcome(
-                    newer.value, "lock_wait", from_cache=True, fresh_until=newer.fresh_until
-                )
-            return (yield from _compute_and_store(adapter, key, policy, lookup.gens, token, "miss"))
+            return _waited(lookup.entry)  # type: ignore[arg-type]
+        claimed = yield from _claim(adapter, key, tags, policy, lookup)
+        if claimed is not None:
+            return claimed
         if (yield from _try(lambda: adapter.lock_held(key))):
             continue
         # No lock: either the holder finished (it stores before it unlocks, so the entry is
@@ -290,16 +277,30 @@ def run_protocol(
         except Exception:
             break
         if lookup.state is not State.MISSING:
-            return Outcome(
-                lookup.entry.value,
-                "lock_wait",
-                from_cache=True,
-                fresh_until=lookup.entry.fresh_until,
-            )  # type: ignore[union-attr]
+            return _waited(lookup.entry)  # type: ignore[arg-type]
         logger.info("herdcache: no lock and no entry for %s: computing without waiting", key)
         return (yield from _compute_and_store(adapter, key, policy, lookup.gens, None, "miss"))
     logger.info("herdcache: waited %.1fs for %s; computing without the lock", policy.cold_wait, key)
     return (yield from _compute_and_store(adapter, key, policy, lookup.gens, None, "miss"))
+
+
+def _claim(
+    adapter: CacheAdapter, key: str, tags: Sequence[str], policy: Policy, lookup: Lookup
+) -> Generator[Any, Any, Outcome | None]:
+    """On a miss: take the lock and compute (or use what landed meanwhile); None when someone
+    else holds the lock."""
+    token = yield from _try(lambda: adapter.lock(key, policy.lock_timeout))
+    if token is None:
+        return None
+    newer = yield from _done_meanwhile(adapter, key, tags, policy, token, lookup)
+    if newer is not None:
+        return _waited(newer)
+    return (yield from _compute_and_store(adapter, key, policy, lookup.gens, token, "miss"))
+
+
+def _waited(entry: Entry) -> Outcome:
+    """An entry another caller computed while this one waited."""
+    return Outcome(entry.value, "lock_wait", from_cache=True, fresh_until=entry.fresh_until)
 
 
 def _done_meanwhile(
