@@ -17,6 +17,12 @@ def wall_tag(slug: str) -> str:
     return f"wall:{slug}"
 
 
+def aggregates_tag(slug: str) -> str:
+    """The tag of a wall's cached figures (``crowdwall.aggregates``). Deliberately not the page
+    tag: ingest purges pages on every batch, while figures refresh on their own period."""
+    return f"wall:{slug}:aggregates"
+
+
 def purge_walls(slugs: Iterable[str], *, wall_list: bool = False) -> None:
     """Soft-purge the pages of these walls: the next request gets the stale copy while exactly
     one request re-renders. A cache outage is logged, never raised into the ingest path."""

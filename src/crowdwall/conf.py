@@ -38,6 +38,11 @@ DEFAULTS: dict[str, Any] = {
     # Posts per archive page, and how long an archive page is cached (seconds; purged on ingest).
     "ARCHIVE_PAGE_SIZE": 50,
     "ARCHIVE_CACHE_SECONDS": 300,
+    # The wall page's figures (post count, top authors, top posts): fresh for this long
+    # (seconds), then served stale for up to AGGREGATES_STALE_SECONDS while one background
+    # refresh recomputes them (``crowdwall.aggregates``).
+    "AGGREGATES_CACHE_SECONDS": 60,
+    "AGGREGATES_STALE_SECONDS": 3600,
     # Dotted path to an iterable of words/phrases: the default blocklist walls can switch off.
     "BLOCKLIST": "crowdwall.moderation.blocklist.DEFAULT_BLOCKLIST",
     # Restart delay bounds (seconds) for a failing source in ``manage.py crowdwall stream``.
@@ -45,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
     "RESTART_MAX_DELAY": 60.0,
     # Webhook request bodies bigger than this (bytes) are refused with 413 before being read.
     "WEBHOOK_MAX_BYTES": 262_144,
+    # Most posts a reconnecting live client is sent from the database (the newest ones); beyond
+    # this it is told ``truncated`` and should reload the page.
+    "LIVE_CATCH_UP_LIMIT": 500,
 }
 
 
@@ -90,6 +98,14 @@ class CrowdwallSettings:
         return int(self._get("ARCHIVE_CACHE_SECONDS"))
 
     @property
+    def AGGREGATES_CACHE_SECONDS(self) -> int:
+        return int(self._get("AGGREGATES_CACHE_SECONDS"))
+
+    @property
+    def AGGREGATES_STALE_SECONDS(self) -> int:
+        return int(self._get("AGGREGATES_STALE_SECONDS"))
+
+    @property
     def BLOCKLIST(self) -> frozenset[str]:
         value = self._get("BLOCKLIST")
         words: Iterable[str] = import_string(value) if isinstance(value, str) else value
@@ -106,6 +122,10 @@ class CrowdwallSettings:
     @property
     def WEBHOOK_MAX_BYTES(self) -> int:
         return int(self._get("WEBHOOK_MAX_BYTES"))
+
+    @property
+    def LIVE_CATCH_UP_LIMIT(self) -> int:
+        return int(self._get("LIVE_CATCH_UP_LIMIT"))
 
 
 conf = CrowdwallSettings()

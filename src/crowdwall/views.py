@@ -1,4 +1,4 @@
-"""Server-rendered wall pages: the wall list and each wall's archive (works with JavaScript off).
+"""Server-rendered wall pages: the wall list, each wall's page and archive (JavaScript optional).
 
 The archive is paginated by position, never by OFFSET: ``?before=<post id>`` shows the posts
 older than that post, ``?after=<post id>`` the newer ones (``?before=<ISO time>`` works too).
@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -104,6 +104,23 @@ def _archive(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "crowdwall/archive.html", context)
 
 
+def _wall(request: HttpRequest, slug: str) -> HttpResponse:
+    wall = get_object_or_404(Wall, slug=slug, is_active=True)
+    approved = PostWall.objects.filter(wall=wall, state=ModerationState.APPROVED)
+    context: dict[str, Any] = {
+        "wall": wall,
+        "page_size": conf.ARCHIVE_PAGE_SIZE,
+        "pinned": list(
+            approved.filter(pinned=True)
+            .select_related("post", "author")
+            .order_by("-created_at")[: conf.ARCHIVE_PAGE_SIZE]
+        ),
+        # Where live catch-up starts: one index lookup on (wall, state, post).
+        "last_id": approved.aggregate(last=Max("post_id"))["last"],
+    }
+    return render(request, "crowdwall/wall.html", context)
+
+
 def _wall_list(request: HttpRequest) -> HttpResponse:
     walls = Wall.objects.filter(is_active=True).order_by("name")
     return render(request, "crowdwall/wall_list.html", {"walls": walls})
@@ -121,6 +138,12 @@ def _cached_archive(timeout: int) -> Any:
 
 
 @lru_cache(maxsize=8)
+def _cached_wall(timeout: int) -> Any:
+    # Tagged like the archive, so ingest and moderation purge it; no query string matters.
+    return herdcache.cache_page(timeout, tags=_archive_tags, only_get_keys=[])(_wall)
+
+
+@lru_cache(maxsize=8)
 def _cached_wall_list(timeout: int) -> Any:
     return herdcache.cache_page(timeout, tags=[WALL_LIST_TAG], only_get_keys=[])(_wall_list)
 
@@ -129,6 +152,12 @@ def archive(request: HttpRequest, slug: str) -> HttpResponse:
     """A wall's approved posts, newest first, one page at a time."""
     # The timeout is read per request (settings at use time); one decorated view per value.
     return _cached_archive(conf.ARCHIVE_CACHE_SECONDS)(request, slug)
+
+
+def wall(request: HttpRequest, slug: str) -> HttpResponse:
+    """A wall's page: its latest posts and figures, server-rendered; the live script (when
+    there is one) attaches to ``#wall-posts`` and adds newer posts."""
+    return _cached_wall(conf.ARCHIVE_CACHE_SECONDS)(request, slug)
 
 
 def wall_list(request: HttpRequest) -> HttpResponse:

@@ -44,6 +44,8 @@ def test_valid_custom_settings_pass(settings):
         ({"PUBLISHER": 42}, ["crowdwall.E003"]),
         ({"BATCH_SIZE": 0}, ["crowdwall.E004"]),
         ({"ARCHIVE_PAGE_SIZE": "50"}, ["crowdwall.E004"]),
+        ({"AGGREGATES_CACHE_SECONDS": 0}, ["crowdwall.E004"]),
+        ({"AGGREGATES_STALE_SECONDS": 1.5}, ["crowdwall.E004"]),
         ({"MAX_MEDIA": -1}, ["crowdwall.E004"]),
         ({"RESTART_BASE_DELAY": 0}, ["crowdwall.E004"]),
         ({"BLOCKLIST": "no.such.WORDS"}, ["crowdwall.E005"]),

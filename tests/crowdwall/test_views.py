@@ -176,3 +176,72 @@ def test_query_junk_shares_the_cached_page(store, wall):
     get(utm_source="x")
     Post.objects.filter(external_id="1").update(content_html="<p>changed behind our back</p>")
     assert "changed behind our back" not in get(utm_source="y").content.decode()
+
+
+# The wall page: /walls/<slug>/
+
+
+WALL = "/walls/djangocon/"
+
+
+def test_wall_page_shows_latest_posts_and_figures_without_javascript(store, wall, settings):
+    settings.CROWDWALL = {"ARCHIVE_PAGE_SIZE": 3}
+    store(
+        make_post(1, counts={"boosts": 3, "favourites": 1}),
+        make_post(2, spoiler_text="keynote spoilers"),
+        make_post(3, boost=True),
+        make_post(4, author={"id": "bob", "handle": "bob@x.example", "display_name": "Bob"}),
+    )
+    page = get(WALL)
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert shown(page) == ["4", "3", "2"]  # the timeline (top posts use another id prefix)
+    assert '<span class="post-count" data-post-count>4</span> posts' in body
+    assert re.search(r"<details class=\"cw\">\s*<summary>Content warning: keynote spoilers", body)
+    assert 'data-boost="1"' in body
+    assert 'id="top-post-' + str(Post.objects.get(external_id="1").pk) in body
+    assert re.search(r'<ol class="top-authors">\s*<li>.*<strong>Ann</strong>', body)
+    assert 'href="/walls/djangocon/archive/"' in body
+    # JavaScript only enhances: one deferred external script, and its switch starts hidden.
+    scripts = re.findall(r"<script[^>]*>", body)
+    assert len(scripts) == 1 and scripts[0].endswith('crowdwall/boost-switch.js" defer>')
+    assert "data-boost-switch hidden" in body
+
+
+def test_wall_page_marks_where_live_updates_attach(store, wall):
+    store(make_post(1), make_post(2))
+    newest = PostWall.objects.filter(wall=wall).order_by("-post_id")[0].post_id
+    body = get(WALL).content.decode()
+    root = re.search(r'<section [^>]*id="wall-posts"[^>]*>', body, re.S).group(0)
+    assert "data-live-root" in root
+    assert 'data-wall="djangocon"' in root
+    assert f'data-last-id="{newest}"' in root
+
+
+def test_wall_page_of_an_empty_wall(wall):
+    body = get(WALL).content.decode()
+    assert 'data-last-id="0"' in body and "No posts here yet." in body
+
+
+def test_wall_page_unknown_or_inactive_is_404(wall):
+    assert get("/walls/nope/").status_code == 404
+    Wall.objects.filter(pk=wall.pk).update(is_active=False)
+    assert get(WALL).status_code == 404
+
+
+def test_wall_page_is_cached_until_ingest_purges_it(store, wall, django_assert_num_queries):
+    store(make_post(1))
+    assert shown(get(WALL)) == ["1"]
+    with django_assert_num_queries(0):
+        cached = get(WALL, utm_source="x")  # query junk shares the entry
+    assert shown(cached) == ["1"]
+    store(make_post(2))  # the pipeline soft-purges the wall's tag after commit
+    assert shown(get(WALL)) == ["2", "1"]
+
+
+def test_wall_page_is_purged_by_moderation(store, wall, django_capture_on_commit_callbacks):
+    store(make_post(1), make_post(2))
+    assert shown(get(WALL)) == ["2", "1"]
+    with django_capture_on_commit_callbacks(execute=True):
+        set_state(PostWall.objects.filter(post__external_id="2"), ModerationState.REJECTED)
+    assert shown(get(WALL)) == ["1"]
