@@ -17,12 +17,12 @@ $(PY):
 	$(PY) -m pip install -q --upgrade pip
 
 $(DEMO_STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e .
+	$(PY) -m pip install -q -e ".[demo]"
 	touch $@
 
 $(STAMP): pyproject.toml | $(PY)
 	scripts/ensure-debs.sh $(TEST_DEBS)
-	$(PY) -m pip install -q -e ".[test,dev,bench,pylibmc]"
+	$(PY) -m pip install -q -e ".[test,dev,bench,pylibmc,demo]"
 	touch $@ $(DEMO_STAMP)
 
 venv: $(STAMP)

@@ -1,6 +1,14 @@
+"""ASGI entry point: Django for HTTP, crowdwall's live wall for WebSockets."""
+
 import os
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "example.settings")
-application = get_asgi_application()
+django_application = get_asgi_application()  # first: sets Django up before models are imported
+
+from channels.routing import ProtocolTypeRouter  # noqa: E402
+
+from crowdwall.live.routing import websocket_application  # noqa: E402
+
+application = ProtocolTypeRouter({"http": django_application, "websocket": websocket_application()})

@@ -4,6 +4,7 @@ environment (``CROWDWALL_*`` variables), so the same file serves ``make demo`` a
 from __future__ import annotations
 
 import os
+from importlib.util import find_spec
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -23,6 +24,8 @@ INSTALLED_APPS = [
     "herdcache",
     "crowdwall",
 ]
+if find_spec("daphne"):  # first: its runserver serves ASGI, WebSockets included (make demo)
+    INSTALLED_APPS.insert(0, "daphne")
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -84,6 +87,28 @@ HERDCACHE = {
     "REMEMBER_ALL_URLS": True,
     "REMEMBER_STATS_ALL_URLS": True,
 }
+
+# Live walls: the in-memory channel layer works within one process only (the demo); with Redis,
+# publishers (``crowdwall stream``) and consumers (the ASGI server) may be separate processes.
+# redis-py's asyncio pool raises MaxConnectionsError past its default 100: size it explicitly.
+if env("CROWDWALL_REDIS_URL"):
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": env("CROWDWALL_REDIS_URL"),
+                        "max_connections": int(env("CROWDWALL_REDIS_MAX_CONNECTIONS", "1000")),
+                    }
+                ],
+                "capacity": int(env("CROWDWALL_CHANNEL_CAPACITY", "1000")),
+            },
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+CROWDWALL = {"PUBLISHER": "crowdwall.live.publisher.ChannelsPublisher"}
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "static-root"

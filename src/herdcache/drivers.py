@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import async_to_sync, sync_to_async
-from django.db import close_old_connections
+from django.db import connections
 
 from herdcache import stats
 from herdcache.stampede import (
@@ -133,7 +133,13 @@ def _guarded(job: Callable[[], None]) -> None:
     except Exception:
         logger.exception("herdcache: background refresh failed")
     finally:
-        close_old_connections()  # this thread is not a request: don't leak DB connections
+        # This thread is not a request: close whatever connections the job opened here (they
+        # are per thread). close_all() does not probe the connection first, unlike
+        # close_old_connections(), and cleanup must never turn a refresh into an error.
+        try:
+            connections.close_all()
+        except Exception:
+            logger.exception("herdcache: closing a refresh thread's DB connections failed")
 
 
 refresher = Refresher()

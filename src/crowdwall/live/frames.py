@@ -1,0 +1,85 @@
+"""What travels to browsers: group names and the JSON text frames, built once per event.
+
+Client frames (all JSON objects with a ``type``):
+
+- ``{"type": "post.new", "id": N, "post": {...}}`` — a post to show (stored, or approved now);
+- ``{"type": "post.update", "id": N, "post": {...}}`` — new content for a post already shown;
+- ``{"type": "post.delete", "id": N}`` — remove it (deleted at the source, rejected, held);
+- ``{"type": "catchup.done", "count": n, "truncated": bool, "last_id": N}`` — the database
+  catch-up after ``since`` is complete; ``truncated``: more were missed than are sent, reload.
+
+``post`` has the shape of ``crowdwall.ingest.store.payload`` (id, html, text, author,
+created_at, flags ...), whether it comes from an ingest event or from the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from crowdwall.models import Post
+
+GROUP_PREFIX = "wall."
+_MAX_GROUP_NAME = 100  # Channels rejects longer group names
+
+
+def group_name(slug: str) -> str:
+    """The channel-layer group of a wall (slugs are ASCII by default; long ones are hashed)."""
+    name = GROUP_PREFIX + slug
+    if len(name) < _MAX_GROUP_NAME and name.isascii():
+        return name
+    return GROUP_PREFIX + hashlib.sha1(slug.encode()).hexdigest()
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def post_frame(kind: str, post_id: int, post: Any) -> str:
+    return dumps({"type": kind, "id": post_id, "post": post})
+
+
+def delete_frame(post_id: int) -> str:
+    return dumps({"type": "post.delete", "id": post_id})
+
+
+def done_frame(count: int, truncated: bool, last_id: int | None) -> str:
+    return dumps(
+        {"type": "catchup.done", "count": count, "truncated": truncated, "last_id": last_id}
+    )
+
+
+def post_payload(post: Post) -> dict[str, Any]:
+    """A stored post (with ``author`` loaded) in the shape ingest events carry."""
+    author = post.author
+    return {
+        "id": post.pk,
+        "source_id": post.source_id,
+        "external_id": post.external_id,
+        "url": post.url,
+        "author": {
+            "id": author.key,
+            "handle": author.handle,
+            "display_name": author.display_name,
+            "avatar_url": author.avatar_url,
+            "profile_url": author.profile_url,
+            "bot": author.is_bot,
+        },
+        "html": post.content_html,
+        "text": post.text,
+        "spoiler_text": post.spoiler_text,
+        "sensitive": post.sensitive,
+        "media": post.media,
+        "hashtags": post.hashtags,
+        "language": post.language,
+        "reply": post.is_reply,
+        "boost": post.is_boost,
+        "created_at": post.created_at.isoformat(),
+        "edited_at": post.edited_at.isoformat() if post.edited_at else None,
+        "counts": {
+            "boosts": post.boosts_count,
+            "favourites": post.favourites_count,
+            "replies": post.replies_count,
+        },
+    }

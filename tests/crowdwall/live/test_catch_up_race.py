@@ -1,0 +1,56 @@
+"""The catch-up race, made deterministic: posts are stored (and published) while the consumer
+reads the database, one just before the read and one just after."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+
+from crowdwall.ingest.pipeline import ingest
+from crowdwall.ingest.publisher import set_publisher
+from crowdwall.live import consumers
+from crowdwall.live.publisher import ChannelsPublisher
+from crowdwall.live.routing import websocket_urlpatterns
+from tests.crowdwall.conftest import make_post
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_during_the_catch_up_are_buffered_deduplicated_and_sent_after(
+    source, layer, monkeypatch
+):
+    set_publisher(ChannelsPublisher())  # the autouse ``published`` fixture restores it
+    since = ingest(source, [make_post()]).events[0].post_id
+    read = consumers.missed_posts
+    ids: dict[str, int] = {}
+
+    def racing(wall_id: int, since: int, limit: int):
+        # In the read AND delivered live (the consumer joined the group first): sent once.
+        ids["before"] = ingest(source, [make_post()]).events[0].post_id
+        result = read(wall_id, since, limit)
+        # Only delivered live, while the catch-up is still being sent: held, then sent.
+        ids["after"] = ingest(source, [make_post()]).events[0].post_id
+        return result
+
+    monkeypatch.setattr(consumers, "missed_posts", racing)
+
+    async def scenario() -> list[dict]:
+        app = URLRouter(websocket_urlpatterns)
+        ws = WebsocketCommunicator(app, f"/ws/walls/djangocon/?since={since}")
+        connected, _ = await ws.connect()
+        assert connected
+        frames = [json.loads(await ws.receive_from(5)) for _ in range(3)]
+        assert await ws.receive_nothing(0.2)  # the duplicate was dropped
+        await ws.disconnect()
+        return frames
+
+    frames = asyncio.run(scenario())
+    assert [(f["type"], f.get("id")) for f in frames] == [
+        ("post.new", ids["before"]),
+        ("catchup.done", None),
+        ("post.new", ids["after"]),
+    ]
+    assert frames[1]["count"] == 1

@@ -1,0 +1,65 @@
+"""ChannelsPublisher in this process: one group_send per wall, the frame encoded once per event,
+and what each wall's group is told for each kind of change."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from asgiref.sync import async_to_sync
+
+from crowdwall.ingest.publisher import Event, EventKind, set_publisher
+from crowdwall.live.frames import group_name
+from crowdwall.live.publisher import ChannelsPublisher
+from crowdwall.models import ModerationMode, PostWall, Wall
+from crowdwall.moderation.actions import set_state
+from tests.crowdwall.conftest import make_post
+
+
+@pytest.fixture
+def second_wall(db) -> Wall:
+    return Wall.objects.create(
+        name="Held", slug="held", hashtags=["djangocon"], moderation=ModerationMode.PRE_APPROVE
+    )
+
+
+def test_one_message_per_wall_sharing_one_encoded_frame(wall, second_wall, store):
+    open_wall = Wall.objects.create(name="Python", slug="python", hashtags=["djangocon"])
+    result = store(make_post())
+    sends = ChannelsPublisher().messages(result.events)
+    # The held wall hears nothing about a post it does not show.
+    assert sorted(group for group, _ in sends) == ["wall.djangocon", group_name(open_wall.slug)]
+    (_, first), (_, second) = sends
+    assert first["text"] is second["text"]  # encoded once for the event
+    frame = json.loads(first["text"])
+    assert frame["type"] == "post.new" and frame["post"]["html"].startswith("<p>Post")
+
+
+def test_moderation_and_deletion_frames(wall, second_wall, store):
+    post = make_post()
+    pid = store(post).events[0].post_id
+    publisher = ChannelsPublisher()
+    approve = Event(EventKind.MODERATION, pid, {"held": "approved", "djangocon": "rejected"})
+    sends = dict(publisher.messages([approve]))
+    assert json.loads(sends["wall.held"]["text"])["post"]["id"] == pid  # loaded from the DB
+    assert json.loads(sends["wall.djangocon"]["text"]) == {"type": "post.delete", "id": pid}
+    deleted = store({"id": post["id"], "action": "delete"}).events
+    assert [m["kind"] for _, m in publisher.messages(deleted)] == ["post.delete", "post.delete"]
+
+
+def test_published_after_commit_to_the_groups(
+    wall, store, layer, django_capture_on_commit_callbacks
+):
+    publisher = ChannelsPublisher()
+    set_publisher(publisher)  # the autouse ``published`` fixture restores the previous one
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)("wall.djangocon", channel)
+    pid = store(make_post()).events[0].post_id
+    message = async_to_sync(layer.receive)(channel)
+    assert (message["type"], message["kind"], message["id"]) == ("wall.event", "post.new", pid)
+    with django_capture_on_commit_callbacks(execute=True):
+        set_state(PostWall.objects.filter(post_id=pid), "rejected")
+    assert json.loads(async_to_sync(layer.receive)(channel)["text"]) == {
+        "type": "post.delete", "id": pid,
+    }  # fmt: skip
+    assert publisher.errors == 0
