@@ -102,7 +102,7 @@ class _WallNode(template.Node):
         return known[value]
 
     def data(self, wall: WallRef, n: int) -> dict[str, Any]:
-        raise NotImplementedError
+        raise NotImplementedError  # abstract: every tag node supplies its own data
 
     def render(self, context: Context) -> str:
         n = _check_n(self.n.resolve(context), self.tag) if self.n is not None else 0
