@@ -10,7 +10,7 @@ Sound means: ``RawPrefilter.may_match(raw)`` is never False for an event whose h
 would match. Comparing ``raw.lower()`` instead of the full fold is what makes it cheap, so
 every way the full fold can differ from ``lower()`` sends the event on to the exact check:
 
-- ``\\uXXXX`` escapes can hide any character: parse (Jetstream, written in Go, escapes only
+- ``\\u`` escapes (four hex digits) can hide any character: parse (Jetstream, written in Go, escapes only
   ``<``, ``>``, ``&``, U+2028 and U+2029, so that is a few percent of posts);
 - characters whose NFKC fold differs from ``lower()`` and yields a needle's character
   (fullwidth ``ＤＪＡＮＧＯ``, ``ß`` -> ``ss``, ligatures, mathematical letters, ...): parse;
@@ -32,7 +32,7 @@ from functools import cache
 
 from crowdwall.ingest.match import fold, normalize_hashtag, parse_keyword
 
-# Characters a JSON encoder may write escaped (besides \uXXXX): no needle may contain them.
+# Characters a JSON encoder may write escaped (besides \u escapes): no needle may contain them.
 _ESCAPABLE = frozenset('"\\/') | frozenset(chr(c) for c in range(0x20))
 _JAMO = ((0x1100, 0x11FF), (0xA960, 0xA97F), (0xD7B0, 0xD7FF))
 
