@@ -295,11 +295,18 @@ def _store(
                 reason = ban_reason(wall, entry.match)
                 if reason:
                     rejected.append(
-                        PostWall(pk=row["id"], state=ModerationState.REJECTED, reason=reason)
+                        PostWall(
+                            pk=row["id"],
+                            state=ModerationState.REJECTED,
+                            reason=reason,
+                            changed_at=now,
+                        )
                     )
                     states[row["wall__slug"]] = ModerationState.REJECTED
             result.events.append(Event(EventKind.UPDATE, pid, states, payload(pid, entry)))
-        PostWall.objects.bulk_update(rejected, ["state", "reason"])
+        PostWall.objects.bulk_update(rejected, ["state", "reason", "changed_at"])
+        if edits:  # reconnecting pages get the new content (crowdwall.live.catchup)
+            PostWall.objects.filter(post_id__in=[pid for pid, _, _ in edits]).update(changed_at=now)
         result.updated = len(edits) + len(recounts)
 
         # Counts only (same content): update quietly in bulk, announce as an update.
@@ -322,7 +329,10 @@ def _store(
                 deleted_at=now, content_html="", text="", spoiler_text="", media=[], hashtags=[]
             )
             PostWall.objects.filter(post_id__in=deletions).update(
-                state=ModerationState.DELETED, reason="deleted at the source", pinned=False
+                state=ModerationState.DELETED,
+                reason="deleted at the source",
+                pinned=False,
+                changed_at=now,
             )
         for pid in deletions:
             rows = current[pid]

@@ -1,9 +1,10 @@
 """``WallConsumer``: one WebSocket per browser, joined to its wall's group.
 
-Resuming: the browser sends the last post id it has, as ``?since=N`` on the URL or as a first
-message ``{"type": "resume", "since": N}``; it then receives the approved posts of the wall
-with an id above N, oldest first (at most ``LIVE_CATCH_UP_LIMIT``, the newest ones), a
-``catchup.done`` frame, and live events from then on.
+Resuming: the browser sends the last post id it has and the ``at`` of the last frame it got,
+as ``?since=N&changes=T`` on the URL or as a first message ``{"type": "resume", "since": N,
+"changes": T}``; it then receives what it missed (``crowdwall.live.catchup``: changes to older
+posts, then the approved posts after N, at most ``LIVE_CATCH_UP_LIMIT``), a ``catchup.done``
+frame, and live events from then on.
 
 The race, and why there is no gap and no duplicate: the consumer joins the group *before* it
 reads the database, so every event committed after the read is also delivered live; live
@@ -29,8 +30,9 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from crowdwall.conf import conf
-from crowdwall.live.frames import done_frame, group_name, post_frame, post_payload
-from crowdwall.models import ModerationState, PostWall, Wall
+from crowdwall.live import catchup
+from crowdwall.live.frames import done_frame, group_name
+from crowdwall.models import Wall
 
 logger = logging.getLogger("crowdwall.live")
 
@@ -52,22 +54,6 @@ def parse_since(value: Any) -> int | None:
 
 def _wall_id(slug: str) -> int | None:
     return Wall.objects.filter(slug=slug, is_active=True).values_list("pk", flat=True).first()
-
-
-def missed_posts(wall_id: int, since: int, limit: int) -> tuple[list[tuple[int, str]], bool]:
-    """(id, ``post.new`` frame) of the approved posts after ``since``, oldest first; capped to
-    the newest ``limit``, with True when more were missed."""
-    rows = list(
-        PostWall.objects.filter(wall_id=wall_id, state=ModerationState.APPROVED, post_id__gt=since)
-        .select_related("post__author")
-        .order_by("-post_id")[: limit + 1]
-    )
-    truncated = len(rows) > limit
-    rows = rows[:limit]
-    rows.reverse()
-    return [
-        (r.post_id, post_frame("post.new", r.post_id, post_payload(r.post))) for r in rows
-    ], truncated
 
 
 class WallConsumer(AsyncWebsocketConsumer):
@@ -94,7 +80,7 @@ class WallConsumer(AsyncWebsocketConsumer):
         if since is None:
             self.live = True
         else:
-            self.start_catch_up(since)
+            self.start_catch_up(since, parse_since(query.get("changes", [None])[0]))
 
     async def disconnect(self, code: int) -> None:
         if self.catch_up_task is not None:
@@ -114,24 +100,27 @@ class WallConsumer(AsyncWebsocketConsumer):
         if since is None:
             await self.close(code=CLOSE_BAD_MESSAGE)
         elif self.live and self.group is not None:  # one catch-up at a time
-            self.start_catch_up(since)
+            self.start_catch_up(since, parse_since(message.get("changes")))
 
-    def start_catch_up(self, since: int) -> None:
+    def start_catch_up(self, since: int, changes: int | None) -> None:
         self.live = False
-        self.catch_up_task = asyncio.get_running_loop().create_task(self.catch_up(since))
+        self.catch_up_task = asyncio.get_running_loop().create_task(self.catch_up(since, changes))
 
-    async def catch_up(self, since: int) -> None:
-        """Send the missed posts, then the buffered live events; then go live."""
+    async def catch_up(self, since: int, changes: int | None) -> None:
+        """Send what was missed (``crowdwall.live.catchup``), then the buffered live events;
+        then go live."""
         try:
             limit = conf.LIVE_CATCH_UP_LIMIT
-            frames, truncated = await database_sync_to_async(missed_posts)(
-                self.wall_id, since, limit
+            missed = await database_sync_to_async(catchup.missed)(
+                self.wall_id, since, changes, limit
             )
-            for post_id, text in frames:
-                if self.remember(post_id):
+            for kind, post_id, text in missed.frames:
+                if kind != "post.new" or self.remember(post_id):
                     await self.send(text_data=text)
             await self.send(
-                text_data=done_frame(len(frames), truncated, frames[-1][0] if frames else None)
+                text_data=done_frame(
+                    len(missed.frames), missed.truncated, missed.last_id, missed.at
+                )
             )
             while self.buffer:
                 await self.deliver(self.buffer.popleft())

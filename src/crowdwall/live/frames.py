@@ -5,8 +5,14 @@ Client frames (all JSON objects with a ``type``):
 - ``{"type": "post.new", "id": N, "post": {...}}`` — a post to show (stored, or approved now);
 - ``{"type": "post.update", "id": N, "post": {...}}`` — new content for a post already shown;
 - ``{"type": "post.delete", "id": N}`` — remove it (deleted at the source, rejected, held);
-- ``{"type": "catchup.done", "count": n, "truncated": bool, "last_id": N}`` — the database
-  catch-up after ``since`` is complete; ``truncated``: more were missed than are sent, reload.
+- ``{"type": "catchup.done", "count": n, "truncated": bool, "last_id": N, "at": T}`` — the
+  database catch-up after ``since``/``changes`` is complete; ``truncated``: more were missed
+  than are sent, reload.
+
+Live frames carry ``"at"``: the server time (epoch ms) they were published, which the page
+sends back as ``changes`` when it reconnects (``crowdwall.live.catchup``). ``post.new`` and
+``post.update`` may carry ``"pinned"`` (this wall's pin). A browser applies both as "upsert by
+id, placed by ``created_at``"; a message may also be a JSON array of frames (a coalesced burst).
 
 ``post`` has the shape of ``crowdwall.ingest.store.payload`` (id, html, text, author,
 created_at, flags ...), whether it comes from an ingest event or from the database.
@@ -36,17 +42,34 @@ def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def post_frame(kind: str, post_id: int, post: Any) -> str:
-    return dumps({"type": kind, "id": post_id, "post": post})
+def post_frame(
+    kind: str, post_id: int, post: Any, *, pinned: bool | None = None, at: int | None = None
+) -> str:
+    """A ``post.new``/``post.update`` frame; ``pinned`` when known, ``at`` for live events."""
+    frame: dict[str, Any] = {"type": kind, "id": post_id, "post": post}
+    if pinned is not None:
+        frame["pinned"] = pinned
+    if at is not None:
+        frame["at"] = at
+    return dumps(frame)
 
 
-def delete_frame(post_id: int) -> str:
-    return dumps({"type": "post.delete", "id": post_id})
+def delete_frame(post_id: int, *, at: int | None = None) -> str:
+    frame: dict[str, Any] = {"type": "post.delete", "id": post_id}
+    if at is not None:
+        frame["at"] = at
+    return dumps(frame)
 
 
-def done_frame(count: int, truncated: bool, last_id: int | None) -> str:
+def done_frame(count: int, truncated: bool, last_id: int | None, at: int | None = None) -> str:
     return dumps(
-        {"type": "catchup.done", "count": count, "truncated": truncated, "last_id": last_id}
+        {
+            "type": "catchup.done",
+            "count": count,
+            "truncated": truncated,
+            "last_id": last_id,
+            "at": at,
+        }
     )
 
 

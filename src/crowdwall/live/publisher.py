@@ -27,6 +27,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import DEFAULT_CHANNEL_LAYER, BaseChannelLayer, get_channel_layer
 
 from crowdwall.ingest.publisher import Event, EventKind, Publisher
+from crowdwall.live.catchup import now_ms
 from crowdwall.live.frames import delete_frame, group_name, post_frame, post_payload
 from crowdwall.models import ModerationState, Post
 
@@ -81,6 +82,7 @@ class ChannelsPublisher(Publisher):
             for post in Post.objects.filter(pk__in=approved_ids).select_related("author")
         }
         sends: list[Send] = []
+        at = now_ms()
         for event in events:
             frames: dict[str, str] = {}  # kind -> text, encoded at most once per event
             for slug, state in event.walls.items():
@@ -89,12 +91,12 @@ class ChannelsPublisher(Publisher):
                     continue
                 if kind not in frames:
                     if kind == "post.delete":
-                        frames[kind] = delete_frame(event.post_id)
+                        frames[kind] = delete_frame(event.post_id, at=at)
                     else:
                         post = event.post or loaded.get(event.post_id)
                         if not post:  # approved, then gone before we could load it
                             continue
-                        frames[kind] = post_frame(kind, event.post_id, post)
+                        frames[kind] = post_frame(kind, event.post_id, post, at=at)
                 message = {"type": MESSAGE_TYPE, "kind": kind, "id": event.post_id}
                 sends.append((group_name(slug), {**message, "text": frames[kind]}))
         return sends

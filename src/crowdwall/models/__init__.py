@@ -1,14 +1,15 @@
 """crowdwall's models: walls and their sources, posts and the walls they appear on, bans,
-stored aggregates, and the completion log of maintenance jobs.
+stored aggregates, the moderation audit log, and the completion log of maintenance jobs.
 
 See ``crowdwall.models.posts`` for why a post and a wall meet in ``PostWall``.
 """
 
 from crowdwall.models.aggregates import AuthorWallCount, WallAggregate
+from crowdwall.models.audit import ModerationAction, ModerationLog
 from crowdwall.models.bans import BannedAuthor, BannedWord
 from crowdwall.models.jobs import JobChunk, JobRun
 from crowdwall.models.posts import Author, ModerationState, Post, PostWall
-from crowdwall.models.walls import ModerationMode, Source, Wall
+from crowdwall.models.walls import ModerationMode, ScreenTheme, Source, Wall
 
 __all__ = [
     "Author",
@@ -17,10 +18,13 @@ __all__ = [
     "BannedWord",
     "JobChunk",
     "JobRun",
+    "ModerationAction",
+    "ModerationLog",
     "ModerationMode",
     "ModerationState",
     "Post",
     "PostWall",
+    "ScreenTheme",
     "Source",
     "Wall",
     "WallAggregate",

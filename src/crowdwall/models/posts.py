@@ -108,6 +108,9 @@ class PostWall(models.Model):
     reason = models.CharField(max_length=200, blank=True)  # why it is not approved, if automatic
     pinned = models.BooleanField(default=False)
     moderated_at = models.DateTimeField(null=True, blank=True)  # set by a moderator's decision
+    # Last change of what this entry shows after it was stored (state, pin, edit, deletion);
+    # null: unchanged since stored. Live catch-up resends such changes to reconnecting pages.
+    changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "post on a wall"
@@ -121,6 +124,7 @@ class PostWall(models.Model):
             ),
             models.Index(fields=["wall", "state", "post"], name="crowdwall_pw_since"),
             models.Index(fields=["wall", "state", "author"], name="crowdwall_pw_authors"),
+            models.Index(fields=["wall", "changed_at"], name="crowdwall_pw_changed"),
         ]
 
     def __str__(self) -> str:

@@ -35,6 +35,11 @@ def _string_list(value: Any, field: str) -> list[str]:
     return value
 
 
+class ScreenTheme(models.TextChoices):
+    DARK = "dark", "Dark"
+    LIGHT = "light", "Light"
+
+
 class Wall(models.Model):
     """A wall: which posts it shows (tags, keywords, accounts, languages, filters) and how they
     are moderated. List fields are stored normalised (see ``crowdwall.ingest.match``)."""
@@ -64,6 +69,20 @@ class Wall(models.Model):
     hide_boosts = models.BooleanField(default=False)
     hide_bots = models.BooleanField(default=False)
     hide_sensitive = models.BooleanField(default=False)
+    # The big screen: theme, an info line, a QR code target, and the wall's own CSS (staff-
+    # written, served as a stylesheet, never inlined into other pages).
+    screen_theme = models.CharField(
+        max_length=10, choices=ScreenTheme.choices, default=ScreenTheme.DARK
+    )
+    info_text = models.CharField(
+        max_length=300, blank=True, help_text="Shown on the big screen's banner (plain text)."
+    )
+    qr_url = models.URLField(
+        max_length=500,
+        blank=True,
+        help_text="QR code target on the big screen; default: the wall page.",
+    )
+    custom_css = models.TextField(blank=True, help_text="Extra CSS for this wall's pages.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

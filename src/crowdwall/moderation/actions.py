@@ -50,7 +50,7 @@ def set_state(entries: QuerySet[PostWall], state: str) -> int:
         ids = [row[0] for row in rows]
         for start in range(0, len(ids), _CHUNK):
             PostWall.objects.filter(pk__in=ids[start : start + _CHUNK]).update(
-                state=state, reason="", moderated_at=now
+                state=state, reason="", moderated_at=now, changed_at=now
             )
         changed = [(post_id, slug, state, pinned) for _, post_id, slug, pinned in rows]
         transaction.on_commit(partial(_announce, changed))
@@ -64,7 +64,9 @@ def set_pinned(entries: QuerySet[PostWall], pinned: bool) -> int:
         if pinned:
             qs = qs.filter(state=ModerationState.APPROVED)
         rows = list(qs.values_list("id", "post_id", "wall__slug", "state"))
-        PostWall.objects.filter(pk__in=[row[0] for row in rows]).update(pinned=pinned)
+        PostWall.objects.filter(pk__in=[row[0] for row in rows]).update(
+            pinned=pinned, changed_at=timezone.now()
+        )
         changed = [(post_id, slug, state, pinned) for _, post_id, slug, state in rows]
         transaction.on_commit(partial(_announce, changed))
     return len(rows)
@@ -76,6 +78,7 @@ def reapply_bans(walls: Iterable[Wall]) -> int:
     rules = {rule.id: rule for rule in load_wall_rules([wall.pk for wall in walls])}
     rejected: list[PostWall] = []
     changed: list[tuple[int, str, str, bool]] = []
+    now = timezone.now()
     with transaction.atomic():
         qs = (
             PostWall.objects.filter(
@@ -117,10 +120,16 @@ def reapply_bans(walls: Iterable[Wall]) -> int:
             if reason:
                 rejected.append(
                     PostWall(
-                        pk=entry.pk, state=ModerationState.REJECTED, reason=reason, pinned=False
+                        pk=entry.pk,
+                        state=ModerationState.REJECTED,
+                        reason=reason,
+                        pinned=False,
+                        changed_at=now,
                     )
                 )
                 changed.append((entry.post_id, rule.slug, ModerationState.REJECTED, False))
-        PostWall.objects.bulk_update(rejected, ["state", "reason", "pinned"], batch_size=_CHUNK)
+        PostWall.objects.bulk_update(
+            rejected, ["state", "reason", "pinned", "changed_at"], batch_size=_CHUNK
+        )
         transaction.on_commit(partial(_announce, changed))
     return len(rejected)

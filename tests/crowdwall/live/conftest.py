@@ -162,7 +162,11 @@ def client(url: str, origin: str = "http://127.0.0.1") -> Any:
 
 
 async def receive(ws: ClientConnection, timeout: float = TIMEOUT) -> dict[str, Any]:
-    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+    """The next frame, without its ``at`` (server time: checked to be a plausible epoch ms)."""
+    frame = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+    at = frame.pop("at", None)
+    assert at is None or (isinstance(at, int) and at > 1_600_000_000_000), frame
+    return frame
 
 
 async def receive_until(

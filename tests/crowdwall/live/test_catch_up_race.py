@@ -12,7 +12,7 @@ from channels.testing import WebsocketCommunicator
 
 from crowdwall.ingest.pipeline import ingest
 from crowdwall.ingest.publisher import set_publisher
-from crowdwall.live import consumers
+from crowdwall.live import catchup
 from crowdwall.live.publisher import ChannelsPublisher
 from crowdwall.live.routing import websocket_urlpatterns
 from tests.crowdwall.conftest import make_post
@@ -24,18 +24,18 @@ def test_events_during_the_catch_up_are_buffered_deduplicated_and_sent_after(
 ):
     set_publisher(ChannelsPublisher())  # the autouse ``published`` fixture restores it
     since = ingest(source, [make_post()]).events[0].post_id
-    read = consumers.missed_posts
+    read = catchup.missed
     ids: dict[str, int] = {}
 
-    def racing(wall_id: int, since: int, limit: int):
+    def racing(wall_id: int, since: int, changes: int | None, limit: int):
         # In the read AND delivered live (the consumer joined the group first): sent once.
         ids["before"] = ingest(source, [make_post()]).events[0].post_id
-        result = read(wall_id, since, limit)
+        result = read(wall_id, since, changes, limit)
         # Only delivered live, while the catch-up is still being sent: held, then sent.
         ids["after"] = ingest(source, [make_post()]).events[0].post_id
         return result
 
-    monkeypatch.setattr(consumers, "missed_posts", racing)
+    monkeypatch.setattr(catchup, "missed", racing)
 
     async def scenario() -> list[dict]:
         app = URLRouter(websocket_urlpatterns)
