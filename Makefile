@@ -4,8 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
-TEST_DEBS := memcached redis-server libmemcached-dev zlib1g-dev nginx libnginx-mod-http-ndk libnginx-mod-http-set-misc libnginx-mod-http-cache-purge postgresql
-BENCH_DEBS := memcached redis-server wrk nginx libnginx-mod-http-ndk libnginx-mod-http-set-misc libnginx-mod-http-cache-purge postgresql
+TEST_DEBS := memcached redis-server libmemcached-dev zlib1g-dev nginx libnginx-mod-http-ndk libnginx-mod-http-set-misc libnginx-mod-http-cache-purge libnginx-mod-nchan postgresql chromium
+BENCH_DEBS := memcached redis-server wrk nginx libnginx-mod-http-ndk libnginx-mod-http-set-misc libnginx-mod-http-cache-purge libnginx-mod-nchan postgresql
 PYTEST_ARGS ?=
 PG_TESTS ?= tests/crowdwall
 

@@ -10,9 +10,18 @@ from django.core.cache import caches
 from herdcache import stats
 from tests.fixtures.servers import Server
 
-pytest_plugins = ["tests.fixtures.servers", "tests.fixtures.postgres"]
+pytest_plugins = ["tests.fixtures.servers", "tests.fixtures.postgres", "tests.fixtures.browser"]
 
 BACKENDS = ["locmem", "memcached", "redis"]
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    """Keep each phase's report on the item (``item.rep_call``): browser fixtures save
+    screenshots and console logs only for failed tests."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
 
 
 def cache_config(kind: str, request: pytest.FixtureRequest) -> dict:

@@ -41,12 +41,14 @@ class EventKind(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Event:
     """One change to one post. ``walls`` maps each affected wall's slug to the post's state
-    there after the change; ``post`` is the post as pages show it (new and update events)."""
+    there after the change; ``post`` is the post as pages show it (new and update events);
+    ``pinned`` maps a wall's slug to its pin, for the walls where moderation set or kept it."""
 
     kind: EventKind
     post_id: int
     walls: Mapping[str, str]
     post: Mapping[str, Any] = field(default_factory=dict)
+    pinned: Mapping[str, bool] = field(default_factory=dict)
 
 
 Subscriber = Callable[[Event], None]

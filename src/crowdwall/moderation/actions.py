@@ -28,9 +28,13 @@ _CHUNK = 500
 def _announce(changed: list[tuple[int, str, str, bool]]) -> None:
     """``changed``: (post id, wall slug, new state, pinned) rows, committed."""
     by_post: dict[int, dict[str, str]] = defaultdict(dict)
-    for post_id, slug, state, _pinned in changed:
+    pins: dict[int, dict[str, bool]] = defaultdict(dict)
+    for post_id, slug, state, pinned in changed:
         by_post[post_id][slug] = state
-    events = [Event(EventKind.MODERATION, pid, walls) for pid, walls in by_post.items()]
+        pins[post_id][slug] = pinned
+    events = [
+        Event(EventKind.MODERATION, pid, walls, pinned=pins[pid]) for pid, walls in by_post.items()
+    ]
     purge_walls({slug for _, slug, _, _ in changed})
     publish(events)
 
