@@ -124,7 +124,12 @@ class PostWall(models.Model):
             ),
             models.Index(fields=["wall", "state", "post"], name="crowdwall_pw_since"),
             models.Index(fields=["wall", "state", "author"], name="crowdwall_pw_authors"),
-            models.Index(fields=["wall", "changed_at"], name="crowdwall_pw_changed"),
+            # Partial: most entries never change, and ingest should not pay for indexing them.
+            models.Index(
+                fields=["wall", "changed_at"],
+                name="crowdwall_pw_changed",
+                condition=models.Q(changed_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
