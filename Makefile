@@ -30,10 +30,8 @@ venv: $(STAMP)
 demo: $(DEMO_STAMP)
 	cd example && ../$(PY) manage.py migrate --noinput -v0
 	cd example && ../$(PY) manage.py crowdwall demo
-	@echo "Demo wall: http://127.0.0.1:8000/walls/djangocon/archive/ (Ctrl-C stops both processes)"
-	cd example && trap 'kill 0' INT TERM EXIT; \
-		../$(PY) manage.py crowdwall stream & \
-		../$(PY) manage.py runserver 127.0.0.1:8000
+	@echo "Demo wall: http://127.0.0.1:8000/walls/djangocon/ (live; Ctrl-C stops it)"
+	cd example && ../$(PY) manage.py runserver 127.0.0.1:8000
 
 # The whole suite on SQLite, then crowdwall's again on PostgreSQL (started by the fixtures).
 test: $(STAMP)

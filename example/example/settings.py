@@ -69,7 +69,10 @@ if env("CROWDWALL_DATABASE_URL"):
     }
 else:
     DATABASES = {
-        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": env("CROWDWALL_SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+        }
     }
 
 if env("CROWDWALL_MEMCACHED"):
@@ -108,6 +111,11 @@ if env("CROWDWALL_REDIS_URL"):
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Without Redis the ASGI server runs the sources itself (crowdwall.live.embedded): the in-memory
+# layer cannot carry posts from a separate ``crowdwall stream`` process.
+EMBEDDED_STREAM = (
+    env("CROWDWALL_EMBEDDED_STREAM", "0" if env("CROWDWALL_REDIS_URL") else "1") == "1"
+)
 CROWDWALL = {"PUBLISHER": "crowdwall.live.publisher.ChannelsPublisher"}
 
 STATIC_URL = "static/"
