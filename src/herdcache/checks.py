@@ -111,6 +111,7 @@ def _check_edge(merged: dict[str, Any]) -> list[CheckMessage]:
                 id="herdcache.E010",
             )
         )
+    errors += _check_extensions(merged["EDGE_NGINX_EXTENSIONS"])
     if merged["EDGE"] and not errors and not conf.EDGE_SERVERS:
         errors.append(
             Warning(
@@ -120,6 +121,30 @@ def _check_edge(merged: dict[str, Any]) -> list[CheckMessage]:
             )
         )
     return errors
+
+
+def _check_extensions(paths: Any) -> list[CheckMessage]:
+    """Each ``EDGE_NGINX_EXTENSIONS`` entry imports (or is) a callable."""
+    from django.utils.module_loading import import_string
+
+    problems = []
+    for path in paths if isinstance(paths, list | tuple) else [paths]:
+        try:
+            target = import_string(path) if isinstance(path, str) else path
+        except ImportError as exc:
+            problems.append(f"{path!r} ({exc})")
+            continue
+        if not callable(target):
+            problems.append(f"{path!r} (not callable)")
+    if not problems:
+        return []
+    return [
+        Error(
+            f"HERDCACHE['EDGE_NGINX_EXTENSIONS'] has unusable entries: {', '.join(problems)}.",
+            hint="A list of dotted paths to callables returning herdcache.edge.nginx.NginxExtension.",
+            id="herdcache.E011",
+        )
+    ]
 
 
 def _is_number(value: object) -> bool:

@@ -73,6 +73,9 @@ DEFAULTS: dict[str, Any] = {
     # (0: no local tier) and the nginx nodes purge requests go to ("http://host:port").
     "EDGE_LOCAL_TTL": 0,
     "EDGE_PURGE_NODES": [],
+    # Dotted paths to callables ``f(context) -> herdcache.edge.nginx.NginxExtension`` whose
+    # modules, http blocks and server locations `manage.py herdcache nginx` adds to its config.
+    "EDGE_NGINX_EXTENSIONS": [],
 }
 
 
@@ -198,6 +201,13 @@ class HerdcacheSettings:
     @property
     def EDGE_PURGE_NODES(self) -> list[str]:
         return list(self._get("EDGE_PURGE_NODES"))
+
+    @property
+    def EDGE_NGINX_EXTENSIONS(self) -> list[Callable[..., Any]]:
+        return [
+            _import(path) if isinstance(path, str) else path
+            for path in self._get("EDGE_NGINX_EXTENSIONS")
+        ]
 
 
 @functools.lru_cache(maxsize=32)

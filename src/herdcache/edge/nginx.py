@@ -23,6 +23,9 @@ memcached by tests/herdcache/edge/test_nginx_config.py:
 - Every file nginx writes lives under ``prefix``, so the config runs beside a system nginx, as
   root (workers run as ``user``, default nobody: nginx hands its temp and cache folders to them,
   and the prefix must be traversable) or as any other user.
+- Extensions (``EDGE_NGINX_EXTENSIONS``: callables returning a ``NginxExtension``) add modules,
+  http-level blocks and locations of the public server, so an app built on herdcache (e.g. a
+  pub/sub module's locations) gets one config from this generator without herdcache knowing it.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ import ipaddress
 import os
 import re
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from herdcache.edge import nginx_blocks as blocks
@@ -43,6 +47,7 @@ MIME_TYPES = "/etc/nginx/mime.types"
 SOCKET_NAME = "herdcache-edge.sock"
 BASE_MODULES = ("ndk_http_module.so", "ngx_http_set_misc_module.so")  # ndk first
 PURGE_MODULE = "ngx_http_cache_purge_module.so"
+DJANGO_UPSTREAM = "herdcache_django"  # the upstream extensions may proxy_pass to
 
 _HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
 _HEADER = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
@@ -54,6 +59,22 @@ _TYPE = re.compile(r"[\w!#&^.+-]+/[\w!#&^.+-]+(; ?[\w-]+=[\w.-]+)*")
 
 class NginxConfigError(ValueError):
     """An argument that would make a broken or unsafe nginx config."""
+
+
+@dataclass(frozen=True)
+class NginxExtension:
+    """What an extension adds: dynamic modules (file names in the modules folder), blocks at
+    http level (maps, upstreams, servers) and blocks inside the public server (locations).
+    The text is used as it is: the extension validates what it puts there."""
+
+    modules: Sequence[str] = ()
+    http: Sequence[str] = ()
+    server: Sequence[str] = ()
+
+
+#: An extension is called with the checked arguments (listen, upstream, prefix, local_ttl,
+#: django_upstream) and returns what it adds.
+Extension = Callable[[Mapping[str, Any]], NginxExtension]
 
 
 def parse_address(value: str, *, what: str, bare_port: bool = False) -> str:
@@ -112,6 +133,7 @@ def render_config(
     user: str | None = None,
     worker_processes: int | str = "auto",
     server_block_only: bool = False,
+    extensions: Sequence[Extension] = (),
 ) -> str:
     """The nginx config; ``server_block_only``: only what goes inside an existing ``http {}``."""
     listen = parse_address(listen, what="listen", bare_port=True)
@@ -139,6 +161,17 @@ def render_config(
 
     local = int(local_ttl) > 0
     socket = f"unix:{prefix}/{SOCKET_NAME}"
+    context = {
+        "listen": listen,
+        "upstream": upstream,
+        "prefix": prefix,
+        "local_ttl": int(local_ttl),
+        "django_upstream": DJANGO_UPSTREAM,
+    }
+    added = [extension(context) for extension in extensions]
+    extra_modules = [_checked(_SAFE, name, "module") for ext in added for name in ext.modules]
+    extra_http = [block for ext in added for block in ext.http]
+    extra_server = [block for ext in added for block in ext.server]
     edge = [
         blocks.fill(blocks.EDGE_LOCATION, path=path, type=content_type, gzip_flag=int(gzip_flag))
         for path, content_type in sorted(types.items())
@@ -155,17 +188,23 @@ def render_config(
             blocks.fill(blocks.LOCAL_HTTP, ttl=int(local_ttl), prefix=prefix, socket=socket)
         )
         allow = "".join(f"    allow {address};\n" for address in purge_allow)
-        front = [blocks.fill(blocks.FRONT_LOCATIONS, ttl=int(local_ttl), allow=allow), static]
+        front = [
+            *extra_server,
+            blocks.fill(blocks.FRONT_LOCATIONS, ttl=int(local_ttl), allow=allow),
+            static,
+        ]
         http.append(blocks.server("Front: the local cache.", listen, names, front))
         note = "Memcached tier: the front server's upstream. The front logs each request."
         edge = ["access_log off;", blocks.MEMCACHED_TIMEOUTS, *edge]
         http.append(blocks.server(note, socket, [], edge))
     else:
         note = "Edge: hits straight from memcached, everything else from Django."
-        edge = [blocks.MEMCACHED_TIMEOUTS, *edge, static]
+        edge = [blocks.MEMCACHED_TIMEOUTS, *extra_server, *edge, static]
         http.append(blocks.server(note, listen, names, edge))
+    http.extend(extra_http)
 
     modules = [*BASE_MODULES, *([PURGE_MODULE] if local else [])]
+    modules += [name for name in dict.fromkeys(extra_modules) if name not in modules]
     if server_block_only:
         intro = blocks.INTRO + "# For `include` inside http {}; the main config must load:\n"
         intro += "".join(f"#   load_module modules/{module};\n" for module in modules)
@@ -219,6 +258,7 @@ def settings_options(**overrides: Any) -> dict[str, Any]:
         "types": conf.EDGE_TYPES,
         "bypass_cookies": conf.EDGE_BYPASS_COOKIES,
         "local_ttl": conf.EDGE_LOCAL_TTL,
+        "extensions": conf.EDGE_NGINX_EXTENSIONS,
     }
     static_url = getattr(settings, "STATIC_URL", None)  # Django adds the leading "/"
     static_root = getattr(settings, "STATIC_ROOT", None)

@@ -67,9 +67,19 @@ BYPASS = """
         HEAD 0;
         default 1;
     }
-    map "$herdcache_bypass_cookie$herdcache_bypass_auth$herdcache_bypass_method" $herdcache_bypass {
-        000 0;
+    # WebSocket handshakes (any Upgrade) go to Django and stay open: never an edge lookup.
+    map $http_upgrade $herdcache_bypass_upgrade {
+        "" 0;
         default 1;
+    }
+    map "$herdcache_bypass_cookie$herdcache_bypass_auth$herdcache_bypass_method$herdcache_bypass_upgrade" $herdcache_bypass {
+        0000 0;
+        default 1;
+    }
+    # Upstream keepalive needs no Connection header; an Upgrade must pass it on.
+    map $http_upgrade $herdcache_connection {
+        "" "";
+        default upgrade;
     }
 """
 
@@ -115,9 +125,10 @@ EDGE_LOCATION = """
 
 _DJANGO_PROXY = """
     proxy_pass http://herdcache_django;
-    # Keepalive to Django: HTTP/1.1 and no "Connection: close".
+    # Keepalive to Django: HTTP/1.1 and no "Connection: close"; WebSockets pass through.
     proxy_http_version 1.1;
-    proxy_set_header Connection "";
+    proxy_set_header Upgrade $http_upgrade;
+    proxy_set_header Connection $herdcache_connection;
     # $http_host keeps the port, so Django builds absolute URLs right.
     proxy_set_header Host $http_host;
     %(forwarded)s
@@ -161,7 +172,8 @@ FRONT_LOCATIONS = """
     location / {
         proxy_pass http://herdcache_edge;
         proxy_http_version 1.1;
-        proxy_set_header Connection "";
+        proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection $herdcache_connection;
         proxy_set_header Host $http_host;
         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
         proxy_set_header X-Forwarded-Proto $scheme;
