@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # serves the API docs' own static files (no CDN)
     "herdcache",
     "crowdwall",
 ]
@@ -92,12 +93,17 @@ HERDCACHE = {
 }
 
 # Live walls: the in-memory channel layer works within one process only (the demo); with Redis,
-# publishers (``crowdwall stream``) and consumers (the ASGI server) may be separate processes.
+# publishers (``crowdwall stream``) and consumers (the ASGI server, any number of workers: each
+# process has one hub subscription, crowdwall.live.hub) may be separate processes.
+# CROWDWALL_CHANNEL_LAYER=pubsub picks channels-redis' pub/sub layer instead of the core one.
 # redis-py's asyncio pool raises MaxConnectionsError past its default 100: size it explicitly.
 if env("CROWDWALL_REDIS_URL"):
+    _pubsub = env("CROWDWALL_CHANNEL_LAYER", "core") == "pubsub"
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer"
+            if _pubsub
+            else "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
                 "hosts": [
                     {
@@ -105,7 +111,8 @@ if env("CROWDWALL_REDIS_URL"):
                         "max_connections": int(env("CROWDWALL_REDIS_MAX_CONNECTIONS", "1000")),
                     }
                 ],
-                "capacity": int(env("CROWDWALL_CHANNEL_CAPACITY", "1000")),
+                # Per-channel queue (core layer only); with the hub one channel per process.
+                **({} if _pubsub else {"capacity": int(env("CROWDWALL_CHANNEL_CAPACITY", "1000"))}),
             },
         }
     }
@@ -116,7 +123,13 @@ else:
 EMBEDDED_STREAM = (
     env("CROWDWALL_EMBEDDED_STREAM", "0" if env("CROWDWALL_REDIS_URL") else "1") == "1"
 )
-CROWDWALL = {"PUBLISHER": "crowdwall.live.publisher.ChannelsPublisher"}
+CROWDWALL = {
+    "PUBLISHER": "crowdwall.live.publisher.ChannelsPublisher",
+    # "token=username,token2=username2": bearer tokens of staff users for the JSON API's writes.
+    "API_TOKENS": dict(
+        pair.split("=", 1) for pair in env("CROWDWALL_API_TOKENS", "").split(",") if "=" in pair
+    ),
+}
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "static-root"

@@ -5,12 +5,14 @@ from __future__ import annotations
 import inspect
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.apps import apps
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, register
+from django.core.checks import CheckMessage, Error, Warning, register
 from django.utils.module_loading import import_string
 
+from crowdwall.api import checks as api_checks  # noqa: F401  (registers the API's checks)
 from crowdwall.conf import DEFAULTS
 
 _POSITIVE_INTS = (
@@ -54,6 +56,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
     errors += _check_publisher(merged["PUBLISHER"])
     errors += _check_numbers(merged)
     errors += _check_blocklist(merged["BLOCKLIST"])
+    errors += _check_live_transport(merged)
     return errors
 
 
@@ -151,3 +154,44 @@ def _check_blocklist(value: Any) -> list[CheckMessage]:
             )
         ]
     return []
+
+
+_TRANSPORTS = ("channels", "nchan")
+_NCHAN_PUBLISHER = "crowdwall.live.nchan.NchanPublisher"
+
+
+def _check_live_transport(merged: dict[str, Any]) -> list[CheckMessage]:
+    """LIVE_TRANSPORT is known; nchan needs a publish URL and the nchan publisher."""
+    transport = merged["LIVE_TRANSPORT"]
+    if transport not in _TRANSPORTS:
+        return [
+            Error(
+                f"CROWDWALL['LIVE_TRANSPORT'] must be one of {', '.join(_TRANSPORTS)}, "
+                f"not {transport!r}.",
+                id="crowdwall.E030",
+            )
+        ]
+    if transport != "nchan":
+        return []
+    messages: list[CheckMessage] = []
+    url = merged["NCHAN_PUBLISH_URL"]
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if not parts or parts.scheme != "http" or not parts.hostname or not parts.path.endswith("/"):
+        messages.append(
+            Error(
+                f"CROWDWALL['LIVE_TRANSPORT'] is 'nchan' but NCHAN_PUBLISH_URL is {url!r}.",
+                hint="Set it to the generated config's publisher location, e.g. "
+                "'http://127.0.0.1:8089/_nchan/pub/'.",
+                id="crowdwall.E031",
+            )
+        )
+    if merged["PUBLISHER"] != _NCHAN_PUBLISHER:
+        messages.append(
+            Warning(
+                "CROWDWALL['LIVE_TRANSPORT'] is 'nchan' but PUBLISHER is "
+                f"{merged['PUBLISHER']!r}: pages subscribed to nchan get no live posts.",
+                hint=f"Set CROWDWALL['PUBLISHER'] = {_NCHAN_PUBLISHER!r}.",
+                id="crowdwall.W030",
+            )
+        )
+    return messages

@@ -50,9 +50,50 @@ DEFAULTS: dict[str, Any] = {
     "RESTART_MAX_DELAY": 60.0,
     # Webhook request bodies bigger than this (bytes) are refused with 413 before being read.
     "WEBHOOK_MAX_BYTES": 262_144,
+    # JSON API (crowdwall.api). Bearer tokens for scripts: {token: username of a staff user};
+    # keep them out of the repository (read them from the environment). Compared in constant
+    # time, never logged.
+    "API_TOKENS": {},
+    # Requests per client address for anonymous API clients ("<n>/<s|m|h|d>"); staff are not
+    # limited; None or "" turns the limit off.
+    "API_ANON_RATE": "120/m",
+    # Objects per API list page when the client gives no ?limit= (at most 200).
+    "API_PAGE_SIZE": 50,
+    # How long public API answers are cached (seconds; purged with the wall's pages); 0: never.
+    "API_CACHE_SECONDS": 60,
+    # Webhook deliveries signed more than this many seconds before (or after) our clock are
+    # refused with 400: a captured request cannot be replayed later (crowdwall.sources.webhook).
+    "WEBHOOK_TOLERANCE_SECONDS": 300,
+    # Also accept the first signature scheme (HMAC of the body alone, no timestamp: replayable
+    # forever) from senders not yet migrated. Off: every delivery must be timestamped.
+    "WEBHOOK_ALLOW_BODY_ONLY_SIGNATURES": False,
     # Most posts a reconnecting live client is sent from the database (the newest ones); beyond
     # this it is told ``truncated`` and should reload the page.
     "LIVE_CATCH_UP_LIMIT": 500,
+    # How pages receive live posts: "channels" (Django Channels WebSockets) or "nchan" (nginx's
+    # pub/sub module holds the sockets; set PUBLISHER to crowdwall.live.nchan.NchanPublisher).
+    "LIVE_TRANSPORT": "channels",
+    # nchan: Django POSTs each batch's frames to this URL + channel id (an internal location of
+    # the generated nginx config, e.g. "http://127.0.0.1:8089/_nchan/pub/").
+    "NCHAN_PUBLISH_URL": "",
+    # nchan: public path prefix of the subscriber locations (<prefix>walls/<slug>/ and
+    # <prefix>moderate/<slug>/).
+    "NCHAN_SUBSCRIBE_PREFIX": "/live/",
+    # nchan: addresses (IPs or CIDRs) allowed to publish; everyone else gets 403 from nginx.
+    "NCHAN_PUBLISH_ALLOW": ["127.0.0.1", "::1"],
+    # nchan: "redis://host:port/db" shared by several nginx servers (nchan_redis_pass), so a
+    # post published to one reaches subscribers of all; "" keeps messages in nginx's memory.
+    "NCHAN_REDIS_URL": "",
+    # Live hub (crowdwall.live.hub): live frames reaching a process within this many
+    # milliseconds of the previous flush go out together, as one WebSocket message (a JSON
+    # array) per socket; an isolated post is sent at once. 0: every flush sends what is queued.
+    "LIVE_COALESCE_MS": 50,
+    # Frames a socket may have waiting to be sent; a slower socket is closed with 1013 and its
+    # browser reconnects with ``since`` (catching up from the database) instead of holding memory.
+    "LIVE_SOCKET_BACKLOG": 1_000,
+    # Seconds between the hub's round trips through the channel layer; a lost or failed one
+    # (Redis down or restarted) makes it re-subscribe and resynchronise its sockets.
+    "LIVE_HEARTBEAT_SECONDS": 1.0,
 }
 
 
@@ -124,8 +165,66 @@ class CrowdwallSettings:
         return int(self._get("WEBHOOK_MAX_BYTES"))
 
     @property
+    def API_TOKENS(self) -> dict[str, str]:
+        value = self._get("API_TOKENS")
+        return dict(value) if isinstance(value, dict) else {}
+
+    @property
+    def API_ANON_RATE(self) -> str | None:
+        value = self._get("API_ANON_RATE")
+        return str(value) if value else None
+
+    @property
+    def API_PAGE_SIZE(self) -> int:
+        return int(self._get("API_PAGE_SIZE"))
+
+    @property
+    def API_CACHE_SECONDS(self) -> int:
+        return int(self._get("API_CACHE_SECONDS"))
+
+    @property
+    def WEBHOOK_TOLERANCE_SECONDS(self) -> float:
+        return float(self._get("WEBHOOK_TOLERANCE_SECONDS"))
+
+    @property
+    def WEBHOOK_ALLOW_BODY_ONLY_SIGNATURES(self) -> bool:
+        return bool(self._get("WEBHOOK_ALLOW_BODY_ONLY_SIGNATURES"))
+
+    @property
     def LIVE_CATCH_UP_LIMIT(self) -> int:
         return int(self._get("LIVE_CATCH_UP_LIMIT"))
+
+    @property
+    def LIVE_TRANSPORT(self) -> str:
+        return str(self._get("LIVE_TRANSPORT"))
+
+    @property
+    def NCHAN_PUBLISH_URL(self) -> str:
+        return str(self._get("NCHAN_PUBLISH_URL") or "")
+
+    @property
+    def NCHAN_SUBSCRIBE_PREFIX(self) -> str:
+        return str(self._get("NCHAN_SUBSCRIBE_PREFIX"))
+
+    @property
+    def NCHAN_PUBLISH_ALLOW(self) -> list[str]:
+        return [str(address) for address in self._get("NCHAN_PUBLISH_ALLOW")]
+
+    @property
+    def NCHAN_REDIS_URL(self) -> str:
+        return str(self._get("NCHAN_REDIS_URL") or "")
+
+    @property
+    def LIVE_COALESCE_MS(self) -> float:
+        return float(self._get("LIVE_COALESCE_MS"))
+
+    @property
+    def LIVE_SOCKET_BACKLOG(self) -> int:
+        return int(self._get("LIVE_SOCKET_BACKLOG"))
+
+    @property
+    def LIVE_HEARTBEAT_SECONDS(self) -> float:
+        return float(self._get("LIVE_HEARTBEAT_SECONDS"))
 
 
 conf = CrowdwallSettings()

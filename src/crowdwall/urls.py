@@ -2,7 +2,10 @@
 
 from django.urls import path
 
-from crowdwall import views, webhooks
+from crowdwall import screen, views, webhooks
+from crowdwall.api.api import api
+from crowdwall.live import views as live
+from crowdwall.moderation import views as moderation
 
 app_name = "crowdwall"
 
@@ -10,5 +13,22 @@ urlpatterns = [
     path("walls/", views.wall_list, name="wall_list"),
     path("walls/<slug:slug>/", views.wall, name="wall"),
     path("walls/<slug:slug>/archive/", views.archive, name="archive"),
+    # The big screen, its overlay, the wall's CSS and older posts: crowdwall.screen
+    path("walls/<slug:slug>/screen/", screen.screen, name="screen"),
+    path("walls/<slug:slug>/overlay/", screen.overlay, name="overlay"),
+    path("walls/<slug:slug>/wall.css", screen.wall_css, name="wall_css"),
+    path("walls/<slug:slug>/posts/", screen.earlier, name="earlier"),
     path("hooks/<int:source_id>/", webhooks.webhook, name="crowdwall-webhook"),
+    # The JSON API (django-ninja): crowdwall.api
+    path("api/", api.urls),
+    # Live transports: the database catch-up (nchan pages) and nchan's moderator check.
+    path("walls/<slug:slug>/live/missed/", live.missed, name="live_missed"),
+    path("walls/<slug:slug>/live/authorize/", live.authorize, name="live_authorize"),
+    # The moderation screen (staff only): crowdwall.moderation.views
+    path("walls/<slug:slug>/moderate/", moderation.screen, name="moderate"),
+    path("walls/<slug:slug>/moderate/act/", moderation.act, name="moderate_act"),
+    path("walls/<slug:slug>/moderate/ban-word/", moderation.ban_word, name="moderate_ban_word"),
+    path("walls/<slug:slug>/moderate/unban/", moderation.unban, name="moderate_unban"),
+    path("walls/<slug:slug>/moderate/log/", moderation.log, name="moderate_log"),
+    path("walls/<slug:slug>/moderate/items/<int:post_id>/", moderation.item, name="moderate_item"),
 ]

@@ -1,17 +1,26 @@
-"""``WallConsumer``: one WebSocket per browser, joined to its wall's group.
+"""``WallConsumer``: one WebSocket per browser, fed by its process's hub (``crowdwall.live.hub``).
 
 Resuming: the browser sends the last post id it has and the ``at`` of the last frame it got,
 as ``?since=N&changes=T`` on the URL or as a first message ``{"type": "resume", "since": N,
 "changes": T}``; it then receives what it missed (``crowdwall.live.catchup``: changes to older
 posts, then the approved posts after N, at most ``LIVE_CATCH_UP_LIMIT``), a ``catchup.done``
-frame, and live events from then on.
+frame, and live events from then on. A message may be one frame or a JSON array of frames.
 
-The race, and why there is no gap and no duplicate: the consumer joins the group *before* it
-reads the database, so every event committed after the read is also delivered live; live
-events arriving during the catch-up are kept in a buffer (the consumer keeps draining its
-channel meanwhile, so the layer's per-channel ``capacity`` is not what holds them) and sent
-after it, minus any ``post.new`` whose id the catch-up already sent. Updates and deletions are
-always forwarded: applying them twice is harmless.
+The race, and why there is no gap and no duplicate: the consumer registers with the hub
+*before* it reads the database (the hub is in the wall's group when ``join`` returns), so every
+event committed after the read is also delivered live; live events arriving during the
+catch-up are kept in a buffer and sent after it, minus any ``post.new`` whose id the catch-up
+(or an earlier event) already sent. Updates and deletions are always forwarded: applying them
+twice is harmless.
+
+Resynchronising: when the hub's channel layer was down (Redis restarted), events were lost, so
+the hub asks every socket to catch up again from the last post id and ``at`` it had sent by the
+hub's last good heartbeat (``mark``) — the same catch-up; the browser sees a few frames and a
+``catchup.done`` it does not need to act on, and posts it already has are not sent again.
+
+Sending never blocks the hub: frames go to this socket's outbox and its own sender task writes
+them (merging what piled up into one array). A socket whose outbox exceeds
+``LIVE_SOCKET_BACKLOG`` messages is closed with 1013: its browser reconnects with ``since``.
 
 Unknown or inactive walls: the socket is accepted and closed with code 4404, so the browser can
 tell "no such wall" from a network failure and stop reconnecting.
@@ -22,25 +31,31 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 from collections import OrderedDict, deque
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import DEFAULT_CHANNEL_LAYER
+from django.db.models import Max
 
 from crowdwall.conf import conf
 from crowdwall.live import catchup
-from crowdwall.live.frames import done_frame, group_name
-from crowdwall.models import Wall
+from crowdwall.live.frames import done_frame, group_name, join_frames
+from crowdwall.live.hub import MAX_BATCH, Batch, Hub, hub_for
+from crowdwall.models import Post, Wall
 
 logger = logging.getLogger("crowdwall.live")
 
 CLOSE_UNKNOWN_WALL = 4404
 CLOSE_BAD_MESSAGE = 4400
-CLOSE_TRY_AGAIN = 1013  # the catch-up fell too far behind: reconnect (with since) later
+CLOSE_TRY_AGAIN = 1013  # fell too far behind: reconnect (with since) later
 _RECENT = 2_000  # post.new ids remembered to drop duplicates
 _MAX_BUFFER = 10_000  # live events held during one catch-up
+_RESYNC_SPREAD = 1.0  # seconds: resyncs after an outage are spread, not a thundering herd
+_closing: set[asyncio.Task[None]] = set()
 
 
 def parse_since(value: Any) -> int | None:
@@ -52,41 +67,83 @@ def parse_since(value: Any) -> int | None:
     return since if since >= 0 else None
 
 
-def _wall_id(slug: str) -> int | None:
-    return Wall.objects.filter(slug=slug, is_active=True).values_list("pk", flat=True).first()
+def _wall(slug: str) -> tuple[int | None, int]:
+    """The active wall's id (or None) and the newest post id: where a page that said nothing
+    about ``since`` stands, should it ever need resynchronising."""
+    wall_id = Wall.objects.filter(slug=slug, is_active=True).values_list("pk", flat=True).first()
+    if wall_id is None:
+        return None, 0
+    return wall_id, Post.objects.aggregate(top=Max("pk"))["top"] or 0
+
+
+def merge(texts: list[str]) -> str:
+    """WebSocket messages (frames or arrays of frames) as one message."""
+    if len(texts) == 1:
+        return texts[0]
+    return "[" + ",".join(t[1:-1] if t.startswith("[") else t for t in texts) + "]"
 
 
 class WallConsumer(AsyncWebsocketConsumer):
     """Live posts of one wall (``url_route`` kwarg ``slug``)."""
 
-    async def connect(self) -> None:
+    # The hub owns the process's only layer channel: no channel (nor receive loop) per socket.
+    channel_layer_alias = None  # type: ignore[assignment]
+    hub_alias = DEFAULT_CHANNEL_LAYER
+
+    def setup(self, wall_id: int | None = None, last_id: int = 0) -> None:
+        """The per-socket state (``connect`` calls it; tests too, to drive one directly)."""
         self.group: str | None = None
+        self.hub: Hub | None = None
+        self.wall_id = wall_id
+        self.last_id = last_id
+        self.last_at = catchup.now_ms()  # before joining: a resync re-reads from here
+        # Where a resync starts: (last_id, last_at) as they were when the first message after
+        # the hub's latest good heartbeat (``checkpoint``) arrived — what came after it may be
+        # partial, and messages may arrive again before the hub notices the layer failed.
+        self.checkpoint = -1
+        self.resync_id, self.resync_at = last_id, self.last_at
         self.live = False  # False while a catch-up runs: live events go to the buffer
+        self.resync_pending = False
         self.buffer: deque[dict[str, Any]] = deque()
         self.recent: OrderedDict[int, None] = OrderedDict()
-        self.catch_up_task: asyncio.Task[None] | None = None
+        self.outbox: deque[str] = deque()
+        self.wake = asyncio.Event()
+        self.closing = False
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def connect(self) -> None:
+        self.setup()
         slug = self.scope["url_route"]["kwargs"]["slug"]
-        self.wall_id = await database_sync_to_async(_wall_id)(slug)
+        self.wall_id, self.last_id = await database_sync_to_async(_wall)(slug)
+        self.resync_id = self.last_id
         if self.wall_id is None:
             await self.accept()
             await self.close(code=CLOSE_UNKNOWN_WALL)
             return
         # Join before accepting: once the handshake completes, no event can pass us by.
         self.group = group_name(slug)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.hub = hub_for(self.hub_alias)
+        await self.hub.join(self.group, self)
         await self.accept()
+        self.spawn(self.sender())
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         since = parse_since(query.get("since", [None])[0])
-        if since is None:
+        if since is None:  # live now, with whatever arrived since joining
+            buffered = list(self.buffer)
+            self.buffer.clear()
+            self.send_messages(buffered)
             self.live = True
+            if self.resync_pending:  # the hub recovered while we were joining
+                self.start_catch_up(self.resync_id, self.resync_at)
         else:
             self.start_catch_up(since, parse_since(query.get("changes", [None])[0]))
 
     async def disconnect(self, code: int) -> None:
-        if self.catch_up_task is not None:
-            self.catch_up_task.cancel()
-        if self.group is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        self.closing = True
+        for task in list(self.tasks):
+            task.cancel()
+        if self.hub is not None and self.group is not None:
+            await self.hub.leave(self.group, self)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
@@ -102,52 +159,108 @@ class WallConsumer(AsyncWebsocketConsumer):
         elif self.live and self.group is not None:  # one catch-up at a time
             self.start_catch_up(since, parse_since(message.get("changes")))
 
-    def start_catch_up(self, since: int, changes: int | None) -> None:
-        self.live = False
-        self.catch_up_task = asyncio.get_running_loop().create_task(self.catch_up(since, changes))
+    def spawn(self, job: Any) -> None:
+        task = asyncio.get_running_loop().create_task(job)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
-    async def catch_up(self, since: int, changes: int | None) -> None:
+    # -- catching up -----------------------------------------------------------------------
+
+    def start_catch_up(self, since: int, changes: int | None, delay: float = 0.0) -> None:
+        self.live = False
+        self.spawn(self.catch_up(since, changes, delay))
+
+    async def catch_up(self, since: int, changes: int | None, delay: float = 0.0) -> None:
         """Send what was missed (``crowdwall.live.catchup``), then the buffered live events;
-        then go live."""
+        then go live (or catch up again if the hub asked meanwhile)."""
         try:
+            if delay:
+                await asyncio.sleep(delay)
+            self.resync_pending = False
             limit = conf.LIVE_CATCH_UP_LIMIT
             missed = await database_sync_to_async(catchup.missed)(
                 self.wall_id, since, changes, limit
             )
-            for kind, post_id, text in missed.frames:
-                if kind != "post.new" or self.remember(post_id):
-                    await self.send(text_data=text)
-            await self.send(
-                text_data=done_frame(
-                    len(missed.frames), missed.truncated, missed.last_id, missed.at
-                )
-            )
-            while self.buffer:
-                await self.deliver(self.buffer.popleft())
-            self.live = True  # no await since the buffer was seen empty: nothing slips past
+            texts = [
+                text
+                for kind, post_id, text in missed.frames
+                if kind != "post.new" or self.remember(post_id)
+            ]
+            if missed.last_id is not None:
+                self.last_id = max(self.last_id, missed.last_id)
+            self.last_at = max(self.last_at, missed.at)
+            self.mark(force=True)  # the database had everything up to here
+            done = done_frame(len(missed.frames), missed.truncated, missed.last_id, missed.at)
+            texts.append(done)
+            for start in range(0, len(texts), MAX_BATCH):
+                self.enqueue(join_frames(texts[start : start + MAX_BATCH]))
+            buffered = list(self.buffer)
+            self.buffer.clear()
+            self.send_messages(buffered)
+            if self.resync_pending:
+                self.start_catch_up(self.resync_id, self.resync_at)
+            else:
+                self.live = True  # no await since the buffer was emptied: nothing slips past
         except asyncio.CancelledError:
             raise
         except Exception:
             logger.exception("Catch-up for wall %s failed", self.wall_id)
             await self.close(code=1011)
 
-    async def wall_event(self, message: dict[str, Any]) -> None:
-        """A ``crowdwall.live.publisher`` message: the finished frame in ``text``."""
-        if self.live:
-            await self.deliver(message)
-        elif len(self.buffer) < _MAX_BUFFER:
-            self.buffer.append(message)
-        elif self.catch_up_task is not None:  # never let a stuck catch-up eat the memory
-            self.catch_up_task.cancel()
-            self.buffer.clear()
-            await self.close(code=CLOSE_TRY_AGAIN)
+    # -- the hub's side (never blocks) -----------------------------------------------------
 
-    async def deliver(self, message: dict[str, Any]) -> None:
-        if message["kind"] == "post.new" and not self.remember(message["id"]):
-            return  # the catch-up (or an earlier event) already sent it
-        if message["kind"] == "post.delete":
-            self.recent.pop(message["id"], None)  # approved again later: send it again
-        await self.send(text_data=message["text"])
+    def hub_deliver(self, batch: Batch) -> None:
+        """Live messages of this wall: queued for the sender (held during a catch-up)."""
+        if self.closing:
+            return
+        if not self.live:
+            if len(self.buffer) + len(batch.messages) <= _MAX_BUFFER:
+                self.buffer.extend(batch.messages)
+            else:  # never let a stuck catch-up eat the memory
+                self.give_up()
+            return
+        self.send_messages(batch.messages, batch.text)
+
+    def hub_resync(self) -> None:
+        """The layer lost messages: catch up again from what this socket was sent."""
+        if self.closing or self.wall_id is None:
+            return
+        if self.live:
+            delay = random.uniform(0, _RESYNC_SPREAD)
+            self.start_catch_up(self.resync_id, self.resync_at, delay)
+        else:
+            self.resync_pending = True  # after the running catch-up
+
+    def send_messages(self, messages: list[dict[str, Any]], text: str | None = None) -> None:
+        """Queue live messages minus duplicate ``post.new``; ``text`` is all of them encoded."""
+        fresh = [m for m in messages if self.track(m)]
+        if not fresh:
+            return
+        if text is None or len(fresh) != len(messages):
+            text = join_frames([m["text"] for m in fresh])
+        self.enqueue(text)
+
+    def track(self, message: dict[str, Any]) -> bool:
+        """Note a live message about to be sent; False for a ``post.new`` sent already."""
+        self.mark()
+        kind, post_id = message["kind"], message["id"]
+        if kind == "post.new" and not self.remember(post_id):
+            return False
+        if kind == "post.delete":
+            self.recent.pop(post_id, None)  # approved again later: send it again
+        elif post_id > self.last_id:
+            self.last_id = post_id
+        at = message.get("at")
+        if isinstance(at, int) and at > self.last_at:
+            self.last_at = at
+        return True
+
+    def mark(self, force: bool = False) -> None:
+        """Move the resync position up to here, once per hub heartbeat (or when told)."""
+        checkpoint = self.hub.checkpoint if self.hub is not None else 0
+        if force or checkpoint != self.checkpoint:
+            self.checkpoint = checkpoint
+            self.resync_id, self.resync_at = self.last_id, self.last_at
 
     def remember(self, post_id: int) -> bool:
         """Note a sent ``post.new``; False if it was sent already."""
@@ -157,3 +270,42 @@ class WallConsumer(AsyncWebsocketConsumer):
         if len(self.recent) > _RECENT:
             self.recent.popitem(last=False)
         return True
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def enqueue(self, text: str) -> None:
+        if self.closing:
+            return
+        self.outbox.append(text)
+        if len(self.outbox) > conf.LIVE_SOCKET_BACKLOG:
+            self.give_up()
+        else:
+            self.wake.set()
+
+    async def sender(self) -> None:
+        """Write the outbox to the socket; what piled up meanwhile goes as one message."""
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            while self.outbox:
+                texts = list(self.outbox)
+                self.outbox.clear()
+                try:
+                    await self.send(text_data=merge(texts))
+                except Exception:  # the browser went away: disconnect() cleans up
+                    logger.debug("Live socket on wall %s: send failed", self.wall_id)
+                    return
+
+    def give_up(self) -> None:
+        """Too far behind: close with 1013, the browser reconnects and catches up by id."""
+        if self.closing:
+            return
+        self.closing = True
+        self.outbox.clear()
+        self.buffer.clear()
+        for task in list(self.tasks):
+            task.cancel()
+        logger.info("Live socket on wall %s fell behind: closed with 1013", self.wall_id)
+        task = asyncio.get_running_loop().create_task(self.close(code=CLOSE_TRY_AGAIN))
+        _closing.add(task)  # keep a reference until done
+        task.add_done_callback(_closing.discard)

@@ -5,6 +5,8 @@ Client frames (all JSON objects with a ``type``):
 - ``{"type": "post.new", "id": N, "post": {...}}`` — a post to show (stored, or approved now);
 - ``{"type": "post.update", "id": N, "post": {...}}`` — new content for a post already shown;
 - ``{"type": "post.delete", "id": N}`` — remove it (deleted at the source, rejected, held);
+- ``{"type": "mod.update", "id": N, "state": "...", "pinned": bool|null, "post": {...}|null}``
+  — moderators' feed only (group ``moderate.<slug>``): every change, pending posts included;
 - ``{"type": "catchup.done", "count": n, "truncated": bool, "last_id": N, "at": T}`` — the
   database catch-up after ``since``/``changes`` is complete; ``truncated``: more were missed
   than are sent, reload.
@@ -27,15 +29,25 @@ from typing import Any
 from crowdwall.models import Post
 
 GROUP_PREFIX = "wall."
+MODERATION_PREFIX = "moderate."
 _MAX_GROUP_NAME = 100  # Channels rejects longer group names
+
+
+def _group(prefix: str, slug: str) -> str:
+    name = prefix + slug
+    if len(name) < _MAX_GROUP_NAME and name.isascii():
+        return name
+    return prefix + hashlib.sha1(slug.encode()).hexdigest()
 
 
 def group_name(slug: str) -> str:
     """The channel-layer group of a wall (slugs are ASCII by default; long ones are hashed)."""
-    name = GROUP_PREFIX + slug
-    if len(name) < _MAX_GROUP_NAME and name.isascii():
-        return name
-    return GROUP_PREFIX + hashlib.sha1(slug.encode()).hexdigest()
+    return _group(GROUP_PREFIX, slug)
+
+
+def moderation_group_name(slug: str) -> str:
+    """The group of a wall's moderators' feed (``mod.update`` frames), named like ``group_name``."""
+    return _group(MODERATION_PREFIX, slug)
 
 
 def dumps(value: Any) -> str:
@@ -59,6 +71,21 @@ def delete_frame(post_id: int, *, at: int | None = None) -> str:
     if at is not None:
         frame["at"] = at
     return dumps(frame)
+
+
+def mod_frame(
+    post_id: int, state: str, pinned: bool | None, post: Any, *, at: int | None = None
+) -> str:
+    """A moderators' ``mod.update`` frame: the post's state and pin on one wall after a change
+    (``post`` is None when it could not be loaded)."""
+    frame = {"type": "mod.update", "id": post_id, "state": state, "pinned": pinned, "post": post}
+    return dumps({**frame, "at": at})
+
+
+def join_frames(texts: list[str]) -> str:
+    """One WebSocket message for encoded frames: the frame itself, or a JSON array of them (a
+    coalesced burst), joined as text so nothing is encoded again."""
+    return texts[0] if len(texts) == 1 else "[" + ",".join(texts) + "]"
 
 
 def done_frame(count: int, truncated: bool, last_id: int | None, at: int | None = None) -> str:

@@ -2,18 +2,21 @@
 
 Per event, each affected wall gets ONE ``group_send`` to its group (``wall.<slug>``), carrying
 the finished client frame as text: the post is encoded once per event (not per wall, not per
-consumer), and consumers forward the text as it is. What a wall's group receives depends on the
-post's state on that wall after the change:
+consumer), and the hub (``crowdwall.live.hub``) forwards the text as it is. Each affected wall's
+moderators' feed (``moderate.<slug>``) also gets a ``mod.update`` frame for every change,
+pending new posts included, for the moderation screen's consumer. What a wall's group receives
+depends on the post's state on that wall after the change:
 
 - approved: ``post.new`` (new, or approved by a moderator) or ``post.update`` (edited);
 - anything else: ``post.delete`` — except a brand-new post that is not approved (nobody shows it).
 
-Moderation events carry no post, so approved ones are loaded from the database in one query
+Moderation events carry no post, so their posts are loaded from the database in one query
 (call ``publish`` from sync code, as the ingest pipeline and moderation do after commit; from a
 running event loop the sends are scheduled as a task, but that query would be refused).
 Delivery problems are logged and counted (``errors``), never raised: ``publish`` runs after
-commit. Note: channels-redis silently skips a member whose channel is over ``capacity``; the
-reconnect catch-up by id (``crowdwall.live.consumers``) is what repairs such a gap.
+commit; when the layer (Redis) is down, the hubs notice it too and resynchronise their sockets
+from the database once it is back. Note: channels-redis silently skips a member whose channel is
+over ``capacity``; with the hub there is one channel per process, drained continuously.
 """
 
 from __future__ import annotations
@@ -28,7 +31,14 @@ from channels.layers import DEFAULT_CHANNEL_LAYER, BaseChannelLayer, get_channel
 
 from crowdwall.ingest.publisher import Event, EventKind, Publisher
 from crowdwall.live.catchup import now_ms
-from crowdwall.live.frames import delete_frame, group_name, post_frame, post_payload
+from crowdwall.live.frames import (
+    delete_frame,
+    group_name,
+    mod_frame,
+    moderation_group_name,
+    post_frame,
+    post_payload,
+)
 from crowdwall.models import ModerationState, Post
 
 logger = logging.getLogger("crowdwall.live")
@@ -71,43 +81,62 @@ class ChannelsPublisher(Publisher):
             task.add_done_callback(self._tasks.discard)
 
     def messages(self, events: list[Event]) -> list[Send]:
-        """The (group, message) pairs for ``events``, in order; one pair per event and wall."""
-        approved_ids = [
-            e.post_id
-            for e in events
-            if e.kind == EventKind.MODERATION and ModerationState.APPROVED in e.walls.values()
-        ]
+        """The (group, message) pairs for ``events``, in order: per event, one pair per wall that
+        shows (or showed) the post, then one per affected wall's moderators' feed."""
+        wanted = [e.post_id for e in events if e.kind == EventKind.MODERATION]
         loaded = {
             post.pk: post_payload(post)
-            for post in Post.objects.filter(pk__in=approved_ids).select_related("author")
+            for post in Post.objects.filter(pk__in=wanted).select_related("author")
         }
         sends: list[Send] = []
         at = now_ms()
         for event in events:
-            frames: dict[str, str] = {}  # kind -> text, encoded at most once per event
+            post = event.post or loaded.get(event.post_id)
+            frames: dict[tuple[str, bool | None], str] = {}  # encoded once per kind and pin
             for slug, state in event.walls.items():
                 kind = _client_kind(event.kind, state)
                 if kind is None:
                     continue
-                if kind not in frames:
+                pinned = event.pinned.get(slug) if kind != "post.delete" else None
+                key = (kind, pinned)
+                if key not in frames:
                     if kind == "post.delete":
-                        frames[kind] = delete_frame(event.post_id, at=at)
+                        frames[key] = delete_frame(event.post_id, at=at)
+                    elif not post:  # approved, then gone before we could load it
+                        continue
                     else:
-                        post = event.post or loaded.get(event.post_id)
-                        if not post:  # approved, then gone before we could load it
-                            continue
-                        frames[kind] = post_frame(kind, event.post_id, post, at=at)
-                message = {"type": MESSAGE_TYPE, "kind": kind, "id": event.post_id}
-                sends.append((group_name(slug), {**message, "text": frames[kind]}))
+                        frames[key] = post_frame(kind, event.post_id, post, pinned=pinned, at=at)
+                sends.append(_message(group_name(slug), kind, event.post_id, at, frames[key]))
+            for slug, state in event.walls.items():
+                pinned = event.pinned.get(slug)
+                text = mod_frame(event.post_id, state, pinned, post or None, at=at)
+                sends.append(
+                    _message(moderation_group_name(slug), "mod.update", event.post_id, at, text)
+                )
         return sends
 
     async def _send_all(self, layer: BaseChannelLayer, sends: list[Send]) -> None:
+        failed = 0
         for group, message in sends:
             try:
                 await layer.group_send(group, message)
-            except Exception:
+            except Exception as exc:
                 self.errors += 1
-                logger.exception("group_send to %s failed (post %s)", group, message["id"])
+                failed += 1
+                if failed == 1:  # during an outage every send fails: one traceback is enough
+                    logger.exception("group_send to %s failed (post %s)", group, message["id"])
+                else:
+                    logger.debug("group_send to %s failed: %s", group, exc)
+        if failed > 1:
+            # The hubs resynchronise their sockets from the database once the layer is back.
+            logger.error("%d of %d live message(s) not published", failed, len(sends))
+
+
+def _message(group: str, kind: str, post_id: int, at: int, text: str) -> Send:
+    # ``group`` and ``at`` ride along for the hub (one channel per process receives every
+    # wall's messages, and resynchronising sockets need the latest ``at``).
+    message = {"type": MESSAGE_TYPE, "group": group, "kind": kind, "id": post_id, "at": at}
+    return group, {**message, "text": text}
 
 
 def _client_kind(kind: EventKind, state: str) -> str | None:

@@ -7,9 +7,11 @@ from typing import Any
 from django.urls import path
 
 from crowdwall.live.consumers import WallConsumer
+from crowdwall.moderation.consumers import ModerationConsumer
 
 websocket_urlpatterns = [
     path("ws/walls/<slug:slug>/", WallConsumer.as_asgi(), name="crowdwall-live"),
+    path("ws/walls/<slug:slug>/moderate/", ModerationConsumer.as_asgi(), name="crowdwall-mod"),
 ]
 
 

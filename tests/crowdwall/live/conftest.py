@@ -10,6 +10,8 @@ import os
 import signal
 import subprocess
 import sys
+import weakref
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +42,7 @@ def layer() -> Iterator[InMemoryChannelLayer]:
         channel_layers.backends.pop("default", None)
 
 
-def _env(db: Path, redis: Server | None, prefix: str) -> dict[str, str]:
+def _env(db: Path, redis: Server | None, prefix: str, layer: str = "core") -> dict[str, str]:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.crowdwall.live.server_settings",
@@ -53,6 +55,7 @@ def _env(db: Path, redis: Server | None, prefix: str) -> dict[str, str]:
     env.pop("CROWDWALL_TEST_REDIS", None)
     if redis is not None:
         env["CROWDWALL_TEST_REDIS"] = redis.address
+        env["CROWDWALL_TEST_LAYER"] = layer
     return env
 
 
@@ -76,13 +79,14 @@ class AsgiServer:
                 self.proc.wait()
 
 
-def start_asgi(env: dict[str, str], log: Path) -> AsgiServer:
+def start_asgi(env: dict[str, str], log: Path, workers: int = 1) -> AsgiServer:
     port = free_port()
+    more = ["--workers", str(workers)] if workers > 1 else []
     with open(log, "ab") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "tests.crowdwall.live.asgi:application",
              "--host", "127.0.0.1", "--port", str(port), "--ws", "websockets-sansio",
-             "--lifespan", "off", "--log-level", "warning"],
+             "--lifespan", "off", "--log-level", "warning", *more],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     try:
@@ -94,9 +98,13 @@ def start_asgi(env: dict[str, str], log: Path) -> AsgiServer:
     return AsgiServer(port, proc, log)
 
 
-def _servers(tmp: Path, redis: Server | None, count: int) -> Iterator[list[AsgiServer]]:
+def asgi_servers(
+    tmp: Path, redis: Server | None, count: int, *, layer: str = "core", workers: int = 1
+) -> Iterator[list[AsgiServer]]:
+    """``count`` servers sharing a migrated SQLite file (and ``redis``, with its ``layer``:
+    core or pubsub), each ``uvicorn --workers workers``; stopped when the generator closes."""
     db = tmp / "live.sqlite3"
-    env = _env(db, redis, f"live{free_port()}")
+    env = _env(db, redis, f"live{free_port()}", layer)
     subprocess.run(
         [sys.executable, "-m", "django", "migrate", "--noinput", "-v", "0"],
         cwd=ROOT, env=env, check=True, timeout=120,
@@ -104,7 +112,7 @@ def _servers(tmp: Path, redis: Server | None, count: int) -> Iterator[list[AsgiS
     servers: list[AsgiServer] = []
     try:
         for n in range(count):
-            servers.append(start_asgi(env, tmp / f"uvicorn{n}.log"))
+            servers.append(start_asgi(env, tmp / f"uvicorn{n}.log", workers))
         yield servers
     finally:
         for server in servers:
@@ -114,7 +122,7 @@ def _servers(tmp: Path, redis: Server | None, count: int) -> Iterator[list[AsgiS
 @pytest.fixture(scope="module")
 def asgi_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AsgiServer]:
     """One server process with the in-memory channel layer."""
-    for servers in _servers(tmp_path_factory.mktemp("live"), None, 1):
+    for servers in asgi_servers(tmp_path_factory.mktemp("live"), None, 1):
         yield servers[0]
 
 
@@ -123,7 +131,7 @@ def asgi_pair(
     tmp_path_factory: pytest.TempPathFactory, redis_server: Server
 ) -> Iterator[list[AsgiServer]]:
     """Two server processes sharing the SQLite file and a channels-redis layer."""
-    yield from _servers(tmp_path_factory.mktemp("live-redis"), redis_server, 2)
+    yield from asgi_servers(tmp_path_factory.mktemp("live-redis"), redis_server, 2)
 
 
 class Api:
@@ -161,9 +169,22 @@ def client(url: str, origin: str = "http://127.0.0.1") -> Any:
     return connect(url, origin=origin, open_timeout=TIMEOUT)  # type: ignore[arg-type]
 
 
-async def receive(ws: ClientConnection, timeout: float = TIMEOUT) -> dict[str, Any]:
-    """The next frame, without its ``at`` (server time: checked to be a plausible epoch ms)."""
-    frame = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+_pending: weakref.WeakKeyDictionary[Any, deque[dict[str, Any]]] = weakref.WeakKeyDictionary()
+
+
+def frames_of(text: str | bytes) -> list[dict[str, Any]]:
+    """The frames of one WebSocket message: one frame, or a JSON array (a coalesced burst)."""
+    value = json.loads(text)
+    return value if isinstance(value, list) else [value]
+
+
+async def receive(ws: Any, timeout: float = TIMEOUT) -> dict[str, Any]:
+    """The next frame (arrays flattened), without its ``at`` (server time: checked to be a
+    plausible epoch ms)."""
+    pending = _pending.setdefault(ws, deque())
+    if not pending:
+        pending.extend(frames_of(await asyncio.wait_for(ws.recv(), timeout)))
+    frame = pending.popleft()
     at = frame.pop("at", None)
     assert at is None or (isinstance(at, int) and at > 1_600_000_000_000), frame
     return frame

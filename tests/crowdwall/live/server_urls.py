@@ -33,7 +33,13 @@ def moderate(request: HttpRequest, slug: str, post_id: int, state: str) -> JsonR
     return JsonResponse({"changed": changed})
 
 
+def wall_count(request: HttpRequest, slug: str) -> JsonResponse:
+    """A plain read: the server still answers while the channel layer is down."""
+    return JsonResponse({"posts": PostWall.objects.filter(wall__slug=slug).count()})
+
+
 urlpatterns = [
+    path("test/walls/<slug:slug>/count/", wall_count),
     path("test/walls/<slug:slug>/", add_wall),
     path("test/walls/<slug:slug>/ingest/", ingest_posts),
     path("test/walls/<slug:slug>/<int:post_id>/<str:state>/", moderate),

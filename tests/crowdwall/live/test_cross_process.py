@@ -5,11 +5,20 @@ delivered by the other."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 
 import pytest
 
 from tests.crowdwall.conftest import make_post
-from tests.crowdwall.live.conftest import Api, AsgiServer, client, receive, receive_until
+from tests.crowdwall.live.conftest import (
+    Api,
+    AsgiServer,
+    asgi_servers,
+    client,
+    receive,
+    receive_until,
+)
+from tests.fixtures.servers import Server
 
 pytestmark = pytest.mark.slow
 
@@ -50,5 +59,35 @@ def test_posts_ingested_elsewhere_reach_clients_and_resume_works(asgi_pair: list
             api.ingest({"id": post["id"], "action": "delete"})
             for ws in (one, two):
                 assert await receive(ws) == {"type": "post.delete", "id": pid}
+
+    asyncio.run(scenario())
+
+
+@pytest.fixture(scope="module")
+def two_workers(
+    tmp_path_factory: pytest.TempPathFactory, redis_server: Server
+) -> Iterator[AsgiServer]:
+    """``uvicorn --workers 2`` on Redis: each worker process has its own hub."""
+    for servers in asgi_servers(
+        tmp_path_factory.mktemp("live-workers"), redis_server, 1, workers=2
+    ):
+        yield servers[0]
+
+
+def test_several_workers_each_with_its_hub_deliver_everything_once(two_workers: AsgiServer):
+    api = Api(two_workers).create()
+
+    async def scenario() -> None:
+        sockets = [await client(api.ws_url()).__aenter__() for _ in range(8)]
+        try:
+            posts = [make_post() for _ in range(6)]
+            ids = api.ingest(*posts)  # handled by one worker, published to both through Redis
+            expected = [ids[p["id"]] for p in posts]
+            for ws in sockets:
+                got = [(await receive(ws))["id"] for _ in expected]
+                assert got == expected
+        finally:
+            for ws in sockets:
+                await ws.close()
 
     asyncio.run(scenario())

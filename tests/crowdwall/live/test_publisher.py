@@ -9,7 +9,7 @@ import pytest
 from asgiref.sync import async_to_sync
 
 from crowdwall.ingest.publisher import Event, EventKind, set_publisher
-from crowdwall.live.frames import group_name
+from crowdwall.live.frames import group_name, moderation_group_name
 from crowdwall.live.publisher import ChannelsPublisher
 from crowdwall.models import ModerationMode, PostWall, Wall
 from crowdwall.moderation.actions import set_state
@@ -26,7 +26,7 @@ def second_wall(db) -> Wall:
 def test_one_message_per_wall_sharing_one_encoded_frame(wall, second_wall, store):
     open_wall = Wall.objects.create(name="Python", slug="python", hashtags=["djangocon"])
     result = store(make_post())
-    sends = ChannelsPublisher().messages(result.events)
+    sends = [s for s in ChannelsPublisher().messages(result.events) if s[1]["kind"] != "mod.update"]
     # The held wall hears nothing about a post it does not show.
     assert sorted(group for group, _ in sends) == ["wall.djangocon", group_name(open_wall.slug)]
     (_, first), (_, second) = sends
@@ -41,12 +41,35 @@ def test_moderation_and_deletion_frames(wall, second_wall, store):
     publisher = ChannelsPublisher()
     approve = Event(EventKind.MODERATION, pid, {"held": "approved", "djangocon": "rejected"})
     sends = dict(publisher.messages([approve]))
+    assert set(sends) == {"wall.held", "wall.djangocon", "moderate.held", "moderate.djangocon"}
     assert json.loads(sends["wall.held"]["text"])["post"]["id"] == pid  # loaded from the DB
     gone = json.loads(sends["wall.djangocon"]["text"])
     assert gone.pop("at") > 0  # publish time: the page's ``changes`` position
     assert gone == {"type": "post.delete", "id": pid}
     deleted = store({"id": post["id"], "action": "delete"}).events
-    assert [m["kind"] for _, m in publisher.messages(deleted)] == ["post.delete", "post.delete"]
+    kinds = [m["kind"] for _, m in publisher.messages(deleted)]
+    assert kinds == ["post.delete", "post.delete", "mod.update", "mod.update"]
+
+
+def test_moderators_hear_of_pending_posts_and_pins(wall, second_wall, store):
+    """The held wall's page hears nothing of a pending post; its moderators' feed does."""
+    result = store(make_post())
+    pid = result.events[0].post_id
+    sends = ChannelsPublisher().messages(result.events)
+    mod = {group: json.loads(m["text"]) for group, m in sends if m["kind"] == "mod.update"}
+    assert moderation_group_name("held") == "moderate.held"
+    held = mod["moderate.held"]
+    assert held.pop("at") > 0 and held.pop("post")["id"] == pid
+    assert held == {"type": "mod.update", "id": pid, "state": "pending", "pinned": None}
+    assert mod["moderate.djangocon"]["state"] == "approved"
+    assert all(m["group"] == group and m["at"] > 0 for group, m in sends)  # for the hub
+
+    pin = Event(EventKind.MODERATION, pid, {"djangocon": "approved"}, pinned={"djangocon": True})
+    sends = dict(ChannelsPublisher().messages([pin]))
+    shown = json.loads(sends["wall.djangocon"]["text"])
+    assert (shown["type"], shown["pinned"]) == ("post.new", True)
+    mod = json.loads(sends["moderate.djangocon"]["text"])
+    assert (mod["state"], mod["pinned"], mod["post"]["id"]) == ("approved", True, pid)
 
 
 def test_published_after_commit_to_the_groups(
