@@ -1,0 +1,81 @@
+"""HTTP side of the live transports: the database catch-up, and nchan's subscriber check.
+
+- ``missed``: ``GET /walls/<slug>/live/missed/?since=N&changes=T`` → ``{"frames": [...],
+  "done": {catchup.done}}``, the frames a page at (``since``, ``changes``) missed
+  (``crowdwall.live.catchup``). With nchan, the page subscribes first, buffers what arrives,
+  fetches this, applies it, then applies the buffer deduplicated by post id: so nothing falls
+  between the catch-up and the live stream. ``since`` is required (the page's highest post id,
+  0 for none); ``changes`` (epoch ms) is optional.
+- ``authorize``: ``GET /walls/<slug>/live/authorize/`` → 200 for an active staff session, 403
+  for anyone else (404 for staff asking about an unknown wall). nginx asks it
+  (``nchan_authorize_request``, the browser's cookies forwarded) before letting a browser
+  subscribe to the moderators' channel, whose frames include posts nobody approved yet.
+
+Both are personal or moment-dependent: ``Cache-Control: no-store`` (``never_cache``), so no
+shared cache (herdcache's edge included) ever keeps one.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from crowdwall.conf import conf
+from crowdwall.live import catchup
+from crowdwall.live.frames import done_frame
+from crowdwall.models import Wall
+
+_MAX_ID = 2**63 - 1  # a bigger number is no post id (and would overflow the database query)
+
+
+class BadParameter(ValueError):
+    """A query parameter that is not a non-negative integer."""
+
+
+def _integer(request: HttpRequest, name: str, *, required: bool) -> int | None:
+    """Query parameter ``name`` as a non-negative integer (None when absent and optional)."""
+    value = request.GET.get(name)
+    if value is None or (value == "" and not required):
+        if required:
+            raise BadParameter(f"'{name}' is required (a post id; 0 for none).")
+        return None
+    if not value.isascii() or not value.isdigit() or int(value) > _MAX_ID:
+        raise BadParameter(f"'{name}' must be a non-negative integer, not {value[:40]!r}.")
+    return int(value)
+
+
+def _error(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+@never_cache
+@require_GET
+def missed(request: HttpRequest, slug: str) -> HttpResponse:
+    """What a page at ``since``/``changes`` missed on wall ``slug``, as JSON frames."""
+    try:
+        since = _integer(request, "since", required=True) or 0  # required: never None
+        changes = _integer(request, "changes", required=False)
+    except BadParameter as exc:
+        return _error(400, str(exc))
+    wall_id = Wall.objects.filter(slug=slug, is_active=True).values_list("pk", flat=True).first()
+    if wall_id is None:
+        return _error(404, f"No active wall {slug!r}.")
+    found = catchup.missed(wall_id, since, changes, conf.LIVE_CATCH_UP_LIMIT)
+    done = done_frame(len(found.frames), found.truncated, found.last_id, found.at)
+    # The frames are JSON text already (the same text the WebSocket sends): joined, not re-encoded.
+    frames = ",".join(text for _kind, _id, text in found.frames)
+    body = f'{{"frames":[{frames}],"done":{done}}}'
+    return HttpResponse(body, content_type="application/json")
+
+
+@never_cache
+@require_GET
+def authorize(request: HttpRequest, slug: str) -> HttpResponse:
+    """200 if this session may read wall ``slug``'s moderators' channel, 403 otherwise."""
+    user = getattr(request, "user", None)  # None without the auth middleware: nobody is staff
+    if user is None or not (user.is_authenticated and user.is_active and user.is_staff):
+        return _error(403, "Moderators only.")
+    if not Wall.objects.filter(slug=slug).exists():
+        return _error(404, f"No wall {slug!r}.")
+    return JsonResponse({"ok": True})
