@@ -23,14 +23,20 @@ from crowdwall.caching import WALL_LIST_TAG, wall_tag
 from crowdwall.conf import conf
 from crowdwall.models import ModerationState, PostWall, Wall
 
+_MAX_ID = 2**63 - 1  # a bigger number is no post id (and would overflow the database query)
+
 
 class BadPosition(ValueError):
     """A ``before``/``after`` value that is neither a post id on this wall nor an ISO time."""
 
 
-def _position(wall: Wall, value: str) -> tuple[datetime, int | None]:
+def position(wall: Wall, value: str) -> tuple[datetime, int | None]:
+    """Where ``value`` (a post id on ``wall`` or an ISO time) sits: (created_at, post id or None);
+    raises ``BadPosition``."""
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
+        if int(value) > _MAX_ID:
+            raise BadPosition("No such post on this wall.")
         created = (
             PostWall.objects.filter(wall=wall, post_id=int(value))
             .values_list("created_at", flat=True)
@@ -46,7 +52,8 @@ def _position(wall: Wall, value: str) -> tuple[datetime, int | None]:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)), None
 
 
-def _older(qs: QuerySet[PostWall], moment: datetime, post_id: int | None) -> QuerySet[PostWall]:
+def older(qs: QuerySet[PostWall], moment: datetime, post_id: int | None) -> QuerySet[PostWall]:
+    """The entries of ``qs`` placed after (older than) a ``position``."""
     if post_id is None:
         return qs.filter(created_at__lt=moment)
     return qs.filter(created_at__lte=moment).exclude(Q(created_at=moment) & Q(post_id__gte=post_id))
@@ -68,7 +75,7 @@ def _archive(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         if before:
             entries = list(
-                _older(approved, *_position(wall, before)).order_by("-created_at", "-post_id")[
+                older(approved, *position(wall, before)).order_by("-created_at", "-post_id")[
                     : size + 1
                 ]
             )
@@ -76,7 +83,7 @@ def _archive(request: HttpRequest, slug: str) -> HttpResponse:
             entries = entries[:size]
         elif after:
             entries = list(
-                _newer(approved, *_position(wall, after)).order_by("created_at", "post_id")[
+                _newer(approved, *position(wall, after)).order_by("created_at", "post_id")[
                     : size + 1
                 ]
             )

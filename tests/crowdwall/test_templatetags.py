@@ -158,3 +158,51 @@ def test_a_slug_is_looked_up_once_per_render(posts, django_assert_num_queries):
     render(source, w="djangocon")  # fills the figures' cache
     with django_assert_num_queries(1):  # the slug; the figures come from the cache
         render(source, w="djangocon")
+
+
+def live_config(html: str) -> dict[str, str]:
+    """The data attributes of the ``[data-live-config]`` element ``live_updates`` renders."""
+    element = re.search(r"<p [^>]*data-live-config[^>]*>", html)
+    assert element is not None, html
+    return dict(re.findall(r'data-([a-z-]+)="([^"]*)"', element.group(0)))
+
+
+def test_live_updates_renders_the_status_line_and_script(wall):
+    from crowdwall.live.catchup import now_ms
+
+    start = now_ms()
+    html = render("{% live_updates wall %}", wall=wall)
+    config = live_config(html)
+    assert config.pop("rendered-at").isdigit()
+    assert start <= int(live_config(html)["rendered-at"]) <= now_ms()  # server time, epoch ms
+    assert config == {
+        "state": "connecting",
+        "wall": "djangocon",
+        "transport": "channels",
+        "ws-url": "/ws/walls/djangocon/",
+    }
+    assert re.search(r"<p [^>]* hidden [^>]*data-live-status", html)  # shown by the script only
+    assert '<script src="crowdwall/live.js" defer></script>' in html
+
+
+def test_live_updates_with_nchan(wall, settings):
+    settings.CROWDWALL = {"LIVE_TRANSPORT": "nchan", "NCHAN_SUBSCRIBE_PREFIX": "/sub/"}
+    config = live_config(render("{% live_updates 'djangocon' %}"))
+    assert config["transport"] == "nchan"
+    assert config["live-url"] == "/sub/walls/djangocon/"
+    assert config["missed-url"] == "/walls/djangocon/live/missed/"
+
+
+def test_live_updates_bad_uses(wall, caplog):
+    with pytest.raises(TemplateSyntaxError):
+        Template("{% load crowdwall %}{% live_updates %}")
+    with pytest.raises(TemplateSyntaxError):
+        Template("{% load crowdwall %}{% live_updates wall 3 %}")
+    with caplog.at_level(logging.WARNING, logger="crowdwall.templatetags"):
+        assert render("{% live_updates 'nope' %}") == ""
+
+
+def test_posts_carry_their_id_for_live_updates(posts):
+    html = render("{% render_posts wall 10 %}", wall=posts)
+    for pk in Post.objects.filter(external_id__in=["5", "3"]).values_list("pk", flat=True):
+        assert f'data-post-id="{pk}" id="post-{pk}"' in html

@@ -12,6 +12,16 @@ warning, so a renamed wall does not take a whole page down.
     {% top_authors wall 5 %}     the 5 authors with most approved posts, with their counts
     {% top_posts wall 5 %}       the 5 most boosted + favourited approved posts
     {% boost_switch %}           a "Hide boosts" checkbox (needs JavaScript; hidden without it)
+    {% live_updates wall %}      the live script (crowdwall/live.js) and its status line
+
+``live_updates`` keeps the page's ``[data-live-root][data-wall="<slug>"]`` lists current: it
+renders ``p[data-live-config][data-live-status]`` (hidden until the script runs; ``data-state``
+is connecting, live, reconnecting or stopped) carrying the transport
+(``CROWDWALL["LIVE_TRANSPORT"]``: ``channels``, a WebSocket to ``ws/walls/<slug>/``, or
+``nchan``, a WebSocket to ``NCHAN_SUBSCRIBE_PREFIX + "walls/<slug>/"`` plus the missed frames
+from ``/walls/<slug>/live/missed/``) and ``data-rendered-at``, the server time (epoch ms) of the
+render: a cached page reconnects from the moment its content was read, with the root's
+``data-last-id`` as ``since``, so it catches up on exactly what it lacks.
 
 The figures come from ``crowdwall.aggregates`` (cached, refreshed in the background); the posts
 of ``render_posts`` are read on each render, as the page around them is itself cached.
@@ -25,15 +35,25 @@ from typing import Any
 from django import template
 from django.template.base import FilterExpression, Parser, Token, Variable
 from django.template.context import Context
+from django.urls import reverse
 
 from crowdwall import aggregates
 from crowdwall.aggregates import WallRef
+from crowdwall.conf import conf
+from crowdwall.live.catchup import now_ms
+from crowdwall.live.routing import websocket_urlpatterns
 from crowdwall.models import ModerationState, PostWall, Wall
 
 logger = logging.getLogger("crowdwall.templatetags")
 register = template.Library()
 
 MAX_N = 200  # posts or authors one tag renders at most: templates, not visitors, choose n
+
+
+class _WebSocketRoutes:
+    """The WebSocket routes as a urlconf, so their URLs are reversed, never spelled out."""
+
+    urlpatterns = websocket_urlpatterns
 
 
 def _check_n(value: Any, tag: str) -> int:
@@ -140,6 +160,20 @@ class TopPostsNode(_WallNode):
         return {"top_posts": aggregates.top_posts(wall, n)}
 
 
+class LiveUpdatesNode(_WallNode):
+    template_name = "crowdwall/_live_updates.html"
+
+    def data(self, wall: WallRef, n: int) -> dict[str, Any]:
+        return {
+            "transport": conf.LIVE_TRANSPORT,
+            "ws_url": reverse("crowdwall-live", urlconf=_WebSocketRoutes, args=[wall.slug]),
+            "live_url": f"{conf.NCHAN_SUBSCRIBE_PREFIX}walls/{wall.slug}/",
+            "missed_url": reverse("crowdwall:live_missed", args=[wall.slug]),
+            # When the page's content was read; cached pages keep theirs (that is the point).
+            "rendered_at": now_ms(),
+        }
+
+
 class PostCountNode(_WallNode):
     def __init__(self, tag: str, wall: FilterExpression, target: str | None) -> None:
         super().__init__(tag, wall, None)
@@ -199,3 +233,11 @@ def boost_switch() -> dict[str, Any]:
     in ``localStorage``. Rendered ``hidden``; the script shows it, so without JavaScript no
     control appears that would do nothing."""
     return {}
+
+
+@register.tag
+def live_updates(parser: Parser, token: Token) -> LiveUpdatesNode:
+    """``{% live_updates wall %}``: the live script for ``wall`` and its status line (see the
+    module docstring); place it after the page's ``[data-live-root]`` lists."""
+    (wall,) = _parse(parser, token, with_n=False)
+    return LiveUpdatesNode("live_updates", wall, None)

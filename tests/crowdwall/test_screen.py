@@ -1,0 +1,202 @@
+"""The big screen, its overlay, the wall's stylesheet and the "load earlier posts" fragment:
+what they render, what they refuse (400, never 500), and how they are cached and purged."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from crowdwall.models import ModerationState, Post, PostWall, Wall
+from crowdwall.moderation.actions import set_pinned, set_state
+from crowdwall.screen import qr_svg
+from tests.crowdwall.conftest import make_post
+
+pytestmark = pytest.mark.django_db
+
+SCREEN = "/walls/djangocon/screen/"
+OVERLAY = "/walls/djangocon/overlay/"
+CSS = "/walls/djangocon/wall.css"
+EARLIER = "/walls/djangocon/posts/"
+
+
+def get(path: str, **params):
+    return Client().get(path, params)
+
+
+def shown(response) -> list[str]:
+    """External ids of the timeline's posts (``id="post-<pk>"``), in order."""
+    pks = [int(pk) for pk in re.findall(r'\bid="post-(\d+)"', response.content.decode())]
+    by_pk = dict(Post.objects.filter(pk__in=pks).values_list("pk", "external_id"))
+    return [by_pk[pk] for pk in pks]
+
+
+def pk(external_id: str) -> int:
+    return Post.objects.get(external_id=external_id).pk
+
+
+def test_screen_renders_banner_posts_and_live_root(store, wall):
+    Wall.objects.filter(pk=wall.pk).update(info_text="Wi-Fi: <djangocon>")
+    store(make_post(1), make_post(2, boost=True))
+    page = get(SCREEN)
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert '<html lang="en" class="screen-page theme-dark">' in body
+    assert "<h1>DjangoCon</h1>" in body and "#djangocon" in body
+    assert '<p class="info">Wi-Fi: &lt;djangocon&gt;</p>' in body  # plain text, escaped
+    assert shown(page) == ["2", "1"]
+    root = re.search(r"<main [^>]*data-live-root[^>]*>", body).group(0)
+    assert f'data-last-id="{pk("2")}"' in root and 'data-wall="djangocon"' in root
+    assert 'data-quiet-seconds="60"' in root and 'data-auto-scroll="1"' in root
+    assert f'data-post-id="{pk("2")}" id="post-{pk("2")}" data-boost="1"' in body
+    assert re.search(r"<p [^>]*data-live-status[^>]*data-state=\"connecting\"", body)
+    assert 'src="crowdwall/live.js" defer' in body and 'src="crowdwall/screen.js" defer' in body
+    assert "data-load-earlier " in body and 'data-url="/walls/djangocon/posts/"' in body
+    assert 'href="/walls/djangocon/archive/">' in body  # the fallback without JavaScript
+    assert not re.search(r"<style[\s>]", body) and "/wall.css" not in body  # no custom CSS
+
+
+def test_screen_qr_code_points_at_the_wall_page_or_the_walls_qr_url(wall):
+    body = get(SCREEN).content.decode()
+    assert re.search(r'<a class="qr" href="http://testserver/walls/djangocon/"[^>]*><svg ', body)
+    assert str(qr_svg("http://testserver/walls/djangocon/")) in body
+    Wall.objects.filter(pk=wall.pk).update(qr_url="https://djangocon.example/join")
+    body = get(SCREEN, theme="dark").content.decode()  # another cache key: no purge needed
+    assert 'href="https://djangocon.example/join"' in body
+    Wall.objects.filter(pk=wall.pk).update(qr_url="javascript:alert(1)")  # not via a form
+    body = get(SCREEN, theme="light").content.decode()
+    assert "javascript:" not in body and '<a class="qr"><svg ' in body
+    assert qr_svg("https://x.example/") is qr_svg("https://x.example/")  # generated once
+
+
+def test_qr_svg_is_plain_modules_without_the_url_text():
+    svg = str(qr_svg('https://x.example/"><script>alert(1)</script>'))
+    assert svg.startswith("<svg ") and svg.endswith("</svg>")
+    assert "script" not in svg and "x.example" not in svg
+    assert 'fill="#fff"' in svg and 'stroke="#000"' in svg  # dark on white in both themes
+
+
+@pytest.mark.parametrize(("query", "theme"), [({}, "dark"), ({"theme": "light"}, "light")])
+def test_screen_themes(wall, query, theme):
+    body = get(SCREEN, **query).content.decode()
+    assert f'class="screen-page theme-{theme}"' in body
+
+
+def test_the_walls_theme_is_the_default(wall):
+    Wall.objects.filter(pk=wall.pk).update(screen_theme="light")
+    assert 'theme-light"' in get(SCREEN).content.decode()
+    assert 'theme-dark"' in get(SCREEN, theme="dark").content.decode()
+
+
+@pytest.mark.parametrize("query", [{"theme": "pink"}, {"theme": "<x>"}, {"overlay": "yes"}])
+def test_bad_screen_options_are_400(wall, query):
+    response = get(SCREEN, **query)
+    assert response.status_code == 400
+    assert "<x>" not in response.content.decode()
+
+
+def test_unknown_or_inactive_wall_is_404_everywhere(wall):
+    Wall.objects.filter(pk=wall.pk).update(is_active=False)
+    for path in (SCREEN, OVERLAY, CSS):
+        assert get(path).status_code == 404
+    assert get(EARLIER, before="1").status_code == 404
+
+
+def test_pinned_posts_are_in_the_pinned_strip(store, wall, django_capture_on_commit_callbacks):
+    store(make_post(1), make_post(2))
+    body = get(SCREEN).content.decode()
+    assert re.search(r"<section [^>]*data-pinned[^>]*hidden>", body)  # empty: hidden
+    with django_capture_on_commit_callbacks(execute=True):
+        set_pinned(PostWall.objects.filter(post__external_id="1"), True)
+    body = get(SCREEN).content.decode()
+    strip = re.search(r"<section [^>]*data-pinned.*?</section>", body, re.S).group(0)
+    assert "hidden>" not in strip.split("\n")[0]
+    assert f'data-post-id="{pk("1")}" id="pinned-post-{pk("1")}"' in strip
+    assert shown(get(SCREEN)) == ["2", "1"]  # and still in the timeline
+
+
+def test_overlay_is_transparent_without_chrome(store, wall):
+    store(*[make_post(n) for n in range(1, 8)])
+    for page in (get(OVERLAY), get(SCREEN, overlay="1")):
+        body = page.content.decode()
+        assert 'class="screen-page theme-dark is-overlay"' in body
+        assert "screen-banner" not in body and "data-pinned" not in body
+        assert "data-load-earlier" not in body and "<svg" not in body and "screen.js" not in body
+        assert 'data-max-posts="4"' in body and 'data-quiet-seconds="0"' in body
+        assert shown(page) == ["7", "6", "5", "4"]
+        assert "data-live-config" in body
+
+
+def test_wall_css_is_a_stylesheet_linked_never_inlined(wall):
+    css = "body { background: hotpink; } </style><script>alert(1)</script>"
+    Wall.objects.filter(pk=wall.pk).update(custom_css=css, updated_at=timezone.now())
+    response = get(CSS)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/css; charset=utf-8"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response.content.decode() == css
+    version = int(Wall.objects.get(pk=wall.pk).updated_at.timestamp())
+    for page in (get(SCREEN, theme="light"), get("/walls/djangocon/")):
+        body = page.content.decode()
+        assert f'<link rel="stylesheet" href="/walls/djangocon/wall.css?v={version}">' in body
+        assert "hotpink" not in body and "alert(1)" not in body
+    assert get(CSS, v=str(version)).status_code == 200
+    assert get(CSS, v="x<y").status_code == 400
+
+
+def test_an_empty_wall_css_is_an_empty_stylesheet(wall):
+    response = get(CSS)
+    assert response.status_code == 200 and response.content == b""
+
+
+@pytest.fixture
+def sixty(store, wall):
+    store(*[make_post(n) for n in range(1, 61)])
+    return wall
+
+
+def test_earlier_fragment_pages_back_by_post_id(sixty):
+    first = get(EARLIER, before=str(pk("60")))
+    assert first.status_code == 200
+    assert shown(first) == [str(n) for n in range(59, 9, -1)]  # one archive page: 50
+    assert "data-end" not in first.content.decode()
+    assert "<html" not in first.content.decode()  # a fragment, not a page
+    rest = get(EARLIER, before=str(pk("10")))
+    assert shown(rest) == [str(n) for n in range(9, 0, -1)]
+    assert '<p class="empty" data-end>No earlier posts.</p>' in rest.content.decode()
+
+
+def test_earlier_fragment_skips_posts_not_approved(sixty):
+    set_state(PostWall.objects.filter(post__external_id="5"), ModerationState.REJECTED)
+    assert "5" not in shown(get(EARLIER, before=str(pk("7"))))
+
+
+@pytest.mark.parametrize(
+    "bad", ["", "yesterday", "999999", "<script>", "99999999999999999999999", "²", "-1"]
+)
+def test_earlier_fragment_bad_positions_are_400(sixty, bad):
+    response = get(EARLIER, before=bad)
+    assert response.status_code == 400
+    assert bad not in response.content.decode() or bad == ""
+
+
+def test_earlier_fragment_is_cached_until_ingest_purges_it(store, sixty, django_assert_num_queries):
+    before = str(pk("3"))
+    assert shown(get(EARLIER, before=before)) == ["2", "1"]
+    with django_assert_num_queries(0):
+        cached = get(EARLIER, before=before, junk="1")  # query junk shares the entry
+    assert shown(cached) == ["2", "1"]
+    store(make_post(0))  # older than all: the fragment changes, and the purge shows it
+    assert shown(get(EARLIER, before=before)) == ["2", "1", "0"]
+
+
+def test_screen_is_cached_per_theme_and_purged_by_ingest(store, wall, django_assert_num_queries):
+    store(make_post(1))
+    assert shown(get(SCREEN)) == ["1"]
+    with django_assert_num_queries(0):
+        cached = get(SCREEN, utm_source="x")
+    assert shown(cached) == ["1"]
+    store(make_post(2))
+    assert shown(get(SCREEN)) == ["2", "1"]
