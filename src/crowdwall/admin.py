@@ -18,6 +18,7 @@ from crowdwall.caching import purge_walls
 from crowdwall.models import (
     BannedAuthor,
     BannedWord,
+    ModerationLog,
     ModerationState,
     Post,
     PostWall,
@@ -255,3 +256,27 @@ class BannedAuthorAdmin(_BanAdmin):
 class BannedWordAdmin(_BanAdmin):
     list_display = ["word", "wall", "created_at"]
     search_fields = ["word"]
+
+
+# The moderation audit log: read-only (crowdwall.moderation.service writes it) ---------------
+
+
+@admin.register(ModerationLog)
+class ModerationLogAdmin(admin.ModelAdmin):
+    """Who did what; nobody edits or deletes history from the admin."""
+
+    list_display = ["created_at", "actor_name", "action", "wall", "post_id", "count"]
+    list_filter = ["action", "wall"]
+    search_fields = ["actor_name"]
+    date_hierarchy = "created_at"
+    list_select_related = ["wall"]
+    readonly_fields = ["actor", "actor_name", "wall", "post", "action", "detail", "count"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

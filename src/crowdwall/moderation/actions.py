@@ -2,11 +2,15 @@
 
 Every function here changes rows in bulk inside one transaction and, after commit, publishes one
 ``post.moderation`` event per affected post and soft-purges the affected walls' pages (the same
-contract as the ingest pipeline; see ``crowdwall.ingest.publisher``).
+contract as the ingest pipeline; see ``crowdwall.ingest.publisher``). It also hard-purges the
+walls' figures (post count, top authors, top posts): unlike ingest, a moderation decision can
+take content *off* a wall, and a banned author must not stay in "top authors" until the next
+refresh.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from functools import partial
@@ -15,14 +19,29 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from crowdwall.caching import purge_walls
+import herdcache
+from crowdwall.caching import aggregates_tag, purge_walls
 from crowdwall.ingest.match import Haystack, MatchInput, fold
 from crowdwall.ingest.publisher import Event, EventKind, publish
 from crowdwall.ingest.walls import load_wall_rules
 from crowdwall.models import ModerationState, PostWall, Wall
 from crowdwall.moderation.rules import ban_reason
 
+logger = logging.getLogger("crowdwall.moderation")
+
 _CHUNK = 500
+
+
+def _purge_figures(slugs: Iterable[str]) -> None:
+    """Hard-purge these walls' cached figures; a cache outage is logged, never raised (this
+    runs after commit)."""
+    tags = sorted({aggregates_tag(slug) for slug in slugs})
+    if not tags:
+        return
+    try:
+        herdcache.purge(tags=tags)
+    except Exception:
+        logger.exception("Purging cache tags %s failed", tags)
 
 
 def _announce(changed: list[tuple[int, str, str, bool]]) -> None:
@@ -35,7 +54,10 @@ def _announce(changed: list[tuple[int, str, str, bool]]) -> None:
     events = [
         Event(EventKind.MODERATION, pid, walls, pinned=pins[pid]) for pid, walls in by_post.items()
     ]
-    purge_walls({slug for _, slug, _, _ in changed})
+    slugs = {slug for _, slug, _, _ in changed}
+    # Purge before the push: a page reloading on the event must not get the old copy.
+    purge_walls(slugs)
+    _purge_figures(slugs)
     publish(events)
 
 

@@ -72,6 +72,8 @@ def moderate(wall: Wall, post_ids: Sequence[int], action: str, *, actor: Any) ->
     if len(ids) > MAX_BULK:
         raise ValidationError({"posts": f"At most {MAX_BULK} posts at once."})
     entries = PostWall.objects.filter(wall=wall, post_id__in=ids)
+    # Only a post on this wall may be named in the log (a foreign key: unknown ids are ignored).
+    logged_post = ids[0] if len(ids) == 1 and entries.exists() else None
     with transaction.atomic():
         if action in _STATES:
             count = actions.set_state(entries, _STATES[action])
@@ -81,7 +83,7 @@ def moderate(wall: Wall, post_ids: Sequence[int], action: str, *, actor: Any) ->
             actor,
             action,
             wall=wall,
-            post_id=ids[0] if len(ids) == 1 else None,
+            post_id=logged_post,
             count=count,
             detail={"posts": ids} if len(ids) > 1 else {},
         )

@@ -7,6 +7,14 @@ REST: ``/api/v2/instance`` (``configuration.urls.streaming``), ``/api/v1/instanc
 newer), ``/api/v1/accounts/lookup?acct=`` and ``/api/v1/accounts/:id``; ``X-RateLimit-*``
 headers on every answer and 429 past the limit, bearer tokens checked.
 
+Lists (a user token required, as on Mastodon): ``GET/POST /api/v1/lists``, ``GET/PUT/DELETE
+/api/v1/lists/:id``, ``GET /api/v1/lists/:id/accounts`` (``limit`` default 40, at most 80, 0 for
+all; ``max_id``/``since_id``/``min_id`` over membership ids; ``Link`` headers), ``POST`` and
+``DELETE /api/v1/lists/:id/accounts`` with ``account_ids[]`` (form, JSON or query string; a batch
+is all or nothing: 404 for an unknown account, 422 for one already listed or not followed), and
+``POST /api/v1/accounts/:id/follow``, ``GET /api/v1/accounts/relationships?id[]=`` (locked
+accounts answer ``requested``; lists accept followed and requested accounts).
+
 Streaming (token required): WebSocket ``/api/v1/streaming`` (``?stream=hashtag&tag=`` and
 ``subscribe`` messages; ``{"stream", "event", "payload"}`` frames with the payload a JSON
 string) and SSE ``/api/v1/streaming/hashtag?tag=``.
@@ -54,10 +62,27 @@ class RequestRecord:
     status: int | None = None
     remaining: int | None = None  # X-RateLimit-Remaining sent back
     reset: float | None = None  # X-RateLimit-Reset sent back (epoch seconds)
+    body: bytes = b""  # the request body (REST)
+    content_type: str = ""
 
     def param(self, name: str) -> str | None:
         values = self.query.get(name)
         return values[0] if values else None
+
+    def values(self, name: str) -> list[str]:
+        """Every value of ``name`` from the query string and the body (form or JSON), as Rails
+        merges them; ``name`` without ``[]`` (``account_ids`` finds ``account_ids[]``)."""
+        found = self.query.get(name, []) + self.query.get(name + "[]", [])
+        if self.body and "json" in self.content_type:
+            with contextlib.suppress(ValueError):
+                data = json.loads(self.body)
+                value = data.get(name) if isinstance(data, dict) else None
+                found += [str(v) for v in value] if isinstance(value, list) else []
+                found += [str(value)] if isinstance(value, str | int) else []
+        elif self.body:
+            form = parse_qs(self.body.decode())
+            found += form.get(name, []) + form.get(name + "[]", [])
+        return found
 
 
 @dataclass
@@ -114,8 +139,34 @@ class FakeMastodon:
         self.rate_limit, self.rate_window = 300, 300.0
         self._remaining, self._reset_at = 300, datetime.now(UTC) + timedelta(seconds=300)
         self.ann = self.add_account("ann")
+        # Lists of the token's user: id -> list JSON; id -> [(membership id, account id)].
+        self.lists: dict[str, dict[str, Any]] = {}
+        self.list_members: dict[str, list[tuple[int, str]]] = {}
+        self.following: set[str] = set()  # account ids the token's user follows
+        self.requested: set[str] = set()  # follow requests pending (locked accounts)
+        self._list_ids = itertools.count(1)
+        self._membership_ids = itertools.count(1)
 
     # Test controls --------------------------------------------------------------------------
+
+    def add_list(self, title: str, *account_ids: str) -> str:
+        """A list of the token's user holding ``account_ids`` (followed); its id."""
+        with self._lock:
+            list_id = str(next(self._list_ids))
+            self.lists[list_id] = {
+                "id": list_id,
+                "title": title,
+                "replies_policy": "list",
+                "exclusive": False,
+            }
+            self.following.update(account_ids)
+            self.list_members[list_id] = [(next(self._membership_ids), a) for a in account_ids]
+            return list_id
+
+    def members(self, list_id: str) -> list[str]:
+        """Account ids on a list, in the order they were added."""
+        with self._lock:
+            return [account_id for _, account_id in self.list_members[list_id]]
 
     def add_account(self, username: str, *, domain: str | None = None, bot: bool = False) -> dict:
         with self._lock:
@@ -347,7 +398,12 @@ class FakeMastodon:
 
     async def _rest(self, scope: Scope, receive: Any, send: Any, wrong_port: bool) -> None:
         record = self._record(scope, "rest")
-        await receive()  # the (empty) request body
+        message = await receive()  # the request body (empty for GET)
+        record.body = message.get("body", b"")
+        while message.get("more_body"):
+            message = await receive()
+            record.body += message.get("body", b"")
+        record.content_type = dict(scope.get("headers") or []).get(b"content-type", b"").decode()
         with self._lock:
             fault = self._faults.pop(0) if self._faults else None
         if fault and fault[0] == "slow":
@@ -420,11 +476,24 @@ class FakeMastodon:
                     e for e in self._entries.values() if parts[4].lower() in e.tags and not e.reblog
                 ]
             return self._page(scope, record, entries, always_next=True)
+        if parts[:3] == ["api", "v1", "lists"] or (
+            parts[:3] == ["api", "v1", "accounts"]
+            and (parts[3:] == ["relationships"] or parts[4:] == ["follow"])
+        ):
+            if record.authorization.removeprefix("Bearer ").strip() != self.token:
+                return 401, {"error": "This API requires an authenticated user"}, []
+            with self._lock:
+                return self._lists_route(scope, record, parts)
         if parts[:3] == ["api", "v1", "accounts"] and len(parts) >= 4:
             if parts[3] == "lookup":
                 acct = (record.param("acct") or "").lstrip("@")
                 with self._lock:
-                    found = [a for a in self._accounts.values() if a["acct"] == acct]
+                    # Local accounts answer to ``name`` and to ``name@<local domain>``.
+                    found = [
+                        a
+                        for a in self._accounts.values()
+                        if acct in (a["acct"], f"{a['acct']}@{self.domain}")
+                    ]
                 return (200, found[0], []) if found else (404, {"error": "Record not found"}, [])
             with self._lock:
                 account = self._accounts.get(parts[3])
@@ -436,6 +505,120 @@ class FakeMastodon:
             if parts[4] == "statuses" and len(parts) == 5:
                 return self._page(scope, record, entries, always_next=False)
         return 404, {"error": "Not found"}, []
+
+    def _relationship(self, account_id: str) -> dict[str, Any]:
+        return {
+            "id": account_id,
+            "following": account_id in self.following,
+            "requested": account_id in self.requested,
+            "showing_reblogs": account_id in self.following,
+            "notifying": False,
+            "followed_by": False,
+            "blocking": False,
+            "muting": False,
+            "endorsed": False,
+            "note": "",
+        }
+
+    def _lists_route(
+        self, scope: Scope, record: RequestRecord, parts: list[str]
+    ) -> tuple[int, Any, list[tuple[str, str]]]:
+        """Lists, list members, follows and relationships (called holding the lock)."""
+        method, not_found = record.method, (404, {"error": "Record not found"}, [])
+        if parts[3:] == ["relationships"] and method == "GET":
+            ids = record.values("id")
+            return 200, [self._relationship(i) for i in ids if i in self._accounts], []
+        if parts[4:] == ["follow"] and method == "POST":
+            account = self._accounts.get(parts[3])
+            if account is None:
+                return not_found
+            (self.requested if account.get("locked") else self.following).add(parts[3])
+            return 200, self._relationship(parts[3]), []
+        if len(parts) == 3:
+            if method == "GET":
+                return 200, list(self.lists.values()), []
+            if method == "POST":
+                title = (record.values("title") or [""])[0].strip()
+                if not title:
+                    return 422, {"error": "Validation failed: Title can't be blank"}, []
+                list_id = str(next(self._list_ids))
+                self.lists[list_id] = {
+                    "id": list_id,
+                    "title": title,
+                    "replies_policy": "list",
+                    "exclusive": False,
+                }
+                self.list_members[list_id] = []
+                return 200, self.lists[list_id], []
+            return 404, {"error": "Not found"}, []
+        list_id = parts[3]
+        if list_id not in self.lists:
+            return not_found
+        if len(parts) == 4:
+            if method == "DELETE":
+                del self.lists[list_id], self.list_members[list_id]
+                return 200, {}, []
+            return 200, self.lists[list_id], []
+        if parts[4:] != ["accounts"]:
+            return 404, {"error": "Not found"}, []
+        members = self.list_members[list_id]
+        if method == "GET":
+            return self._members_page(scope, record, members)
+        ids = record.values("account_ids")
+        if method == "DELETE":
+            self.list_members[list_id] = [(m, a) for m, a in members if a not in ids]
+            return 200, {}, []
+        if method != "POST":
+            return 404, {"error": "Not found"}, []
+        listed = {a for _, a in members}
+        for account_id in ids:  # all or nothing, like the transaction on Mastodon
+            if account_id not in self._accounts:
+                return not_found
+            if account_id in listed:
+                return 422, {"error": "Validation failed: Account has already been taken"}, []
+            if account_id not in self.following | self.requested:
+                return 422, {"error": "Validation failed: Follow can't be blank"}, []
+        members += [(next(self._membership_ids), a) for a in dict.fromkeys(ids)]
+        return 200, {}, []
+
+    def _members_page(
+        self, scope: Scope, record: RequestRecord, members: list[tuple[int, str]]
+    ) -> tuple[int, Any, list[tuple[str, str]]]:
+        """A page of list members (newest membership first), paged like statuses."""
+        try:
+            limit = int(record.param("limit") or 40)
+            max_id, since_id, min_id = (
+                int(v) if (v := record.param(k)) else None for k in ("max_id", "since_id", "min_id")
+            )
+        except ValueError:
+            return 400, {"error": "bad paging parameter"}, []
+        if limit == 0:  # everyone, no paging
+            return 200, [self._accounts[a] for _, a in reversed(members)], []
+        limit = min(max(limit, 1), 80)
+        chosen = [
+            (m, a)
+            for m, a in members
+            if (max_id is None or m < max_id)
+            and (since_id is None or m > since_id)
+            and (min_id is None or m > min_id)
+        ]
+        if min_id is not None:
+            page = sorted(chosen)[:limit][::-1]
+        else:
+            page = sorted(chosen, reverse=True)[:limit]
+        links = []
+        if page:
+            host = dict(scope["headers"]).get(b"host", b"localhost").decode()
+            base = f"http://{host}{quote(scope['path'])}"
+            if len(page) == limit:
+                links.append(
+                    f'<{base}?{urlencode({"limit": limit, "max_id": page[-1][0]})}>; rel="next"'
+                )
+            links.append(
+                f'<{base}?{urlencode({"limit": limit, "min_id": page[0][0]})}>; rel="prev"'
+            )
+        headers = [("link", ", ".join(links))] if links else []
+        return 200, [self._accounts[a] for _, a in page], headers
 
     def _page(
         self, scope: Scope, record: RequestRecord, entries: list[Entry], *, always_next: bool

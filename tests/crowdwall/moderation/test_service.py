@@ -75,3 +75,10 @@ def test_ban_word_and_bad_input(wall, store, moderator, django_capture_on_commit
     with pytest.raises(ValidationError):
         service.author_of(wall, 999_999)
     assert ModerationLog.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unknown_post_is_logged_without_a_dangling_reference(wall, moderator):
+    assert service.moderate(wall, [987_654], "approve", actor=moderator) == 0
+    entry = ModerationLog.objects.get()
+    assert (entry.post_id, entry.count) == (None, 0)

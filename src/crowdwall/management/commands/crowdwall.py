@@ -7,6 +7,7 @@
     manage.py crowdwall add-source WALL KIND [--name N] [--url URL] [--secret S] ...
     manage.py crowdwall reindex [--wall SLUG] [--cluster k/N] [--processes P] [--chunk-size C]
     manage.py crowdwall rebuild-aggregates [--wall SLUG] [--cluster k/N] [--processes P]
+    manage.py crowdwall lister --wall SLUG --source NAME --list TITLE [--dry-run]
 
 (The two maintenance jobs are clustered and resumable: see ``crowdwall.jobs``.)
 
@@ -66,6 +67,7 @@ class Command(BaseCommand):
             "handle_rebuild_aggregates",
             "Recompute per-wall and per-author counts (clustered, resumable).",
         ),
+        "lister": ("handle_lister", "Keep a Mastodon list in sync with a wall's accounts."),
     }
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -395,3 +397,15 @@ class Command(BaseCommand):
 
     def handle_rebuild_aggregates(self, **options: Any) -> None:
         run_job_command(self, "rebuild-aggregates", options)
+
+    # lister ---------------------------------------------------------------------------------
+
+    def add_lister_arguments(self, parser: CommandParser) -> None:
+        from crowdwall.sources.mastodon.lister_command import add_lister_arguments
+
+        add_lister_arguments(parser)
+
+    def handle_lister(self, **options: Any) -> None:
+        from crowdwall.sources.mastodon.lister_command import run_lister_command
+
+        run_lister_command(self, options)

@@ -1,0 +1,126 @@
+"""``ModerationConsumer``: the moderators' live feed of one wall (``ws/walls/<slug>/moderate/``).
+
+Staff only: anyone else is refused *before* the handshake completes, so the server answers the
+upgrade request with HTTP 403 and nothing about the wall is sent. Unknown walls: accepted, then
+closed with 4404 (as ``WallConsumer`` does), so the page stops reconnecting.
+
+What it sends: ``mod.update`` frames (``crowdwall.live.frames.mod_frame``: a post's state and
+pin on this wall after any change, new pending posts included), forwarded as the publisher
+encoded them (a message may also be a JSON array of frames). On connect it first sends a
+snapshot, so nothing is missed between the page's render and the socket opening, or while it
+was away:
+
+1. with ``?changes=T`` (epoch ms, the page's render time or the last ``at`` it saw): a
+   ``mod.update`` for every entry of the wall that changed since then (any state);
+2. the pending queue, oldest first, at most ``SNAPSHOT_LIMIT`` entries;
+3. ``{"type": "catchup.done", "count": n, "truncated": bool, "at": T}``.
+
+The consumer joins the group before reading the database, and sends the snapshot inside
+``connect``: Channels dispatches a consumer's messages one at a time, so live frames that arrive
+meanwhile wait in the channel and follow the snapshot. A change committed during the read is
+therefore sent after it (never overtaken by older state), at worst twice: frames are states,
+and applying one again is harmless.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from crowdwall.live import frames
+from crowdwall.live.catchup import CHANGE_MARGIN_MS, now_ms
+from crowdwall.models import ModerationState, PostWall, Wall
+from crowdwall.moderation.access import is_moderator
+
+logger = logging.getLogger("crowdwall.moderation")
+
+CLOSE_UNKNOWN_WALL = 4404
+SNAPSHOT_LIMIT = 500  # pending entries sent on connect; the page pages through the rest
+_MAX_CHANGES = 2_000
+
+
+def _wall_id(slug: str) -> int | None:
+    return Wall.objects.filter(slug=slug).values_list("pk", flat=True).first()
+
+
+def _frame(entry: PostWall) -> str:
+    return frames.mod_frame(
+        entry.post_id, entry.state, entry.pinned, frames.post_payload(entry.post)
+    )
+
+
+def snapshot(wall_id: int, changes: int | None) -> tuple[list[str], bool, int]:
+    """The frames a moderators' page needs on (re)connect; whether the queue was cut; the time
+    (epoch ms) of the read, the page's next ``changes``."""
+    at = now_ms()
+    texts: list[str] = []
+    truncated = False
+    entries = PostWall.objects.filter(wall_id=wall_id).select_related("post__author")
+    if changes is not None:
+        after = datetime.fromtimestamp(changes / 1000, tz=UTC) - timedelta(
+            milliseconds=CHANGE_MARGIN_MS
+        )
+        changed = list(entries.filter(changed_at__gt=after).order_by("changed_at", "post_id")[
+            : _MAX_CHANGES + 1
+        ])  # fmt: skip
+        truncated = len(changed) > _MAX_CHANGES
+        texts += [_frame(entry) for entry in changed[:_MAX_CHANGES]]
+    pending = list(
+        entries.filter(state=ModerationState.PENDING).order_by("post_id")[: SNAPSHOT_LIMIT + 1]
+    )
+    truncated = truncated or len(pending) > SNAPSHOT_LIMIT
+    texts += [_frame(entry) for entry in pending[:SNAPSHOT_LIMIT]]
+    return texts, truncated, at
+
+
+def _changes(scope: dict[str, Any]) -> int | None:
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    value = query.get("changes", [""])[0]
+    return int(value) if value.isdigit() and len(value) < 16 else None
+
+
+class ModerationConsumer(AsyncWebsocketConsumer):
+    """Live moderation frames of one wall (``url_route`` kwarg ``slug``), for staff only."""
+
+    async def connect(self) -> None:
+        self.group: str | None = None
+        if not is_moderator(self.scope.get("user")):
+            await self.close()  # before accept: the server refuses the handshake (HTTP 403)
+            return
+        slug = self.scope["url_route"]["kwargs"]["slug"]
+        wall_id = await database_sync_to_async(_wall_id)(slug)
+        if wall_id is None:
+            await self.accept()
+            await self.close(code=CLOSE_UNKNOWN_WALL)
+            return
+        self.group = frames.moderation_group_name(slug)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        try:
+            texts, truncated, at = await database_sync_to_async(snapshot)(
+                wall_id, _changes(self.scope)
+            )
+            for text in texts:
+                await self.send(text_data=text)
+            done = {"type": "catchup.done", "count": len(texts), "truncated": truncated, "at": at}
+            await self.send(text_data=json.dumps(done))
+        except Exception:
+            logger.exception("Moderation snapshot of wall %s failed", slug)
+            await self.close(code=1011)
+
+    async def disconnect(self, code: int) -> None:
+        if self.group is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Moderators act over HTTP (CSRF-checked forms); anything sent here is ignored."""
+
+    async def wall_event(self, message: dict[str, Any]) -> None:
+        """A publisher message for this wall's moderators: the finished frame in ``text``."""
+        await self.send(text_data=message["text"])
