@@ -1,0 +1,271 @@
+"""Request and response bodies of the API (pydantic models via ninja ``Schema``).
+
+Input schemas forbid unknown keys (a typo is a 422, not silently ignored). Output shapes of
+posts follow ``crowdwall.live.frames.post_payload``, so the API, the live frames and the wall
+page's JavaScript share one post format.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from ninja import Schema
+from pydantic import ConfigDict, Field
+
+from crowdwall.sources.kinds import KINDS
+
+# Database ids are 64-bit: larger numbers are refused as input (422), not sent to the database.
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class Strict(Schema):
+    """A request body: unknown keys are refused, and so are values of another JSON type
+    (``0`` for ``false``, ``"1"`` for ``1``): lax coercion would accept what the schema says
+    is invalid."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ErrorDetail(Schema):
+    code: str
+    message: str
+    fields: dict[str, list[str]]
+
+
+class Error(Schema):
+    """Every error response: ``{"error": {"code", "message", "fields"}}``."""
+
+    error: ErrorDetail
+
+
+class Meta(Schema):
+    limit: int
+    next: str | None
+    previous: str | None
+    total_count: int
+
+
+class AuthorOut(Schema):
+    id: str
+    handle: str
+    display_name: str
+    avatar_url: str
+    profile_url: str
+    bot: bool
+
+
+class Counts(Schema):
+    boosts: int | None
+    favourites: int | None
+    replies: int | None
+
+
+class PostOut(Schema):
+    """A post on a wall: ``post_payload`` plus this wall's ``pinned`` and (staff only) ``state``."""
+
+    id: int
+    source_id: int
+    external_id: str
+    url: str
+    author: AuthorOut
+    html: str
+    text: str
+    spoiler_text: str
+    sensitive: bool
+    media: list[dict[str, Any]]
+    hashtags: list[str]
+    language: str
+    reply: bool
+    boost: bool
+    created_at: str
+    edited_at: str | None
+    counts: Counts
+    pinned: bool
+    state: str | None = Field(None, description="This wall's moderation state (staff only).")
+
+
+class PostPage(Schema):
+    meta: Meta
+    objects: list[PostOut]
+
+
+class TopAuthor(Schema):
+    author: AuthorOut
+    posts: int
+
+
+class TopAuthorPage(Schema):
+    meta: Meta
+    objects: list[TopAuthor]
+
+
+class CountOut(Schema):
+    slug: str
+    count: int
+
+
+ModerationModeName = Literal["open", "pre_approve", "accounts_only"]
+ThemeName = Literal["dark", "light"]
+
+
+class WallOut(Schema):
+    slug: str
+    name: str
+    is_active: bool
+    hashtags: list[str]
+    keywords: list[str]
+    accounts: list[str]
+    languages: list[str]
+    moderation: str
+    use_default_blocklist: bool
+    hide_replies: bool
+    hide_boosts: bool
+    hide_bots: bool
+    hide_sensitive: bool
+    screen_theme: str
+    info_text: str
+    qr_url: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class WallDetail(WallOut):
+    post_count: int = Field(description="Approved posts (cached; may lag a minute).")
+
+
+class WallPage(Schema):
+    meta: Meta
+    objects: list[WallOut]
+
+
+class WallPatch(Strict):
+    """Wall fields to change; validated like the admin form (``Wall.clean``)."""
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    slug: str | None = Field(None, min_length=1, max_length=100, pattern=r"^[-a-zA-Z0-9_]+$")
+    is_active: bool | None = None
+    hashtags: list[str] | None = None
+    keywords: list[str] | None = None
+    accounts: list[str] | None = None
+    languages: list[str] | None = None
+    moderation: ModerationModeName | None = None
+    use_default_blocklist: bool | None = None
+    hide_replies: bool | None = None
+    hide_boosts: bool | None = None
+    hide_bots: bool | None = None
+    hide_sensitive: bool | None = None
+    screen_theme: ThemeName | None = None
+    info_text: str | None = Field(None, max_length=300)
+    qr_url: str | None = Field(None, max_length=500)
+
+
+class WallIn(WallPatch):
+    """A new wall: ``name`` and ``slug`` are required."""
+
+    name: str = Field(min_length=1, max_length=200)  # type: ignore[assignment]
+    slug: str = Field(min_length=1, max_length=100, pattern=r"^[-a-zA-Z0-9_]+$")  # type: ignore[assignment]
+
+
+class ModerationIn(Strict):
+    action: Literal["approve", "reject", "hide", "pin", "unpin"]
+    posts: list[Id] = Field(min_length=1, max_length=500)
+
+
+class ChangedOut(Schema):
+    changed: int
+
+
+class LogEntryOut(Schema):
+    id: int
+    actor: str
+    action: str
+    post_id: int | None
+    count: int
+    detail: dict[str, Any]
+    created_at: datetime
+
+
+class LogPage(Schema):
+    meta: Meta
+    objects: list[LogEntryOut]
+
+
+class AuthorBanIn(Strict):
+    """Ban by ``account`` (stable id or @handle), or name a ``post`` to ban its author."""
+
+    account: str | None = Field(None, min_length=1, max_length=255)
+    post: Id | None = None
+    note: str = Field("", max_length=200)
+
+
+class WordBanIn(Strict):
+    word: str = Field(min_length=1, max_length=200)
+
+
+class AuthorBanOut(Schema):
+    account: str
+    note: str
+    created_at: datetime
+
+
+class WordBanOut(Schema):
+    word: str
+    created_at: datetime
+
+
+class AuthorBanResult(AuthorBanOut):
+    rejected: int = Field(description="Posts already on the wall that the ban removed.")
+
+
+class WordBanResult(WordBanOut):
+    rejected: int = Field(description="Posts already on the wall that the ban removed.")
+
+
+class AuthorBanPage(Schema):
+    meta: Meta
+    objects: list[AuthorBanOut]
+
+
+class WordBanPage(Schema):
+    meta: Meta
+    objects: list[WordBanOut]
+
+
+# The kinds registered in crowdwall.sources.kinds, so the schema lists exactly those.
+SourceKindName = Literal[tuple(KINDS)]  # type: ignore[valid-type]
+
+
+class SourceOut(Schema):
+    """A source; its ``secret`` is write-only (``has_secret`` says whether one is set)."""
+
+    id: int
+    name: str
+    kind: str
+    config: dict[str, Any]
+    include_all: bool
+    enabled: bool
+    has_secret: bool
+    last_ingest_at: datetime | None
+    last_error: str
+    created_at: datetime
+    webhook_url: str | None = Field(None, description="Where to deliver (webhook sources).")
+
+
+class SourcePage(Schema):
+    meta: Meta
+    objects: list[SourceOut]
+
+
+class SourcePatch(Strict):
+    name: str | None = Field(None, min_length=1, max_length=100)
+    config: dict[str, Any] | None = None
+    secret: str | None = Field(None, max_length=255, description="Write-only.")
+    include_all: bool | None = None
+    enabled: bool | None = None
+
+
+class SourceIn(SourcePatch):
+    name: str = Field(min_length=1, max_length=100)  # type: ignore[assignment]
+    kind: SourceKindName

@@ -1,0 +1,76 @@
+"""Rate limit for anonymous API clients: ``CROWDWALL["API_ANON_RATE"]`` (``"120/m"``).
+
+A fixed-window counter per client address in the default cache (``add`` + ``incr``, both atomic
+on memcached and Redis, so the limit holds across processes). Staff (a valid token or a staff
+session) are never limited. Over the limit: 429 with ``Retry-After`` (seconds to the next
+window). A cache outage lets requests through: rate limiting degrades, the API does not fail.
+
+Responses served from the page cache never reach this check: they cost nothing to serve.
+The client address is ``REMOTE_ADDR``, or taken from ``X-Forwarded-For`` as ninja's
+``NINJA_NUM_PROXIES`` setting says (set it behind a reverse proxy).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import threading
+import time
+
+from django.core.cache import caches
+from django.http import HttpRequest
+from ninja.throttling import BaseThrottle
+
+from crowdwall.api.auth import staff_of
+from crowdwall.conf import conf
+
+logger = logging.getLogger("crowdwall.api")
+
+PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """``"120/m"`` → (120, 60); raises ``ValueError`` for anything else."""
+    count, _, period = rate.partition("/")
+    seconds = PERIODS.get(period.strip().lower())
+    if not count.strip().isdigit() or int(count) < 1 or seconds is None:
+        raise ValueError(f"A rate is '<requests>/<s|m|h|d>', not {rate!r}.")
+    return int(count), seconds
+
+
+class AnonymousRate(BaseThrottle):
+    """ninja throttle reading the rate at use time (so ``override_settings`` works)."""
+
+    def __init__(self) -> None:
+        # One instance serves every thread: the wait of the current request is per thread.
+        self._local = threading.local()
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        rate = conf.API_ANON_RATE
+        if not rate:
+            return True
+        try:
+            if staff_of(request) is not None:
+                return True
+        except Exception:  # a bad token is refused by the view itself (401), not here
+            pass
+        limit, period = parse_rate(rate)
+        now = time.time()
+        window = int(now // period)
+        ident = hashlib.sha256((self.get_ident(request) or "").encode()).hexdigest()[:32]
+        key = f"crowdwall:api:rate:{ident}:{period}:{window}"
+        try:
+            cache = caches["default"]
+            cache.add(key, 0, period + 1)
+            count = cache.incr(key)
+        except Exception:
+            logger.warning("API rate limiting skipped: the cache is unavailable", exc_info=True)
+            return True
+        if count > limit:
+            self._local.wait = math.ceil((window + 1) * period - now) or 1
+            return False
+        return True
+
+    def wait(self) -> float | None:
+        return getattr(self._local, "wait", None)

@@ -1,0 +1,160 @@
+"""Walls: the public list and detail with figures, and staff create/update."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from ninja import Query, Router, Status
+from ninja.decorators import decorate_view
+
+from crowdwall import aggregates
+from crowdwall.api.auth import STAFF, staff_of
+from crowdwall.api.caching import cache_wall_list, cache_wall_response, purge_now
+from crowdwall.api.errors import ApiError
+from crowdwall.api.lookups import public_wall, staff_wall
+from crowdwall.api.pagination import CURSOR, MAX_LIMIT, paginate, single_page
+from crowdwall.api.schemas import (
+    CountOut,
+    PostPage,
+    TopAuthorPage,
+    WallDetail,
+    WallIn,
+    WallPage,
+    WallPatch,
+)
+from crowdwall.caching import WALL_LIST_TAG, wall_tag
+from crowdwall.live.frames import post_payload
+from crowdwall.models import ModerationAction, Wall
+from crowdwall.moderation import service
+
+router = Router(tags=["walls"])
+
+MAX_TOP = 100
+
+
+def _detail(wall: Wall) -> dict[str, Any]:
+    data = {name: getattr(wall, name) for name in WallDetail.model_fields if name != "post_count"}
+    data["post_count"] = aggregates.post_count(wall)
+    return data
+
+
+@router.get("/", response=WallPage, summary="Active walls")
+@decorate_view(cache_wall_list("limit", "cursor"))
+def list_walls(
+    request: HttpRequest,
+    limit: int | None = Query(None, ge=1, le=MAX_LIMIT),  # type: ignore[assignment]
+    cursor: str | None = CURSOR,  # type: ignore[assignment]
+) -> dict[str, Any]:
+    """Active walls, newest first (staff also see inactive ones)."""
+    staff = staff_of(request)
+    qs = Wall.objects.all() if staff is not None else Wall.objects.filter(is_active=True)
+    return paginate(
+        request,
+        qs,
+        fields=["id"],
+        types=[int],
+        key=lambda w: (w.pk,),
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+@router.post("/", response={201: WallDetail}, auth=STAFF, summary="Create a wall")
+def create_wall(request: HttpRequest, payload: WallIn) -> Status:
+    """Create a wall (staff); validated like the admin form, 422 with ``fields`` otherwise."""
+    wall = Wall(**payload.model_dump(exclude_none=True))
+    wall.full_clean()
+    with transaction.atomic():
+        wall.save()
+        service.record(
+            request.auth, ModerationAction.CONFIGURE, wall=wall, detail={"created": wall.slug}
+        )
+    purge_now([WALL_LIST_TAG, wall_tag(wall.slug)])
+    return Status(201, _detail(wall))
+
+
+@router.get("/{slug}/", response=WallDetail, summary="One wall, with its post count")
+@decorate_view(cache_wall_response())
+def get_wall(request: HttpRequest, slug: str) -> dict[str, Any]:
+    """A wall's settings and its number of approved posts."""
+    return _detail(public_wall(slug, staff_of(request)))
+
+
+@router.patch("/{slug}/", response=WallDetail, auth=STAFF, summary="Change a wall")
+def update_wall(request: HttpRequest, slug: str, payload: WallPatch) -> dict[str, Any]:
+    """Change some of a wall's settings (staff); 422 with ``fields`` when invalid."""
+    wall = staff_wall(slug)
+    changes = payload.model_dump(exclude_unset=True)
+    if any(value is None for value in changes.values()):
+        nulls = {name: ["May not be null."] for name, value in changes.items() if value is None}
+        raise ApiError(422, "The request is not valid.", fields=nulls)
+    for name, value in changes.items():
+        setattr(wall, name, value)
+    wall.full_clean()
+    with transaction.atomic():
+        wall.save()
+        service.record(
+            request.auth,
+            ModerationAction.CONFIGURE,
+            wall=wall,
+            detail={"changed": sorted(changes)},
+        )
+    purge_now([WALL_LIST_TAG, wall_tag(slug), wall_tag(wall.slug)])
+    return _detail(wall)
+
+
+@router.get("/{slug}/count/", response=CountOut, summary="Number of approved posts")
+@decorate_view(cache_wall_response())
+def count(request: HttpRequest, slug: str) -> dict[str, Any]:
+    """The wall's number of approved posts (cached; may lag a minute)."""
+    wall = public_wall(slug, staff_of(request))
+    return {"slug": wall.slug, "count": aggregates.post_count(wall)}
+
+
+@router.get("/{slug}/top-authors/", response=TopAuthorPage, summary="Most active authors")
+@decorate_view(cache_wall_response("n"))
+def top_authors(
+    request: HttpRequest,
+    slug: str,
+    n: int = Query(10, ge=1, le=MAX_TOP),  # type: ignore[assignment]
+) -> dict[str, Any]:
+    """The ``n`` authors with the most approved posts on the wall."""
+    wall = public_wall(slug, staff_of(request))
+    rows = [
+        {"author": post_payload_author(row.author), "posts": row.posts}
+        for row in aggregates.top_authors(wall, n)
+    ]
+    return single_page(rows, n)
+
+
+@router.get("/{slug}/top-posts/", response=PostPage, summary="Most boosted/favourited posts")
+@decorate_view(cache_wall_response("n"))
+def top_posts(
+    request: HttpRequest,
+    slug: str,
+    n: int = Query(10, ge=1, le=MAX_TOP),  # type: ignore[assignment]
+) -> dict[str, Any]:
+    """The ``n`` approved posts with the most boosts + favourites (at least one)."""
+    wall = public_wall(slug, staff_of(request))
+    posts = aggregates.top_posts(wall, n)
+    pinned = set(
+        wall.entries.filter(post__in=[p.pk for p in posts], pinned=True).values_list(
+            "post_id", flat=True
+        )
+    )
+    rows = [{**post_payload(p), "pinned": p.pk in pinned, "state": None} for p in posts]
+    return single_page(rows, n)
+
+
+def post_payload_author(author: Any) -> dict[str, Any]:
+    """An author in the shape posts carry (``post_payload``'s ``author``)."""
+    return {
+        "id": author.key,
+        "handle": author.handle,
+        "display_name": author.display_name,
+        "avatar_url": author.avatar_url,
+        "profile_url": author.profile_url,
+        "bot": author.is_bot,
+    }

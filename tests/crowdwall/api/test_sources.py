@@ -1,0 +1,66 @@
+"""Sources through the API: validated by Source.clean, secrets write-only, changes audited."""
+
+from __future__ import annotations
+
+from crowdwall.models import ModerationLog, Source
+
+S = "/api/walls/djangocon/sources/"
+
+
+def test_a_webhook_source_never_shows_its_secret(bearer, wall):
+    response = bearer.post(
+        S,
+        {"name": "hook", "kind": "webhook", "secret": "t0p-s3cret"},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["has_secret"] is True and "secret" not in body
+    assert body["webhook_url"] == f"http://testserver/hooks/{body['id']}/"
+    assert Source.objects.get(pk=body["id"]).secret == "t0p-s3cret"
+    listed = bearer.get(S)
+    assert b"t0p-s3cret" not in listed.content
+    changed = bearer.patch(f"{S}{body['id']}/", {"secret": "n3w"}, content_type="application/json")
+    assert changed.status_code == 200 and b"n3w" not in changed.content
+    detail = ModerationLog.objects.order_by("id").last().detail
+    assert detail == {"source": "hook", "changed": ["secret"]}  # the name of the field only
+
+
+def test_invalid_sources_are_422_with_fields(bearer, wall):
+    no_secret = bearer.post(S, {"name": "hook", "kind": "webhook"}, content_type="application/json")
+    assert no_secret.status_code == 422
+    assert "secret" in no_secret.json()["error"]["fields"]
+    bad_config = bearer.post(
+        S,
+        {"name": "feed", "kind": "rss", "config": {"url": "ftp://x"}},
+        content_type="application/json",
+    )
+    assert "config" in bad_config.json()["error"]["fields"]
+    unknown_kind = bearer.post(S, {"name": "x", "kind": "myspace"}, content_type="application/json")
+    assert "kind" in unknown_kind.json()["error"]["fields"]
+
+
+def test_a_duplicate_name_is_422(bearer, source):
+    response = bearer.post(
+        S,
+        {"name": source.name, "kind": "replay", "config": {"rate": 0}},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert "name" in response.json()["error"]["fields"]
+
+
+def test_update_and_delete(bearer, source, posts):
+    response = bearer.patch(f"{S}{source.pk}/", {"enabled": False}, content_type="application/json")
+    assert response.json()["enabled"] is False
+    assert bearer.delete(f"{S}{source.pk}/").status_code == 204
+    assert not Source.objects.exists()
+    assert bearer.get(f"{S}{source.pk}/").status_code == 404
+    assert bearer.get("/api/walls/djangocon/posts/").json()["objects"] == []
+
+
+def test_a_source_of_another_wall_is_not_found(bearer, source):
+    from crowdwall.models import Wall
+
+    Wall.objects.create(name="Other", slug="other")
+    assert bearer.get(f"/api/walls/other/sources/{source.pk}/").status_code == 404
