@@ -22,9 +22,11 @@ rounds that interleave the variants. The machine may be shared, so CPU time is r
 items per CPU-second of this process plus, for PostgreSQL, the server's processes.
 
 Each database runs in its own process (``bench.ingest_worker``, Django configured for
-crowdwall): SQLite in a file in a temporary folder (WAL, ``synchronous=NORMAL``: recommended
-in production too, set here for the bench only — the product keeps Django's defaults), and
-PostgreSQL 15 started like the test fixture (``tests.fixtures.postgres``: fsync off).
+crowdwall), and every variant, ours and the baselines, runs on the same connection settings:
+SQLite in a file in a temporary folder with WAL and ``synchronous=NORMAL`` (Django's
+``init_command``; the setting recommended for production in the README), and PostgreSQL 15
+started like the test fixture (``tests.fixtures.postgres``: ``fsync``, ``synchronous_commit``
+and ``full_page_writes`` off; no durability, so the numbers show CPU work, not the disk).
 """
 
 from __future__ import annotations

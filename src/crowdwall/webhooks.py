@@ -6,11 +6,14 @@ The HTTP layer over ``crowdwall.sources.webhook`` (signatures, payload format). 
   secret (the same answer for all three, so the endpoint says nothing about other sources);
 - **413** when the body is bigger than ``CROWDWALL["WEBHOOK_MAX_BYTES"]`` (checked on
   ``Content-Length`` before reading, and again while reading);
-- **401** without an ``X-Crowdwall-Signature`` header, **403** when it does not match: the
-  body is never parsed before its signature checks out. CSRF does not apply (no cookies are
-  involved; the signature is the authentication);
-- **400** for a body that is not JSON, not a post or ``{"posts": [...]}``, or whose posts
-  were all rejected;
+- **401** without an ``X-Crowdwall-Signature`` header, without an ``X-Crowdwall-Timestamp``
+  (unless ``CROWDWALL["WEBHOOK_ALLOW_BODY_ONLY_SIGNATURES"]``), or when the signature does not
+  match: the body is never parsed before its signature checks out. CSRF does not apply (no
+  cookies are involved; the signature is the authentication);
+- **400** for a timestamp that is not whole seconds, or is further than
+  ``CROWDWALL["WEBHOOK_TOLERANCE_SECONDS"]`` from our clock (a replayed or delayed delivery:
+  ``stale_timestamp``/``future_timestamp``), and for a body that is not JSON, not a post or
+  ``{"posts": [...]}``, or whose posts were all rejected;
 - **200** otherwise, with counts. Posts go through ``crowdwall.ingest.pipeline.ingest`` like
   the runner's batches (same validation, sanitizing, matching, moderation, events). A
   malformed post in a batch is logged and listed under ``rejected``; the others are stored.
@@ -30,7 +33,14 @@ from django.views.decorators.csrf import csrf_exempt
 from crowdwall.conf import conf
 from crowdwall.ingest.pipeline import BatchResult, ingest
 from crowdwall.models import Source
-from crowdwall.sources.webhook import SIGNATURE_HEADER, PayloadError, read_payload, verify
+from crowdwall.sources.webhook import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    PayloadError,
+    SignatureError,
+    authenticate,
+    read_payload,
+)
 
 logger = logging.getLogger("crowdwall.webhooks")
 
@@ -84,12 +94,21 @@ def webhook(request: HttpRequest, source_id: int) -> JsonResponse:
     body = _read_body(request, limit)
     if body is None:
         return error(413, "too_large", f"The body is bigger than {limit} bytes.")
-    signature = request.headers.get(SIGNATURE_HEADER, "")
-    if not signature:
-        return error(401, "missing_signature", f"Sign the body: {SIGNATURE_HEADER}: sha256=<hex>.")
-    if not verify(source.secret, body, signature):
-        logger.warning("Webhook source %s: bad signature; delivery refused", source_id)
-        return error(403, "bad_signature", "The signature does not match the body.")
+    try:
+        authenticate(
+            source.secret,
+            body,
+            signature=request.headers.get(SIGNATURE_HEADER, ""),
+            timestamp=request.headers.get(TIMESTAMP_HEADER, ""),
+            tolerance=conf.WEBHOOK_TOLERANCE_SECONDS,
+            allow_body_only=conf.WEBHOOK_ALLOW_BODY_ONLY_SIGNATURES,
+        )
+    except SignatureError as exc:
+        logger.warning("Webhook source %s: delivery refused (%s)", source_id, exc.code)
+        response = error(exc.status, exc.code, str(exc))
+        if exc.status == 401:  # HTTP requires a challenge with 401: name the scheme
+            response["WWW-Authenticate"] = f'{SIGNATURE_HEADER} realm="crowdwall webhook"'
+        return response
     try:
         items = read_payload(body)
     except PayloadError as exc:

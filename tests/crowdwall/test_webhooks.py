@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from crowdwall.models import Post, PostWall, Source, Wall
-from crowdwall.sources.webhook import sign
+from crowdwall.sources.webhook import sign, signature_headers
 from tests.crowdwall.conftest import make_post
 
 SECRET = "webhook-s3cret"
@@ -25,8 +26,10 @@ def hook(wall: Wall) -> Source:
 
 @pytest.fixture
 def deliver(client: Client, hook: Source, django_capture_on_commit_callbacks):
-    """``deliver(payload, source=hook, secret=SECRET, signature=None, body=None)``: POST it
-    signed (unless told otherwise), running on-commit callbacks as a real commit would."""
+    """``deliver(payload, source=hook, secret=SECRET, signature=None, timestamp=None,
+    body=None)``: POST it signed and timestamped now (unless told otherwise: ``timestamp=""``
+    sends none, ``signature=""`` no signature), running on-commit callbacks as a real commit
+    would."""
 
     def post(
         payload: Any = None,
@@ -34,14 +37,19 @@ def deliver(client: Client, hook: Source, django_capture_on_commit_callbacks):
         source: Source | int | None = None,
         secret: str = SECRET,
         signature: str | None = None,
+        timestamp: str | None = None,
         body: bytes | None = None,
         **headers: str,
     ):
         raw = body if body is not None else json.dumps(payload).encode()
+        if timestamp is None:
+            timestamp = str(int(time.time()))
         if signature is None:
-            signature = sign(secret, raw)
+            signature = sign(secret, raw, timestamp or None)
         if signature:
             headers["HTTP_X_CROWDWALL_SIGNATURE"] = signature
+        if timestamp:
+            headers["HTTP_X_CROWDWALL_TIMESTAMP"] = timestamp
         target = source if source is not None else hook
         url = reverse("crowdwall:crowdwall-webhook", args=[getattr(target, "pk", target)])
         with django_capture_on_commit_callbacks(execute=True):
@@ -88,30 +96,128 @@ def test_csrf_does_not_apply(deliver, hook, client):
     ("signature", "status", "code"),
     [
         ("", 401, "missing_signature"),
-        ("sha256=" + "0" * 64, 403, "bad_signature"),
-        ("sha256=nothex", 403, "bad_signature"),
-        ("token s3cret", 403, "bad_signature"),
+        ("sha256=" + "0" * 64, 401, "bad_signature"),
+        ("sha256=nothex", 401, "bad_signature"),
+        ("token s3cret", 401, "bad_signature"),
     ],
 )
 def test_missing_or_bad_signatures_store_nothing(deliver, signature, status, code, published):
     response = deliver(make_post(1), signature=signature)
     assert response.status_code == status
     assert error_code(response) == code
+    assert response["WWW-Authenticate"].startswith("X-Crowdwall-Signature")
     assert not Post.objects.exists()
     assert published.events == []
 
 
 def test_a_signature_with_another_secret_is_refused(deliver):
     response = deliver(make_post(1), secret="guessed")
-    assert response.status_code == 403
+    assert response.status_code == 401
+    assert error_code(response) == "bad_signature"
     assert not Post.objects.exists()
 
 
 def test_a_signature_of_another_body_is_refused(deliver):
-    signature = sign(SECRET, json.dumps(make_post(1)).encode())
-    response = deliver(make_post(1, html="<p>changed #DjangoCon</p>"), signature=signature)
-    assert response.status_code == 403
+    stamp = str(int(time.time()))
+    signature = sign(SECRET, json.dumps(make_post(1)).encode(), stamp)
+    response = deliver(
+        make_post(1, html="<p>changed #DjangoCon</p>"), signature=signature, timestamp=stamp
+    )
+    assert response.status_code == 401
     assert not Post.objects.exists()
+
+
+# Replay protection: the timestamp is signed with the body and must be recent.
+
+
+def test_the_sender_helper_makes_a_valid_delivery(client, hook):
+    body = json.dumps(make_post(1)).encode()
+    headers = {
+        "HTTP_" + name.upper().replace("-", "_"): value
+        for name, value in signature_headers(SECRET, body).items()
+    }
+    url = reverse("crowdwall:crowdwall-webhook", args=[hook.pk])
+    response = client.post(url, data=body, content_type="application/json", **headers)
+    assert response.status_code == 200
+    assert response.json()["created"] == 1
+
+
+def test_a_body_only_signature_is_refused_by_default(deliver):
+    body = json.dumps(make_post(1)).encode()
+    response = deliver(body=body, signature=sign(SECRET, body), timestamp="")
+    assert response.status_code == 401
+    assert error_code(response) == "missing_timestamp"
+    assert "X-Crowdwall-Timestamp" in response.json()["error"]["message"]
+    assert not Post.objects.exists()
+
+
+def test_body_only_signatures_are_accepted_when_allowed(deliver, settings):
+    settings.CROWDWALL = {"WEBHOOK_ALLOW_BODY_ONLY_SIGNATURES": True}
+    body = json.dumps(make_post(1)).encode()
+    assert deliver(body=body, signature=sign(SECRET, body), timestamp="").status_code == 200
+    forged = deliver(body=body, signature=sign("guessed", body), timestamp="")
+    assert (forged.status_code, error_code(forged)) == (401, "bad_signature")
+    assert deliver(make_post(2)).status_code == 200  # timestamped deliveries work as ever
+
+
+def test_a_body_only_signature_does_not_pass_with_a_timestamp_added(deliver, settings):
+    settings.CROWDWALL = {"WEBHOOK_ALLOW_BODY_ONLY_SIGNATURES": True}
+    body = json.dumps(make_post(1)).encode()
+    response = deliver(body=body, signature=sign(SECRET, body), timestamp=str(int(time.time())))
+    assert (response.status_code, error_code(response)) == (401, "bad_signature")
+
+
+def test_a_captured_delivery_replayed_later_is_refused(deliver, hook, published):
+    """A request signed 301 s ago (the default tolerance is 300 s) is refused, nothing stored,
+    nothing published: an old edit or deletion cannot be sent again."""
+    deliver(make_post(1))
+    old = str(int(time.time()) - 301)
+    edit = make_post(1, html="<p>Old edit #DjangoCon</p>", edited_at="2025-05-14T10:00:00Z")
+    response = deliver(edit, timestamp=old)
+    assert response.status_code == 400
+    assert error_code(response) == "stale_timestamp"
+    response = deliver({"id": "1", "action": "delete"}, timestamp=old)
+    assert (response.status_code, error_code(response)) == (400, "stale_timestamp")
+    post = Post.objects.get(source=hook)
+    assert post.edited_at is None and post.deleted_at is None
+    assert [kind for kind, _ in published.kinds()] == ["post.new"]
+
+
+def test_a_timestamp_within_the_tolerance_is_accepted(deliver):
+    assert deliver(make_post(1), timestamp=str(int(time.time()) - 250)).status_code == 200
+    assert deliver(make_post(2), timestamp=str(int(time.time()) + 250)).status_code == 200
+
+
+def test_a_timestamp_from_the_future_is_refused(deliver):
+    milliseconds = str(int(time.time() * 1000))  # a common sender bug
+    response = deliver(make_post(1), timestamp=milliseconds)
+    assert response.status_code == 400
+    assert error_code(response) == "future_timestamp"
+    assert "milliseconds" in response.json()["error"]["message"]
+    assert not Post.objects.exists()
+
+
+def test_the_tolerance_is_a_setting(deliver, settings):
+    settings.CROWDWALL = {"WEBHOOK_TOLERANCE_SECONDS": 10}
+    response = deliver(make_post(1), timestamp=str(int(time.time()) - 60))
+    assert (response.status_code, error_code(response)) == (400, "stale_timestamp")
+    assert deliver(make_post(1)).status_code == 200
+
+
+@pytest.mark.parametrize("timestamp", ["2025-05-14T10:00:00Z", "1747213200.5", "-5", "0x1f"])
+def test_a_malformed_timestamp_is_400(deliver, timestamp):
+    response = deliver(make_post(1), timestamp=timestamp)
+    assert response.status_code == 400
+    assert error_code(response) == "bad_timestamp"
+    assert not Post.objects.exists()
+
+
+def test_a_stale_timestamp_with_a_bad_signature_is_401(deliver):
+    """The signature is checked first: a forger learns nothing about our clock."""
+    response = deliver(
+        make_post(1), timestamp=str(int(time.time()) - 3600), signature="sha256=" + "0" * 64
+    )
+    assert (response.status_code, error_code(response)) == (401, "bad_signature")
 
 
 def test_unknown_other_kind_disabled_and_secretless_sources_are_404(deliver, wall, source):
@@ -139,7 +245,7 @@ def test_an_oversized_body_is_413_before_anything_else(deliver, settings):
     response = deliver(big)
     assert response.status_code == 413
     assert error_code(response) == "too_large"
-    response = deliver(big, signature="")  # the size is checked before the signature
+    response = deliver(big, signature="", timestamp="")  # the size is checked first
     assert response.status_code == 413
     assert not Post.objects.exists()
     assert deliver(make_post(2)).status_code == 200  # small ones still pass

@@ -15,15 +15,18 @@ call, and the statements are the ones each database is fastest with:
   otherwise.
 
 Values are adapted exactly as the ORM would for the column types we use: ``JSONField`` through
-``connection.ops.adapt_json_value``, ``DateTimeField`` as the backend stores it (UTC, naive text
-on SQLite); other values (text, integers, booleans, foreign-key ids) are passed as they are.
+``connection.ops.adapt_json_value`` (as JSON text for ``COPY``), ``DateTimeField`` as the
+backend stores it (UTC, naive text on SQLite); other values (text, integers, booleans,
+foreign-key ids) are passed as they are.
 Database errors come out as Django's (``IntegrityError`` on a duplicate), as from the ORM.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -59,18 +62,37 @@ def _sqlite_datetime(connection: Any) -> Adapter:
     return adapt
 
 
-def _adapter(field: models.Field, connection: Any) -> Adapter | None:
+def _json_adapter(field: models.Field, connection: Any, *, copy: bool) -> Adapter:
+    """A JSON column's adapter. Lists of strings (hashtags; ``[]`` for the many posts without
+    media) repeat a lot: each distinct one is serialized once per call. ``COPY`` takes the
+    text form, so there the JSON text is passed as it is (not the driver's ``Jsonb`` wrapper,
+    which would serialize every row again)."""
+    encoder = field.encoder  # type: ignore[attr-defined]
+    if copy:
+        dump: Adapter = partial(json.dumps, cls=encoder)
+    else:
+        dump = partial(connection.ops.adapt_json_value, encoder=encoder)
+    seen: dict[tuple[str, ...], Any] = {}
+
+    def adapt(value: Any) -> Any:
+        if value is None:
+            return None
+        # Only lists of str: as keys, ``[1]`` and ``[True]`` would be one tuple.
+        if type(value) is list and all(type(item) is str for item in value):
+            key = tuple(value)
+            found = seen.get(key)
+            if found is None:
+                found = seen[key] = dump(value)
+            return found
+        return dump(value)
+
+    return adapt
+
+
+def _adapter(field: models.Field, connection: Any, *, copy: bool = False) -> Adapter | None:
     internal = field.get_internal_type()
     if internal == "JSONField":
-        adapt_json, encoder = connection.ops.adapt_json_value, field.encoder  # type: ignore[attr-defined]
-        empty = adapt_json([], encoder)  # most posts have no media: adapt "[]" once
-
-        def adapt(value: Any) -> Any:
-            if value is None:
-                return None
-            return empty if value == [] else adapt_json(value, encoder)
-
-        return adapt
+        return _json_adapter(field, connection, copy=copy)
     if internal == "DateTimeField":
         if connection.vendor == "postgresql":
             return None  # the driver takes aware datetimes as they are
@@ -81,10 +103,15 @@ def _adapter(field: models.Field, connection: Any) -> Adapter | None:
 
 
 def _adapted(
-    fields: Sequence[models.Field], rows: list[Sequence[Any]], connection: Any
+    fields: Sequence[models.Field],
+    rows: list[Sequence[Any]],
+    connection: Any,
+    *,
+    copy: bool = False,
 ) -> list[Sequence[Any]]:
-    """``rows`` with each column's adapter applied: column by column (``map`` loops in C)."""
-    adapters = [_adapter(field, connection) for field in fields]
+    """``rows`` with each column's adapter applied: column by column (``map`` loops in C);
+    ``copy``: for PostgreSQL's ``COPY`` rather than statement parameters."""
+    adapters = [_adapter(field, connection, copy=copy) for field in fields]
     if not any(adapters):
         return rows
     columns = [
@@ -107,9 +134,10 @@ def insert_rows(
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
     names = ", ".join(quote(field.column) for field in columns)
-    values = _adapted(columns, rows, connection)
+    use_copy = connection.vendor == "postgresql"
+    values = _adapted(columns, rows, connection, copy=use_copy)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if use_copy:
             with (
                 connection.wrap_database_errors,
                 cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,

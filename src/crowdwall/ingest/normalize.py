@@ -129,9 +129,14 @@ def _bool(data: Mapping[str, Any], key: str) -> bool:
     return value
 
 
+def _is_mapping(value: Any) -> bool:
+    # ``dict`` first: what json.loads returns, checked without the ABC machinery.
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def from_dict(data: Any) -> IncomingPost:
     """Parse one post in crowdwall's JSON format (see the module docstring)."""
-    if not isinstance(data, Mapping):
+    if not _is_mapping(data):
         raise InvalidPost("not an object", type(data).__name__)
     external_id = _str(data, "id").strip()
     if not external_id:
@@ -143,16 +148,16 @@ def from_dict(data: Any) -> IncomingPost:
         return IncomingPost.deletion(external_id)
     try:
         author_data = data.get("author")
-        if not isinstance(author_data, Mapping):
+        if not _is_mapping(author_data):
             raise InvalidPost("missing field", "'author'")
         media = data.get("media") or []
         tags = data.get("tags") or []
         counts = data.get("counts") or {}
-        if not isinstance(media, list) or not all(isinstance(m, Mapping) for m in media):
+        if not isinstance(media, list) or not all(_is_mapping(m) for m in media):
             raise InvalidPost("wrong type", "'media' must be a list of objects")
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
             raise InvalidPost("wrong type", "'tags' must be a list of strings")
-        if not isinstance(counts, Mapping):
+        if not _is_mapping(counts):
             raise InvalidPost("wrong type", "'counts' must be an object")
         if data.get("created_at") in (None, ""):
             raise InvalidPost("missing field", "'created_at'")

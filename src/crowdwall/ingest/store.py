@@ -266,10 +266,11 @@ def _store(
         # Everything that changes existing posts needs their current wall entries.
         changed_ids = [pid for pid, _, _ in edits] + [pid for pid, _ in recounts] + deletions
         current: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for row in PostWall.objects.filter(post_id__in=changed_ids).values(
-            "id", "post_id", "wall_id", "wall__slug", "state", "pinned"
-        ):
-            current[row["post_id"]].append(row)
+        if changed_ids:  # most chunks of a live stream only add posts: no query to build
+            for row in PostWall.objects.filter(post_id__in=changed_ids).values(
+                "id", "post_id", "wall_id", "wall__slug", "state", "pinned"
+            ):
+                current[row["post_id"]].append(row)
 
         # Edits: new content; walls it now matches are added; wall bans are checked again.
         Post.objects.bulk_update(

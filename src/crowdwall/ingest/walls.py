@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from crowdwall.conf import conf
+from crowdwall.ingest.bulk import select_in
 from crowdwall.ingest.match import (
     AccountSet,
     KeywordSet,
@@ -74,23 +75,16 @@ def load_wall_rules(wall_ids: Iterable[int] | None = None) -> list[WallRules]:
     if not walls:
         return []
     ids = [wall.pk for wall in walls]
+    # Lean selects by wall (crowdwall.ingest.bulk), not the ORM: this runs for every chunk,
+    # and building three querysets cost more than the database's answers.
     include: dict[int, list[int]] = defaultdict(list)
-    # No ORDER BY (Source's default ordering joins the walls): these only fill sets.
-    for wall_id, source_id in (
-        Source.objects.filter(wall__in=ids, include_all=True)
-        .order_by()
-        .values_list("wall_id", "id")
-    ):
+    for wall_id, source_id in select_in(Source, ["wall", "id"], "wall", ids, include_all=True):
         include[wall_id].append(source_id)
     authors: dict[int, list[str]] = defaultdict(list)
-    for wall_id, account in (
-        BannedAuthor.objects.filter(wall__in=ids).order_by().values_list("wall_id", "account")
-    ):
+    for wall_id, account in select_in(BannedAuthor, ["wall", "account"], "wall", ids):
         authors[wall_id].append(account)
     words: dict[int, list[str]] = defaultdict(list)
-    for wall_id, word in (
-        BannedWord.objects.filter(wall__in=ids).order_by().values_list("wall_id", "word")
-    ):
+    for wall_id, word in select_in(BannedWord, ["wall", "word"], "wall", ids):
         words[wall_id].append(word)
     blocklist = default_blocklist() if any(w.use_default_blocklist for w in walls) else None
     return [

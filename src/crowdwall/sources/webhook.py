@@ -1,15 +1,25 @@
 """Webhook sources: posts pushed to us, signed with the source's secret. The framework-free half.
 
 A sender POSTs crowdwall's JSON format (``crowdwall.ingest.normalize``) — one post, or
-``{"posts": [...]}`` — to ``/hooks/<source id>/`` with the header::
+``{"posts": [...]}`` — to ``/hooks/<source id>/`` with two headers::
 
-    X-Crowdwall-Signature: sha256=<hex HMAC-SHA256 of the raw body, keyed with the secret>
+    X-Crowdwall-Timestamp: <seconds since the epoch, an integer>
+    X-Crowdwall-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>." + raw body, keyed with
+                           the secret>
 
-``sign`` computes that header value (senders and tests use it), ``verify`` checks one in
-constant time, ``read_payload`` turns a verified body into the list of items the ingest
-pipeline takes. The Django view (``crowdwall.webhooks``) adds HTTP: status codes, the size
-limit, storing through the pipeline. Re-delivery is harmless: posts are deduplicated by
-(source, external id), so a sender may retry until it sees a 2xx.
+The timestamp is signed with the body, and a delivery whose timestamp is further than
+``CROWDWALL["WEBHOOK_TOLERANCE_SECONDS"]`` from our clock is refused: a captured request cannot
+be replayed later (an old edit or deletion sent again). Within the window, re-delivery is
+harmless: posts are deduplicated by (source, external id), and an older version never
+overwrites a newer one, so a sender may retry (re-signing with a fresh timestamp) until it sees
+a 2xx. The first scheme (signature of the body alone, no timestamp) is accepted only while
+``CROWDWALL["WEBHOOK_ALLOW_BODY_ONLY_SIGNATURES"]`` is on, for senders not yet migrated.
+
+``signature_headers`` gives a sender both headers, ``sign`` one signature value, ``verify`` checks
+one in constant time, ``authenticate`` applies the whole policy (``SignatureError`` with the
+HTTP status and code to answer), and ``read_payload`` turns an authenticated body into the list
+of items the ingest pipeline takes. The Django view (``crowdwall.webhooks``) adds HTTP: status
+codes, the size limit, storing through the pipeline.
 
 ``WebhookSource`` exists so the stream runner has an adapter for the kind: webhooks are pushed,
 not pulled, so its stream ends at once without a batch (and the runner reports it finished).
@@ -21,17 +31,31 @@ import hashlib
 import hmac
 import json
 import re
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 from crowdwall.exceptions import CrowdwallError
 from crowdwall.sources.base import Batch, Cursor, SourceAdapter
 
-__all__ = ["SIGNATURE_HEADER", "PayloadError", "WebhookSource", "read_payload", "sign", "verify"]
+__all__ = [
+    "SIGNATURE_HEADER",
+    "TIMESTAMP_HEADER",
+    "PayloadError",
+    "SignatureError",
+    "WebhookSource",
+    "authenticate",
+    "read_payload",
+    "sign",
+    "signature_headers",
+    "verify",
+]
 
 SIGNATURE_HEADER = "X-Crowdwall-Signature"
+TIMESTAMP_HEADER = "X-Crowdwall-Timestamp"
 _PREFIX = "sha256="
 _HEX_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
+_TIMESTAMP = re.compile(r"[0-9]{1,15}")  # whole seconds (15 digits: milliseconds get a hint)
 
 
 class PayloadError(CrowdwallError):
@@ -42,14 +66,32 @@ class PayloadError(CrowdwallError):
         super().__init__(message)
 
 
-def sign(secret: str, body: bytes) -> str:
-    """The signature header value for ``body``: ``"sha256=<hex digest>"``."""
-    digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+class SignatureError(CrowdwallError):
+    """A delivery that fails authentication: ``status`` and ``code`` are the HTTP answer."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        self.status = status
+        self.code = code
+        super().__init__(message)
+
+
+def sign(secret: str, body: bytes, timestamp: int | str | None = None) -> str:
+    """The signature header value: ``"sha256=<hex digest>"`` of ``"<timestamp>." + body``, or of
+    the body alone when ``timestamp`` is None (the first scheme)."""
+    message = body if timestamp is None else f"{timestamp}.".encode() + body
+    digest = hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
     return _PREFIX + digest
 
 
-def verify(secret: str, body: bytes, header: str) -> bool:
-    """Whether ``header`` is the signature of ``body`` under ``secret`` (constant-time compare).
+def signature_headers(secret: str, body: bytes, *, now: float | None = None) -> dict[str, str]:
+    """Both headers a sender adds to a delivery of ``body``, timestamped ``now`` (default: now)."""
+    timestamp = str(int(time.time() if now is None else now))
+    return {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(secret, body, timestamp)}
+
+
+def verify(secret: str, body: bytes, header: str, timestamp: str | None = None) -> bool:
+    """Whether ``header`` is the signature of ``body`` (with ``timestamp``, if given) under
+    ``secret``, compared in constant time.
 
     An empty secret verifies nothing: an unconfigured webhook must not accept unsigned posts.
     """
@@ -58,8 +100,68 @@ def verify(secret: str, body: bytes, header: str) -> bool:
     scheme, _, given = header.strip().partition("=")
     if scheme.strip().lower() != _PREFIX[:-1] or not _HEX_DIGEST.fullmatch(given.strip()):
         return False
-    expected = sign(secret, body).removeprefix(_PREFIX).encode("ascii")
+    expected = sign(secret, body, timestamp).removeprefix(_PREFIX).encode("ascii")
     return hmac.compare_digest(expected, given.strip().lower().encode("ascii"))
+
+
+def authenticate(
+    secret: str,
+    body: bytes,
+    *,
+    signature: str,
+    timestamp: str,
+    tolerance: float,
+    allow_body_only: bool = False,
+    now: float | None = None,
+) -> None:
+    """Accept a delivery or raise ``SignatureError`` (401: unsigned or forged; 400: a timestamp
+    that is not one, or outside ``tolerance`` seconds of ``now``).
+
+    The signature is checked before the timestamp's age, so only a genuine sender learns that
+    its clock is off; a missing timestamp is accepted only with ``allow_body_only``, and then
+    only with the signature of the body alone.
+    """
+    if not signature:
+        raise SignatureError(
+            401,
+            "missing_signature",
+            f"Sign the delivery: {TIMESTAMP_HEADER}: <unix seconds> and "
+            f'{SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of "<timestamp>." + body>.',
+        )
+    timestamp = timestamp.strip()
+    if not timestamp:
+        if not allow_body_only:
+            raise SignatureError(
+                401,
+                "missing_timestamp",
+                f"Send {TIMESTAMP_HEADER}: <unix seconds> and sign "
+                f'"<timestamp>." + body; body-only signatures are not accepted.',
+            )
+        if not verify(secret, body, signature):
+            raise SignatureError(401, "bad_signature", "The signature does not match the body.")
+        return
+    if not _TIMESTAMP.fullmatch(timestamp):
+        raise SignatureError(
+            400, "bad_timestamp", f"{TIMESTAMP_HEADER} must be whole seconds since the epoch."
+        )
+    if not verify(secret, body, signature, timestamp):
+        raise SignatureError(
+            401, "bad_signature", 'The signature does not match "<timestamp>." + body.'
+        )
+    age = (time.time() if now is None else now) - int(timestamp)
+    if age > tolerance:
+        raise SignatureError(
+            400,
+            "stale_timestamp",
+            f"The delivery was signed {age:.0f} s ago (more than {tolerance:g} s): sign it again.",
+        )
+    if -age > tolerance:
+        raise SignatureError(
+            400,
+            "future_timestamp",
+            f"The timestamp is {-age:.0f} s ahead of our clock (more than {tolerance:g} s): "
+            "check the sender's clock, and that it sends seconds, not milliseconds.",
+        )
 
 
 def read_payload(body: bytes) -> list[Any]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from pathlib import Path
 
 import pytest
 
 from crowdwall.models import Post, Source, Wall
+from crowdwall.sources import runner as runner_module
 from crowdwall.sources.replay import ReplaySource
 from crowdwall.sources.runner import StreamRunner
 
@@ -129,3 +131,36 @@ def test_backfill_mode_reads_to_the_end(wall, tmp_path):
     a = add_source(wall, "a", jsonl(tmp_path / "a.jsonl", "a", 18), rate=0.001)
     run([a], mode="backfill")
     assert Source.objects.get(pk=a.pk).cursor == "18"
+
+
+def test_the_heap_is_frozen_once_before_the_first_batch(wall, tmp_path, monkeypatch):
+    """What exists before streaming starts is moved out of the garbage collector's way (fewer
+    objects scanned per collection while ingesting), once per process."""
+    calls: list[str] = []
+    monkeypatch.setattr(runner_module, "_frozen", False)
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    source = add_source(wall, "a", jsonl(tmp_path / "a.jsonl", "a", 3))
+    run([source], mode="backfill")
+    run([source], mode="backfill")
+    assert calls == ["freeze"]
+    assert external_ids(source) == ["a0", "a1", "a2"]
+
+
+def test_garbage_collection_pauses_while_a_batch_is_stored(wall, tmp_path, published):
+    """Collections during a batch would only rescan its live objects; the collector is back on
+    after every batch, and left off if it was off before."""
+    seen: list[bool] = []
+    published.subscribe(lambda event: seen.append(gc.isenabled()))  # runs inside the batch
+    source = add_source(wall, "a", jsonl(tmp_path / "a.jsonl", "a", 10))  # two batches of 7
+    run([source], mode="backfill")
+    assert seen == [False] * 10
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        Source.objects.filter(pk=source.pk).update(cursor="")
+        Post.objects.all().delete()
+        run([source], mode="backfill")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    assert seen == [False] * 20

@@ -7,7 +7,15 @@ import hmac
 
 import pytest
 
-from crowdwall.sources.webhook import PayloadError, read_payload, sign, verify
+from crowdwall.sources.webhook import (
+    PayloadError,
+    SignatureError,
+    authenticate,
+    read_payload,
+    sign,
+    signature_headers,
+    verify,
+)
 
 BODY = b'{"id": "1"}'
 
@@ -40,6 +48,69 @@ def test_verify_accepts_the_signature_in_any_hex_case():
 )
 def test_verify_refuses_everything_else(secret, body, header):
     assert not verify(secret, body, header)
+
+
+def test_the_timestamped_signature_covers_timestamp_dot_body():
+    expected = hmac.new(b"s3cret", b"1747213200." + BODY, hashlib.sha256).hexdigest()
+    assert sign("s3cret", BODY, 1747213200) == f"sha256={expected}"
+    assert verify("s3cret", BODY, f"sha256={expected}", "1747213200")
+    assert not verify("s3cret", BODY, f"sha256={expected}", "1747213201")
+    assert not verify("s3cret", BODY, f"sha256={expected}")  # not a body-only signature
+
+
+def test_signature_headers_are_what_authenticate_accepts():
+    headers = signature_headers("s3cret", BODY, now=1747213200.7)
+    assert headers["X-Crowdwall-Timestamp"] == "1747213200"
+    authenticate(
+        "s3cret",
+        BODY,
+        signature=headers["X-Crowdwall-Signature"],
+        timestamp=headers["X-Crowdwall-Timestamp"],
+        tolerance=300,
+        now=1747213200 + 299,
+    )
+
+
+NOW = 1747213200
+
+
+@pytest.mark.parametrize(
+    ("signature", "timestamp", "allow", "status", "code"),
+    [
+        ("", str(NOW), False, 401, "missing_signature"),
+        (sign("s3cret", BODY), "", False, 401, "missing_timestamp"),
+        (sign("other", BODY), "", True, 401, "bad_signature"),
+        (sign("s3cret", BODY, NOW), str(NOW + 1), False, 401, "bad_signature"),
+        (sign("s3cret", BODY, "soon"), "soon", False, 400, "bad_timestamp"),
+        (sign("s3cret", BODY, NOW - 301), str(NOW - 301), False, 400, "stale_timestamp"),
+        (sign("s3cret", BODY, NOW + 301), str(NOW + 301), False, 400, "future_timestamp"),
+        (sign("other", BODY, NOW - 999), str(NOW - 999), False, 401, "bad_signature"),
+    ],
+)
+def test_authenticate_refuses(signature, timestamp, allow, status, code):
+    with pytest.raises(SignatureError) as caught:
+        authenticate(
+            "s3cret",
+            BODY,
+            signature=signature,
+            timestamp=timestamp,
+            tolerance=300,
+            allow_body_only=allow,
+            now=NOW,
+        )
+    assert (caught.value.status, caught.value.code) == (status, code)
+
+
+def test_authenticate_accepts_body_only_signatures_only_when_allowed():
+    authenticate(
+        "s3cret", BODY, signature=sign("s3cret", BODY), timestamp="", tolerance=300,
+        allow_body_only=True, now=NOW,
+    )  # fmt: skip
+    with pytest.raises(SignatureError):
+        authenticate(
+            "", BODY, signature=sign("", BODY), timestamp="", tolerance=300,
+            allow_body_only=True, now=NOW,
+        )  # fmt: skip
 
 
 def test_read_payload_takes_one_post_or_a_batch():
