@@ -9,7 +9,7 @@ BENCH_DEBS := memcached redis-server wrk nginx libnginx-mod-http-ndk libnginx-mo
 PYTEST_ARGS ?=
 PG_TESTS ?= tests/crowdwall
 
-.PHONY: demo test lint bench format clean venv
+.PHONY: demo test acceptance lint bench format clean venv
 
 # Debian's own Python needs python3-venv for `-m venv`: install it only if venv creation fails.
 $(PY):
@@ -37,6 +37,11 @@ demo: $(DEMO_STAMP)
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 	$(PY) -m pytest --db=postgres -p no:cacheprovider $(PG_TESTS)
+
+# Behaviour scenarios in real Chromium (Debian's, from TEST_DEBS); TAGS=moderation picks a subset
+# (any pytest -m expression over the feature tags: TAGS="wall and not slow").
+acceptance: $(STAMP)
+	$(PY) -m pytest tests/acceptance $(if $(TAGS),-m "$(TAGS)") $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests example bench

@@ -84,7 +84,7 @@ def run_herd(config: dict[str, Any], processes: int, threads: int) -> list[dict[
 
 @pytest.mark.parametrize("target", ["function", "page"])
 def test_one_render_for_a_crowd_after_expiry(shared_cache, target):
-    config = {"caches": shared_cache, "render_seconds": 2.0, "target": target}
+    config = {"caches": shared_cache, "render_seconds": 3.0, "target": target}
     run_herd({**config, "render_seconds": 0}, processes=1, threads=1)  # fill
     assert renders() == 1
     herdcache.purge(tags=["herd"], soft=True)  # now stale, as after expiry
@@ -95,8 +95,9 @@ def test_one_render_for_a_crowd_after_expiry(shared_cache, target):
     assert [r["error"] for r in results if r["error"]] == []
     assert renders() == 1
     assert all(r["value"] for r in results)
-    # Everyone but the renderer got the stale copy without waiting for the 2 s render.
-    slow = [r for r in results if r["seconds"] >= 1.5]
+    # Everyone but the renderer got the stale copy without waiting for the 3 s render (the
+    # bound is generous: 100 threads on a loaded 2-core CI machine take a while to answer).
+    slow = [r for r in results if r["seconds"] >= 2.5]
     assert len(slow) <= 1
 
 
