@@ -24,9 +24,12 @@ _POSITIVE_INTS = (
     "LIVE_CATCH_UP_LIMIT",
     "AGGREGATES_CACHE_SECONDS",
     "AGGREGATES_STALE_SECONDS",
+    "WEBHOOK_MAX_BYTES",
+    "WEBHOOK_TOLERANCE_SECONDS",
+    "LIVE_SOCKET_BACKLOG",
 )
-_NON_NEGATIVE = ("MAX_MEDIA", "FUTURE_TOLERANCE")
-_POSITIVE = ("RESTART_BASE_DELAY", "RESTART_MAX_DELAY")
+_NON_NEGATIVE = ("MAX_MEDIA", "FUTURE_TOLERANCE", "LIVE_COALESCE_MS")
+_POSITIVE = ("RESTART_BASE_DELAY", "RESTART_MAX_DELAY", "LIVE_HEARTBEAT_SECONDS")
 
 
 @register()
@@ -57,6 +60,15 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
     errors += _check_numbers(merged)
     errors += _check_blocklist(merged["BLOCKLIST"])
     errors += _check_live_transport(merged)
+    if merged["WEBHOOK_ALLOW_BODY_ONLY_SIGNATURES"]:
+        errors.append(
+            Warning(
+                "CROWDWALL['WEBHOOK_ALLOW_BODY_ONLY_SIGNATURES'] accepts webhook deliveries "
+                "signed without a timestamp: a captured delivery can be replayed at any time.",
+                hint="Have senders send X-Crowdwall-Timestamp and turn this off.",
+                id="crowdwall.W010",
+            )
+        )
     return errors
 
 

@@ -52,6 +52,12 @@ def test_valid_custom_settings_pass(settings):
         ({"BLOCKLIST": ['"unbalanced']}, ["crowdwall.E005"]),
         ({"BLOCKLIST": [3]}, ["crowdwall.E005"]),
         ({"RESTART_BASE_DELAY": 10, "RESTART_MAX_DELAY": 1}, ["crowdwall.E007"]),
+        ({"WEBHOOK_TOLERANCE_SECONDS": 0}, ["crowdwall.E004"]),
+        ({"WEBHOOK_MAX_BYTES": "big"}, ["crowdwall.E004"]),
+        ({"LIVE_COALESCE_MS": -5}, ["crowdwall.E004"]),
+        ({"LIVE_SOCKET_BACKLOG": 0}, ["crowdwall.E004"]),
+        ({"LIVE_HEARTBEAT_SECONDS": 0}, ["crowdwall.E004"]),
+        ({"WEBHOOK_ALLOW_BODY_ONLY_SIGNATURES": True}, ["crowdwall.W010"]),
     ],
 )
 def test_each_bad_setting_has_its_id(settings, value, expected):

@@ -140,7 +140,6 @@ def path_item() -> dict[str, Any]:
                 },
                 "400": _error("Not JSON, not posts, a bad timestamp, or every post rejected"),
                 "401": _error("Missing or wrong signature or timestamp"),
-                "403": _error("Signature refused"),
                 "404": _error("No enabled webhook source with a secret has this id"),
                 "405": _error("Only POST"),
                 "413": _error("Body larger than CROWDWALL['WEBHOOK_MAX_BYTES']"),
