@@ -10,8 +10,6 @@ once when it comes back online.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -22,10 +20,9 @@ from playwright.sync_api import expect
 from tests.crowdwall.browser.test_live_js import POSTS
 from tests.crowdwall.browser.test_live_js import offline as blank_other_hosts
 from tests.crowdwall.conftest import make_post
-from tests.crowdwall.live.conftest import ROOT, Api, _env, start_asgi
-from tests.crowdwall.live.nchan.conftest import Stack
-from tests.fixtures.nchan import publish_url, run_nchan
-from tests.fixtures.servers import Server, free_port
+from tests.crowdwall.live.conftest import Api
+from tests.crowdwall.live.nchan.conftest import Stack, run_nchan_stack
+from tests.fixtures.servers import Server
 
 pytestmark = pytest.mark.slow
 
@@ -38,23 +35,9 @@ def nchan_page_stack(
 ) -> Iterator[Stack]:
     """As ``nchan_stack`` (tests/crowdwall/live/nchan/conftest.py), with the static files too."""
     tmp = tmp_path_factory.mktemp("nchan-browser")
-    publish_port = free_port()
-    env = _env(tmp / "live.sqlite3", None, f"nchanpage{publish_port}")
-    env["DJANGO_SETTINGS_MODULE"] = "tests.crowdwall.browser.nchan_server_settings"
-    env["CROWDWALL_TEST_NCHAN_URL"] = publish_url(publish_port)
-    subprocess.run(
-        [sys.executable, "-m", "django", "migrate", "--noinput", "-v", "0"],
-        cwd=ROOT, env=env, check=True, timeout=120,
-    )  # fmt: skip
-    django = start_asgi(env, tmp / "uvicorn.log")
-    edges = run_nchan(
-        django=django.base, publish_port=publish_port, memcached=memcached_server.address
+    yield from run_nchan_stack(
+        tmp, memcached_server, "tests.crowdwall.browser.nchan_server_settings"
     )
-    try:
-        yield Stack(django, next(edges))
-    finally:
-        edges.close()
-        django.stop()
 
 
 # Records, in the page, the sockets it opens, the frames they receive (before live.js sees

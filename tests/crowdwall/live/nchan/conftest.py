@@ -17,6 +17,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -45,29 +46,33 @@ class Stack:
         return f"sessionid={response.cookies['sessionid']}"
 
 
-@pytest.fixture(scope="module")
-def nchan_stack(
-    tmp_path_factory: pytest.TempPathFactory, memcached_server: Server
+def run_nchan_stack(
+    tmp: Path, memcached: Server, settings: str = "tests.crowdwall.live.nchan.server_settings"
 ) -> Iterator[Stack]:
-    """Django (migrated SQLite file) and nginx+nchan in front of it, for one test module."""
-    tmp = tmp_path_factory.mktemp("nchan")
+    """Django (``settings``, migrated SQLite file in ``tmp``) and nginx+nchan in front of it."""
     publish_port = free_port()
     env = _env(tmp / "live.sqlite3", None, f"nchan{publish_port}")
-    env["DJANGO_SETTINGS_MODULE"] = "tests.crowdwall.live.nchan.server_settings"
+    env["DJANGO_SETTINGS_MODULE"] = settings
     env["CROWDWALL_TEST_NCHAN_URL"] = publish_url(publish_port)
     subprocess.run(
         [sys.executable, "-m", "django", "migrate", "--noinput", "-v", "0"],
         cwd=ROOT, env=env, check=True, timeout=120,
     )  # fmt: skip
     django = start_asgi(env, tmp / "uvicorn.log")
-    edges = run_nchan(
-        django=django.base, publish_port=publish_port, memcached=memcached_server.address
-    )
+    edges = run_nchan(django=django.base, publish_port=publish_port, memcached=memcached.address)
     try:
         yield Stack(django, next(edges))
     finally:
         edges.close()
         django.stop()
+
+
+@pytest.fixture(scope="module")
+def nchan_stack(
+    tmp_path_factory: pytest.TempPathFactory, memcached_server: Server
+) -> Iterator[Stack]:
+    """Django and nginx+nchan in front of it, for one test module."""
+    yield from run_nchan_stack(tmp_path_factory.mktemp("nchan"), memcached_server)
 
 
 @dataclass
