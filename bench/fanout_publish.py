@@ -1,16 +1,21 @@
 """How the fanout benchmark publishes: on schedule, each post the transport's way (a
-``group_send`` of crowdwall's message on channels-redis, or an HTTP POST to nchan), carrying its
-sequence number and publish time for the clients to measure."""
+``group_send`` of crowdwall's message on channels-redis, or crowdwall's ``NchanPublisher`` in a
+process of its own, ``bench.fanout_nchan``), carrying its sequence number and publish time for
+the clients to measure."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 import time
 from typing import Any
 
 from tests.fixtures.servers import Server
 
+from bench import ROOT
 from bench.report import console
 
 PHASE = 1_000_000  # seq = phase * PHASE + n (as bench.fanout_client reads it)
@@ -58,17 +63,7 @@ async def _sender(layer_name: str, server: Server, redis: Server) -> tuple[Any, 
         return dumps({"type": "post.new", "id": seq, "post": post, "at": at}), at
 
     if layer_name == "nchan":
-        import httpx
-
-        from bench.fanout_nchan import publish
-
-        client = httpx.AsyncClient(timeout=10)
-        base = f"http://127.0.0.1:{server.port}"
-
-        async def send_nchan(seq: int) -> None:
-            await publish(client, base, GROUP, frame(seq)[0])
-
-        return send_nchan, client.aclose
+        return await _nchan_sender(f"http://127.0.0.1:{server.port}/pub/")
     from channels_redis.core import RedisChannelLayer
     from channels_redis.pubsub import RedisPubSubChannelLayer
 
@@ -89,3 +84,41 @@ async def _sender(layer_name: str, server: Server, redis: Server) -> tuple[Any, 
             await layer.flush()
 
     return send_layer, close
+
+
+async def _nchan_sender(publish_url: str) -> tuple[Any, Any]:
+    """``send(seq)`` handing the post to the publisher process (``NchanPublisher`` as shipped),
+    and ``close()``: it sends what is queued, then its counters are printed."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.fanout_site",
+        "FANOUT_NCHAN_URL": publish_url,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "src")]),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.fanout_nchan"],
+        cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+    )  # fmt: skip
+    assert proc.stdin is not None and proc.stdout is not None
+    ready = await asyncio.to_thread(proc.stdout.readline)
+    if ready.strip() != "ready":
+        proc.kill()
+        raise RuntimeError(f"the nchan publisher process did not start: {ready!r}")
+
+    async def send(seq: int) -> None:
+        assert proc.stdin is not None
+        proc.stdin.write(f"{seq} {time.time()!r}\n")  # line-buffered: written at once
+
+    async def close() -> None:
+        try:
+            out, _ = await asyncio.to_thread(proc.communicate, None, 90)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+        counters = json.loads(out.strip().splitlines()[-1])
+        console.print(
+            f"    NchanPublisher: {counters['sent']:,} POSTs, errors {counters['errors']:,}, "
+            f"dropped {counters['dropped']:,}"
+        )
+
+    return send, close

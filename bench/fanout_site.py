@@ -33,6 +33,8 @@ urlpatterns: list[Any] = []
 CROWDWALL = {
     "PUBLISHER": "crowdwall.live.publisher.ChannelsPublisher",
     "LIVE_COALESCE_MS": float(os.environ.get("FANOUT_COALESCE_MS", "50")),
+    # The nchan run's publisher process (bench.fanout_nchan) POSTs here.
+    "NCHAN_PUBLISH_URL": os.environ.get("FANOUT_NCHAN_URL", ""),
 }
 _layer = os.environ.get("FANOUT_LAYER", "core")
 CHANNEL_LAYERS = {

@@ -87,6 +87,7 @@ DEFAULTS: dict[str, Any] = {
     # Live hub (crowdwall.live.hub): live frames reaching a process within this many
     # milliseconds of the previous flush go out together, as one WebSocket message (a JSON
     # array) per socket; an isolated post is sent at once. 0: every flush sends what is queued.
+    # The nchan publisher (crowdwall.live.nchan) coalesces its POSTs per channel the same way.
     "LIVE_COALESCE_MS": 50,
     # Frames a socket may have waiting to be sent; a slower socket is closed with 1013 and its
     # browser reconnects with ``since`` (catching up from the database) instead of holding memory.
