@@ -17,7 +17,8 @@ dropped by id like the browser does). Side by side in the same run, against the 
   coalesced into one array) on the core layer, one and two uvicorn workers;
 - ``hub-pubsub`` (not by default): the hub on the pub/sub layer;
 - ``nchan``: nginx (one worker) with the nchan module holding the sockets, posts published by
-  HTTP POST (``bench.fanout_nchan``).
+  crowdwall's ``NchanPublisher`` as shipped (bursts coalesced into one POST per channel) in a
+  process of its own (``bench.fanout_nchan``).
 
 The Channels publisher is a ``group_send`` of crowdwall's message (the finished frame as text)
 from this process, the way ``ChannelsPublisher`` sends it; the servers read the wall from a
