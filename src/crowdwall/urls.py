@@ -30,5 +30,6 @@ urlpatterns = [
     path("walls/<slug:slug>/moderate/ban-word/", moderation.ban_word, name="moderate_ban_word"),
     path("walls/<slug:slug>/moderate/unban/", moderation.unban, name="moderate_unban"),
     path("walls/<slug:slug>/moderate/log/", moderation.log, name="moderate_log"),
+    path("walls/<slug:slug>/moderate/snapshot/", moderation.snapshot, name="moderate_snapshot"),
     path("walls/<slug:slug>/moderate/items/<int:post_id>/", moderation.item, name="moderate_item"),
 ]

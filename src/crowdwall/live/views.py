@@ -25,6 +25,7 @@ from crowdwall.conf import conf
 from crowdwall.live import catchup
 from crowdwall.live.frames import done_frame
 from crowdwall.models import Wall
+from crowdwall.moderation.access import is_moderator
 
 _MAX_ID = 2**63 - 1  # a bigger number is no post id (and would overflow the database query)
 
@@ -73,8 +74,8 @@ def missed(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def authorize(request: HttpRequest, slug: str) -> HttpResponse:
     """200 if this session may read wall ``slug``'s moderators' channel, 403 otherwise."""
-    user = getattr(request, "user", None)  # None without the auth middleware: nobody is staff
-    if user is None or not (user.is_authenticated and user.is_active and user.is_staff):
+    # The moderation screen's rule; no user (no auth middleware) is nobody's moderator.
+    if not is_moderator(getattr(request, "user", None)):
         return _error(403, "Moderators only.")
     if not Wall.objects.filter(slug=slug).exists():
         return _error(404, f"No wall {slug!r}.")

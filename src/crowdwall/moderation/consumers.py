@@ -8,7 +8,7 @@ What it sends: ``mod.update`` frames (``crowdwall.live.frames.mod_frame``: a pos
 pin on this wall after any change, new pending posts included), forwarded as the publisher
 encoded them (a message may also be a JSON array of frames). On connect it first sends a
 snapshot, so nothing is missed between the page's render and the socket opening, or while it
-was away:
+was away (``crowdwall.moderation.snapshot``; nchan pages fetch the same over HTTP):
 
 1. with ``?changes=T`` (epoch ms, the page's render time or the last ``at`` it saw): a
    ``mod.update`` for every entry of the wall that changed since then (any state);
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -34,55 +33,23 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from crowdwall.live import frames
-from crowdwall.live.catchup import CHANGE_MARGIN_MS, now_ms
-from crowdwall.models import ModerationState, PostWall, Wall
+from crowdwall.models import Wall
 from crowdwall.moderation.access import is_moderator
+from crowdwall.moderation.snapshot import SNAPSHOT_LIMIT, parse_changes, snapshot
 
 logger = logging.getLogger("crowdwall.moderation")
 
 CLOSE_UNKNOWN_WALL = 4404
-SNAPSHOT_LIMIT = 500  # pending entries sent on connect; the page pages through the rest
-_MAX_CHANGES = 2_000
+__all__ = ["CLOSE_UNKNOWN_WALL", "SNAPSHOT_LIMIT", "ModerationConsumer", "snapshot"]
 
 
 def _wall_id(slug: str) -> int | None:
     return Wall.objects.filter(slug=slug).values_list("pk", flat=True).first()
 
 
-def _frame(entry: PostWall) -> str:
-    return frames.mod_frame(
-        entry.post_id, entry.state, entry.pinned, frames.post_payload(entry.post)
-    )
-
-
-def snapshot(wall_id: int, changes: int | None) -> tuple[list[str], bool, int]:
-    """The frames a moderators' page needs on (re)connect; whether the queue was cut; the time
-    (epoch ms) of the read, the page's next ``changes``."""
-    at = now_ms()
-    texts: list[str] = []
-    truncated = False
-    entries = PostWall.objects.filter(wall_id=wall_id).select_related("post__author")
-    if changes is not None:
-        after = datetime.fromtimestamp(changes / 1000, tz=UTC) - timedelta(
-            milliseconds=CHANGE_MARGIN_MS
-        )
-        changed = list(entries.filter(changed_at__gt=after).order_by("changed_at", "post_id")[
-            : _MAX_CHANGES + 1
-        ])  # fmt: skip
-        truncated = len(changed) > _MAX_CHANGES
-        texts += [_frame(entry) for entry in changed[:_MAX_CHANGES]]
-    pending = list(
-        entries.filter(state=ModerationState.PENDING).order_by("post_id")[: SNAPSHOT_LIMIT + 1]
-    )
-    truncated = truncated or len(pending) > SNAPSHOT_LIMIT
-    texts += [_frame(entry) for entry in pending[:SNAPSHOT_LIMIT]]
-    return texts, truncated, at
-
-
 def _changes(scope: dict[str, Any]) -> int | None:
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    value = query.get("changes", [""])[0]
-    return int(value) if value.isdigit() and len(value) < 16 else None
+    return parse_changes(query.get("changes", [""])[0])
 
 
 class ModerationConsumer(AsyncWebsocketConsumer):

@@ -4,7 +4,9 @@ bans, and the audit log.
 Everything works as plain HTML forms (POST, then a redirect back to the screen);
 ``static/crowdwall/moderate.js`` sends the same forms with ``fetch`` and ``Accept:
 application/json`` instead, gets JSON back and updates the queue in place, and keeps it live over
-the moderators' WebSocket (``crowdwall.moderation.consumers``). Each operation goes through
+the moderators' socket: Channels' (``crowdwall.moderation.consumers``), or nchan's channel
+``moderate.<slug>`` (``CROWDWALL["LIVE_TRANSPORT"] = "nchan"``) plus ``snapshot`` here, what the
+consumer sends on connect, fetched over HTTP after subscribing. Each operation goes through
 ``crowdwall.moderation.service``, which pushes the change to every open page and writes the
 audit log. Access rules and cache headers: ``crowdwall.moderation.access``.
 
@@ -15,6 +17,7 @@ range scan of the ``(wall, state, post)`` index however deep.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import messages
@@ -33,6 +36,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from crowdwall.conf import conf
 from crowdwall.live.catchup import now_ms
 from crowdwall.models import (
     Author,
@@ -47,6 +51,8 @@ from crowdwall.models import (
 from crowdwall.moderation import service
 from crowdwall.moderation.access import staff_required, wants_json
 from crowdwall.moderation.forms import ActionForm, BanWordForm, UnbanForm
+from crowdwall.moderation.snapshot import parse_changes
+from crowdwall.moderation.snapshot import snapshot as read_snapshot
 
 PAGE_SIZE = 50  # queue items per page
 LOG_ON_SCREEN = 15  # latest audit-log rows on the screen; the rest on the log page
@@ -133,7 +139,9 @@ def _render_screen(
         "ban_form": ban_form or BanWordForm(),
         "here": request.get_full_path(),
         "rendered_at": now_ms(),
+        "transport": conf.LIVE_TRANSPORT,
         "ws_path": f"/ws/walls/{wall.slug}/moderate/",
+        "live_url": f"{conf.NCHAN_SUBSCRIBE_PREFIX}moderate/{wall.slug}/",
     }
     return render(request, "crowdwall/moderate.html", context, status=status)
 
@@ -153,6 +161,25 @@ def item(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
         PostWall.objects.select_related("post", "author"), wall__slug=slug, post_id=post_id
     )
     return render(request, "crowdwall/_moderate_item.html", {"entry": entry})
+
+
+@staff_required
+@require_GET
+def snapshot(request: HttpRequest, slug: str) -> HttpResponse:
+    """What the Channels consumer sends on connect, as JSON (``{"frames": [mod.update...],
+    "done": {catchup.done}}``): the entries changed since ``?changes=<epoch ms>`` and the
+    pending queue. An nchan page fetches it after subscribing, so nothing is missed between the
+    render (or a drop) and the socket opening."""
+    wall = _wall(slug)
+    raw = request.GET.get("changes", "")
+    changes = parse_changes(raw)
+    if raw and changes is None:
+        return _invalid(request, {"changes": ["Must be a time in epoch milliseconds."]})
+    texts, truncated, at = read_snapshot(wall.pk, changes)
+    done = {"type": "catchup.done", "count": len(texts), "truncated": truncated, "at": at}
+    # The frames are JSON text already (what the socket sends): joined, not re-encoded.
+    body = f'{{"frames":[{",".join(texts)}],"done":{json.dumps(done)}}}'
+    return HttpResponse(body, content_type="application/json")
 
 
 @staff_required

@@ -86,7 +86,14 @@ def test_anonymous_actions_are_refused(wall, method, path, data):
 
 
 @pytest.mark.parametrize(
-    "path", [SCREEN, SCREEN + "log/", SCREEN + "items/1/", SCREEN + "?state=rejected"]
+    "path",
+    [
+        SCREEN,
+        SCREEN + "log/",
+        SCREEN + "items/1/",
+        SCREEN + "?state=rejected",
+        SCREEN + "snapshot/",
+    ],
 )
 def test_non_staff_get_403(wall, member, path):
     response = member.get(path)
@@ -269,6 +276,42 @@ def test_item_fragment(pending, staff):
     assert response.status_code == 200
     assert listed(response) == [pending[2]]
     assert staff.get(f"{SCREEN}items/999999/").status_code == 404
+
+
+def test_snapshot_is_the_consumers_connect_snapshot_as_json(pending, staff):
+    response = staff.get(SCREEN + "snapshot/", **JSON)
+    assert response.status_code == 200
+    assert_private(response)
+    body = response.json()
+    assert [(f["type"], f["id"], f["state"]) for f in body["frames"]] == [
+        ("mod.update", pid, "pending") for pid in pending
+    ]
+    done = body["done"]
+    assert (done["type"], done["count"], done["truncated"]) == ("catchup.done", 3, False)
+    staff.post(ACT, {"item": f"{pending[0]}:approve"}, **JSON)
+    again = staff.get(SCREEN + "snapshot/", {"changes": done["at"]}, **JSON).json()
+    # The change since ``changes`` (any state) first, then the pending queue.
+    assert [(f["id"], f["state"]) for f in again["frames"]] == [
+        (pending[0], "approved"),
+        (pending[1], "pending"),
+        (pending[2], "pending"),
+    ]
+    assert staff.get(SCREEN + "snapshot/?changes=soon", **JSON).status_code == 400
+    assert staff.get("/walls/nope/moderate/snapshot/", **JSON).status_code == 404
+
+
+def test_screen_names_its_live_transport(pending, staff, settings):
+    html = staff.get(SCREEN).content.decode()
+    assert 'data-transport="channels"' in html and 'data-ws="/ws/walls/djangocon/moderate/"' in html
+    assert "data-live-url" not in html
+    settings.CROWDWALL = {
+        **getattr(settings, "CROWDWALL", {}),
+        "LIVE_TRANSPORT": "nchan",
+        "NCHAN_SUBSCRIBE_PREFIX": "/sub/",
+    }
+    html = staff.get(SCREEN).content.decode()
+    assert 'data-transport="nchan"' in html and 'data-live-url="/sub/moderate/djangocon/"' in html
+    assert 'data-snapshot-url="/walls/djangocon/moderate/snapshot/"' in html
 
 
 def test_log_page_is_paginated(pending, staff, monkeypatch):

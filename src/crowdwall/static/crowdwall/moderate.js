@@ -212,28 +212,115 @@
   var helpOpen = root.querySelector("[data-mod-help-open]");
   if (helpOpen && help) helpOpen.addEventListener("click", function () { help.showModal(); });
 
-  // Live feed: mod.update frames for this wall; on (re)connect a snapshot since ``changes``.
-  var delay = 1000;
+  // Live feed ------------------------------------------------------------------------------
+  // mod.update frames for this wall (crowdwall/live/frames.py; a message may be an array of
+  // them), on either transport (data-transport), as live.js does for walls:
+  // - channels: Channels' socket (data-ws), which sends a snapshot since ``changes`` first;
+  // - nchan: nginx's subscriber (data-live-url), live frames only: the page subscribes, holds
+  //   what arrives, fetches the same snapshot over HTTP (data-snapshot-url), applies it, then
+  //   the held frames. Frames are states, so one applied twice changes nothing.
+  // Reconnects with jittered backoff; a socket refused at the handshake (the session is no
+  // longer staff's, the wall is gone) stops instead of retrying for ever.
   var live = root.querySelector("[data-mod-live]");
+  var transport = root.dataset.transport || "channels";
+  var MIN_DELAY = 1000, MAX_DELAY = 30000, STABLE_MS = 10000;
+  var attempt = 0, socket = null, timer = null, stopped = false, buffer = null;
+
+  function liveState(state, text) {
+    if (!live) return;
+    live.dataset.state = state;
+    live.textContent = text || "· live";
+    live.hidden = state !== "live" && state !== "stopped";
+  }
   function handle(frame) {
-    if (frame.at && frame.at > changes) changes = frame.at;
+    if (!frame || typeof frame !== "object") return;
+    if (typeof frame.at === "number" && frame.at > changes) changes = frame.at;
     if (frame.type === "mod.update") update(frame.id, frame.state, frame.pinned);
   }
+  function wsUrl(path) {
+    var url = new URL(path, location.href);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    return url;
+  }
   function connect() {
-    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    var socket = new WebSocket(scheme + location.host + root.dataset.ws + "?changes=" + changes);
-    socket.onopen = function () { delay = 1000; if (live) live.hidden = false; };
-    socket.onmessage = function (event) {
-      var data;
-      try { data = JSON.parse(event.data); } catch (e) { return; }
-      (Array.isArray(data) ? data : [data]).forEach(handle);
+    clearTimeout(timer);
+    timer = null;
+    var url = wsUrl(transport === "nchan" ? root.dataset.liveUrl : root.dataset.ws);
+    if (transport !== "nchan") url.searchParams.set("changes", String(changes));
+    var ws, openedAt = 0;
+    try { ws = new WebSocket(url.href); } catch (e) { retry(); return; }
+    socket = ws;
+    ws.onopen = function () {
+      openedAt = Date.now();
+      if (transport === "nchan") catchUp(ws); else liveState("live");
     };
-    socket.onclose = function (event) {
-      if (live) live.hidden = true;
-      if (event.code === 4404) return; // the wall is gone
-      window.setTimeout(connect, delay + Math.random() * delay);
-      delay = Math.min(delay * 2, 30000);
+    ws.onmessage = function (event) {
+      var data;
+      try { data = JSON.parse(event.data); } catch (e) { return; } // not ours: ignore
+      var frames = Array.isArray(data) ? data : [data];
+      if (buffer) { buffer.push.apply(buffer, frames); return; }
+      frames.forEach(handle);
+    };
+    ws.onclose = function (event) {
+      if (socket !== ws || stopped) return;
+      socket = null;
+      buffer = null;
+      if (event.code === 4404) { stop("· live updates stopped: no such wall"); return; }
+      if (!openedAt) { check(); return; }
+      if (Date.now() - openedAt >= STABLE_MS) attempt = 0;
+      retry();
     };
   }
-  if (window.WebSocket && root.dataset.ws) connect();
+  function retry() {
+    var delay = Math.min(MAX_DELAY, MIN_DELAY * Math.pow(2, attempt));
+    attempt += 1;
+    liveState("reconnecting");
+    // Jitter: a restarted server is not hit by every open screen at the same instant.
+    timer = setTimeout(connect, delay / 2 + Math.random() * delay / 2);
+  }
+  function stop(text) {
+    stopped = true;
+    clearTimeout(timer);
+    if (socket) socket.close();
+    liveState("stopped", text);
+  }
+  // A socket that never opened: refused, or the network? Scripts never see the handshake's
+  // status, so ask the rule both transports apply (nginx asks the same view).
+  function check() {
+    liveState("reconnecting");
+    fetch(root.dataset.authorizeUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (response) {
+        if (response.status === 401 || response.status === 403) stop("· live updates stopped: moderators only (log in again)");
+        else if (response.status === 404) stop("· live updates stopped: no such wall");
+        else retry();
+      }, function () { retry(); });
+  }
+  // nchan: the socket carries live frames only, so the snapshot comes over HTTP; frames
+  // arriving meanwhile wait, then follow it.
+  function catchUp(ws) {
+    buffer = [];
+    var url = new URL(root.dataset.snapshotUrl, location.href);
+    url.searchParams.set("changes", String(changes));
+    fetch(url.href, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error("snapshot: HTTP " + response.status);
+        return response.json();
+      })
+      .then(function (data) {
+        if (socket !== ws) return;
+        var held = buffer || [];
+        buffer = null;
+        (Array.isArray(data.frames) ? data.frames : []).forEach(handle);
+        handle(data.done);
+        held.forEach(handle);
+        liveState("live");
+      })
+      .catch(function () { if (socket === ws) ws.close(); }); // onclose retries (or stops)
+  }
+  var liveUrl = transport === "nchan" ? root.dataset.liveUrl : root.dataset.ws;
+  if (window.WebSocket && liveUrl) {
+    connect();
+    // Back online: try now rather than at the end of a long backoff.
+    window.addEventListener("online", function () { if (timer) connect(); });
+  }
 })();
