@@ -23,12 +23,15 @@ App = Any
 
 
 def _enabled_sources(wall: str | None) -> list[Any]:
-    from crowdwall.models import Source
+    from django.core.management.base import CommandError
 
-    sources = Source.objects.filter(enabled=True, wall__is_active=True).select_related("wall")
-    if wall:
-        sources = sources.filter(wall__slug=wall)
-    return list(sources)
+    from crowdwall.sources.stream_command import runnable_sources
+
+    try:  # the same selection as ``crowdwall stream``: sources without an adapter are skipped
+        return runnable_sources(wall, warn=logger.info)
+    except CommandError as exc:  # no source to run is fine for a site: nothing to stream
+        logger.info("Embedded stream: %s", exc)
+        return []
 
 
 class EmbeddedStream:

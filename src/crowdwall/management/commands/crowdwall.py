@@ -39,6 +39,7 @@ from crowdwall.jobs.command import add_job_arguments, run_job_command
 from crowdwall.models import ModerationMode, Source, Wall
 from crowdwall.sources.kinds import KINDS
 from crowdwall.sources.runner import Mode, SourceStats, StreamRunner
+from crowdwall.sources.stream_command import runnable_sources, summary_table
 
 _PIPE_WIDTH = 200
 
@@ -123,24 +124,6 @@ class Command(BaseCommand):
         parser.add_argument("--wall", help="only this wall's sources (slug); default: all walls")
         parser.add_argument("--limit", type=int, help="at most N posts per source")
 
-    def _sources(self, wall: str | None) -> list[Source]:
-        qs = Source.objects.filter(enabled=True, wall__is_active=True).select_related("wall")
-        if wall is not None:
-            if not Wall.objects.filter(slug=wall).exists():
-                raise CommandError(f"No wall with slug {wall!r}.")
-            qs = qs.filter(wall__slug=wall)
-        runnable = []
-        for source in qs.order_by("wall__slug", "name"):
-            if KINDS[source.kind].adapter is None:
-                self.stderr.write(f"skipping {source.name}: no {source.kind} adapter yet")
-                continue
-            runnable.append(source)
-        if not runnable:
-            raise CommandError(
-                "No enabled sources to run" + (f" for wall {wall!r}." if wall else ".")
-            )
-        return runnable
-
     def handle_stream(
         self, *, wall: str | None, rate: float | None, limit: int | None, **options: Any
     ) -> None:
@@ -162,7 +145,7 @@ class Command(BaseCommand):
     ) -> None:
         if limit is not None and limit < 1:
             raise CommandError("--limit must be >= 1.")
-        sources = self._sources(wall)
+        sources = runnable_sources(wall, warn=self.stderr.write)
 
         def on_batch(source: Source, result: BatchResult, stats: SourceStats) -> None:
             if verbosity >= 2:
@@ -201,34 +184,7 @@ class Command(BaseCommand):
             self._say("stopped" if stop.is_set() else "finished")
 
         asyncio.run(main())
-        table = Table(box=box.SIMPLE_HEAD, show_edge=False, header_style="bold")
-        for column in (
-            "source",
-            "posts",
-            "new",
-            "updated",
-            "deleted",
-            "rejected",
-            "cursor",
-            "state",
-        ):
-            table.add_column(column, justify="left" if column in ("source", "state") else "right")
-        saved = dict(
-            Source.objects.filter(pk__in=[s.pk for s in sources]).values_list("pk", "cursor")
-        )
-        for source in sources:
-            s = runner.stats[source.pk]
-            state = "finished" if s.finished else (f"error: {s.error}" if s.error else "stopped")
-            table.add_row(
-                source.name,
-                str(s.posts),
-                str(s.created),
-                str(s.updated),
-                str(s.deleted),
-                str(s.rejected),
-                saved.get(source.pk, ""),
-                state,
-            )
+        table = summary_table(sources, runner.stats)
         self._print(table)
         self._say("cursors saved.")
 
