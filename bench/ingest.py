@@ -4,10 +4,15 @@ End to end is the path a running wall takes. **Replay**: the replay source reads
 ``--ingest-posts`` Mastodon-like posts (the bundled sample posts, lap after lap with fresh ids;
 edits and deletions included) and ``StreamRunner`` feeds its batches of 500 through the
 pipeline: parse, validate, sanitize (nh3), match three walls, dedupe, store, publish one event
-per post and purge the walls' cached pages after each commit. **Jetstream** (when the Bluesky
-adapter is there): the same texts as Jetstream commit frames, through the adapter's filter
-(``JetstreamFilter.feed``: prefilter, parse, convert) and then the pipeline, batch by batch (no
+per post and purge the walls' cached pages after each commit. **Jetstream**: the same texts as
+Jetstream commit frames, through the Bluesky adapter's filter (``JetstreamFilter.feed``:
+prefilter, parse, convert; batches of 500 with the time cursor) and ``StreamRunner`` (no
 WebSocket: ``python -m bench jetstream`` measures that part).
+
+Both run as ``manage.py crowdwall stream`` does: batches prepared by the prepare worker process
+(``CROWDWALL["PREPARE_PROCESSES"]``, one on a machine with two cores) while the previous batch is
+stored; the workers are started once, before the first measured round, as in a stream process
+that is running. **Replay in one process** is the same run with no worker.
 
 Beside them, on the same database and the same rows (the posts and wall entries the replay run
 stored; authors already there):
@@ -19,7 +24,8 @@ stored; authors already there):
 
 Rates are per source item (post, edit or deletion), wall clock, medians of ``--ingest-rounds``
 rounds that interleave the variants. The machine may be shared, so CPU time is reported too:
-items per CPU-second of this process plus, for PostgreSQL, the server's processes.
+items per CPU-second of this process, its prepare workers and, for PostgreSQL, the server's
+processes.
 
 Each database runs in its own process (``bench.ingest_worker``, Django configured for
 crowdwall), and every variant, ours and the baselines, runs on the same connection settings:
@@ -168,6 +174,15 @@ def _rows(db: str, measured: dict[str, Any]) -> list[Row]:
             Row(NAME, f"{label} save() in 1 txn", "posts/s", rates["save_txn"], value),
         ]
     rows += [
+        Row(
+            NAME,
+            f"{db}: replay with a prepare worker vs in one process",
+            "posts/s",
+            rates["replay_one_process"],
+            rates["replay"],
+            f"{measured['prepare_processes']} worker(s); per CPU-s {cpu['replay']:,.0f} vs "
+            f"{cpu['replay_one_process']:,.0f}",
+        ),
         Row(
             NAME,
             f"{db}: replay vs save() autocommit",

@@ -24,7 +24,15 @@ from pathlib import Path
 from typing import Any
 
 BATCH = 500  # posts per source batch and per bulk_create call (the pipeline's BATCH_SIZE)
-VARIANTS = ["replay", "jetstream", "bulk_create", "save_txn", "save_auto", "parse_sanitize"]
+VARIANTS = [
+    "replay",
+    "replay_one_process",
+    "jetstream",
+    "bulk_create",
+    "save_txn",
+    "save_auto",
+    "parse_sanitize",
+]
 
 
 def _configure(database: dict[str, Any]) -> None:
@@ -160,23 +168,42 @@ def _server_cpu(pid: int | None) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-class Clock:
-    """Wall-clock and CPU seconds of one operation (this process, plus the server's)."""
+def _process_cpu(pids: list[int]) -> float:
+    """CPU seconds of running processes (the prepare workers)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
-    def __init__(self, server_pid: int | None) -> None:
+
+class Clock:
+    """Wall-clock and CPU seconds of one operation: this process, its prepare workers
+    (``workers()``: their pids) and the database server's processes."""
+
+    def __init__(self, server_pid: int | None, workers: Callable[[], list[int]]) -> None:
         self.server_pid = server_pid
+        self.workers = workers
+
+    def _cpu(self) -> float:
+        return _server_cpu(self.server_pid) + _process_cpu(self.workers())
 
     def measure(self, op: Callable[[], Any]) -> tuple[float, float, Any]:
-        cpu0, server0 = time.process_time(), _server_cpu(self.server_pid)
+        cpu0, others0 = time.process_time(), self._cpu()
         started = time.perf_counter()
         value = op()
         wall = time.perf_counter() - started
-        cpu = time.process_time() - cpu0 + _server_cpu(self.server_pid) - server0
+        cpu = time.process_time() - cpu0 + self._cpu() - others0
         return wall, cpu, value
 
 
-def _run_replay(source_id: int) -> dict[str, int]:
-    """The replay source's whole file through ``StreamRunner``, as ``manage.py crowdwall``."""
+def _run_replay(source_id: int, pool: Any) -> dict[str, int]:
+    """The replay source's whole file through ``StreamRunner``, as ``manage.py crowdwall``
+    (``pool``: the prepare workers, started once like a long-running stream process's)."""
     from crowdwall.models import Source
     from crowdwall.sources.runner import StreamRunner
 
@@ -185,30 +212,54 @@ def _run_replay(source_id: int) -> dict[str, int]:
 
     Source.objects.filter(pk=source_id).update(cursor="")
     source = Source.objects.select_related("wall").get(pk=source_id)
-    stats = asyncio.run(StreamRunner([source], mode="backfill", on_error=fail).run())[source_id]
+    runner = StreamRunner([source], mode="backfill", on_error=fail, pool=pool)
+    stats = asyncio.run(runner.run())[source_id]
     if stats.error:
         raise RuntimeError(f"source failed: {stats.error}")
     return {k: getattr(stats, k) for k in ("posts", "created", "updated", "deleted", "rejected")}
 
 
-def _run_jetstream(source_id: int, frames: list[str]) -> dict[str, int]:
-    """Jetstream frames through the adapter's filter, then the pipeline batch by batch."""
-    from django.db import transaction
+def _run_jetstream(source_id: int, frames: list[str], pool: Any) -> dict[str, int]:
+    """Jetstream frames through the Bluesky adapter's filter (``JetstreamFilter.feed``, batches
+    of 500 with the time cursor, as its WebSocket loop makes them) and ``StreamRunner``, as
+    ``manage.py crowdwall stream`` runs a Bluesky source: only the WebSocket is left out."""
+    from crowdwall.models import Source
+    from crowdwall.sources import runner as runner_module
+    from crowdwall.sources.base import Batch, Cursor
+    from crowdwall.sources.bluesky import BlueskySource
 
-    from crowdwall.ingest.pipeline import BatchResult, ingest
-    from crowdwall.sources.bluesky_events import JetstreamFilter
+    class FramesSource(BlueskySource):
+        def stream(self, cursor: Cursor) -> Any:
+            return self._frames()
 
-    jetstream = JetstreamFilter(hashtags=["djangocon", "python"], remember=len(frames))
-    total, batch = BatchResult(), []
-    for number, frame in enumerate(frames, 1):
-        post = jetstream.feed(frame)
-        if post is not None:
-            batch.append(post)
-        if len(batch) == BATCH or (number == len(frames) and batch):
-            with transaction.atomic():  # on_commit callbacks run as the runner's would
-                total.merge(ingest(source_id, batch, cursor=str(jetstream.time_us)))
-            batch = []
-    return {"posts": len(frames), "created": total.created, "updated": total.updated}
+        async def _frames(self) -> Any:
+            flt, pending = self.filter, []
+            for number, frame in enumerate(frames, 1):
+                post = flt.feed(frame)
+                if post is not None:
+                    pending.append(post)
+                if len(pending) == BATCH or (number == len(frames) and pending):
+                    yield Batch(pending, Cursor(str(flt.time_us)))
+                    pending = []
+
+    def adapter_for(source: Source, **overrides: Any) -> FramesSource:
+        config = {"hashtags": ["djangocon", "python"], "batch_size": BATCH}
+        return FramesSource(name=source.name, config=config, limit=overrides.get("limit"))
+
+    def fail(source: Source, exc: BaseException, delay: float) -> None:
+        raise RuntimeError(f"source failed: {exc!r}") from exc
+
+    Source.objects.filter(pk=source_id).update(cursor="")
+    source = Source.objects.select_related("wall").get(pk=source_id)
+    real, runner_module.adapter_for = runner_module.adapter_for, adapter_for
+    try:
+        runner = runner_module.StreamRunner([source], on_error=fail, pool=pool)
+        stats = asyncio.run(runner.run())[source_id]
+    finally:
+        runner_module.adapter_for = real
+    if stats.error:
+        raise RuntimeError(f"source failed: {stats.error}")
+    return {"posts": len(frames), "created": stats.created, "updated": stats.updated}
 
 
 def _profile(source_id: int, records: list[dict[str, Any]]) -> None:
@@ -323,10 +374,24 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _measure(spec: dict[str, Any], path: Path) -> dict[str, Any]:
-    from crowdwall.models import Source
+    from crowdwall.conf import conf
+    from crowdwall.sources.prepare_pool import PreparePool
 
     wall = _setup_walls()
-    count, clock = spec["posts"], Clock(spec.get("server"))
+    pool = PreparePool(conf.PREPARE_PROCESSES, min_batch=conf.PREPARE_MIN_BATCH)
+    count, clock = spec["posts"], Clock(spec.get("server"), pool.pids)
+    alone = PreparePool(0, min_batch=conf.PREPARE_MIN_BATCH)  # everything in one process
+    try:
+        return _rounds(spec, path, wall, count, clock, pool, alone)
+    finally:
+        pool.close()
+
+
+def _rounds(
+    spec: dict[str, Any], path: Path, wall: Any, count: int, clock: Clock, pool: Any, alone: Any
+) -> dict[str, Any]:
+    from crowdwall.models import Source
+
     records = _records(count)
     lines = [json.dumps(item, ensure_ascii=False) for item in records]
     frames = _frames(records)
@@ -347,10 +412,15 @@ def _measure(spec: dict[str, Any], path: Path) -> dict[str, Any]:
         _empty()
         _profile(replay.pk, records)
     for _ in range(spec["rounds"]):  # every variant once per round: drift hits all alike
+        if not walls["replay"]:  # workers started, as in a stream process that is running
+            _empty()
+            _run_replay(replay.pk, pool)
         _empty()
-        first = note("replay", count, clock.measure(lambda: _run_replay(replay.pk)))
+        note("replay_one_process", count, clock.measure(lambda: _run_replay(replay.pk, alone)))
+        _empty()
+        first = note("replay", count, clock.measure(lambda: _run_replay(replay.pk, pool)))
         stored = _counts()
-        again = note("reingest", count, clock.measure(lambda: _run_replay(replay.pk)))
+        again = note("reingest", count, clock.measure(lambda: _run_replay(replay.pk, pool)))
         check = _dedupe_check(first, again, stored)
         snapshot = _snapshot()  # this round's authors
         per_row = count / len(snapshot)  # the ORM writes the stored rows: rate per item
@@ -365,11 +435,14 @@ def _measure(spec: dict[str, Any], path: Path) -> dict[str, Any]:
             note(name, len(rows) * per_row, clock.measure(lambda op=op, o=objects: op(o)))
         if frames is not None:
             _empty()
-            note("jetstream", count, clock.measure(lambda: _run_jetstream(bluesky.pk, frames)))
+            note(
+                "jetstream", count, clock.measure(lambda: _run_jetstream(bluesky.pk, frames, pool))
+            )
         note("parse_sanitize", count, clock.measure(lambda: _parse_sanitize(lines, replay.pk)))
     return {
         "posts": count,
         "rounds": spec["rounds"],
+        "prepare_processes": pool.processes,
         "rates": {k: statistics.median(v) for k, v in walls.items() if v},
         "cpu_rates": {k: statistics.median(v) for k, v in cpus.items() if v},
         "all_rates": walls,

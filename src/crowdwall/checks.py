@@ -27,6 +27,7 @@ _POSITIVE_INTS = (
     "WEBHOOK_MAX_BYTES",
     "WEBHOOK_TOLERANCE_SECONDS",
     "LIVE_SOCKET_BACKLOG",
+    "PREPARE_MIN_BATCH",
 )
 _NON_NEGATIVE = ("MAX_MEDIA", "FUTURE_TOLERANCE", "LIVE_COALESCE_MS")
 _POSITIVE = ("RESTART_BASE_DELAY", "RESTART_MAX_DELAY", "LIVE_HEARTBEAT_SECONDS")
@@ -130,6 +131,17 @@ def _check_numbers(merged: dict[str, Any]) -> list[CheckMessage]:
                     id="crowdwall.E004",
                 )
             )
+    processes = merged["PREPARE_PROCESSES"]
+    if processes is not None and (
+        not isinstance(processes, int) or isinstance(processes, bool) or processes < 0
+    ):
+        errors.append(
+            Error(
+                f"CROWDWALL['PREPARE_PROCESSES'] must be None (automatic) or an integer >= 0, "
+                f"not {processes!r}.",
+                id="crowdwall.E004",
+            )
+        )
     base, cap = merged["RESTART_BASE_DELAY"], merged["RESTART_MAX_DELAY"]
     if _number(base) and _number(cap) and cap < base:
         errors.append(

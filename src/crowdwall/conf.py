@@ -14,6 +14,7 @@ rather than at import time.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from typing import Any
 
@@ -45,6 +46,13 @@ DEFAULTS: dict[str, Any] = {
     "AGGREGATES_STALE_SECONDS": 3600,
     # Dotted path to an iterable of words/phrases: the default blocklist walls can switch off.
     "BLOCKLIST": "crowdwall.moderation.blocklist.DEFAULT_BLOCKLIST",
+    # Worker processes that parse, validate and sanitize big batches in ``manage.py crowdwall
+    # stream``/``backfill`` while the stream process stores the previous batch (so ingest uses
+    # two cores). None: one when the machine has two or more cores, else none; 0: never.
+    "PREPARE_PROCESSES": None,
+    # Batches smaller than this are prepared in the stream process itself: a live trickle of a
+    # few posts would only wait for the round trip to a worker.
+    "PREPARE_MIN_BATCH": 100,
     # Restart delay bounds (seconds) for a failing source in ``manage.py crowdwall stream``.
     "RESTART_BASE_DELAY": 1.0,
     "RESTART_MAX_DELAY": 60.0,
@@ -152,6 +160,17 @@ class CrowdwallSettings:
         value = self._get("BLOCKLIST")
         words: Iterable[str] = import_string(value) if isinstance(value, str) else value
         return frozenset(words)
+
+    @property
+    def PREPARE_PROCESSES(self) -> int:
+        value = self._get("PREPARE_PROCESSES")
+        if value is None:
+            return 1 if (os.cpu_count() or 1) >= 2 else 0
+        return int(value)
+
+    @property
+    def PREPARE_MIN_BATCH(self) -> int:
+        return int(self._get("PREPARE_MIN_BATCH"))
 
     @property
     def RESTART_BASE_DELAY(self) -> float:

@@ -57,6 +57,10 @@ def test_valid_custom_settings_pass(settings):
         ({"LIVE_COALESCE_MS": -5}, ["crowdwall.E004"]),
         ({"LIVE_SOCKET_BACKLOG": 0}, ["crowdwall.E004"]),
         ({"LIVE_HEARTBEAT_SECONDS": 0}, ["crowdwall.E004"]),
+        ({"PREPARE_PROCESSES": -1}, ["crowdwall.E004"]),
+        ({"PREPARE_PROCESSES": "2"}, ["crowdwall.E004"]),
+        ({"PREPARE_PROCESSES": True}, ["crowdwall.E004"]),
+        ({"PREPARE_MIN_BATCH": 0}, ["crowdwall.E004"]),
         ({"WEBHOOK_ALLOW_BODY_ONLY_SIGNATURES": True}, ["crowdwall.W010"]),
     ],
 )

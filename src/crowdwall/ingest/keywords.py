@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from crowdwall.ingest.terms import tags_in
 
@@ -108,6 +109,10 @@ class Haystack:
         self._folded_words: frozenset[str] | None = None
         self.found: dict[KeywordSet, KeywordRule | None] | None = None
 
+    def __reduce__(self) -> tuple[Any, tuple[str, str]]:
+        # Already normalised: a copy skips NFKC and casefold (and the words, computed lazily).
+        return _restore_haystack, (self.text, self.folded)
+
     def words(self, case_sensitive: bool) -> frozenset[str]:
         if case_sensitive:
             if self._words is None:
@@ -123,6 +128,13 @@ class Haystack:
     def hashtags(self) -> list[str]:
         """``extract_hashtags`` of the text (normalised once already)."""
         return tags_in(self.text)
+
+
+def _restore_haystack(text: str, folded: str) -> Haystack:
+    haystack = Haystack.__new__(Haystack)
+    haystack.text, haystack.folded = text, folded
+    haystack._words = haystack._folded_words = haystack.found = None
+    return haystack
 
 
 def _plain(term: str) -> bool:

@@ -50,6 +50,7 @@ from crowdwall.ingest.terms import (  # re-exported: callers import them from he
     normalize_hashtag,
     normalize_language,
 )
+from crowdwall.ingest.wire import positional_pickle
 
 __all__ = [
     "AccountSet",
@@ -94,6 +95,7 @@ class AccountSet:
 # Posts and walls ---------------------------------------------------------------------------
 
 
+@positional_pickle
 @dataclass(slots=True)
 class MatchInput:
     """What matching and moderation look at, computed once per post by the pipeline."""

@@ -28,6 +28,7 @@ from dateutil import parser as date_parser
 
 from crowdwall.conf import conf
 from crowdwall.exceptions import InvalidPost
+from crowdwall.ingest.wire import positional_pickle
 
 UPSERT = "upsert"
 DELETE = "delete"
@@ -58,6 +59,7 @@ class Limits:
         return cls(conf.MAX_POST_BYTES, conf.MAX_TEXT_LENGTH, conf.MAX_MEDIA, conf.FUTURE_TOLERANCE)
 
 
+@positional_pickle
 @dataclass(slots=True)
 class IncomingAuthor:
     id: str  # stable, globally unique: a DID, an ActivityPub actor URI, "replay:ann", ...
@@ -68,6 +70,7 @@ class IncomingAuthor:
     is_bot: bool = False
 
 
+@positional_pickle
 @dataclass(slots=True)
 class IncomingMedia:
     url: str
@@ -76,6 +79,7 @@ class IncomingMedia:
     preview_url: str = ""
 
 
+@positional_pickle
 @dataclass(slots=True)
 class IncomingPost:
     """A post (or a deletion) as a source reported it, before sanitizing and matching."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import traceback
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,10 +41,12 @@ from crowdwall.ingest.match import (
 from crowdwall.ingest.normalize import DELETE, IncomingPost, Limits, clean_post, from_dict
 from crowdwall.ingest.publisher import Event
 from crowdwall.ingest.sanitize import html_to_text, sanitize_html, text_to_html, truncate_text
+from crowdwall.ingest.wire import positional_pickle
 
 logger = logging.getLogger("crowdwall.ingest")
 
 
+@positional_pickle
 @dataclass(slots=True)
 class Prepared:
     """A validated post with its safe HTML, plain text and what matching needs."""
@@ -61,11 +64,13 @@ class Prepared:
         return self.post.external_id
 
 
+@positional_pickle
 @dataclass(slots=True)
 class Rejected:
     external_id: str
     reason: str
     detail: str = ""
+    trace: str = ""  # the traceback of an unexpected error: for the log, never for clients
 
 
 @dataclass(slots=True)
@@ -188,6 +193,97 @@ def _newer(previous: Entry, entry: Entry) -> Entry:
     return entry
 
 
+@positional_pickle
+@dataclass(slots=True)
+class PreparedBatch:
+    """A batch after its CPU-bound half (``prepare_batch``): what ``store_batch`` writes.
+
+    Plain data (it crosses to and from prepare worker processes): the latest version of each
+    external id in arrival order, the items rejected with their reasons, and how many items
+    were repeats of another in the batch.
+    """
+
+    entries: list[Entry]
+    rejected: list[Rejected] = field(default_factory=list)
+    duplicates: int = 0
+
+
+def prepare_batch(
+    source_id: int,
+    items: Iterable[IncomingPost | Mapping[str, Any]],
+    *,
+    now: datetime,
+    limits: Limits,
+) -> PreparedBatch:
+    """Parse, validate, sanitize and analyse ``items`` and keep the newest version of each post.
+
+    Pure: no database, no settings (``limits`` carries them), nothing logged; a bad item costs
+    itself only (its reason is in ``rejected``). Safe to run in another process.
+    """
+    batch = PreparedBatch([])
+    latest: dict[str, Entry] = {}
+    for item in items:
+        try:
+            entry = _read(item, source_id, now, limits)
+        except InvalidPost as exc:
+            batch.rejected.append(Rejected(exc.external_id, exc.reason, exc.detail))
+            continue
+        except Exception as exc:  # unforeseen input must cost one post, not the batch
+            external_id = str(
+                getattr(item, "external_id", "")
+                or (item.get("id", "") if isinstance(item, Mapping) else "")
+            )
+            batch.rejected.append(
+                Rejected(external_id, "error", repr(exc)[:200], traceback.format_exc())
+            )
+            continue
+        previous = latest.pop(entry.external_id, None)
+        if previous is not None:
+            batch.duplicates += 1
+            entry = _newer(previous, entry)
+        latest[entry.external_id] = entry
+    batch.entries = list(latest.values())
+    return batch
+
+
+def log_rejected(source_id: int, rejected: Iterable[Rejected]) -> None:
+    """One log line per rejected item, with its reason (and the traceback of a surprise)."""
+    for item in rejected:
+        if item.trace:
+            logger.error(
+                "Rejected post %r from source %s: unexpected error\n%s",
+                item.external_id or "?",
+                source_id,
+                item.trace.rstrip(),
+            )
+        else:
+            logger.warning(
+                "Rejected post %r from source %s: %s",
+                item.external_id or "?",
+                source_id,
+                f"{item.reason}: {item.detail}" if item.detail else item.reason,
+            )
+
+
+def store_batch(
+    source_id: int, batch: PreparedBatch, *, cursor: str | None = None, now: datetime
+) -> BatchResult:
+    """Store a prepared batch in chunks of ``CROWDWALL["BATCH_SIZE"]`` (one transaction each);
+    ``cursor``, when given, is saved with the last chunk (or alone if nothing is left)."""
+    from crowdwall.ingest.store import save_cursor, store_chunk  # the ORM half
+
+    result = BatchResult(duplicates=batch.duplicates, rejected=list(batch.rejected))
+    entries = batch.entries
+    size = max(1, conf.BATCH_SIZE)
+    chunks = [entries[i : i + size] for i in range(0, len(entries), size)]
+    for index, chunk in enumerate(chunks):
+        last = index == len(chunks) - 1
+        result.merge(store_chunk(source_id, chunk, cursor=cursor if last else None, now=now))
+    if not chunks and cursor is not None:
+        save_cursor(source_id, cursor, now)
+    return result
+
+
 def ingest(
     source: Any,
     items: Iterable[IncomingPost | Mapping[str, Any]],
@@ -200,43 +296,8 @@ def ingest(
     ``cursor``, when given, is saved on the source with the last chunk. Returns counts, the
     rejected items with their reasons, and the events published after commit.
     """
-    from crowdwall.ingest.store import save_cursor, store_chunk  # the ORM half
-
     source_id = int(getattr(source, "pk", source))
     now = now or timezone.now()
-    result = BatchResult()
-    limits = Limits.current()
-    latest: dict[str, Entry] = {}
-    for item in items:
-        try:
-            entry = _read(item, source_id, now, limits)
-        except InvalidPost as exc:
-            result.rejected.append(Rejected(exc.external_id, exc.reason, exc.detail))
-            logger.warning(
-                "Rejected post %r from source %s: %s", exc.external_id or "?", source_id, exc
-            )
-            continue
-        except Exception as exc:  # unforeseen input must cost one post, not the batch
-            external_id = str(
-                getattr(item, "external_id", "")
-                or (item.get("id", "") if isinstance(item, Mapping) else "")
-            )
-            result.rejected.append(Rejected(external_id, "error", repr(exc)[:200]))
-            logger.exception(
-                "Rejected post %r from source %s: unexpected error", external_id, source_id
-            )
-            continue
-        previous = latest.pop(entry.external_id, None)
-        if previous is not None:
-            result.duplicates += 1
-            entry = _newer(previous, entry)
-        latest[entry.external_id] = entry
-    entries = list(latest.values())
-    size = max(1, conf.BATCH_SIZE)
-    chunks = [entries[i : i + size] for i in range(0, len(entries), size)]
-    for index, chunk in enumerate(chunks):
-        last = index == len(chunks) - 1
-        result.merge(store_chunk(source_id, chunk, cursor=cursor if last else None, now=now))
-    if not chunks and cursor is not None:
-        save_cursor(source_id, cursor, now)
-    return result
+    batch = prepare_batch(source_id, items, now=now, limits=Limits.current())
+    log_rejected(source_id, batch.rejected)
+    return store_batch(source_id, batch, cursor=cursor, now=now)

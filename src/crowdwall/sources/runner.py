@@ -6,6 +6,11 @@ source tasks; a batch already being stored is finished first (it commits togethe
 cursor), so what is on disk after a stop is always "posts up to the cursor, and nothing after".
 Database work runs in one worker thread (``sync_to_async(thread_sensitive=True)``): SQLite has
 one writer anyway, and the event loop never blocks on the ORM.
+
+Big batches are prepared (parsed, validated, sanitized) in worker processes
+(``crowdwall.sources.prepare_pool``, ``CROWDWALL["PREPARE_PROCESSES"]``) while the previous
+batch is being stored: a source is read up to two batches ahead of what is stored. Batches are
+still stored one at a time and in order, each with its cursor, so a stop leaves the same state.
 """
 
 from __future__ import annotations
@@ -13,20 +18,29 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import aclosing, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections, connections
+from django.utils import timezone
 
 from crowdwall.conf import conf
 from crowdwall.exceptions import SourceError
-from crowdwall.ingest.pipeline import BatchResult, ingest
+from crowdwall.ingest.normalize import Limits
+from crowdwall.ingest.pipeline import (
+    BatchResult,
+    PreparedBatch,
+    ingest,
+    log_rejected,
+    store_batch,
+)
 from crowdwall.models import Source
 from crowdwall.sources import adapter_for
 from crowdwall.sources.base import Backoff, Batch, Cursor
+from crowdwall.sources.prepare_pool import PreparePool
 
 logger = logging.getLogger("crowdwall.sources")
 
@@ -53,11 +67,26 @@ BatchCallback = Callable[[Source, BatchResult, SourceStats], None]
 ErrorCallback = Callable[[Source, BaseException, float], None]
 
 
-def _store_sync(source_id: int, batch: Batch) -> BatchResult:
+@dataclass
+class _Queued:
+    """A batch read from its source, with its preparation under way in a worker (or not)."""
+
+    batch: Batch
+    now: Any  # datetime: the batch's ingest time, the same for preparing and storing
+    preparing: asyncio.Future[PreparedBatch] | None = None
+    failure: BaseException | None = None  # the source failed after the batches before this
+
+
+def _store_sync(
+    source_id: int, batch: Batch, prepared: PreparedBatch | None, now: Any
+) -> BatchResult:
     close_old_connections()  # a long-lived process must notice dropped database connections
     cursor = None if batch.cursor is None else str(batch.cursor)
     with _collector_paused():
-        return ingest(source_id, batch.posts, cursor=cursor)
+        if prepared is None:
+            return ingest(source_id, batch.posts, cursor=cursor, now=now)
+        log_rejected(source_id, prepared.rejected)
+        return store_batch(source_id, prepared, cursor=cursor, now=now)
 
 
 def _note_error(source_id: int, message: str) -> None:
@@ -115,6 +144,8 @@ class StreamRunner:
         limit: int | None = None,
         on_batch: BatchCallback | None = None,
         on_error: ErrorCallback | None = None,
+        prepare_processes: int | None = None,
+        pool: PreparePool | None = None,
     ) -> None:
         self.sources = sources
         self.mode = mode
@@ -123,10 +154,18 @@ class StreamRunner:
         self.on_batch = on_batch
         self.on_error = on_error
         self.stats = {source.pk: SourceStats(source.name) for source in sources}
+        # Workers for big batches: the runner's own (stopped when it ends), or a pool shared by
+        # runners one after another (its owner stops it).
+        self._own_pool = pool is None
+        if pool is None:
+            processes = conf.PREPARE_PROCESSES if prepare_processes is None else prepare_processes
+            pool = PreparePool(processes, min_batch=conf.PREPARE_MIN_BATCH)
+        self.pool = pool
 
     async def run(self, stop: asyncio.Event | None = None) -> dict[int, SourceStats]:
         stop = stop or asyncio.Event()
         _freeze_heap()
+        self.pool.start()
         tasks = {
             asyncio.create_task(self._run_source(source), name=f"source:{source.name}")
             for source in self.sources
@@ -143,6 +182,8 @@ class StreamRunner:
                 tasks -= done
         finally:
             stopper.cancel()
+            if self._own_pool:
+                await asyncio.to_thread(self.pool.close)
             await sync_to_async(connections.close_all, thread_sensitive=True)()
         return self.stats
 
@@ -175,9 +216,10 @@ class StreamRunner:
                     if self.mode == "stream"
                     else adapter.backfill(cursor, limit=remaining)
                 )
-                async for batch in batches:
-                    await self._store_batch(source, batch, stats)
-                    backoff.reset()
+                async with aclosing(self._read_ahead(source, batches)) as queue:
+                    async for queued in queue:  # closed on any exit: the reader stops first
+                        await self._store_batch(source, queued, stats)
+                        backoff.reset()
                 stats.finished = True
                 return
             except asyncio.CancelledError:
@@ -202,8 +244,50 @@ class StreamRunner:
                 if adapter is not None:
                     await adapter.aclose()
 
-    async def _store_batch(self, source: Source, batch: Batch, stats: SourceStats) -> None:
-        future = asyncio.ensure_future(_store(source.pk, batch))
+    async def _read_ahead(
+        self, source: Source, batches: AsyncIterator[Batch]
+    ) -> AsyncIterator[_Queued]:
+        """``batches`` in order, each with its preparation started as soon as it is read: a
+        reader task stays up to two batches ahead of the caller (which stores them). A batch
+        read while the previous one is being stored goes to a worker process; one read while
+        nothing is being stored is prepared in process (sooner than a worker's round trip,
+        and how a live trickle goes). A failure of the source comes out after the batches
+        read before it."""
+        queue: asyncio.Queue[_Queued | None] = asyncio.Queue(maxsize=1)
+        limits = Limits.current()
+        storing = False
+
+        async def read() -> None:
+            try:
+                async for batch in batches:
+                    now = timezone.now()
+                    preparing = None
+                    if storing or not queue.empty():
+                        preparing = self.pool.submit(source.pk, batch.posts, now=now, limits=limits)
+                    await queue.put(_Queued(batch, now, preparing))
+            except Exception as exc:
+                await queue.put(_Queued(Batch([]), None, failure=exc))
+            else:
+                await queue.put(None)
+
+        reader = asyncio.create_task(read(), name=f"read:{source.name}")
+        try:
+            while (queued := await queue.get()) is not None:
+                if queued.failure is not None:
+                    raise queued.failure
+                storing = True
+                yield queued  # the caller stores it before asking for the next one
+                storing = False
+        finally:
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
+
+    async def _store_batch(self, source: Source, queued: _Queued, stats: SourceStats) -> None:
+        batch = queued.batch
+        prepared = None
+        if queued.preparing is not None:
+            prepared = await self.pool.result(queued.preparing)
+        future = asyncio.ensure_future(_store(source.pk, batch, prepared, queued.now))
         try:
             result = await asyncio.shield(future)
         except asyncio.CancelledError:
