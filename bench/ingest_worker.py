@@ -162,7 +162,7 @@ def _server_cpu(pid: int | None) -> float:
             try:
                 with open(f"/proc/{child}/stat") as stat:
                     fields = stat.read().rsplit(")", 1)[1].split()
-            except FileNotFoundError:
+            except (FileNotFoundError, ProcessLookupError):
                 continue  # exited meanwhile: counted in cutime next time
             ticks += int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")
@@ -175,7 +175,7 @@ def _process_cpu(pids: list[int]) -> float:
         try:
             with open(f"/proc/{pid}/stat") as stat:
                 fields = stat.read().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
+        except (FileNotFoundError, ProcessLookupError):
             continue
         ticks += int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")

@@ -160,7 +160,8 @@ class KeywordSet:
     """
 
     def __init__(self, entries: Iterable[str]) -> None:
-        self.rules = [parse_keyword(entry) for entry in entries if entry.strip()]
+        self.entries = tuple(entries)
+        self.rules = [parse_keyword(entry) for entry in self.entries if entry.strip()]
         self._words: dict[bool, dict[str, int]] = {False: {}, True: {}}
         self._prefixes: dict[bool, list[tuple[str, int]]] = {False: [], True: []}
         self._gated: dict[bool, dict[str, list[Gate]]] = {False: {}, True: {}}
@@ -208,6 +209,11 @@ class KeywordSet:
             if indexes:
                 source = "|".join(f"(?P<k{i}>{self.rules[i].patterns()[0]})" for i in indexes)
                 self._joined[cs] = re.compile(source)
+
+    def __reduce__(self) -> tuple[Any, tuple[tuple[str, ...]]]:
+        # Rebuilt from its entries through the cache: a worker that gets the same rules with
+        # every batch compiles them once.
+        return compile_keywords, (self.entries,)
 
     def __bool__(self) -> bool:
         return bool(self.rules)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import traceback
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -33,7 +33,9 @@ from crowdwall.conf import conf
 from crowdwall.exceptions import InvalidPost
 from crowdwall.ingest.match import (
     Haystack,
+    Matcher,
     MatchInput,
+    WallRules,
     fold,
     normalize_hashtag,
     normalize_language,
@@ -42,6 +44,7 @@ from crowdwall.ingest.normalize import DELETE, IncomingPost, Limits, clean_post,
 from crowdwall.ingest.publisher import Event
 from crowdwall.ingest.sanitize import html_to_text, sanitize_html, text_to_html, truncate_text
 from crowdwall.ingest.wire import positional_pickle
+from crowdwall.moderation.rules import decide
 
 logger = logging.getLogger("crowdwall.ingest")
 
@@ -58,6 +61,9 @@ class Prepared:
     media: list[dict[str, str]]
     fingerprint: str
     match: MatchInput
+    # (wall id, state, reason) of each wall it matches, when a prepare worker matched it
+    # (``prepare_batch(rules=...)``); the store uses them only if the walls are unchanged since.
+    verdicts: tuple[tuple[int, str, str], ...] | None = None
 
     @property
     def external_id(self) -> str:
@@ -85,6 +91,7 @@ class BatchResult:
     rejected: list[Rejected] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     purged_walls: set[str] = field(default_factory=set)
+    rules: list[WallRules] | None = None  # the walls as the last chunk was stored with them
 
     @property
     def stored(self) -> int:
@@ -99,6 +106,8 @@ class BatchResult:
         self.rejected += other.rejected
         self.events += other.events
         self.purged_walls |= other.purged_walls
+        if other.rules is not None:
+            self.rules = other.rules
 
 
 def fingerprint(html: str, post: IncomingPost, hashtags: list[str], media: list[dict]) -> str:
@@ -214,8 +223,10 @@ def prepare_batch(
     *,
     now: datetime,
     limits: Limits,
+    rules: Sequence[WallRules] | None = None,
 ) -> PreparedBatch:
-    """Parse, validate, sanitize and analyse ``items`` and keep the newest version of each post.
+    """Parse, validate, sanitize and analyse ``items`` and keep the newest version of each post;
+    with ``rules``, also match each post and decide its state on each wall (``verdicts``).
 
     Pure: no database, no settings (``limits`` carries them), nothing logged; a bad item costs
     itself only (its reason is in ``rejected``). Safe to run in another process.
@@ -243,6 +254,13 @@ def prepare_batch(
             entry = _newer(previous, entry)
         latest[entry.external_id] = entry
     batch.entries = list(latest.values())
+    if rules is not None:
+        matcher = Matcher(rules)
+        for entry in batch.entries:
+            if isinstance(entry, Prepared):
+                entry.verdicts = tuple(
+                    (wall.id, *decide(wall, entry.match)) for wall in matcher.match(entry.match)
+                )
     return batch
 
 
@@ -266,10 +284,16 @@ def log_rejected(source_id: int, rejected: Iterable[Rejected]) -> None:
 
 
 def store_batch(
-    source_id: int, batch: PreparedBatch, *, cursor: str | None = None, now: datetime
+    source_id: int,
+    batch: PreparedBatch,
+    *,
+    cursor: str | None = None,
+    now: datetime,
+    matched_with: Sequence[WallRules] | None = None,
 ) -> BatchResult:
     """Store a prepared batch in chunks of ``CROWDWALL["BATCH_SIZE"]`` (one transaction each);
-    ``cursor``, when given, is saved with the last chunk (or alone if nothing is left)."""
+    ``cursor``, when given, is saved with the last chunk (or alone if nothing is left).
+    ``matched_with``: the rules the batch's verdicts were decided with (``prepare_batch``)."""
     from crowdwall.ingest.store import save_cursor, store_chunk  # the ORM half
 
     result = BatchResult(duplicates=batch.duplicates, rejected=list(batch.rejected))
@@ -278,7 +302,15 @@ def store_batch(
     chunks = [entries[i : i + size] for i in range(0, len(entries), size)]
     for index, chunk in enumerate(chunks):
         last = index == len(chunks) - 1
-        result.merge(store_chunk(source_id, chunk, cursor=cursor if last else None, now=now))
+        result.merge(
+            store_chunk(
+                source_id,
+                chunk,
+                cursor=cursor if last else None,
+                now=now,
+                matched_with=matched_with,
+            )
+        )
     if not chunks and cursor is not None:
         save_cursor(source_id, cursor, now)
     return result

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from crowdwall.caching import purge_walls
-from crowdwall.ingest.bulk import insert_rows, select_in, upsert_rows
+from crowdwall.ingest.bulk import allocate_ids, insert_rows, select_in, upsert_rows
 from crowdwall.ingest.match import Matcher, WallRules
 from crowdwall.ingest.normalize import IncomingAuthor, IncomingPost
 from crowdwall.ingest.pipeline import BatchResult, Entry, Prepared
@@ -43,15 +44,24 @@ def save_cursor(source_id: int, cursor: str, now: datetime) -> None:
 
 
 def store_chunk(
-    source_id: int, chunk: list[Entry], *, cursor: str | None, now: datetime
+    source_id: int,
+    chunk: list[Entry],
+    *,
+    cursor: str | None,
+    now: datetime,
+    matched_with: Sequence[WallRules] | None = None,
 ) -> BatchResult:
-    """Store one chunk in one transaction; retried once if a concurrent writer raced us."""
+    """Store one chunk in one transaction; retried once if a concurrent writer raced us.
+
+    New posts are matched here, unless a prepare worker matched them already with
+    ``matched_with`` and the walls have not changed since (then its verdicts are used)."""
     walls = load_wall_rules()
+    verdicts = matched_with is not None and list(matched_with) == walls
     try:
-        return _store(source_id, chunk, cursor, now, walls)
+        return _store(source_id, chunk, cursor, now, walls, verdicts)
     except IntegrityError:
         logger.warning("Source %s: chunk raced another writer; retrying once", source_id)
-        return _store(source_id, chunk, cursor, now, walls)
+        return _store(source_id, chunk, cursor, now, walls, verdicts)
 
 
 def payload(post_id: int, entry: Prepared) -> dict[str, Any]:
@@ -156,10 +166,25 @@ def _content(entry: Prepared) -> dict[str, Any]:
     return dict(zip(CONTENT_FIELDS, _content_values(entry), strict=True))
 
 
+Decided = list[tuple[WallRules, str, str]]  # the walls of a new post, with state and reason
+
+
+def _decided(entry: Prepared, matcher: Matcher, walls: dict[int, WallRules] | None) -> Decided:
+    """The walls a new post goes to, each with its state and reason: the worker's verdicts
+    when ``walls`` (the same rules it used) are given, else matched and decided here."""
+    if walls is not None and entry.verdicts is not None:
+        return [(walls[wall_id], state, reason) for wall_id, state, reason in entry.verdicts]
+    return [(wall, *decide(wall, entry.match)) for wall in matcher.match(entry.match)]
+
+
 def _classify(
-    chunk: list[Entry], existing: dict[str, dict[str, Any]], matcher: Matcher, result: BatchResult
+    chunk: list[Entry],
+    existing: dict[str, dict[str, Any]],
+    matcher: Matcher,
+    walls: dict[int, WallRules] | None,
+    result: BatchResult,
 ) -> tuple[
-    list[tuple[Prepared, list[WallRules]]],
+    list[tuple[Prepared, Decided]],
     list[tuple[int, Prepared, list[WallRules]]],
     list[tuple[int, Prepared]],
     list[int],
@@ -173,9 +198,9 @@ def _classify(
             else:
                 deletions.append(row["id"])
         elif row is None:
-            walls = matcher.match(entry.match)
-            if walls:
-                new.append((entry, walls))
+            decided = _decided(entry, matcher, walls)
+            if decided:
+                new.append((entry, decided))
             else:
                 result.unmatched += 1
         elif row["deleted_at"] is not None or _stale(row, entry.post):
@@ -201,9 +226,14 @@ def _stale(row: dict[str, Any], post: IncomingPost) -> bool:
 
 
 def _store(
-    source_id: int, chunk: list[Entry], cursor: str | None, now: datetime, walls: list[WallRules]
+    source_id: int,
+    chunk: list[Entry],
+    cursor: str | None,
+    now: datetime,
+    walls: list[WallRules],
+    verdicts: bool,
 ) -> BatchResult:
-    result = BatchResult()
+    result = BatchResult(rules=walls)
     matcher = Matcher(walls)
     walls_by_id = {wall.id: wall for wall in walls}
     with transaction.atomic():
@@ -217,14 +247,20 @@ def _store(
                 source=source_id,
             )
         }
-        new, edits, recounts, deletions = _classify(chunk, existing, matcher, result)
+        new, edits, recounts, deletions = _classify(
+            chunk, existing, matcher, walls_by_id if verdicts else None, result
+        )
         author_ids = _upsert_authors([e for e, _ in new] + [e for _, e, _ in edits], now)
         entries: list[tuple[Any, ...]] = []  # new wall entries, in ENTRY_FIELDS order
 
         def add_entry(
-            post_id: int, entry: Prepared, wall: WallRules, states: dict[str, str]
+            post_id: int,
+            entry: Prepared,
+            wall: WallRules,
+            state: str,
+            reason: str,
+            states: dict[str, str],
         ) -> None:
-            state, reason = decide(wall, entry.match)
             author_id = author_ids[entry.post.author.id]  # type: ignore[union-attr]
             entries.append(
                 (wall.id, post_id, author_id, entry.post.created_at, state, reason, False, None)
@@ -233,33 +269,36 @@ def _store(
             if state == ModerationState.APPROVED:
                 result.purged_walls.add(wall.slug)
 
-        # New posts: one multi-row insert, one query for their ids, then their wall entries.
-        insert_rows(
-            Post,
-            POST_FIELDS,
+        # New posts: one multi-row insert with ids drawn from the sequence first (PostgreSQL),
+        # or followed by one query for their ids (elsewhere); then their wall entries.
+        keys = [e.external_id for e, _ in new]
+        ids = allocate_ids(Post, len(new))
+        rows = (
             (
-                (
-                    source_id,
-                    e.external_id,
-                    author_ids[e.post.author.id],  # type: ignore[union-attr]
-                    *_content_values(e),
-                    e.post.created_at,
-                    now,
-                )
-                for e, _ in new
-            ),
-        )
-        post_ids = dict(
-            select_in(
-                Post, ["external_id", "id"], "external_id", [e.external_id for e, _ in new],
-                source=source_id,
+                source_id,
+                e.external_id,
+                author_ids[e.post.author.id],  # type: ignore[union-attr]
+                *_content_values(e),
+                e.post.created_at,
+                now,
             )
-        )  # fmt: skip
-        for entry, matched in new:
+            for e, _ in new
+        )
+        if ids is not None:
+            insert_rows(
+                Post, ["id", *POST_FIELDS], [(i, *r) for i, r in zip(ids, rows, strict=True)]
+            )
+            post_ids = dict(zip(keys, ids, strict=True))
+        else:
+            insert_rows(Post, POST_FIELDS, rows)
+            post_ids = dict(
+                select_in(Post, ["external_id", "id"], "external_id", keys, source=source_id)
+            )
+        for entry, decided in new:
             pid = post_ids[entry.external_id]
             states: dict[str, str] = {}
-            for wall in matched:
-                add_entry(pid, entry, wall, states)
+            for wall, state, reason in decided:
+                add_entry(pid, entry, wall, state, reason, states)
             result.events.append(Event(EventKind.NEW, pid, states, payload(pid, entry)))
         result.created = len(new)
 
@@ -286,7 +325,7 @@ def _store(
             have = {row["wall_id"] for row in current[pid]}
             for wall in matched:
                 if wall.id not in have:
-                    add_entry(pid, entry, wall, states)
+                    add_entry(pid, entry, wall, *decide(wall, entry.match), states)
             for row in current[pid]:
                 wall = walls_by_id.get(row["wall_id"])
                 if row["state"] == ModerationState.APPROVED:

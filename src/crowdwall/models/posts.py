@@ -27,13 +27,9 @@ from __future__ import annotations
 from django.db import models
 
 from crowdwall.models.walls import Source, Wall
+from crowdwall.states import ModerationState
 
-
-class ModerationState(models.TextChoices):
-    PENDING = "pending", "Pending"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    DELETED = "deleted", "Deleted at the source"
+__all__ = ["Author", "ModerationState", "Post", "PostWall"]
 
 
 class Author(models.Model):

@@ -14,15 +14,7 @@ from crowdwall.ingest.match import (
     parse_keyword,
 )
 from crowdwall.sources.kinds import KINDS, get_kind
-
-
-class ModerationMode(models.TextChoices):
-    OPEN = "open", "Open: matching posts appear at once"
-    PRE_APPROVE = "pre_approve", "Pre-approve: every post waits for a moderator"
-    ACCOUNTS_ONLY = (
-        "accounts_only",
-        "Accounts only: the wall's accounts appear at once, others wait",
-    )
+from crowdwall.states import ModerationMode
 
 
 def _unique(values: list[str]) -> list[str]:

@@ -13,7 +13,7 @@ mode ``pre_approve``          pending
 from __future__ import annotations
 
 from crowdwall.ingest.match import MatchInput, WallRules
-from crowdwall.models import ModerationMode, ModerationState
+from crowdwall.states import ModerationMode, ModerationState
 
 
 def ban_reason(wall: WallRules, post: MatchInput) -> str:

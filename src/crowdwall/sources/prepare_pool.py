@@ -26,6 +26,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
+from crowdwall.ingest.match import WallRules
 from crowdwall.ingest.normalize import IncomingPost, Limits
 from crowdwall.ingest.pipeline import PreparedBatch, prepare_batch
 
@@ -68,13 +69,20 @@ class PreparePool:
                 self._failed(exc)
 
     def submit(
-        self, source_id: int, items: Items, *, now: datetime, limits: Limits
+        self,
+        source_id: int,
+        items: Items,
+        *,
+        now: datetime,
+        limits: Limits,
+        rules: Sequence[WallRules] | None = None,
     ) -> asyncio.Future[PreparedBatch] | None:
-        """Start preparing ``items`` in a worker; None: prepare them in process (a small batch,
-        no workers configured, or the pool cannot take work)."""
+        """Start preparing ``items`` in a worker (matching them too, with ``rules``); None:
+        prepare them in process (a small batch, no workers configured, or the pool cannot take
+        work)."""
         if self.processes < 1 or len(items) < self.min_batch or self._retry_at > time.monotonic():
             return None
-        job = partial(prepare_batch, source_id, list(items), now=now, limits=limits)
+        job = partial(prepare_batch, source_id, list(items), now=now, limits=limits, rules=rules)
         try:
             return asyncio.get_running_loop().run_in_executor(self._pool(), job)
         except Exception as exc:  # broken or shut down: this batch in process, a new pool next

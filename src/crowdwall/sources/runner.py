@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from crowdwall.conf import conf
 from crowdwall.exceptions import SourceError
+from crowdwall.ingest.match import WallRules
 from crowdwall.ingest.normalize import Limits
 from crowdwall.ingest.pipeline import (
     BatchResult,
@@ -74,11 +75,16 @@ class _Queued:
     batch: Batch
     now: Any  # datetime: the batch's ingest time, the same for preparing and storing
     preparing: asyncio.Future[PreparedBatch] | None = None
+    rules: list[WallRules] | None = None  # the walls the worker matches its posts with
     failure: BaseException | None = None  # the source failed after the batches before this
 
 
 def _store_sync(
-    source_id: int, batch: Batch, prepared: PreparedBatch | None, now: Any
+    source_id: int,
+    batch: Batch,
+    prepared: PreparedBatch | None,
+    now: Any,
+    rules: list[WallRules] | None = None,
 ) -> BatchResult:
     close_old_connections()  # a long-lived process must notice dropped database connections
     cursor = None if batch.cursor is None else str(batch.cursor)
@@ -86,7 +92,7 @@ def _store_sync(
         if prepared is None:
             return ingest(source_id, batch.posts, cursor=cursor, now=now)
         log_rejected(source_id, prepared.rejected)
-        return store_batch(source_id, prepared, cursor=cursor, now=now)
+        return store_batch(source_id, prepared, cursor=cursor, now=now, matched_with=rules)
 
 
 def _note_error(source_id: int, message: str) -> None:
@@ -161,6 +167,9 @@ class StreamRunner:
             processes = conf.PREPARE_PROCESSES if prepare_processes is None else prepare_processes
             pool = PreparePool(processes, min_batch=conf.PREPARE_MIN_BATCH)
         self.pool = pool
+        # The walls as the last stored batch saw them: workers match the next batches with
+        # them (and the store re-matches if the walls changed meanwhile).
+        self._rules: list[WallRules] | None = None
 
     async def run(self, stop: asyncio.Event | None = None) -> dict[int, SourceStats]:
         stop = stop or asyncio.Event()
@@ -261,10 +270,12 @@ class StreamRunner:
             try:
                 async for batch in batches:
                     now = timezone.now()
-                    preparing = None
+                    preparing, rules = None, self._rules
                     if storing or not queue.empty():
-                        preparing = self.pool.submit(source.pk, batch.posts, now=now, limits=limits)
-                    await queue.put(_Queued(batch, now, preparing))
+                        preparing = self.pool.submit(
+                            source.pk, batch.posts, now=now, limits=limits, rules=rules
+                        )
+                    await queue.put(_Queued(batch, now, preparing, rules))
             except Exception as exc:
                 await queue.put(_Queued(Batch([]), None, failure=exc))
             else:
@@ -287,7 +298,7 @@ class StreamRunner:
         prepared = None
         if queued.preparing is not None:
             prepared = await self.pool.result(queued.preparing)
-        future = asyncio.ensure_future(_store(source.pk, batch, prepared, queued.now))
+        future = asyncio.ensure_future(_store(source.pk, batch, prepared, queued.now, queued.rules))
         try:
             result = await asyncio.shield(future)
         except asyncio.CancelledError:
@@ -297,6 +308,8 @@ class StreamRunner:
         self._count(source, batch, result, stats)
 
     def _count(self, source: Source, batch: Batch, result: BatchResult, stats: SourceStats) -> None:
+        if result.rules is not None:
+            self._rules = result.rules
         stats.batches += 1
         stats.posts += len(batch.posts)
         stats.created += result.created
