@@ -16,10 +16,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from crowdwall.exceptions import SourceError
 from crowdwall.sources.base import Batch, Cursor, SourceAdapter
@@ -29,22 +29,51 @@ logger = logging.getLogger("crowdwall.sources.replay")
 DEFAULT_PATH = Path(__file__).parent / "data" / "replay.jsonl"
 
 
-def read_lines(path: Path) -> list[Any]:
-    """The file's records: parsed JSON per line, or ``None`` for a line that is not JSON."""
+_UNREAD = object()
+
+
+class Records(Sequence[Any]):
+    """A replay file's records: parsed JSON per line, or ``None`` for a line that is not JSON.
+
+    Lines are parsed when first asked for, so a big file starts streaming at once and the
+    parsing of later lines overlaps the storing of earlier ones."""
+
+    def __init__(self, path: Path, lines: list[tuple[int, str]]) -> None:
+        self.path = path
+        self._lines = lines
+        self._parsed: list[Any] = [_UNREAD] * len(lines)
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Any]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        found = self._parsed[index]
+        if found is _UNREAD:
+            found = self._parsed[index] = self._parse(index)
+        return found
+
+    def _parse(self, index: int) -> Any:
+        number, line = self._lines[index]
+        try:
+            return json.loads(line)
+        except json.JSONDecodeError as exc:
+            logger.warning("%s line %d is not JSON (%s); skipped", self.path, number, exc)
+            return None
+
+
+def read_lines(path: Path) -> Records:
+    """The file's non-empty lines (with their line numbers) as ``Records`` (parsed on use)."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise SourceError(f"Cannot read replay file {path}: {exc}") from exc
-    records: list[Any] = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError as exc:
-            logger.warning("%s line %d is not JSON (%s); skipped", path, number, exc)
-            records.append(None)
-    return records
+    return Records(path, [(n, line) for n, line in enumerate(lines, 1) if line.strip()])
 
 
 class ReplaySource(SourceAdapter):
@@ -57,14 +86,16 @@ class ReplaySource(SourceAdapter):
         self.loop = bool(self.config.get("loop", False))
         self.retime = bool(self.config.get("retime", True))
         self.batch_size = int(self.config.get("batch_size", 100))
-        self._records: list[Any] | None = None
+        self._records: Records | None = None
 
-    async def records(self) -> list[Any]:
+    async def records(self) -> Records:
         if self._records is None:
             self._records = await asyncio.to_thread(read_lines, self.path)
         return self._records
 
-    def record(self, position: int, records: list[Any], now: datetime) -> Mapping[str, Any] | None:
+    def record(
+        self, position: int, records: Sequence[Any], now: datetime
+    ) -> Mapping[str, Any] | None:
         raw = records[position % len(records)]
         if not isinstance(raw, Mapping):
             return raw  # not an object: the pipeline rejects it with a logged reason
