@@ -213,10 +213,30 @@ def _run_replay(source_id: int, pool: Any) -> dict[str, int]:
     Source.objects.filter(pk=source_id).update(cursor="")
     source = Source.objects.select_related("wall").get(pk=source_id)
     runner = StreamRunner([source], mode="backfill", on_error=fail, pool=pool)
+    runner.on_batch = _clock_batches(marks := [])
     stats = asyncio.run(runner.run())[source_id]
     if stats.error:
         raise RuntimeError(f"source failed: {stats.error}")
-    return {k: getattr(stats, k) for k in ("posts", "created", "updated", "deleted", "rejected")}
+    counts = {k: getattr(stats, k) for k in ("posts", "created", "updated", "deleted", "rejected")}
+    return {**counts, "steady": _steady(marks)}
+
+
+def _clock_batches(marks: list[tuple[float, int]]) -> Callable[..., None]:
+    """An ``on_batch`` callback noting when each batch was stored, and the items so far."""
+
+    def note(source: Any, result: Any, stats: Any) -> None:
+        marks.append((time.perf_counter(), stats.posts))
+
+    return note
+
+
+def _steady(marks: list[tuple[float, int]]) -> float | None:
+    """Items per second from the first stored batch to the last: the rate of a stream that is
+    running (no start-up, no first batch that nothing overlaps)."""
+    if len(marks) < 3:
+        return None
+    (t0, n0), (t1, n1) = marks[0], marks[-1]
+    return (n1 - n0) / (t1 - t0) if t1 > t0 else None
 
 
 def _run_jetstream(source_id: int, frames: list[str], pool: Any) -> dict[str, int]:
@@ -254,12 +274,14 @@ def _run_jetstream(source_id: int, frames: list[str], pool: Any) -> dict[str, in
     real, runner_module.adapter_for = runner_module.adapter_for, adapter_for
     try:
         runner = runner_module.StreamRunner([source], on_error=fail, pool=pool)
+        runner.on_batch = _clock_batches(marks := [])
         stats = asyncio.run(runner.run())[source_id]
     finally:
         runner_module.adapter_for = real
     if stats.error:
         raise RuntimeError(f"source failed: {stats.error}")
-    return {"posts": len(frames), "created": stats.created, "updated": stats.updated}
+    counts = {"posts": len(frames), "created": stats.created, "updated": stats.updated}
+    return {**counts, "steady": _steady(marks)}
 
 
 def _profile(source_id: int, records: list[dict[str, Any]]) -> None:
@@ -403,10 +425,17 @@ def _rounds(
     cpus: dict[str, list[float]] = {name: [] for name in walls}
     check: dict[str, Any] = {}
 
+    steady: dict[str, list[float]] = {"replay": [], "jetstream": []}
+
     def note(name: str, items: float, measured: tuple[float, float, Any]) -> Any:
         walls[name].append(items / measured[0])
         cpus[name].append(items / max(measured[1], 1e-9))
-        return measured[2]
+        value = measured[2]
+        if name in steady and isinstance(value, dict) and value.get("steady"):
+            steady[name].append(value.pop("steady"))
+        elif isinstance(value, dict):
+            value.pop("steady", None)
+        return value
 
     if spec["profile"]:
         _empty()
@@ -445,6 +474,7 @@ def _rounds(
         "prepare_processes": pool.processes,
         "rates": {k: statistics.median(v) for k, v in walls.items() if v},
         "cpu_rates": {k: statistics.median(v) for k, v in cpus.items() if v},
+        "steady_rates": {k: statistics.median(v) for k, v in steady.items() if v},
         "all_rates": walls,
         "dedupe": check,
     }
