@@ -38,6 +38,7 @@ from crowdwall.ingest.pipeline import (
     log_rejected,
     store_batch,
 )
+from crowdwall.ingest.walls import load_wall_rules
 from crowdwall.models import Source
 from crowdwall.sources import adapter_for
 from crowdwall.sources.base import Backoff, Batch, Cursor
@@ -106,6 +107,7 @@ def _read_cursor(source_id: int) -> str:
 _store = sync_to_async(_store_sync, thread_sensitive=True)
 _save_error = sync_to_async(_note_error, thread_sensitive=True)
 _load_cursor = sync_to_async(_read_cursor, thread_sensitive=True)
+_load_rules = sync_to_async(load_wall_rules, thread_sensitive=True)
 _frozen = False
 
 
@@ -220,6 +222,8 @@ class StreamRunner:
             try:
                 adapter = adapter_for(source, **self._overrides(source), limit=remaining)
                 cursor = Cursor(await _load_cursor(source.pk))
+                if self._rules is None and self.pool.processes > 0:
+                    self._rules = await _load_rules()  # for the workers, until a batch is stored
                 batches = (
                     adapter.stream(cursor)
                     if self.mode == "stream"
