@@ -11,3 +11,9 @@ DATABASES = {
         "NAME": os.environ["CROWDWALL_TEST_DB"],
     }
 }
+
+# The signal tests run once with prepare workers taking every batch (``PREPARE_MIN_BATCH``: 1).
+CROWDWALL = {
+    "PREPARE_PROCESSES": int(os.environ.get("CROWDWALL_TEST_PREPARE_PROCESSES", "0")),
+    "PREPARE_MIN_BATCH": int(os.environ.get("CROWDWALL_TEST_PREPARE_MIN_BATCH", "100")),
+}

@@ -53,7 +53,8 @@ class EmbeddedStream:
         try:
             sources = await sync_to_async(_enabled_sources, thread_sensitive=True)(self.wall)
             logger.info("Embedded stream: %d source(s)", len(sources))
-            await StreamRunner(sources).run()
+            # A demo trickle inside the web server: no prepare worker processes here.
+            await StreamRunner(sources, prepare_processes=0).run()
         except asyncio.CancelledError:
             raise
         except Exception:  # the site keeps serving; only the embedded stream stops

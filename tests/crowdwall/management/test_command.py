@@ -139,9 +139,11 @@ def test_stream_with_limit_runs_in_process_and_reports():
 class Proc:
     """``manage.py`` with the subprocess settings against one SQLite file."""
 
-    def __init__(self, db: Path) -> None:
+    def __init__(self, db: Path, *, workers: int = 0) -> None:
         self.env = {
             **os.environ,
+            "CROWDWALL_TEST_PREPARE_PROCESSES": str(workers),
+            "CROWDWALL_TEST_PREPARE_MIN_BATCH": "1" if workers else "100",
             "DJANGO_SETTINGS_MODULE": "tests.crowdwall.stream_settings",
             "CROWDWALL_TEST_DB": str(db),
             "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "src")]),
@@ -171,8 +173,12 @@ def stored(db: Path) -> tuple[str, list[str]]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_stream_stops_cleanly_on_a_signal_with_the_cursor_saved(tmp_path, sig):
+@pytest.mark.parametrize(
+    ("sig", "workers"),
+    [(signal.SIGTERM, 0), (signal.SIGINT, 0), (signal.SIGTERM, 1)],
+    ids=["SIGTERM", "SIGINT", "SIGTERM-with-a-prepare-worker"],
+)
+def test_stream_stops_cleanly_on_a_signal_with_the_cursor_saved(tmp_path, sig, workers):
     data = tmp_path / "posts.jsonl"
     data.write_text(
         "".join(
@@ -184,7 +190,7 @@ def test_stream_stops_cleanly_on_a_signal_with_the_cursor_saved(tmp_path, sig):
         )
     )  # fmt: skip
     db = tmp_path / "stream.sqlite3"
-    manage = Proc(db)
+    manage = Proc(db, workers=workers)
     manage.run("migrate", "--noinput", "-v", "0")
     manage.run("crowdwall", "add-wall", "demo", "--hashtag", "djangocon")
     manage.run("crowdwall", "add-source", "demo", "replay", "--name", "replay", "--path", str(data))
@@ -211,6 +217,8 @@ def test_stream_stops_cleanly_on_a_signal_with_the_cursor_saved(tmp_path, sig):
             proc.wait()
     assert "stopped" in rest and "cursors saved." in rest
     assert "Traceback" not in rest
+    # The output pipe closed: no worker or fork server outlived the stream process.
+    assert f"({workers} prepare worker process" in "".join(lines)
     cursor, ids = stored(db)
     count = int(cursor)
     assert 0 < count < 5000

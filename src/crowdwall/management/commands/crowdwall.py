@@ -175,7 +175,11 @@ class Command(BaseCommand):
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, stop.set)
             names = ", ".join(s.name for s in sources)
-            self._say(f"{mode}: {len(sources)} source(s) running: {names}")
+            workers = runner.pool.processes
+            self._say(
+                f"{mode}: {len(sources)} source(s) running: {names}"
+                f" ({workers} prepare worker process{'es' if workers != 1 else ''})"
+            )
             try:
                 await runner.run(stop)
             finally:
