@@ -214,24 +214,6 @@ def test_a_source_failure_comes_after_the_batches_read_before_it(
     assert runner.stats[flaky.pk].created == 40
 
 
-@pytestmark_db
-def test_stopping_with_batches_read_ahead_keeps_posts_up_to_the_cursor(
-    wall, tmp_path, with_workers
-):
-    from crowdwall.sources.runner import StreamRunner
-
-    looping = add_source(wall, "loop", jsonl(tmp_path / "l.jsonl", "l", 5), loop=True, rate=500)
-    runner = StreamRunner([Source.objects.select_related("wall").get(pk=looping.pk)])
-    stop = asyncio.Event()
-    runner.on_batch = lambda source, result, stats: stop.set() if stats.posts >= 40 else None
-
-    asyncio.run(runner.run(stop))
-    cursor = int(Source.objects.get(pk=looping.pk).cursor)
-    assert cursor >= 40
-    # Batches read ahead but not stored are not on disk: posts up to the cursor, no more.
-    assert Post.objects.filter(source=looping).count() == cursor
-
-
 @pytest.mark.parametrize(("cores", "workers"), [(1, 0), (2, 1), (16, 1), (None, 0)])
 def test_one_worker_by_default_when_there_is_a_second_core(settings, monkeypatch, cores, workers):
     from crowdwall.conf import conf

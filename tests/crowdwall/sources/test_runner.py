@@ -115,16 +115,20 @@ def test_a_crashing_source_is_restarted_from_its_stored_cursor(
     assert Source.objects.get(pk=flaky.pk).last_error == ""  # recovered: cleared by the next batch
 
 
-def test_stop_event_ends_a_looping_stream_after_a_stored_batch(wall, tmp_path):
+@pytest.mark.parametrize("workers", [0, 1], ids=["in-process", "prepare-worker"])
+def test_stop_event_ends_a_looping_stream_after_a_stored_batch(wall, tmp_path, settings, workers):
+    # With a worker taking every batch, batches read ahead are in flight when the stop comes.
+    settings.CROWDWALL = {"PREPARE_PROCESSES": workers, "PREPARE_MIN_BATCH": 1}
     looping = add_source(wall, "loop", jsonl(tmp_path / "l.jsonl", "l", 5), loop=True, rate=500)
     runner = StreamRunner([Source.objects.select_related("wall").get(pk=looping.pk)])
     stop = asyncio.Event()
-    runner.on_batch = lambda source, result, stats: stop.set() if stats.posts >= 12 else None
+    runner.on_batch = lambda source, result, stats: stop.set() if stats.posts >= 40 else None
 
     asyncio.run(runner.run(stop))
     cursor = int(Source.objects.get(pk=looping.pk).cursor)
-    assert cursor >= 12
-    assert Post.objects.filter(source=looping).count() == cursor  # everything up to the cursor
+    assert cursor >= 40
+    # Everything up to the cursor, nothing read ahead beyond it.
+    assert Post.objects.filter(source=looping).count() == cursor
 
 
 def test_backfill_mode_reads_to_the_end(wall, tmp_path):
