@@ -48,7 +48,8 @@ DEFAULTS: dict[str, Any] = {
     "BLOCKLIST": "crowdwall.moderation.blocklist.DEFAULT_BLOCKLIST",
     # Worker processes that parse, validate and sanitize big batches in ``manage.py crowdwall
     # stream``/``backfill`` while the stream process stores the previous batch (so ingest uses
-    # two cores). None: one when the machine has two or more cores, else none; 0: never.
+    # two cores). None: one per core beyond the first, at most two (the runner reads two
+    # batches ahead); 0: never.
     "PREPARE_PROCESSES": None,
     # Batches smaller than this are prepared in the stream process itself: a live trickle of a
     # few posts would only wait for the round trip to a worker.
@@ -164,8 +165,8 @@ class CrowdwallSettings:
     @property
     def PREPARE_PROCESSES(self) -> int:
         value = self._get("PREPARE_PROCESSES")
-        if value is None:
-            return 1 if (os.cpu_count() or 1) >= 2 else 0
+        if value is None:  # a core for the stream process; the read-ahead feeds two at most
+            return max(0, min(2, (os.cpu_count() or 1) - 1))
         return int(value)
 
     @property

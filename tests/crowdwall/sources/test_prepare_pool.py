@@ -157,9 +157,11 @@ def with_workers(settings):
 
 
 @pytestmark_db
+@pytest.mark.parametrize("workers", [1, 2])
 def test_the_runner_stores_worker_prepared_batches_in_order_with_cursors(
-    wall, tmp_path, with_workers
+    wall, tmp_path, settings, workers
 ):
+    settings.CROWDWALL = {"PREPARE_MIN_BATCH": 1, "PREPARE_PROCESSES": workers}
     a = add_source(wall, "a", jsonl(tmp_path / "a.jsonl", "a", 60))
     b = add_source(wall, "b", jsonl(tmp_path / "b.jsonl", "b", 25))
     runner = run([a, b])
@@ -214,8 +216,10 @@ def test_a_source_failure_comes_after_the_batches_read_before_it(
     assert runner.stats[flaky.pk].created == 40
 
 
-@pytest.mark.parametrize(("cores", "workers"), [(1, 0), (2, 1), (16, 1), (None, 0)])
-def test_one_worker_by_default_when_there_is_a_second_core(settings, monkeypatch, cores, workers):
+@pytest.mark.parametrize(("cores", "workers"), [(1, 0), (2, 1), (3, 2), (16, 2), (None, 0)])
+def test_by_default_a_worker_per_core_beyond_the_first_two_at_most(
+    settings, monkeypatch, cores, workers
+):
     from crowdwall.conf import conf
 
     settings.CROWDWALL = {}
