@@ -94,6 +94,9 @@ class PreparePool:
         try:
             batch = await future
         except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if future.cancelled() and task is not None and not task.cancelling():
+                return None  # the pool was shut down under it (another batch failed)
             raise
         except Exception as exc:
             self._failed(exc)

@@ -140,6 +140,32 @@ def test_a_dead_worker_means_in_process_preparation_for_a_while(caplog):
     asyncio.run(check())
 
 
+def test_a_batch_cancelled_by_a_pool_shutdown_is_prepared_in_process_instead():
+    """When one batch fails, the pool is shut down and cancels what waits behind it: those
+    come back as "prepare in process" (None), not as a cancellation of the source's task."""
+
+    async def check() -> None:
+        pool = PreparePool(1, min_batch=1)
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        future.cancel()  # what ProcessPoolExecutor.shutdown(cancel_futures=True) does
+        assert await pool.result(future) is None
+
+    asyncio.run(check())
+
+
+def test_cancelling_the_task_that_waits_for_a_batch_still_cancels_it():
+    async def check() -> None:
+        pool = PreparePool(1, min_batch=1)
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        waiting = asyncio.create_task(pool.result(future))
+        await asyncio.sleep(0)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+
+    asyncio.run(check())
+
+
 # The runner with workers: big batches (here: every batch) prepared in a worker process while
 # the previous one is stored.
 
