@@ -280,6 +280,13 @@ class StreamRunner:
                             source.pk, batch.posts, now=now, limits=limits, rules=rules
                         )
                     await queue.put(_Queued(batch, now, preparing, rules))
+            except asyncio.CancelledError as exc:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise  # we are stopping it
+                # A cancellation from inside the adapter: a failure to restart from, not a
+                # reader gone quiet while its source waits for the next batch forever.
+                await queue.put(_Queued(Batch([]), None, failure=RuntimeError(repr(exc))))
             except Exception as exc:
                 await queue.put(_Queued(Batch([]), None, failure=exc))
             else:

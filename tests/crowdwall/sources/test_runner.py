@@ -168,3 +168,24 @@ def test_garbage_collection_pauses_while_a_batch_is_stored(wall, tmp_path, publi
     finally:
         gc.enable()
     assert seen == [False] * 20
+
+
+def test_an_adapter_that_cancels_itself_is_restarted_not_left_waiting(
+    wall, tmp_path, settings, monkeypatch
+):
+    settings.CROWDWALL = {"RESTART_BASE_DELAY": 0.01, "RESTART_MAX_DELAY": 0.02}
+    odd = add_source(wall, "odd", jsonl(tmp_path / "o.jsonl", "o", 20))
+    real = ReplaySource.record
+    cancelled: list[int] = []
+
+    def record(self, position, records, now):
+        if position == 9 and not cancelled:
+            cancelled.append(position)
+            raise asyncio.CancelledError  # e.g. a library's timeout leaking out
+        return real(self, position, records, now)
+
+    monkeypatch.setattr(ReplaySource, "record", record)
+    runner = StreamRunner([Source.objects.select_related("wall").get(pk=odd.pk)])
+    asyncio.run(asyncio.wait_for(runner.run(), 60))  # a source left waiting fails, not hangs
+    assert cancelled == [9] and runner.stats[odd.pk].failures == 1
+    assert external_ids(odd) == sorted(f"o{i}" for i in range(20))
