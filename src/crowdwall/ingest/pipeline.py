@@ -44,7 +44,7 @@ from crowdwall.ingest.normalize import DELETE, IncomingPost, Limits, clean_post,
 from crowdwall.ingest.publisher import Event
 from crowdwall.ingest.sanitize import html_to_text, sanitize_html, text_to_html, truncate_text
 from crowdwall.ingest.wire import positional_pickle
-from crowdwall.moderation.rules import decide
+from crowdwall.moderation.rules import decide_walls
 
 logger = logging.getLogger("crowdwall.ingest")
 
@@ -259,7 +259,8 @@ def prepare_batch(
         for entry in batch.entries:
             if isinstance(entry, Prepared):
                 entry.verdicts = tuple(
-                    (wall.id, *decide(wall, entry.match)) for wall in matcher.match(entry.match)
+                    (wall.id, state, reason)
+                    for wall, state, reason in decide_walls(matcher, entry.match)
                 )
     return batch
 

@@ -29,7 +29,7 @@ from crowdwall.ingest.pipeline import BatchResult, Entry, Prepared
 from crowdwall.ingest.publisher import Event, EventKind, publish
 from crowdwall.ingest.walls import load_wall_rules
 from crowdwall.models import Author, ModerationState, Post, PostWall, Source
-from crowdwall.moderation.rules import ban_reason, decide
+from crowdwall.moderation.rules import ban_reason, decide, decide_walls
 
 logger = logging.getLogger("crowdwall.ingest")
 
@@ -174,7 +174,7 @@ def _decided(entry: Prepared, matcher: Matcher, walls: dict[int, WallRules] | No
     when ``walls`` (the same rules it used) are given, else matched and decided here."""
     if walls is not None and entry.verdicts is not None:
         return [(walls[wall_id], state, reason) for wall_id, state, reason in entry.verdicts]
-    return [(wall, *decide(wall, entry.match)) for wall in matcher.match(entry.match)]
+    return decide_walls(matcher, entry.match)
 
 
 def _classify(

@@ -17,10 +17,10 @@ T = TypeVar("T")
 
 def positional_pickle(cls: type[T]) -> type[T]:
     """Class decorator (above ``@dataclass``): pickle instances as ``cls(*fields)``."""
-    fields = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-    if len(fields) < 2 or not all(f.init for f in dataclasses.fields(cls)):  # type: ignore[arg-type]
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    if len(fields) < 2 or not all(f.init for f in fields):
         raise TypeError(f"{cls.__name__}: needs two or more fields, all set by __init__")
-    values = operator.attrgetter(*fields)  # a tuple, in the constructor's order
+    values = operator.attrgetter(*(f.name for f in fields))  # a tuple, in __init__'s order
 
     def __reduce__(self: Any) -> tuple[Any, tuple[Any, ...]]:
         return cls, values(self)

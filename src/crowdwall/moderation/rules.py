@@ -12,7 +12,7 @@ mode ``pre_approve``          pending
 
 from __future__ import annotations
 
-from crowdwall.ingest.match import MatchInput, WallRules
+from crowdwall.ingest.match import Matcher, MatchInput, WallRules
 from crowdwall.states import ModerationMode, ModerationState
 
 
@@ -44,3 +44,8 @@ def decide(wall: WallRules, post: MatchInput) -> tuple[str, str]:
     ):
         return ModerationState.APPROVED, ""
     return ModerationState.PENDING, ""
+
+
+def decide_walls(matcher: Matcher, post: MatchInput) -> list[tuple[WallRules, str, str]]:
+    """The walls ``post`` matches, each with the ``(state, reason)`` it starts in there."""
+    return [(wall, *decide(wall, post)) for wall in matcher.match(post)]

@@ -7,7 +7,7 @@ cursor), so what is on disk after a stop is always "posts up to the cursor, and 
 Database work runs in one worker thread (``sync_to_async(thread_sensitive=True)``): SQLite has
 one writer anyway, and the event loop never blocks on the ORM.
 
-Big batches are prepared (parsed, validated, sanitized) in worker processes
+Big batches are prepared (parsed, validated, sanitized, matched) in worker processes
 (``crowdwall.sources.prepare_pool``, ``CROWDWALL["PREPARE_PROCESSES"]``) while the previous
 batch is being stored: a source is read up to two batches ahead of what is stored. Batches are
 still stored one at a time and in order, each with its cursor, so a stop leaves the same state.
@@ -21,6 +21,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import aclosing, contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from asgiref.sync import sync_to_async
@@ -74,7 +75,7 @@ class _Queued:
     """A batch read from its source, with its preparation under way in a worker (or not)."""
 
     batch: Batch
-    now: Any  # datetime: the batch's ingest time, the same for preparing and storing
+    now: datetime | None  # the batch's ingest time, the same for preparing and storing
     preparing: asyncio.Future[PreparedBatch] | None = None
     rules: list[WallRules] | None = None  # the walls the worker matches its posts with
     failure: BaseException | None = None  # the source failed after the batches before this
@@ -84,7 +85,7 @@ def _store_sync(
     source_id: int,
     batch: Batch,
     prepared: PreparedBatch | None,
-    now: Any,
+    now: datetime | None,
     rules: list[WallRules] | None = None,
 ) -> BatchResult:
     close_old_connections()  # a long-lived process must notice dropped database connections
