@@ -7,7 +7,10 @@ import gc
 import json
 from pathlib import Path
 
+import psycopg
 import pytest
+from django.db import connection
+from django.db.backends.signals import connection_created
 
 from crowdwall.models import Post, Source, Wall
 from crowdwall.sources import runner as runner_module
@@ -189,3 +192,67 @@ def test_an_adapter_that_cancels_itself_is_restarted_not_left_waiting(
     asyncio.run(asyncio.wait_for(runner.run(), 60))  # a source left waiting fails, not hangs
     assert cancelled == [9] and runner.stats[odd.pk].failures == 1
     assert external_ids(odd) == sorted(f"o{i}" for i in range(20))
+
+
+@pytest.fixture
+def connects():
+    """The database connections opened while the test runs (thread, backend pid if any)."""
+    opened: list[int | None] = []
+
+    def note(sender, connection, **kwargs):
+        info = getattr(connection.connection, "info", None)  # psycopg's; SQLite has none
+        opened.append(getattr(info, "backend_pid", None))
+
+    connection_created.connect(note)
+    yield opened
+    connection_created.disconnect(note)
+
+
+@pytest.fixture
+def server_database():
+    if connection.vendor != "postgresql":  # SQLite's in-memory test database never closes
+        pytest.skip("a database server's connections")
+
+
+@pytest.mark.usefixtures("server_database")
+def test_one_database_connection_serves_every_batch(wall, tmp_path, connects):
+    """A stream is not a request: it keeps its connection from batch to batch (with Django's
+    default CONN_MAX_AGE = 0 it used to reconnect for each one, ~8 ms of PostgreSQL's CPU)."""
+    source = add_source(wall, "a", jsonl(tmp_path / "a.jsonl", "a", 30))  # five batches
+    runner = run([source], mode="backfill")
+    assert runner.stats[source.pk].batches == 5
+    assert len(connects) == 1
+
+
+@pytest.mark.usefixtures("server_database")
+def test_a_positive_conn_max_age_still_recycles_the_connection(
+    wall, tmp_path, connects, monkeypatch
+):
+    source = add_source(wall, "a", jsonl(tmp_path / "a.jsonl", "a", 14))  # two batches
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 1e-9)  # old at once
+    run([source], mode="backfill")
+    assert len(connects) == 3  # reading the cursor, then one for each batch
+    assert external_ids(source) == sorted(f"a{i}" for i in range(14))
+
+
+@pytest.mark.usefixtures("server_database")
+def test_a_connection_dropped_between_batches_is_replaced_not_a_failed_batch(
+    wall, tmp_path, connects
+):
+    """The database restarted, or a proxy closed the idle connection: the next batch notices
+    before it starts and reconnects."""
+    source = add_source(wall, "a", jsonl(tmp_path / "a.jsonl", "a", 21))  # three batches
+
+    def drop(source: Source, result, stats) -> None:
+        if stats.batches == 1:
+            with psycopg.connect(**connection.get_connection_params()) as admin:
+                gone = admin.execute(
+                    "SELECT pg_terminate_backend(%s, 10000)", [connects[-1]]
+                ).fetchone()
+            assert gone == (True,)
+
+    runner = run([source], mode="backfill", on_batch=drop)
+    stats = runner.stats[source.pk]
+    assert stats.failures == 0 and stats.error == ""
+    assert len(connects) == 2 and connects[0] != connects[1]
+    assert external_ids(source) == sorted(f"a{i}" for i in range(21))
