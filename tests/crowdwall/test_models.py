@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
-from crowdwall.models import BannedAuthor, BannedWord, Post, Source, Wall
+from crowdwall.models import Author, BannedAuthor, BannedWord, Post, PostWall, Source, Wall
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +74,16 @@ def test_external_ids_are_unique_per_source(store, source):
     post.pk = None
     with pytest.raises(IntegrityError):
         post.save()
+
+
+def test_a_wall_entry_carries_its_posts_author_and_goes_with_them(store, source):
+    """``PostWall.author`` is a copy of the post's author (no constraint of its own): every
+    entry stored agrees with its post, and deleting the author removes posts and entries."""
+    from tests.crowdwall.conftest import make_post
+
+    store(make_post(1), make_post(2))
+    entries = PostWall.objects.select_related("post")
+    assert entries.count() == 2
+    assert all(entry.author_id == entry.post.author_id for entry in entries)
+    Author.objects.all().delete()
+    assert not Post.objects.exists() and not PostWall.objects.exists()

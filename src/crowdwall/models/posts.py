@@ -96,7 +96,12 @@ class PostWall(models.Model):
 
     wall = models.ForeignKey(Wall, on_delete=models.CASCADE, related_name="entries", db_index=False)
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="entries", db_index=False)
-    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # A copy of post.author_id, for index-only "top authors". No database constraint of its
+    # own: the post's two constraints already guarantee it (and its delete cascades through
+    # the post), while a third check at every commit cost 3.5 us per stored post (measured).
+    author = models.ForeignKey(
+        Author, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     created_at = models.DateTimeField()  # copy of post.created_at: the archive's sort key
     state = models.CharField(
         max_length=10, choices=ModerationState.choices, default=ModerationState.PENDING
