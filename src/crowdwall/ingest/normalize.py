@@ -3,7 +3,8 @@
 Adapters translate their wire format (a Mastodon status, a Jetstream commit, a feed entry, our
 JSON for replay and webhooks) into ``IncomingPost``; ``clean_post`` then checks and bounds it the
 same way for every source, raising ``InvalidPost`` with a short reason for what cannot be stored.
-``from_dict`` reads crowdwall's own JSON format::
+``from_dict`` reads crowdwall's own JSON format (``from_json`` the same as text, for adapters that
+leave parsing to the pipeline: it then runs in a prepare worker with the rest)::
 
     {"id": "123", "action": "create",          # or "update" / "delete" (then only "id")
      "created_at": "2025-05-01T10:00:00Z", "edited_at": null, "url": "https://...",
@@ -17,12 +18,13 @@ same way for every source, raising ``InvalidPost`` with a short reason for what 
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from dateutil import parser as date_parser
 
@@ -43,6 +45,15 @@ ALT_LENGTH = 1500
 MAX_TAGS = 50
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _URL_JUNK = re.compile(r"[\s\x00-\x1f\x7f<>\"']")
+
+
+class JSONText(NamedTuple):
+    """One item in crowdwall's JSON format, as text: parsed by ``from_json`` where the rest of
+    the item is prepared (a prepare worker for big batches) instead of by the adapter that read
+    it. ``origin`` says where it came from (a file and line) for the log, should it not parse."""
+
+    text: str
+    origin: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +122,10 @@ class IncomingPost:
 # Reading our JSON format -------------------------------------------------------------------
 
 
+# What an adapter may hand to the pipeline for one item.
+Item = IncomingPost | JSONText | Mapping[str, Any]
+
+
 def _str(data: Mapping[str, Any], key: str, default: str = "") -> str:
     value = data.get(key, default)
     if type(value) is str:  # the common case first: this runs a dozen times per post
@@ -136,6 +151,17 @@ def _bool(data: Mapping[str, Any], key: str) -> bool:
 def _is_mapping(value: Any) -> bool:
     # ``dict`` first: what json.loads returns, checked without the ABC machinery.
     return type(value) is dict or isinstance(value, Mapping)
+
+
+def from_json(item: JSONText) -> IncomingPost:
+    """Parse one post from crowdwall's JSON format as text (see ``JSONText``)."""
+    try:
+        data = json.loads(item.text)
+    except ValueError as exc:  # JSONDecodeError, or text that is not valid UTF-8 surrogates
+        raise InvalidPost(
+            "not JSON", f"{item.origin}: {exc}" if item.origin else str(exc)
+        ) from None
+    return from_dict(data)
 
 
 def from_dict(data: Any) -> IncomingPost:

@@ -40,7 +40,16 @@ from crowdwall.ingest.match import (
     normalize_hashtag,
     normalize_language,
 )
-from crowdwall.ingest.normalize import DELETE, IncomingPost, Limits, clean_post, from_dict
+from crowdwall.ingest.normalize import (
+    DELETE,
+    IncomingPost,
+    Item,
+    JSONText,
+    Limits,
+    clean_post,
+    from_dict,
+    from_json,
+)
 from crowdwall.ingest.publisher import Event
 from crowdwall.ingest.sanitize import html_to_text, sanitize_html, text_to_html, truncate_text
 from crowdwall.ingest.wire import positional_pickle
@@ -182,10 +191,13 @@ def prepare(post: IncomingPost, source_id: int, limits: Limits | None = None) ->
 Entry = Prepared | IncomingPost  # an IncomingPost here is always a deletion
 
 
-def _read(
-    item: IncomingPost | Mapping[str, Any], source_id: int, now: datetime, limits: Limits
-) -> Entry:
-    post = item if isinstance(item, IncomingPost) else from_dict(item)
+def _read(item: Item, source_id: int, now: datetime, limits: Limits) -> Entry:
+    if isinstance(item, IncomingPost):
+        post = item
+    elif isinstance(item, JSONText):
+        post = from_json(item)
+    else:
+        post = from_dict(item)
     post = clean_post(post, now=now, limits=limits)
     return post if post.action == DELETE else prepare(post, source_id, limits)
 
@@ -219,7 +231,7 @@ class PreparedBatch:
 
 def prepare_batch(
     source_id: int,
-    items: Iterable[IncomingPost | Mapping[str, Any]],
+    items: Iterable[Item],
     *,
     now: datetime,
     limits: Limits,
@@ -319,7 +331,7 @@ def store_batch(
 
 def ingest(
     source: Any,
-    items: Iterable[IncomingPost | Mapping[str, Any]],
+    items: Iterable[Item],
     *,
     cursor: str | None = None,
     now: datetime | None = None,

@@ -1,7 +1,7 @@
 """The interface every source adapter implements, and the reconnect helper they share.
 
-An adapter turns one external system into batches of ``IncomingPost`` (or dicts in crowdwall's
-JSON format) with the cursor *after* each batch::
+An adapter turns one external system into batches of ``IncomingPost`` (or items in crowdwall's
+JSON format: dicts, or ``JSONText`` that the pipeline parses) with the cursor *after* each batch::
 
     class MySource(SourceAdapter):
         kind = "mine"
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from crowdwall.exceptions import SourceDisconnected
-from crowdwall.ingest.normalize import IncomingPost
+from crowdwall.ingest.normalize import Item
 
 logger = logging.getLogger("crowdwall.sources")
 
@@ -50,7 +50,7 @@ class Batch:
     """Posts from a source and the cursor just after them (``None``: the live cursor does not
     move, e.g. history fetched by a backfill). A batch may be empty, to save progress alone."""
 
-    posts: list[IncomingPost | Mapping[str, Any]]
+    posts: list[Item]
     cursor: Cursor | None = None
 
 

@@ -20,19 +20,18 @@ import gc
 import logging
 import multiprocessing
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from functools import partial
-from typing import Any
 
 from crowdwall.ingest.match import WallRules
-from crowdwall.ingest.normalize import IncomingPost, Limits
+from crowdwall.ingest.normalize import Item, Limits
 from crowdwall.ingest.pipeline import PreparedBatch, prepare_batch
 
 logger = logging.getLogger("crowdwall.sources")
 
-Items = Sequence[IncomingPost | Mapping[str, Any]]
+Items = Sequence[Item]
 
 
 RETRY_AFTER = 30  # seconds without workers after one failed

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from crowdwall.ingest.normalize import IncomingAuthor, IncomingPost
+from crowdwall.ingest.normalize import IncomingAuthor, IncomingPost, JSONText
 from crowdwall.ingest.pipeline import ingest
 from crowdwall.models import Author, BannedAuthor, BannedWord, Post, PostWall, Source, Wall
 from tests.crowdwall.conftest import T0, make_post
@@ -34,6 +35,28 @@ def test_matching_posts_are_stored_approved_and_published_once(store, wall, publ
     assert event.post["html"] == "<p>Post 1 about #DjangoCon</p>"
     assert event.post["author"]["handle"] == "ann@social.example"
     assert event.post_id == Post.objects.get(external_id="1").pk
+
+
+def test_items_as_json_text_are_stored_exactly_like_the_dicts_they_encode(
+    store, wall, source, published
+):
+    """``JSONText`` (an adapter leaving the parsing to the pipeline) is read like the dict;
+    text that is not JSON, or JSON that is not an object, is rejected with where it came from."""
+    dicts = [make_post(1, tags=["x"]), make_post(2, spoiler_text="cw")]
+    other = Source.objects.create(wall=wall, name="text", kind="replay", config={})
+    texts = [JSONText(json.dumps(post), f"f.jsonl line {n}") for n, post in enumerate(dicts, 1)]
+    texts += [JSONText("{nope", "f.jsonl line 3"), JSONText("[1]", "f.jsonl line 4")]
+    assert store(*dicts).created == 2
+    result = store(*texts, src=other)
+    assert result.created == 2
+    assert [(r.reason, r.detail.split(":")[0]) for r in result.rejected] == [
+        ("not JSON", "f.jsonl line 3"),
+        ("not an object", "list"),
+    ]
+    fields = ["external_id", "content_html", "text", "spoiler_text", "hashtags", "created_at"]
+    assert list(Post.objects.filter(source=source).order_by("id").values_list(*fields)) == list(
+        Post.objects.filter(source=other).order_by("id").values_list(*fields)
+    )
 
 
 def test_posts_matching_no_wall_are_not_stored(store, published):

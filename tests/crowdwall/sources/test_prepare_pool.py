@@ -12,7 +12,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crowdwall.ingest.normalize import IncomingAuthor, IncomingMedia, IncomingPost, Limits
+from crowdwall.ingest.normalize import (
+    IncomingAuthor,
+    IncomingMedia,
+    IncomingPost,
+    JSONText,
+    Limits,
+)
 from crowdwall.ingest.pipeline import Prepared, PreparedBatch, prepare_batch
 from crowdwall.ingest.wire import positional_pickle
 from crowdwall.models import Post, Source, Wall
@@ -47,6 +53,14 @@ ITEMS: list = [
     IncomingPost.deletion("4"),
 ]
 ITEMS.append(ITEMS[2])  # a repeat: counted as a duplicate
+ITEMS.append(
+    JSONText(
+        '{"id": "5", "created_at": "2025-05-14T10:05:00Z", "text": "as text", '
+        '"author": {"id": "replay:di", "handle": "di"}}',
+        "f.jsonl line 1",
+    )
+)
+ITEMS.append(JSONText("{not json", "f.jsonl line 2"))
 
 
 def shape(batch: PreparedBatch) -> list:
@@ -76,8 +90,15 @@ def test_prepared_batches_survive_pickling_field_for_field():
     batch = prepare_batch(7, ITEMS, now=NOW, limits=LIMITS)
     copy = pickle.loads(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
     assert shape(copy) == shape(batch)
-    assert batch.duplicates == 1 and [r.external_id for r in batch.rejected] == ["2"]
-    assert [type(e) for e in copy.entries] == [Prepared, IncomingPost, IncomingPost, Prepared]
+    assert batch.duplicates == 1 and [r.external_id for r in batch.rejected] == ["2", ""]
+    assert batch.rejected[1].detail.startswith("f.jsonl line 2: ")
+    assert [type(e) for e in copy.entries] == [
+        Prepared,
+        IncomingPost,
+        IncomingPost,
+        Prepared,
+        Prepared,
+    ]
     assert "<script>" not in copy.entries[0].html
     haystack = copy.entries[3].match.body
     assert haystack.words(False) == frozenset({"plain", "strasse", "text"})  # lazily, as before

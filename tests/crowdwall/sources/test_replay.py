@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from crowdwall.ingest.normalize import JSONText
 from crowdwall.ingest.pipeline import ingest
-from crowdwall.models import Post, PostWall, Wall
+from crowdwall.models import Post, PostWall, Source, Wall
 from crowdwall.sources.base import Batch, Cursor
 from crowdwall.sources.replay import DEFAULT_PATH, ReplaySource
 from crowdwall.sources.replay_data import render
@@ -36,8 +37,13 @@ async def drain(
     return out
 
 
+def item(post) -> dict:
+    """A batch item as the pipeline reads it: lines that need no rewriting come as text."""
+    return json.loads(post.text) if isinstance(post, JSONText) else post
+
+
 def ids(batches: list[Batch]) -> list[str]:
-    return [post["id"] for batch in batches for post in batch.posts]
+    return [item(post)["id"] for batch in batches for post in batch.posts]
 
 
 def test_streams_the_whole_file_in_order_with_a_cursor_per_batch():
@@ -75,10 +81,41 @@ def test_loop_gives_each_lap_new_ids_and_the_cursor_counts_laps(tmp_path: Path):
 def test_lines_that_are_not_json_are_skipped_but_counted(tmp_path: Path, caplog):
     path = tmp_path / "bad.jsonl"
     path.write_text('{"id": "a"}\n{not json\n\n{"id": "b"}\n')
-    batches = asyncio.run(drain(replay(path=str(path))))
+    batches = asyncio.run(drain(replay(path=str(path), retime=True)))  # parsed to retime
     assert ids(batches) == ["a", "b"]
     assert batches[-1].cursor.value == "3"
     assert "line 2 is not JSON" in caplog.text
+
+
+def test_lines_go_out_as_text_when_nothing_is_rewritten(tmp_path: Path):
+    """First lap, no retime: the pipeline parses the line (in a prepare worker for big
+    batches), not the stream process; later laps and retimed lines are rewritten first."""
+    path = tmp_path / "two.jsonl"
+    path.write_text('{"id": "a"}\n{"id": "b"}\n')
+    batches = asyncio.run(drain(replay(path=str(path), loop=True, limit=3)))
+    posts = [post for batch in batches for post in batch.posts]
+    assert posts[:2] == [
+        JSONText('{"id": "a"}', "two.jsonl line 1"),
+        JSONText('{"id": "b"}', "two.jsonl line 2"),
+    ]
+    assert posts[2] == {"id": "a~1"}
+    retimed = asyncio.run(drain(replay(path=str(path), retime=True)))[0].posts
+    assert all(isinstance(post, dict) for post in retimed)
+
+
+@pytest.mark.django_db
+def test_a_line_that_is_not_json_is_rejected_by_the_pipeline_with_its_line(tmp_path: Path, caplog):
+    wall = Wall.objects.create(name="All", slug="all", hashtags=["x"])
+    path = tmp_path / "bad.jsonl"
+    good = {"id": "a", "created_at": "2025-05-14T10:00:00Z", "text": "#x", "tags": ["x"]}
+    good["author"] = {"id": "u", "handle": "u"}
+    path.write_text(f"{json.dumps(good)}\n{{not json\n")
+    source = Source.objects.create(wall=wall, name="r", kind="replay", config={})
+    batches = asyncio.run(drain(replay(path=str(path))))
+    result = ingest(source, [post for batch in batches for post in batch.posts])
+    assert result.created == 1
+    assert [r.reason for r in result.rejected] == ["not JSON"]
+    assert "bad.jsonl line 2" in caplog.text
 
 
 def test_retime_stamps_posts_with_the_replay_time():
