@@ -3,8 +3,8 @@
 Adapters translate their wire format (a Mastodon status, a Jetstream commit, a feed entry, our
 JSON for replay and webhooks) into ``IncomingPost``; ``clean_post`` then checks and bounds it the
 same way for every source, raising ``InvalidPost`` with a short reason for what cannot be stored.
-``from_dict`` reads crowdwall's own JSON format (``from_json`` the same as text, for adapters that
-leave parsing to the pipeline: it then runs in a prepare worker with the rest)::
+``from_dict`` reads crowdwall's own JSON format (``from_json`` the same as text: ``JSONText`` lets
+an adapter leave the parsing to the pipeline, see ``Deferred``)::
 
     {"id": "123", "action": "create",          # or "update" / "delete" (then only "id")
      "created_at": "2025-05-01T10:00:00Z", "edited_at": null, "url": "https://...",
@@ -24,7 +24,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from dateutil import parser as date_parser
 
@@ -47,13 +47,24 @@ _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _URL_JUNK = re.compile(r"[\s\x00-\x1f\x7f<>\"']")
 
 
+class Deferred(Protocol):
+    """An item whose conversion to ``IncomingPost`` is left to the pipeline: it then runs
+    where the rest of the item is prepared (in a prepare worker for big batches) instead of
+    in the stream process that received it. Must pickle; ``to_post`` may raise
+    ``InvalidPost`` (the item is rejected with that reason)."""
+
+    def to_post(self) -> IncomingPost: ...
+
+
 class JSONText(NamedTuple):
-    """One item in crowdwall's JSON format, as text: parsed by ``from_json`` where the rest of
-    the item is prepared (a prepare worker for big batches) instead of by the adapter that read
-    it. ``origin`` says where it came from (a file and line) for the log, should it not parse."""
+    """One item in crowdwall's JSON format, as text (``Deferred``: parsed by the pipeline).
+    ``origin`` says where it came from (a file and line) for the log, should it not parse."""
 
     text: str
     origin: str = ""
+
+    def to_post(self) -> IncomingPost:
+        return from_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +133,16 @@ class IncomingPost:
 # Reading our JSON format -------------------------------------------------------------------
 
 
-# What an adapter may hand to the pipeline for one item.
-Item = IncomingPost | JSONText | Mapping[str, Any]
+# What an adapter may hand to the pipeline for one item (a dict: crowdwall's JSON format).
+Item = IncomingPost | Deferred | Mapping[str, Any]
+
+
+def to_incoming(item: Item) -> IncomingPost:
+    """``item`` as an ``IncomingPost``: converted if ``Deferred``, parsed if a dict."""
+    if isinstance(item, IncomingPost):
+        return item
+    to_post = getattr(item, "to_post", None)
+    return to_post() if to_post is not None else from_dict(item)
 
 
 def _str(data: Mapping[str, Any], key: str, default: str = "") -> str:

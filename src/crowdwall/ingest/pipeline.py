@@ -44,11 +44,9 @@ from crowdwall.ingest.normalize import (
     DELETE,
     IncomingPost,
     Item,
-    JSONText,
     Limits,
     clean_post,
-    from_dict,
-    from_json,
+    to_incoming,
 )
 from crowdwall.ingest.publisher import Event
 from crowdwall.ingest.sanitize import html_to_text, sanitize_html, text_to_html, truncate_text
@@ -192,13 +190,7 @@ Entry = Prepared | IncomingPost  # an IncomingPost here is always a deletion
 
 
 def _read(item: Item, source_id: int, now: datetime, limits: Limits) -> Entry:
-    if isinstance(item, IncomingPost):
-        post = item
-    elif isinstance(item, JSONText):
-        post = from_json(item)
-    else:
-        post = from_dict(item)
-    post = clean_post(post, now=now, limits=limits)
+    post = clean_post(to_incoming(item), now=now, limits=limits)
     return post if post.action == DELETE else prepare(post, source_id, limits)
 
 

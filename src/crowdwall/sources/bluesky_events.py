@@ -1,8 +1,8 @@
 """Jetstream events in, posts for the wall out: the filter between the firehose and the pipeline.
 
-``JetstreamFilter.feed(raw)`` takes one frame's text and returns an ``IncomingPost`` (a new or
-edited post that matches, or a deletion) or ``None``; ``time_us`` is then the highest event time
-seen, the source's cursor. Events arrive at up to tens of thousands a second during a replay, and
+``JetstreamFilter.feed(raw)`` takes one frame's text and returns a ``JetstreamPost`` (a new or
+edited post that matches; the pipeline converts it), an ``IncomingPost`` deletion, or ``None``;
+``time_us`` is then the highest event time seen, the source's cursor. Events arrive at up to tens of thousands a second during a replay, and
 nearly all are posts that match nothing, so the order of work is cheapest first:
 
 1. **No parse** for a created post whose raw text holds none of the needles
@@ -28,15 +28,14 @@ from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from crowdwall.exceptions import InvalidPost
 from crowdwall.ingest.match import Haystack, compile_keywords, extract_hashtags, normalize_hashtag
-from crowdwall.ingest.normalize import IncomingPost
+from crowdwall.ingest.normalize import IncomingPost, Item
 from crowdwall.sources.bluesky_records import (
     DID,
     POST_COLLECTION,
     RKEY,
+    JetstreamPost,
     at_uri,
-    post_from_record,
     record_tags,
 )
 from crowdwall.sources.prefilter import RawPrefilter
@@ -120,7 +119,7 @@ class JetstreamFilter:
         versions = self.seen.get(uri)
         return bool(versions) and not any(v[0] == "d" for v in versions)
 
-    def feed(self, raw: str | bytes) -> IncomingPost | None:
+    def feed(self, raw: str | bytes) -> Item | None:
         """The post (or deletion) this frame carries for the wall, or ``None``."""
         self.events += 1
         if type(raw) is str and not self.accounts:
@@ -153,7 +152,7 @@ class JetstreamFilter:
         if count <= _LOGGED_PER_REASON or count % 1000 == 0:
             logger.warning("Jetstream frame skipped (%s; %d so far): %.120r", exc, count, raw)
 
-    def _parse(self, raw: str | bytes) -> IncomingPost | None:
+    def _parse(self, raw: str | bytes) -> Item | None:
         self.parsed += 1
         if not isinstance(raw, str):
             raise Malformed("binary frame", f"{len(raw)} bytes")
@@ -205,18 +204,8 @@ class JetstreamFilter:
         ):
             self.unmatched += 1
             return None
-        try:
-            post = post_from_record(
-                did,
-                rkey,
-                record,
-                time_us=time_us,
-                handle=self.handles.get(did, ""),
-                update=operation == "update",
-                tags=tags,
-            )
-        except InvalidPost as exc:
-            raise Malformed(exc.reason, exc.detail) from None
+        handle = self.handles.get(did, "")
+        post = JetstreamPost(did, rkey, record, time_us, handle, operation == "update", tags)
         return self._emit(uri, version, post)
 
     def _matches(self, text: str, tags: list[str]) -> bool:
@@ -226,8 +215,9 @@ class JetstreamFilter:
             return True
         return self.keywords is not None and self.keywords.find(Haystack(text)) is not None
 
-    def _emit(self, uri: str, version: str, post: IncomingPost) -> IncomingPost | None:
-        self.urgent = post.action != "delete" or self.posted(uri)
+    def _emit(self, uri: str, version: str, post: Item) -> Item | None:
+        deletion = isinstance(post, IncomingPost)  # posts are converted later (JetstreamPost)
+        self.urgent = not deletion or self.posted(uri)
         versions = self.seen.get(uri)
         if versions is None:
             self.seen[uri] = {version}
@@ -238,7 +228,7 @@ class JetstreamFilter:
             return None
         else:
             versions.add(version)
-        if post.action == "delete":
+        if deletion:
             self.deletions += 1
         else:
             self.posts += 1

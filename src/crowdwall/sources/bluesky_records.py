@@ -19,7 +19,7 @@ import html
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from crowdwall.exceptions import InvalidPost
@@ -185,6 +185,32 @@ def _created_at(record: Mapping[str, Any], time_us: int) -> datetime:
         return parse_date(record.get("createdAt"))
     except InvalidPost:
         return time_from_us(time_us)
+
+
+class JetstreamPost(NamedTuple):
+    """A created or edited post record the filter matched, converted by the pipeline
+    (``crowdwall.ingest.normalize.Deferred``): rendering the HTML from the facets is half of a
+    frame's cost, and this way it runs in a prepare worker for big batches, not in the stream
+    process (its arguments are ``post_from_record``'s; the record's text is a string)."""
+
+    did: str
+    rkey: str
+    record: dict[str, Any]
+    time_us: int
+    handle: str = ""
+    update: bool = False
+    tags: list[str] | None = None
+
+    def to_post(self) -> IncomingPost:
+        return post_from_record(
+            self.did,
+            self.rkey,
+            self.record,
+            time_us=self.time_us,
+            handle=self.handle,
+            update=self.update,
+            tags=self.tags,
+        )
 
 
 def post_from_record(

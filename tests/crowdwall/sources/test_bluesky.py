@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from crowdwall.exceptions import SourceError
-from crowdwall.ingest.normalize import IncomingPost
+from crowdwall.ingest.normalize import IncomingPost, to_incoming
 from crowdwall.ingest.pipeline import ingest
 from crowdwall.models import Post, PostWall, Wall
 from crowdwall.sources import adapter_for
@@ -100,9 +100,12 @@ def collect(
 
 
 def out(batches: list[Batch]) -> list[tuple[str, str]]:
-    return [
-        (p.action, p.external_id) for b in batches for p in b.posts if isinstance(p, IncomingPost)
-    ]
+    return [(p.action, p.external_id) for p in posts(batches)]
+
+
+def posts(batches: list[Batch]) -> list[IncomingPost]:
+    """The batches' items as the pipeline reads them (posts come as ``JetstreamPost``)."""
+    return [to_incoming(p) for b in batches for p in b.posts]
 
 
 # Matching ---------------------------------------------------------------------------------------
@@ -182,9 +185,9 @@ def test_deletes_and_updates_are_forwarded(jetstream):
         ("delete", uri(ANN, "p1")),
         ("delete", uri(BOB, "x9")),
     ]
-    posts = [p for b in batches for p in b.posts if isinstance(p, IncomingPost)]
-    assert posts[0].edited_at is None and posts[1].edited_at is not None
-    assert posts[1].text == "first #djangocon (edited)"
+    edits = posts(batches)
+    assert edits[0].edited_at is None and edits[1].edited_at is not None
+    assert edits[1].text == "first #djangocon (edited)"
 
 
 # Disconnects -------------------------------------------------------------------------------------
@@ -385,9 +388,9 @@ def test_identity_events_teach_handles(jetstream):
         post_event(ANN, "p2", "#djangocon after", time_us=at(3)),
     )
     batches = collect(bluesky(jetstream), str(at(0)), until_us=at(3))
-    posts = [p for b in batches for p in b.posts if isinstance(p, IncomingPost)]
-    assert [p.author.handle for p in posts if p.author] == [ANN, "ann.example.com"]
-    assert all(p.author and p.author.id == ANN for p in posts)
+    received = posts(batches)
+    assert [p.author.handle for p in received if p.author] == [ANN, "ann.example.com"]
+    assert all(p.author and p.author.id == ANN for p in received)
 
 
 # Config and errors ----------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from crowdwall.ingest.normalize import DELETE
+from crowdwall.ingest.normalize import DELETE, to_incoming
 from crowdwall.sources.bluesky_events import JetstreamFilter
 from tests.crowdwall.fakes.jetstream import (
     account_event,
@@ -25,8 +25,9 @@ ANN = "did:plc:ann2345ann2345ann2345an"
 def feed_all(flt: JetstreamFilter, *events: dict | str) -> list[tuple[str, str]]:
     out = []
     for event in events:
-        post = flt.feed(event if isinstance(event, str) else encode(event))
-        if post is not None:
+        item = flt.feed(event if isinstance(event, str) else encode(event))
+        if item is not None:
+            post = to_incoming(item)  # a post comes as a JetstreamPost, converted later
             out.append((post.action, post.external_id.rsplit("/", 1)[-1]))
     return out
 

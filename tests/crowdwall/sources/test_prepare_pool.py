@@ -22,6 +22,7 @@ from crowdwall.ingest.normalize import (
 from crowdwall.ingest.pipeline import Prepared, PreparedBatch, prepare_batch
 from crowdwall.ingest.wire import positional_pickle
 from crowdwall.models import Post, Source, Wall
+from crowdwall.sources.bluesky_records import JetstreamPost
 from crowdwall.sources.prepare_pool import PreparePool
 from tests.crowdwall.sources.test_runner import add_source, external_ids, jsonl, run
 
@@ -61,6 +62,15 @@ ITEMS.append(
     )
 )
 ITEMS.append(JSONText("{not json", "f.jsonl line 2"))
+ITEMS.append(  # a Jetstream post, converted in the worker
+    JetstreamPost(
+        "did:plc:ann2345ann2345ann2345an",
+        "3kabc",
+        {"text": "from #Bluesky", "createdAt": "2025-05-14T10:06:00Z", "langs": ["en"]},
+        1_747_217_160_000_000,
+        handle="ann.example",
+    )
+)
 
 
 def shape(batch: PreparedBatch) -> list:
@@ -96,6 +106,7 @@ def test_prepared_batches_survive_pickling_field_for_field():
         Prepared,
         IncomingPost,
         IncomingPost,
+        Prepared,
         Prepared,
         Prepared,
     ]
