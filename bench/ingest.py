@@ -2,11 +2,12 @@
 
 End to end is the path a running wall takes. **Replay**: the replay source reads a JSONL file of
 ``--ingest-posts`` Mastodon-like posts (the bundled sample posts, lap after lap with fresh ids;
-edits and deletions included) and ``StreamRunner`` feeds its batches of 500 through the
-pipeline: parse, validate, sanitize (nh3), match three walls, dedupe, store, publish one event
-per post and purge the walls' cached pages after each commit. **Jetstream**: the same texts as
-Jetstream commit frames, through the Bluesky adapter's filter (``JetstreamFilter.feed``:
-prefilter, parse, convert; batches of 500 with the time cursor) and ``StreamRunner`` (no
+edits and deletions included; ``retime`` off, as for an archive import, so its lines go to the
+pipeline as text) and ``StreamRunner`` feeds its batches of 500 through the pipeline: parse,
+validate, sanitize (nh3), match three walls, dedupe, store, publish one event per post and purge
+the walls' cached pages after each commit. **Jetstream**: the same texts as Jetstream commit
+frames, through the Bluesky adapter's filter (``JetstreamFilter.feed``: prefilter, parse, match;
+the pipeline converts the records; batches of 500 with the time cursor) and ``StreamRunner`` (no
 WebSocket: ``python -m bench jetstream`` measures that part).
 
 Both run as ``manage.py crowdwall stream`` does: batches prepared by the prepare worker process
