@@ -6,9 +6,11 @@ edits and deletions included; ``retime`` off, as for an archive import, so its l
 pipeline as text) and ``StreamRunner`` feeds its batches of 500 through the pipeline: parse,
 validate, sanitize (nh3), match three walls, dedupe, store, publish one event per post and purge
 the walls' cached pages after each commit. **Jetstream**: the same texts as Jetstream commit
-frames, through the Bluesky adapter's filter (``JetstreamFilter.feed``: prefilter, parse, match;
-the pipeline converts the records; batches of 500 with the time cursor) and ``StreamRunner`` (no
-WebSocket: ``python -m bench jetstream`` measures that part).
+frames, through the Bluesky adapter's own receive loop (``BlueskySource._receive``: prefilter,
+parse, match; batches of 500 with the time cursor; the pipeline converts the records) and
+``StreamRunner``; the WebSocket is replaced by the frames handed over as ``websockets``' ``recv``
+does, 16 buffered frames between two turns of the event loop (``python -m bench jetstream``
+measures the WebSocket part).
 
 Both run as ``manage.py crowdwall stream`` does: batches prepared by the prepare worker process
 (``CROWDWALL["PREPARE_PROCESSES"]``, one on a machine with two cores) while the previous batch is

@@ -240,31 +240,40 @@ def _steady(marks: list[tuple[float, int]]) -> float | None:
 
 
 def _run_jetstream(source_id: int, frames: list[str], pool: Any) -> dict[str, int]:
-    """Jetstream frames through the Bluesky adapter's filter (``JetstreamFilter.feed``, batches
-    of 500 with the time cursor, as its WebSocket loop makes them) and ``StreamRunner``, as
-    ``manage.py crowdwall stream`` runs a Bluesky source: only the WebSocket is left out."""
+    """Jetstream frames through the Bluesky adapter's own receive loop (``_receive``: the filter,
+    batches of 500 with the time cursor, its flush timers) and ``StreamRunner``, as ``manage.py
+    crowdwall stream`` runs a Bluesky source: only the WebSocket is left out, replaced by the
+    frames handed over as ``websockets`` would (``BufferedFrames``)."""
     from crowdwall.models import Source
     from crowdwall.sources import runner as runner_module
-    from crowdwall.sources.base import Batch, Cursor
+    from crowdwall.sources.base import Cursor
     from crowdwall.sources.bluesky import BlueskySource
+
+    config = {"hashtags": ["djangocon", "python"], "batch_size": BATCH}
+    probe = BlueskySource(name="probe", config=config).filter
+    items = sum(probe.feed(frame) is not None for frame in frames)
+
+    class BufferedFrames:
+        """The frames as ``websockets``' ``recv()`` hands them to the adapter: from its buffer
+        of up to ``max_queue`` (16) frames without suspending, then a wait (here one turn of the
+        event loop) while the network refills it."""
+
+        def __init__(self) -> None:
+            self.frames, self.received = iter(frames), 0
+
+        async def recv(self) -> str:
+            self.received += 1
+            if self.received % 16 == 0:
+                await asyncio.sleep(0)
+            return next(self.frames)
 
     class FramesSource(BlueskySource):
         def stream(self, cursor: Cursor) -> Any:
-            return self._frames()
-
-        async def _frames(self) -> Any:
-            flt, pending = self.filter, []
-            for number, frame in enumerate(frames, 1):
-                post = flt.feed(frame)
-                if post is not None:
-                    pending.append(post)
-                if len(pending) == BATCH or (number == len(frames) and pending):
-                    yield Batch(pending, Cursor(str(flt.time_us)))
-                    pending = []
+            return self._receive(BufferedFrames())  # type: ignore[arg-type]
 
     def adapter_for(source: Source, **overrides: Any) -> FramesSource:
-        config = {"hashtags": ["djangocon", "python"], "batch_size": BATCH}
-        return FramesSource(name=source.name, config=config, limit=overrides.get("limit"))
+        # limit: every item the frames carry, so the adapter ends after the last one.
+        return FramesSource(name=source.name, config=config, limit=items)
 
     def fail(source: Source, exc: BaseException, delay: float) -> None:
         raise RuntimeError(f"source failed: {exc!r}") from exc
