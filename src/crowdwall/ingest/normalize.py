@@ -176,7 +176,7 @@ def from_json(item: JSONText) -> IncomingPost:
     """Parse one post from crowdwall's JSON format as text (see ``JSONText``)."""
     try:
         data = json.loads(item.text)
-    except ValueError as exc:  # JSONDecodeError, or text that is not valid UTF-8 surrogates
+    except ValueError as exc:  # json.JSONDecodeError
         raise InvalidPost(
             "not JSON", f"{item.origin}: {exc}" if item.origin else str(exc)
         ) from None
