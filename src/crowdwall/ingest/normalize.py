@@ -3,8 +3,8 @@
 Adapters translate their wire format (a Mastodon status, a Jetstream commit, a feed entry, our
 JSON for replay and webhooks) into ``IncomingPost``; ``clean_post`` then checks and bounds it the
 same way for every source, raising ``InvalidPost`` with a short reason for what cannot be stored.
-``from_dict`` reads crowdwall's own JSON format (``from_json`` the same as text: ``JSONText`` lets
-an adapter leave the parsing to the pipeline, see ``Deferred``)::
+``from_dict`` reads crowdwall's own JSON format (``crowdwall.ingest.items`` has the other shapes an
+adapter may hand over, such as the same format as text)::
 
     {"id": "123", "action": "create",          # or "update" / "delete" (then only "id")
      "created_at": "2025-05-01T10:00:00Z", "edited_at": null, "url": "https://...",
@@ -18,13 +18,12 @@ an adapter leave the parsing to the pipeline, see ``Deferred``)::
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple, Protocol
+from typing import Any
 
 from dateutil import parser as date_parser
 
@@ -45,26 +44,6 @@ ALT_LENGTH = 1500
 MAX_TAGS = 50
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _URL_JUNK = re.compile(r"[\s\x00-\x1f\x7f<>\"']")
-
-
-class Deferred(Protocol):
-    """An item whose conversion to ``IncomingPost`` is left to the pipeline: it then runs
-    where the rest of the item is prepared (in a prepare worker for big batches) instead of
-    in the stream process that received it. Must pickle; ``to_post`` may raise
-    ``InvalidPost`` (the item is rejected with that reason)."""
-
-    def to_post(self) -> IncomingPost: ...
-
-
-class JSONText(NamedTuple):
-    """One item in crowdwall's JSON format, as text (``Deferred``: parsed by the pipeline).
-    ``origin`` says where it came from (a file and line) for the log, should it not parse."""
-
-    text: str
-    origin: str = ""
-
-    def to_post(self) -> IncomingPost:
-        return from_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,18 +112,6 @@ class IncomingPost:
 # Reading our JSON format -------------------------------------------------------------------
 
 
-# What an adapter may hand to the pipeline for one item (a dict: crowdwall's JSON format).
-Item = IncomingPost | Deferred | Mapping[str, Any]
-
-
-def to_incoming(item: Item) -> IncomingPost:
-    """``item`` as an ``IncomingPost``: converted if ``Deferred``, parsed if a dict."""
-    if isinstance(item, IncomingPost):
-        return item
-    to_post = getattr(item, "to_post", None)
-    return to_post() if to_post is not None else from_dict(item)
-
-
 def _str(data: Mapping[str, Any], key: str, default: str = "") -> str:
     value = data.get(key, default)
     if type(value) is str:  # the common case first: this runs a dozen times per post
@@ -170,17 +137,6 @@ def _bool(data: Mapping[str, Any], key: str) -> bool:
 def _is_mapping(value: Any) -> bool:
     # ``dict`` first: what json.loads returns, checked without the ABC machinery.
     return type(value) is dict or isinstance(value, Mapping)
-
-
-def from_json(item: JSONText) -> IncomingPost:
-    """Parse one post from crowdwall's JSON format as text (see ``JSONText``)."""
-    try:
-        data = json.loads(item.text)
-    except ValueError as exc:  # json.JSONDecodeError
-        raise InvalidPost(
-            "not JSON", f"{item.origin}: {exc}" if item.origin else str(exc)
-        ) from None
-    return from_dict(data)
 
 
 def from_dict(data: Any) -> IncomingPost:

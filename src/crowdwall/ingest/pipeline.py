@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from crowdwall.conf import conf
 from crowdwall.exceptions import InvalidPost
+from crowdwall.ingest.items import Item, to_incoming
 from crowdwall.ingest.match import (
     Haystack,
     Matcher,
@@ -43,10 +44,8 @@ from crowdwall.ingest.match import (
 from crowdwall.ingest.normalize import (
     DELETE,
     IncomingPost,
-    Item,
     Limits,
     clean_post,
-    to_incoming,
 )
 from crowdwall.ingest.publisher import Event
 from crowdwall.ingest.sanitize import html_to_text, sanitize_html, text_to_html, truncate_text

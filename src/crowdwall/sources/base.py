@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from crowdwall.exceptions import SourceDisconnected
-from crowdwall.ingest.normalize import Item
+from crowdwall.ingest.items import Item
 
 logger = logging.getLogger("crowdwall.sources")
 

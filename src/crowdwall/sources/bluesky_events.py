@@ -28,8 +28,9 @@ from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from crowdwall.ingest.items import Item
 from crowdwall.ingest.match import Haystack, compile_keywords, extract_hashtags, normalize_hashtag
-from crowdwall.ingest.normalize import IncomingPost, Item
+from crowdwall.ingest.normalize import IncomingPost
 from crowdwall.sources.bluesky_records import (
     DID,
     POST_COLLECTION,

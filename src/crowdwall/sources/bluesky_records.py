@@ -189,7 +189,7 @@ def _created_at(record: Mapping[str, Any], time_us: int) -> datetime:
 
 class JetstreamPost(NamedTuple):
     """A created or edited post record the filter matched, converted by the pipeline
-    (``crowdwall.ingest.normalize.Deferred``): rendering the HTML from the facets is half of a
+    (``crowdwall.ingest.items.Deferred``): rendering the HTML from the facets is half of a
     frame's cost, and this way it runs in a prepare worker for big batches, not in the stream
     process (its arguments are ``post_from_record``'s; the record's text is a string)."""
 

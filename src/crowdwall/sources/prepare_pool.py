@@ -25,8 +25,9 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from functools import partial
 
+from crowdwall.ingest.items import Item
 from crowdwall.ingest.match import WallRules
-from crowdwall.ingest.normalize import Item, Limits
+from crowdwall.ingest.normalize import Limits
 from crowdwall.ingest.pipeline import PreparedBatch, prepare_batch
 
 logger = logging.getLogger("crowdwall.sources")

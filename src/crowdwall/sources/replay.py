@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, overload
 
 from crowdwall.exceptions import SourceError
-from crowdwall.ingest.normalize import Item, JSONText
+from crowdwall.ingest.items import Item, JSONText
 from crowdwall.sources.base import Batch, Cursor, SourceAdapter
 
 logger = logging.getLogger("crowdwall.sources.replay")

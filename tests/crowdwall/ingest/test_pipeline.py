@@ -9,7 +9,8 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from crowdwall.ingest.normalize import IncomingAuthor, IncomingPost, JSONText
+from crowdwall.ingest.items import JSONText
+from crowdwall.ingest.normalize import IncomingAuthor, IncomingPost
 from crowdwall.ingest.pipeline import ingest
 from crowdwall.models import Author, BannedAuthor, BannedWord, Post, PostWall, Source, Wall
 from tests.crowdwall.conftest import T0, make_post

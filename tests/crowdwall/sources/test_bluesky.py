@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from crowdwall.exceptions import SourceError
-from crowdwall.ingest.normalize import IncomingPost, to_incoming
+from crowdwall.ingest.items import to_incoming
+from crowdwall.ingest.normalize import IncomingPost
 from crowdwall.ingest.pipeline import ingest
 from crowdwall.models import Post, PostWall, Wall
 from crowdwall.sources import adapter_for

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from crowdwall.ingest.normalize import DELETE, to_incoming
+from crowdwall.ingest.items import to_incoming
+from crowdwall.ingest.normalize import DELETE
 from crowdwall.sources.bluesky_events import JetstreamFilter
 from tests.crowdwall.fakes.jetstream import (
     account_event,

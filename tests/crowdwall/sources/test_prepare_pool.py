@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 
 import pytest
 
+from crowdwall.ingest.items import JSONText
 from crowdwall.ingest.normalize import (
     IncomingAuthor,
     IncomingMedia,
     IncomingPost,
-    JSONText,
     Limits,
 )
 from crowdwall.ingest.pipeline import Prepared, PreparedBatch, prepare_batch

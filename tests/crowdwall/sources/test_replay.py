@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from crowdwall.ingest.normalize import JSONText
+from crowdwall.ingest.items import JSONText
 from crowdwall.ingest.pipeline import ingest
 from crowdwall.models import Post, PostWall, Source, Wall
 from crowdwall.sources.base import Batch, Cursor

@@ -1,0 +1,60 @@
+"""What an adapter may hand to the pipeline for one item, and how the pipeline reads it.
+
+An item is an ``IncomingPost``, a dict in crowdwall's JSON format (``normalize.from_dict``), or a
+``Deferred`` item that converts itself: its conversion then runs where the rest of the item is
+prepared (in a prepare worker for big batches) instead of in the stream process, whose CPU is
+the critical path. ``JSONText`` (our format as text) is one; the Jetstream filter's
+``JetstreamPost`` is another.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, NamedTuple, Protocol
+
+from crowdwall.exceptions import InvalidPost
+from crowdwall.ingest.normalize import IncomingPost, from_dict
+
+
+class Deferred(Protocol):
+    """An item whose conversion to ``IncomingPost`` is left to the pipeline: it then runs
+    where the rest of the item is prepared (in a prepare worker for big batches) instead of
+    in the stream process that received it. Must pickle; ``to_post`` may raise
+    ``InvalidPost`` (the item is rejected with that reason)."""
+
+    def to_post(self) -> IncomingPost: ...
+
+
+class JSONText(NamedTuple):
+    """One item in crowdwall's JSON format, as text (``Deferred``: parsed by the pipeline).
+    ``origin`` says where it came from (a file and line) for the log, should it not parse."""
+
+    text: str
+    origin: str = ""
+
+    def to_post(self) -> IncomingPost:
+        return from_json(self)
+
+
+# What an adapter may hand to the pipeline for one item (a dict: crowdwall's JSON format).
+Item = IncomingPost | Deferred | Mapping[str, Any]
+
+
+def to_incoming(item: Item) -> IncomingPost:
+    """``item`` as an ``IncomingPost``: converted if ``Deferred``, parsed if a dict."""
+    if isinstance(item, IncomingPost):
+        return item
+    to_post = getattr(item, "to_post", None)
+    return to_post() if to_post is not None else from_dict(item)
+
+
+def from_json(item: JSONText) -> IncomingPost:
+    """Parse one post from crowdwall's JSON format as text (see ``JSONText``)."""
+    try:
+        data = json.loads(item.text)
+    except ValueError as exc:  # json.JSONDecodeError
+        raise InvalidPost(
+            "not JSON", f"{item.origin}: {exc}" if item.origin else str(exc)
+        ) from None
+    return from_dict(data)
