@@ -41,12 +41,7 @@ from crowdwall.ingest.match import (
     normalize_hashtag,
     normalize_language,
 )
-from crowdwall.ingest.normalize import (
-    DELETE,
-    IncomingPost,
-    Limits,
-    clean_post,
-)
+from crowdwall.ingest.normalize import DELETE, IncomingPost, Limits, clean_post
 from crowdwall.ingest.publisher import Event
 from crowdwall.ingest.sanitize import html_to_text, sanitize_html, text_to_html, truncate_text
 from crowdwall.ingest.wire import positional_pickle

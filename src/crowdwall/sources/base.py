@@ -1,7 +1,8 @@
 """The interface every source adapter implements, and the reconnect helper they share.
 
-An adapter turns one external system into batches of ``IncomingPost`` (or items in crowdwall's
-JSON format: dicts, or ``JSONText`` that the pipeline parses) with the cursor *after* each batch::
+An adapter turns one external system into batches of items (``IncomingPost``, dicts in
+crowdwall's JSON format, or items the pipeline converts: ``crowdwall.ingest.items``) with the
+cursor *after* each batch::
 
     class MySource(SourceAdapter):
         kind = "mine"

@@ -2,8 +2,9 @@
 
 ``JetstreamFilter.feed(raw)`` takes one frame's text and returns a ``JetstreamPost`` (a new or
 edited post that matches; the pipeline converts it), an ``IncomingPost`` deletion, or ``None``;
-``time_us`` is then the highest event time seen, the source's cursor. Events arrive at up to tens of thousands a second during a replay, and
-nearly all are posts that match nothing, so the order of work is cheapest first:
+``time_us`` is then the highest event time seen, the source's cursor. Events arrive at up to
+tens of thousands a second during a replay, and nearly all are posts that match nothing, so the
+order of work is cheapest first:
 
 1. **No parse** for a created post whose raw text holds none of the needles
    (``prefilter.RawPrefilter``): the time is sliced out of the text, the event dropped.
