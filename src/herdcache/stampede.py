@@ -269,15 +269,21 @@ def run_protocol(
             return claimed
         if (yield from _try(lambda: adapter.lock_held(key))):
             continue
-        # No lock: either the holder finished (it stores before it unlocks, so the entry is
-        # there now) or failed, or add() refused a lock nobody holds (a client failing
-        # silently). Only the first case has an entry; in the others, waiting cannot help.
+        # No lock: the holder finished (it stores before it unlocks, so the entry is there
+        # now), or its lock expired after our add() failed (claim it: exactly one waiter wins,
+        # the others see it held again), or add() refuses a lock nobody holds (a client
+        # failing silently), where waiting cannot help.
         try:
             lookup = yield lambda: adapter.read(key, tags, policy.beta)
         except Exception:
             break
         if lookup.state is not State.MISSING:
             return _waited(lookup.entry)  # type: ignore[arg-type]
+        claimed = yield from _claim(adapter, key, tags, policy, lookup)
+        if claimed is not None:
+            return claimed
+        if (yield from _try(lambda: adapter.lock_held(key))):
+            continue
         logger.info("herdcache: no lock and no entry for %s: computing without waiting", key)
         return (yield from _compute_and_store(adapter, key, policy, lookup.gens, None, "miss"))
     logger.info("herdcache: waited %.1fs for %s; computing without the lock", policy.cold_wait, key)
