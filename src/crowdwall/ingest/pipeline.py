@@ -61,7 +61,10 @@ class Prepared:
     hashtags: list[str]
     media: list[dict[str, str]]
     fingerprint: str
-    match: MatchInput
+    source_id: int
+    # What matching reads; None once a worker decided the post's walls (``verdicts``): it is
+    # rebuilt on demand (``matching()``) instead of crossing back to the stream process.
+    match: MatchInput | None
     # (wall id, state, reason) of each wall it matches, when a prepare worker matched it
     # (``prepare_batch(rules=...)``); the store uses them only if the walls are unchanged since.
     verdicts: tuple[tuple[int, str, str], ...] | None = None
@@ -69,6 +72,13 @@ class Prepared:
     @property
     def external_id(self) -> str:
         return self.post.external_id
+
+    def matching(self) -> MatchInput:
+        """What matching and moderation read (the store needs it for edits, and for new posts
+        when the walls changed after a worker matched them)."""
+        if self.match is None:
+            self.match = match_input(self.post, self.text, self.hashtags, self.source_id)
+        return self.match
 
 
 @positional_pickle
@@ -147,6 +157,7 @@ def prepare(post: IncomingPost, source_id: int, limits: Limits | None = None) ->
     tags.update(dict.fromkeys(body.hashtags()))  # the text's #tags, from its normalised form
     tags.pop("", None)
     hashtags = list(tags)
+    match = match_input(post, text, hashtags, source_id, body)
     media = [
         {
             k: v
@@ -160,11 +171,24 @@ def prepare(post: IncomingPost, source_id: int, limits: Limits | None = None) ->
         }
         for m in post.media
     ]
+    digest = fingerprint(html, post, hashtags, media)
+    return Prepared(post, html, text, hashtags, media, digest, source_id, match)
+
+
+def match_input(
+    post: IncomingPost,
+    text: str,
+    hashtags: Sequence[str],
+    source_id: int,
+    body: Haystack | None = None,
+) -> MatchInput:
+    """What matching and moderation read of a prepared post (``text``: its plain text)."""
     author = post.author
     assert author is not None  # clean_post guarantees it for upserts
-    match = MatchInput(
+    spoiler = post.spoiler_text
+    return MatchInput(
         source_id=source_id,
-        body=body,
+        body=body or Haystack(f"{spoiler}\n{text}" if spoiler else text),
         hashtags=frozenset(hashtags),
         author_id=author.id,
         author_handle=_fold_handle(author.handle),
@@ -174,9 +198,6 @@ def prepare(post: IncomingPost, source_id: int, limits: Limits | None = None) ->
         is_boost=post.is_boost,
         is_bot=author.is_bot,
         sensitive=post.sensitive,
-    )
-    return Prepared(
-        post, html, text, hashtags, media, fingerprint(html, post, hashtags, media), match
     )
 
 
@@ -258,9 +279,18 @@ def prepare_batch(
             if isinstance(entry, Prepared):
                 entry.verdicts = tuple(
                     (wall.id, state, reason)
-                    for wall, state, reason in decide_walls(matcher, entry.match)
+                    for wall, state, reason in decide_walls(matcher, entry.matching())
                 )
+                _travel_light(entry)
     return batch
+
+
+def _travel_light(entry: Prepared) -> None:
+    """Drop what the store no longer reads from a matched post, before it crosses back from a
+    worker: its match input (rebuilt on demand) and the raw HTML and text it was prepared from.
+    Loading them in the stream process cost a third of a prepared post's unpickling."""
+    entry.match = None
+    entry.post.html = entry.post.text = ""
 
 
 def log_rejected(source_id: int, rejected: Iterable[Rejected]) -> None:

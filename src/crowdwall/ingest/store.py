@@ -70,7 +70,7 @@ def payload(post_id: int, entry: Prepared) -> dict[str, Any]:
     assert author is not None and post.created_at is not None
     return {
         "id": post_id,
-        "source_id": entry.match.source_id,
+        "source_id": entry.source_id,
         "external_id": post.external_id,
         "url": post.url,
         "author": {
@@ -174,7 +174,7 @@ def _decided(entry: Prepared, matcher: Matcher, walls: dict[int, WallRules] | No
     when ``walls`` (the same rules it used) are given, else matched and decided here."""
     if walls is not None and entry.verdicts is not None:
         return [(walls[wall_id], state, reason) for wall_id, state, reason in entry.verdicts]
-    return decide_walls(matcher, entry.match)
+    return decide_walls(matcher, entry.matching())
 
 
 def _classify(
@@ -206,7 +206,7 @@ def _classify(
         elif row["deleted_at"] is not None or _stale(row, entry.post):
             result.duplicates += 1  # deletions are final; older versions never overwrite newer
         elif row["fingerprint"] != entry.fingerprint:
-            edits.append((row["id"], entry, matcher.match(entry.match)))
+            edits.append((row["id"], entry, matcher.match(entry.matching())))
         elif any(
             getattr(entry.post, f) is not None and getattr(entry.post, f) != row[f]
             for f in COUNT_FIELDS
@@ -325,14 +325,14 @@ def _store(
             have = {row["wall_id"] for row in current[pid]}
             for wall in matched:
                 if wall.id not in have:
-                    add_entry(pid, entry, wall, *decide(wall, entry.match), states)
+                    add_entry(pid, entry, wall, *decide(wall, entry.matching()), states)
             for row in current[pid]:
                 wall = walls_by_id.get(row["wall_id"])
                 if row["state"] == ModerationState.APPROVED:
                     result.purged_walls.add(row["wall__slug"])
                 if wall is None or row["state"] not in _OPEN:
                     continue
-                reason = ban_reason(wall, entry.match)
+                reason = ban_reason(wall, entry.matching())
                 if reason:
                     rejected.append(
                         PostWall(

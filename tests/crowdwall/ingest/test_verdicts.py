@@ -11,7 +11,7 @@ from django.utils import timezone
 from crowdwall.ingest.normalize import Limits
 from crowdwall.ingest.pipeline import PreparedBatch, prepare_batch, store_batch
 from crowdwall.ingest.walls import load_wall_rules
-from crowdwall.models import PostWall, Wall
+from crowdwall.models import BannedWord, PostWall, Wall
 from tests.crowdwall.conftest import make_post
 
 pytestmark = pytest.mark.django_db
@@ -80,3 +80,39 @@ def test_without_the_rules_it_matched_with_a_batch_is_matched_at_store_time(
     batch.entries[0].verdicts = ((wall.pk, "pending", "stale"),)
     store(source, batch, None, django_capture_on_commit_callbacks)
     assert state("1") == {"djangocon": "approved"}
+
+
+def test_matched_posts_cross_back_without_what_the_store_does_not_read(source, wall):
+    item = make_post(1, html="<p>Post 1 about #DjangoCon</p><script>x()</script>")
+    at_home = prepare_batch(source.pk, [item], now=timezone.now(), limits=Limits.current())
+    batch = prepared(source, item, rules=load_wall_rules())
+    entry, expected = batch.entries[0], at_home.entries[0]
+    assert entry.match is None and entry.post.html == "" and entry.post.text == ""
+    assert entry.html == expected.html and "<script>" not in entry.html
+    rebuilt, original = entry.matching(), expected.matching()
+    assert (rebuilt.source_id, rebuilt.body.text, rebuilt.hashtags, rebuilt.author_handle) == (
+        original.source_id,
+        original.body.text,
+        original.hashtags,
+        original.author_handle,
+    )
+    assert rebuilt.name.text == original.name.text == "Ann"
+
+
+def test_an_edit_matched_in_a_worker_is_checked_against_the_bans_again(
+    source, wall, django_capture_on_commit_callbacks
+):
+    rules = load_wall_rules()
+    store(
+        source,
+        prepared(source, make_post(1), rules=rules),
+        rules,
+        django_capture_on_commit_callbacks,
+    )
+    BannedWord.objects.create(wall=wall, word="spam")
+    rules = load_wall_rules()
+    edit = make_post(
+        1, html="<p>Post 1 about #DjangoCon, now with spam</p>", edited_at="2025-05-14T12:00:00Z"
+    )
+    store(source, prepared(source, edit, rules=rules), rules, django_capture_on_commit_callbacks)
+    assert state("1") == {"djangocon": "rejected"}

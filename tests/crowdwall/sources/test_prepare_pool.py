@@ -78,7 +78,7 @@ def shape(batch: PreparedBatch) -> list:
     out: list = [batch.duplicates, [(r.external_id, r.reason, r.detail) for r in batch.rejected]]
     for entry in batch.entries:
         if isinstance(entry, Prepared):
-            m = entry.match
+            m = entry.matching()
             out.append(
                 (
                     entry.post,
@@ -111,7 +111,7 @@ def test_prepared_batches_survive_pickling_field_for_field():
         Prepared,
     ]
     assert "<script>" not in copy.entries[0].html
-    haystack = copy.entries[3].match.body
+    haystack = copy.entries[3].matching().body
     assert haystack.words(False) == frozenset({"plain", "strasse", "text"})  # lazily, as before
 
 
