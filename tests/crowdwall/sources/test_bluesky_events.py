@@ -4,6 +4,7 @@ out; deduplication by at-uri and revision; handles from identity events; malform
 from __future__ import annotations
 
 import json
+import pickle
 
 import pytest
 
@@ -165,3 +166,19 @@ def test_stats_report_every_counter():
     feed_all(flt, post_event(ANN, "p1", "anything", time_us=T0))
     stats = flt.stats()
     assert stats["events"] == 1 and stats["posts"] == 1 and stats["parsed"] == 1
+
+
+def test_a_matched_post_crosses_to_a_worker_as_its_frame_text():
+    flt = JetstreamFilter(hashtags=["djangocon"])
+    facets = [tag_facet("Café #DjangoCon", "DjangoCon")]
+    frame = encode(post_event(ANN, "p1", "Café #DjangoCon", time_us=T0 + 1, facets=facets))
+    post = flt.feed(frame)
+    assert post is not None and post.frame == frame
+
+    data = pickle.dumps(post, protocol=pickle.HIGHEST_PROTOCOL)
+    copy = pickle.loads(data)
+
+    assert frame.encode() in data  # the text, not the parsed record
+    assert copy.record == post.record and copy.tags == post.tags
+    assert copy.to_post() == post.to_post()
+    assert 'href="https://bsky.app/hashtag/DjangoCon"' in copy.to_post().html
