@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -239,19 +240,33 @@ def _steady(marks: list[tuple[float, int]]) -> float | None:
     return (n1 - n0) / (t1 - t0) if t1 > t0 else None
 
 
-def _run_jetstream(source_id: int, frames: list[str], pool: Any) -> dict[str, int]:
+JETSTREAM_CONFIG = {"hashtags": ["djangocon", "python"], "batch_size": BATCH}
+
+
+def _jetstream_items(frames: list[str]) -> int:
+    """How many items the adapter hands over for ``frames`` (posts and deletions it keeps)."""
+    from crowdwall.sources.bluesky import BlueskySource
+
+    probe = BlueskySource(name="probe", config=JETSTREAM_CONFIG).filter
+    return sum(probe.feed(frame) is not None for frame in frames)
+
+
+def _run_jetstream(
+    source_id: int, frames: list[str], pool: Any, items: int | None = None
+) -> dict[str, int]:
     """Jetstream frames through the Bluesky adapter's own receive loop (``_receive``: the filter,
     batches of 500 with the time cursor, its flush timers) and ``StreamRunner``, as ``manage.py
     crowdwall stream`` runs a Bluesky source: only the WebSocket is left out, replaced by the
-    frames handed over as ``websockets`` would (``BufferedFrames``)."""
+    frames handed over as ``websockets`` would (``BufferedFrames``). ``items``: what
+    ``_jetstream_items`` says for these frames (counted before the clock starts)."""
     from crowdwall.models import Source
     from crowdwall.sources import runner as runner_module
     from crowdwall.sources.base import Cursor
     from crowdwall.sources.bluesky import BlueskySource
 
-    config = {"hashtags": ["djangocon", "python"], "batch_size": BATCH}
-    probe = BlueskySource(name="probe", config=config).filter
-    items = sum(probe.feed(frame) is not None for frame in frames)
+    config = JETSTREAM_CONFIG
+    if items is None:
+        items = _jetstream_items(frames)
 
     class BufferedFrames:
         """The frames as ``websockets``' ``recv()`` hands them to the adapter: from its buffer
@@ -426,6 +441,7 @@ def _rounds(
     records = _records(count)
     lines = [json.dumps(item, ensure_ascii=False) for item in records]
     frames = _frames(records)
+    jetstream_items = None if frames is None else _jetstream_items(frames)
     path.write_text("\n".join(lines) + "\n")
     config = {"path": str(path), "rate": 0, "retime": False, "batch_size": BATCH}
     replay = Source.objects.create(wall=wall, name="replay", kind="replay", config=config)
@@ -473,9 +489,8 @@ def _rounds(
             note(name, len(rows) * per_row, clock.measure(lambda op=op, o=objects: op(o)))
         if frames is not None:
             _empty()
-            note(
-                "jetstream", count, clock.measure(lambda: _run_jetstream(bluesky.pk, frames, pool))
-            )
+            run = partial(_run_jetstream, bluesky.pk, frames, pool, jetstream_items)
+            note("jetstream", count, clock.measure(run))
         note("parse_sanitize", count, clock.measure(lambda: _parse_sanitize(lines, replay.pk)))
     return {
         "posts": count,
