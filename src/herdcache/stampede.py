@@ -255,9 +255,11 @@ def run_protocol(
     # crashed holder is replaced once its lock expires; give up after cold_wait.
     deadline = time.monotonic() + policy.cold_wait
     delay = 0.005
+    vanished = False  # the last look found no lock and no entry
     while time.monotonic() < deadline:
-        yield Sleep(delay)
-        delay = min(delay * 1.6, 0.1)
+        if not vanished:
+            yield Sleep(delay)
+            delay = min(delay * 1.6, 0.1)
         try:
             lookup = yield lambda: adapter.read(key, tags, policy.beta)
         except Exception:
@@ -268,24 +270,17 @@ def run_protocol(
         if claimed is not None:
             return claimed
         if (yield from _try(lambda: adapter.lock_held(key))):
+            vanished = False
             continue
+        if vanished:
+            # Twice no lock, no entry, and add() refused: a client failing silently refuses
+            # a lock nobody holds, and waiting cannot help.
+            logger.info("herdcache: no lock and no entry for %s: computing without waiting", key)
+            return (yield from _compute_and_store(adapter, key, policy, lookup.gens, None, "miss"))
         # No lock: the holder finished (it stores before it unlocks, so the entry is there
-        # now), or its lock expired after our add() failed (claim it: exactly one waiter wins,
-        # the others see it held again), or add() refuses a lock nobody holds (a client
-        # failing silently), where waiting cannot help.
-        try:
-            lookup = yield lambda: adapter.read(key, tags, policy.beta)
-        except Exception:
-            break
-        if lookup.state is not State.MISSING:
-            return _waited(lookup.entry)  # type: ignore[arg-type]
-        claimed = yield from _claim(adapter, key, tags, policy, lookup)
-        if claimed is not None:
-            return claimed
-        if (yield from _try(lambda: adapter.lock_held(key))):
-            continue
-        logger.info("herdcache: no lock and no entry for %s: computing without waiting", key)
-        return (yield from _compute_and_store(adapter, key, policy, lookup.gens, None, "miss"))
+        # now), or its lock expired after our add() failed (then exactly one waiter claims
+        # it and the others see it held again). Look again at once.
+        vanished = True
     logger.info("herdcache: waited %.1fs for %s; computing without the lock", policy.cold_wait, key)
     return (yield from _compute_and_store(adapter, key, policy, lookup.gens, None, "miss"))
 

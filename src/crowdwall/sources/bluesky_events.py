@@ -160,7 +160,7 @@ class JetstreamFilter:
         if not isinstance(raw, str):
             raise Malformed("binary frame", f"{len(raw)} bytes")
         try:
-            event = orjson.loads(raw)  # 3x json.loads on frames
+            event = orjson.loads(raw)  # ~3x faster than json.loads on frames
         except ValueError as exc:
             raise Malformed("not JSON", str(exc)) from None
         if not isinstance(event, dict):

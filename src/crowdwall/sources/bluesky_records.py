@@ -211,8 +211,9 @@ class JetstreamPost(NamedTuple):
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         if not self.frame:
             return JetstreamPost, tuple(self)
-        fields = (self.did, self.rkey, self.frame, self.time_us, self.handle, self.update)
-        return _from_frame, (*fields, self.tags)
+        return _from_frame, (
+            self.did, self.rkey, self.frame, self.time_us, self.handle, self.update, self.tags
+        )  # fmt: skip
 
     def to_post(self) -> IncomingPost:
         return post_from_record(
