@@ -10,6 +10,9 @@ call, and the statements are the ones each database is fastest with:
 - **selects by keys**: ``= ANY(%s)`` with one array on PostgreSQL, ``IN (%s, ...)`` lists within
   the backend's parameter limit elsewhere; values come back through the same converters the
   ORM applies (SQLite's datetime strings become aware datetimes);
+- **rows referenced by what we insert**, locked against deletion until commit (``FOR KEY
+  SHARE`` on PostgreSQL: what a foreign-key check takes, once per chunk instead of once per
+  row; see ``crowdwall.models.locking``);
 - **upsert**: ``INSERT ... ON CONFLICT (key) DO UPDATE ... RETURNING`` where the backend
   supports it (PostgreSQL, SQLite), ``bulk_create(update_conflicts=True)`` and a select
   otherwise.
@@ -185,10 +188,17 @@ def select_in(
     fields: Sequence[str],
     key: str,
     values: Sequence[Any],
+    *,
+    for_key_share: bool = False,
     **equal: Any,
 ) -> list[tuple[Any, ...]]:
     """``fields`` of the rows whose ``key`` is one of ``values`` (and each ``equal`` column
     equals its value), as tuples; like ``filter(key__in=values, **equal).values_list(*fields)``.
+
+    ``for_key_share``: the rows found cannot be deleted (nor their keys changed) until this
+    transaction ends; a row being deleted meanwhile is waited for, then not returned.
+    PostgreSQL only: SQLite has one writer at a time, and a transaction whose reads are stale
+    cannot write at all, so what it read stays true until it commits.
     """
     if not values:
         return []
@@ -201,7 +211,8 @@ def select_in(
     rows: list[Sequence[Any]] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(f"{sql} = ANY(%s){where}", [list(values), *fixed])
+            lock = " FOR KEY SHARE" if for_key_share else ""
+            cursor.execute(f"{sql} = ANY(%s){where}{lock}", [list(values), *fixed])
             rows = cursor.fetchall()
         else:
             size = (connection.features.max_query_params or 2000) - len(fixed)

@@ -1,7 +1,9 @@
 """The database half of the pipeline: one chunk, one transaction, a fixed number of statements.
 
-Per chunk, whatever its size: walls and bans (4 small queries, before the transaction), the
-chunk's existing posts (1: dedupe is one select by external id), the author upsert (1), one
+Per chunk, whatever its size: walls and bans (4 small queries, before the transaction), a lock
+on the walls and the source the chunk's rows refer to (2: they have no foreign-key constraints,
+``crowdwall.models.locking``), the chunk's existing posts (1: dedupe is one select by external
+id, locking what it finds), the author upsert (1), one
 multi-row post insert (``COPY`` on PostgreSQL) and one query for the new ids, one multi-row
 insert of wall entries, the wall entries of changed posts (1, only if any), and one bulk update
 per kind of change. The hot statements are raw SQL (``crowdwall.ingest.bulk``): the ORM's bulk
@@ -27,6 +29,7 @@ from crowdwall.ingest.match import Matcher, WallRules
 from crowdwall.ingest.normalize import IncomingAuthor, IncomingPost
 from crowdwall.ingest.pipeline import BatchResult, Entry, Prepared
 from crowdwall.ingest.publisher import Event, EventKind, publish
+from crowdwall.ingest.references import WallsChanged, lock_referenced
 from crowdwall.ingest.walls import load_wall_rules
 from crowdwall.models import Author, ModerationState, Post, PostWall, Source
 from crowdwall.moderation.rules import ban_reason, decide, decide_walls
@@ -51,17 +54,22 @@ def store_chunk(
     now: datetime,
     matched_with: Sequence[WallRules] | None = None,
 ) -> BatchResult:
-    """Store one chunk in one transaction; retried once if a concurrent writer raced us.
+    """Store one chunk in one transaction; stored again (up to twice) if a concurrent writer
+    raced us or a wall was deleted meanwhile.
 
     New posts are matched here, unless a prepare worker matched them already with
     ``matched_with`` and the walls have not changed since (then its verdicts are used)."""
-    walls = load_wall_rules()
-    verdicts = matched_with is not None and list(matched_with) == walls
-    try:
-        return _store(source_id, chunk, cursor, now, walls, verdicts)
-    except IntegrityError:
-        logger.warning("Source %s: chunk raced another writer; retrying once", source_id)
-        return _store(source_id, chunk, cursor, now, walls, verdicts)
+    attempts = 3
+    for attempt in range(1, attempts + 1):
+        walls = load_wall_rules()
+        verdicts = matched_with is not None and list(matched_with) == walls
+        try:
+            return _store(source_id, chunk, cursor, now, walls, verdicts)
+        except (IntegrityError, WallsChanged) as exc:
+            if attempt == attempts:
+                raise
+            logger.warning("Source %s: %s; storing the chunk again", source_id, exc)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def payload(post_id: int, entry: Prepared) -> dict[str, Any]:
@@ -237,6 +245,7 @@ def _store(
     matcher = Matcher(walls)
     walls_by_id = {wall.id: wall for wall in walls}
     with transaction.atomic():
+        lock_referenced(source_id, [wall.id for wall in walls])
         existing = {
             row[1]: dict(zip(EXISTING_FIELDS, row, strict=True))
             for row in select_in(
@@ -244,6 +253,7 @@ def _store(
                 EXISTING_FIELDS,
                 "external_id",
                 [e.external_id for e in chunk],
+                for_key_share=True,  # wall entries may be added to them
                 source=source_id,
             )
         }

@@ -67,6 +67,7 @@ from crowdwall.ingest.match import (
 )
 from crowdwall.ingest.pipeline import fingerprint
 from crowdwall.ingest.publisher import Event, EventKind, publish
+from crowdwall.ingest.references import lock_walls
 from crowdwall.ingest.walls import load_wall_rules
 from crowdwall.jobs.base import Job, Stats
 from crowdwall.jobs.slicing import Chunk
@@ -255,6 +256,9 @@ class ReindexJob(Job):
             )
 
     def run_chunk(self, chunk: Chunk) -> Stats:
+        # The walls stay until this chunk commits (entries have no foreign-key constraint:
+        # crowdwall.models.locking); a wall deleted before that changed the rules.
+        lock_walls(list(self.by_id))
         self._check_rules()  # each chunk under the run's rules, or none at all
         rows, current = self._load(chunk)
         changes = _Changes(stats=dict.fromkeys(self.stat_names, 0))

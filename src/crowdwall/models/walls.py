@@ -13,6 +13,7 @@ from crowdwall.ingest.match import (
     normalize_language,
     parse_keyword,
 )
+from crowdwall.models.locking import LockingDelete
 from crowdwall.sources.kinds import KINDS, get_kind
 from crowdwall.states import ModerationMode
 
@@ -32,7 +33,7 @@ class ScreenTheme(models.TextChoices):
     LIGHT = "light", "Light"
 
 
-class Wall(models.Model):
+class Wall(LockingDelete):
     """A wall: which posts it shows (tags, keywords, accounts, languages, filters) and how they
     are moderated. List fields are stored normalised (see ``crowdwall.ingest.match``)."""
 
@@ -84,6 +85,11 @@ class Wall(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @staticmethod
+    def lock_also_for_delete(keys: list[int], using: str) -> list[models.QuerySet[Any]]:
+        """Deleting walls deletes their sources too: lock those as well (after the walls)."""
+        return [Source.objects.using(using).filter(wall_id__in=keys)]
+
     def clean(self) -> None:
         super().clean()
         errors: dict[str, list[str]] = {}
@@ -110,7 +116,7 @@ class Wall(models.Model):
             raise ValidationError(errors)
 
 
-class Source(models.Model):
+class Source(LockingDelete):
     """Where a wall's posts come from: one adapter (``kind``) with its validated ``config``.
 
     ``cursor`` is the adapter's resume position, written in the same transaction as the posts
