@@ -31,6 +31,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from crowdwall.conf import conf
+from crowdwall.exceptions import SourceError
 from crowdwall.ingest.pipeline import BatchResult, ingest
 from crowdwall.models import Source
 from crowdwall.sources.webhook import (
@@ -114,7 +115,10 @@ def webhook(request: HttpRequest, source_id: int) -> JsonResponse:
     except PayloadError as exc:
         logger.warning("Webhook source %s: %s", source_id, exc)
         return error(400, exc.code, str(exc))
-    result = ingest(source, items)
+    try:
+        result = ingest(source, items)
+    except SourceError:  # deleted since we looked it up: nothing was stored
+        return error(404, "unknown_source", "No such webhook.")
     summary = _summary(len(items), result)
     logger.info(
         "Webhook source %s: %d received, %d stored, %d duplicates, %d rejected",

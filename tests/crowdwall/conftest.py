@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.cache import caches
+from django.db import connection
 
 from crowdwall.ingest import publisher
 from crowdwall.ingest.pipeline import BatchResult, ingest
@@ -88,3 +89,27 @@ def store(source: Source, django_capture_on_commit_callbacks) -> Callable[..., B
             return ingest(src or source, list(items), cursor=cursor)
 
     return run
+
+
+# Rows pointing at nothing (the keys ingest writes have no database constraint).
+ORPHANS = {
+    "posts without source": "SELECT count(*) FROM crowdwall_post p WHERE NOT EXISTS "
+    "(SELECT 1 FROM crowdwall_source s WHERE s.id = p.source_id)",
+    "posts without author": "SELECT count(*) FROM crowdwall_post p WHERE NOT EXISTS "
+    "(SELECT 1 FROM crowdwall_author a WHERE a.id = p.author_id)",
+    "entries without post": "SELECT count(*) FROM crowdwall_postwall e WHERE NOT EXISTS "
+    "(SELECT 1 FROM crowdwall_post p WHERE p.id = e.post_id)",
+    "entries without wall": "SELECT count(*) FROM crowdwall_postwall e WHERE NOT EXISTS "
+    "(SELECT 1 FROM crowdwall_wall w WHERE w.id = e.wall_id)",
+}
+
+
+def orphans() -> dict[str, int]:
+    """Rows whose reference points at nothing, by kind (only kinds with any)."""
+    found = {}
+    with connection.cursor() as cursor:
+        for name, sql in ORPHANS.items():
+            cursor.execute(sql)
+            if count := cursor.fetchone()[0]:
+                found[name] = count
+    return found

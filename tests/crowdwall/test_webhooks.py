@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from crowdwall import webhooks
 from crowdwall.models import Post, PostWall, Source, Wall
 from crowdwall.sources.webhook import sign, signature_headers
 from tests.crowdwall.conftest import make_post
@@ -351,3 +352,17 @@ def test_hostile_html_is_sanitized_before_it_is_stored_or_published(deliver, hoo
         assert "<iframe" not in text and "<svg" not in text and "<style" not in text
     assert 'href="https://ok.example/"' in stored
     assert "Hello #DjangoCon" in stored
+
+
+def test_a_source_deleted_during_the_delivery_is_404_and_stores_nothing(deliver, hook, monkeypatch):
+    real = webhooks.ingest
+
+    def deleted_first(source, items):
+        Source.objects.filter(pk=source.pk).delete()
+        return real(source, items)
+
+    monkeypatch.setattr(webhooks, "ingest", deleted_first)
+    response = deliver(make_post())
+    assert response.status_code == 404
+    assert error_code(response) == "unknown_source"
+    assert not Post.objects.exists()

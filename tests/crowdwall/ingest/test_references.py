@@ -17,29 +17,7 @@ from crowdwall.ingest import store as store_module
 from crowdwall.ingest.pipeline import ingest
 from crowdwall.models import Author, Post, PostWall, Source, Wall
 from crowdwall.models.locking import lock_for_delete
-from tests.crowdwall.conftest import make_post
-
-ORPHANS = {
-    "posts without source": "SELECT count(*) FROM crowdwall_post p WHERE NOT EXISTS "
-    "(SELECT 1 FROM crowdwall_source s WHERE s.id = p.source_id)",
-    "posts without author": "SELECT count(*) FROM crowdwall_post p WHERE NOT EXISTS "
-    "(SELECT 1 FROM crowdwall_author a WHERE a.id = p.author_id)",
-    "entries without post": "SELECT count(*) FROM crowdwall_postwall e WHERE NOT EXISTS "
-    "(SELECT 1 FROM crowdwall_post p WHERE p.id = e.post_id)",
-    "entries without wall": "SELECT count(*) FROM crowdwall_postwall e WHERE NOT EXISTS "
-    "(SELECT 1 FROM crowdwall_wall w WHERE w.id = e.wall_id)",
-}
-
-
-def orphans() -> dict[str, int]:
-    """Rows whose reference points at nothing, by kind (only kinds with any)."""
-    found = {}
-    with connection.cursor() as cursor:
-        for name, sql in ORPHANS.items():
-            cursor.execute(sql)
-            if count := cursor.fetchone()[0]:
-                found[name] = count
-    return found
+from tests.crowdwall.conftest import make_post, orphans
 
 
 @pytest.fixture

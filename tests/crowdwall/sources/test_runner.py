@@ -5,17 +5,19 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import threading
 from pathlib import Path
 
 import psycopg
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.db.backends.signals import connection_created
 
 from crowdwall.models import Post, Source, Wall
 from crowdwall.sources import runner as runner_module
 from crowdwall.sources.replay import ReplaySource
 from crowdwall.sources.runner import StreamRunner
+from tests.crowdwall.conftest import orphans
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -70,6 +72,27 @@ def test_sources_run_to_the_end_with_cursors_saved(wall, tmp_path):
     assert len(external_ids(a)) == 30 and len(external_ids(b)) == 12
     assert dict(Source.objects.values_list("name", "cursor")) == {"a": "30", "b": "12"}
     assert runner.stats[a.pk].finished and runner.stats[a.pk].created == 30
+
+
+def test_a_source_deleted_while_it_streams_stops_cleanly_and_the_others_go_on(wall, tmp_path):
+    a = add_source(wall, "a", jsonl(tmp_path / "a.jsonl", "a", 30))
+    b = add_source(wall, "b", jsonl(tmp_path / "b.jsonl", "b", 12))
+
+    def delete(source_id: int) -> None:
+        Source.objects.filter(pk=source_id).delete()  # as the admin's bulk action does
+        connections.close_all()
+
+    def delete_a_after_its_first_batch(source, result, stats) -> None:
+        if source.pk == a.pk and stats.batches == 1:  # the ORM in a thread: we are in the loop
+            thread = threading.Thread(target=delete, args=(a.pk,))
+            thread.start()
+            thread.join()
+
+    runner = run([a, b], on_batch=delete_a_after_its_first_batch)
+    assert "was deleted" in runner.stats[a.pk].error
+    assert not Post.objects.filter(source_id=a.pk).exists()
+    assert len(external_ids(b)) == 12
+    assert orphans() == {}
 
 
 def test_limit_and_resume_continue_where_the_cursor_stopped(wall, tmp_path):
