@@ -26,10 +26,10 @@ class WallsChanged(Exception):
 def lock_walls(wall_ids: Sequence[int]) -> bool:
     """Keep the walls ``wall_ids`` from being deleted until the transaction ends; False if one
     of them is gone already."""
-    keys = set(wall_ids)
-    return not keys or len(select_in(Wall, ["id"], "id", list(keys), for_key_share=True)) == len(
-        keys
-    )
+    keys = list(set(wall_ids))
+    if not keys:
+        return True
+    return len(select_in(Wall, ["id"], "id", keys, for_key_share=True)) == len(keys)
 
 
 def lock_referenced(source_id: int, wall_ids: Sequence[int]) -> None:

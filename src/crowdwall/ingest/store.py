@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 
 from crowdwall.caching import purge_walls
 from crowdwall.ingest.bulk import allocate_ids, insert_rows, select_in, upsert_rows
+from crowdwall.ingest.events import payload
 from crowdwall.ingest.match import Matcher, WallRules
 from crowdwall.ingest.normalize import IncomingAuthor, IncomingPost
 from crowdwall.ingest.pipeline import BatchResult, Entry, Prepared
@@ -39,6 +40,7 @@ logger = logging.getLogger("crowdwall.ingest")
 COUNT_FIELDS = ("boosts_count", "favourites_count", "replies_count")
 AUTHOR_FIELDS = ["handle", "display_name", "avatar_url", "profile_url", "is_bot", "updated_at"]
 _OPEN = (ModerationState.PENDING, ModerationState.APPROVED)
+STORE_ATTEMPTS = 3  # a chunk raced by another writer, or by a wall's deletion, is stored again
 
 
 def save_cursor(source_id: int, cursor: str, now: datetime) -> None:
@@ -59,53 +61,17 @@ def store_chunk(
 
     New posts are matched here, unless a prepare worker matched them already with
     ``matched_with`` and the walls have not changed since (then its verdicts are used)."""
-    attempts = 3
-    for attempt in range(1, attempts + 1):
+    attempt = 1
+    while True:
         walls = load_wall_rules()
         verdicts = matched_with is not None and list(matched_with) == walls
         try:
             return _store(source_id, chunk, cursor, now, walls, verdicts)
         except (IntegrityError, WallsChanged) as exc:
-            if attempt == attempts:
+            if attempt == STORE_ATTEMPTS:
                 raise
+            attempt += 1
             logger.warning("Source %s: %s; storing the chunk again", source_id, exc)
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def payload(post_id: int, entry: Prepared) -> dict[str, Any]:
-    """A post as events carry it: what a page needs to show it, JSON-ready."""
-    post, author = entry.post, entry.post.author
-    assert author is not None and post.created_at is not None
-    return {
-        "id": post_id,
-        "source_id": entry.source_id,
-        "external_id": post.external_id,
-        "url": post.url,
-        "author": {
-            "id": author.id,
-            "handle": author.handle,
-            "display_name": author.display_name,
-            "avatar_url": author.avatar_url,
-            "profile_url": author.profile_url,
-            "bot": author.is_bot,
-        },
-        "html": entry.html,
-        "text": entry.text,
-        "spoiler_text": post.spoiler_text,
-        "sensitive": post.sensitive,
-        "media": entry.media,
-        "hashtags": entry.hashtags,
-        "language": post.language,
-        "reply": post.is_reply,
-        "boost": post.is_boost,
-        "created_at": post.created_at.isoformat(),
-        "edited_at": post.edited_at.isoformat() if post.edited_at else None,
-        "counts": {
-            "boosts": post.boosts_count,
-            "favourites": post.favourites_count,
-            "replies": post.replies_count,
-        },
-    }
 
 
 def _upsert_authors(entries: list[Prepared], now: datetime) -> dict[str, int]:

@@ -1,0 +1,47 @@
+"""What an event carries of a post just stored: what a page needs to show it, JSON-ready.
+
+Built from the prepared post (``crowdwall.ingest.pipeline.Prepared``) and its new id, so
+announcing a stored chunk reads nothing back from the database.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crowdwall.ingest.pipeline import Prepared
+
+
+def payload(post_id: int, entry: Prepared) -> dict[str, Any]:
+    """A post as events carry it: what a page needs to show it, JSON-ready."""
+    post, author = entry.post, entry.post.author
+    assert author is not None and post.created_at is not None
+    return {
+        "id": post_id,
+        "source_id": entry.source_id,
+        "external_id": post.external_id,
+        "url": post.url,
+        "author": {
+            "id": author.id,
+            "handle": author.handle,
+            "display_name": author.display_name,
+            "avatar_url": author.avatar_url,
+            "profile_url": author.profile_url,
+            "bot": author.is_bot,
+        },
+        "html": entry.html,
+        "text": entry.text,
+        "spoiler_text": post.spoiler_text,
+        "sensitive": post.sensitive,
+        "media": entry.media,
+        "hashtags": entry.hashtags,
+        "language": post.language,
+        "reply": post.is_reply,
+        "boost": post.is_boost,
+        "created_at": post.created_at.isoformat(),
+        "edited_at": post.edited_at.isoformat() if post.edited_at else None,
+        "counts": {
+            "boosts": post.boosts_count,
+            "favourites": post.favourites_count,
+            "replies": post.replies_count,
+        },
+    }
