@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
-import threading
 from pathlib import Path
 
 import psycopg
 import pytest
-from django.db import connection, connections
+from asgiref.sync import sync_to_async
+from django.db import connection
 from django.db.backends.signals import connection_created
 
 from crowdwall.models import Post, Source, Wall
@@ -74,21 +74,28 @@ def test_sources_run_to_the_end_with_cursors_saved(wall, tmp_path):
     assert runner.stats[a.pk].finished and runner.stats[a.pk].created == 30
 
 
-def test_a_source_deleted_while_it_streams_stops_cleanly_and_the_others_go_on(wall, tmp_path):
+def test_a_source_deleted_while_it_streams_stops_cleanly_and_the_others_go_on(
+    wall, tmp_path, monkeypatch
+):
     a = add_source(wall, "a", jsonl(tmp_path / "a.jsonl", "a", 30))
     b = add_source(wall, "b", jsonl(tmp_path / "b.jsonl", "b", 12))
+    real, stored = runner_module._store_sync, []
 
-    def delete(source_id: int) -> None:
-        Source.objects.filter(pk=source_id).delete()  # as the admin's bulk action does
-        connections.close_all()
+    def delete_a_before_its_second_batch(source_id: int, *args):
+        # In the storing thread, between two batches (SQLite's in-memory test database
+        # cannot take a second writer at the same time).
+        if source_id == a.pk:
+            stored.append(source_id)
+            if len(stored) == 2:
+                Source.objects.filter(pk=a.pk).delete()  # as the admin's bulk action does
+        return real(source_id, *args)
 
-    def delete_a_after_its_first_batch(source, result, stats) -> None:
-        if source.pk == a.pk and stats.batches == 1:  # the ORM in a thread: we are in the loop
-            thread = threading.Thread(target=delete, args=(a.pk,))
-            thread.start()
-            thread.join()
-
-    runner = run([a, b], on_batch=delete_a_after_its_first_batch)
+    monkeypatch.setattr(
+        runner_module,
+        "_store",
+        sync_to_async(delete_a_before_its_second_batch, thread_sensitive=True),
+    )
+    runner = run([a, b])
     assert "was deleted" in runner.stats[a.pk].error
     assert not Post.objects.filter(source_id=a.pk).exists()
     assert len(external_ids(b)) == 12
