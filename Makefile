@@ -7,7 +7,7 @@ DEMO_STAMP := $(VENV)/.installed-demo
 TEST_DEBS := memcached redis-server libmemcached-dev zlib1g-dev nginx libnginx-mod-http-ndk libnginx-mod-http-set-misc libnginx-mod-http-cache-purge libnginx-mod-nchan postgresql chromium
 BENCH_DEBS := memcached redis-server wrk nginx libnginx-mod-http-ndk libnginx-mod-http-set-misc libnginx-mod-http-cache-purge libnginx-mod-nchan postgresql
 PYTEST_ARGS ?=
-PG_TESTS ?= tests/crowdwall
+PG_TESTS ?= tests/crowdwall tests/security
 
 .PHONY: demo test acceptance lint bench format clean venv
 
