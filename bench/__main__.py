@@ -12,13 +12,16 @@ import time
 from pathlib import Path
 from types import FrameType, ModuleType
 
-from bench import ROOT, edge, fanout, hitpath, ingest, jetstream, registry, stampede
+from bench import ROOT, edge, fanout, hitpath, ingest, jetstream, registry, soak, stampede
 from bench.measure import env_float, time_limit
 from bench.report import Result, Row, console, print_table, write_json
 
 BENCHMARKS: dict[str, ModuleType] = {
-    module.NAME: module for module in (stampede, hitpath, registry, edge, ingest, jetstream, fanout)
+    module.NAME: module
+    for module in (stampede, hitpath, registry, edge, ingest, jetstream, fanout, soak)
 }
+# Run only when named (`make bench ARGS=soak`): ten minutes of traffic is no part of a quick look.
+ON_REQUEST = {soak.NAME}
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 
 
@@ -28,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         "benchmarks",
         nargs="*",
         metavar="NAME",
-        help=f"benchmarks to run: {', '.join(BENCHMARKS)} (default: all)",
+        help=f"benchmarks to run: {', '.join(BENCHMARKS)} (default: all but {', '.join(ON_REQUEST)})",
     )
     parser.add_argument(
         "--budget",
@@ -60,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     details: dict[str, object] = {}
     failures: dict[str, str] = {}
-    for name in args.benchmarks or list(BENCHMARKS):
+    for name in args.benchmarks or [n for n in BENCHMARKS if n not in ON_REQUEST]:
         console.rule(f"[bold]{name}")
         started = time.monotonic()
         try:

@@ -57,7 +57,10 @@ async def _still_answers(ws: Any) -> None:
 
 async def _send_and_check(url: str, message: str | bytes) -> None:
     async with client(url) as ws:
-        await ws.send(message)
+        if isinstance(message, str):  # as raw bytes: lone surrogates become invalid UTF-8
+            await ws.send(message.encode("utf-8", "surrogatepass"), text=True)
+        else:
+            await ws.send(message)
         try:
             await _still_answers(ws)
         except ConnectionClosed as closed:
@@ -71,6 +74,7 @@ def test_hostile_messages(wall_api: Api) -> None:
         "",
         "not json",
         "\x00",
+        "\ud800 invalid UTF-8",
         huge_int_json(),
         deep_json(100_000),
         deep_json(40_000, kind="object"),

@@ -1,0 +1,306 @@
+"""soak: minutes of mixed valid and hostile traffic against the example site in production shape.
+
+uvicorn serving ``example.asgi`` (DEBUG off) on PostgreSQL and Redis (channels-redis), with
+``crowdwall stream`` running a looping replay source in a process of its own. For
+``--soak-seconds`` (600) clients on this machine (loopback only, ``--soak-rate`` requests/s in
+all) mix:
+
+- visitors reading pages and the API, and a big screen's socket watching the wall live;
+- a webhook sender delivering valid signed posts (each one must end up stored and pushed live);
+- attackers: the hostile-input suite's values (``tests.security.strategies``) in query strings,
+  forged ``X-Forwarded-For`` headers, API bodies with a staff token, signed webhook bodies and
+  fields, and WebSocket paths and messages.
+
+At the end: the count of 5xx answers (must be 0), valid posts not stored or not pushed live
+(must be 0), sockets left open and silent or closed with a server error (must be 0), whether
+the streaming source kept storing, and the resident memory (RSS) of the server and the stream
+process at the start (after a warm-up) and at the end. The "baseline" column holds the start
+values, so the ratio shows growth. Any failure of the first three makes the benchmark fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+from tests.fixtures.servers import Server, redis_command
+
+from bench import ROOT
+from bench import soak_traffic as traffic
+from bench.measure import env_float, env_int
+from bench.report import Result, Row, console, print_table
+from bench.servers import running
+
+NAME = "soak"
+MIN_BUDGET = 900  # seconds: the default 600 s of traffic, plus starting and checking
+WARM_UP = 10.0  # seconds of traffic before the starting RSS is read
+SECRET = "soak-webhook-secret"
+TOKEN = "soak-token-0123456789"
+SETUP = f"""
+from django.contrib.auth import get_user_model
+from crowdwall.models import Source, Wall
+get_user_model().objects.create_user("soak", password="soak", is_staff=True)
+wall = Wall.objects.create(name="Soak", slug="{traffic.SLUG}", hashtags=["soak", "djangocon"])
+hook = Source.objects.create(wall=wall, name="hook", kind="webhook", secret="{SECRET}")
+Source.objects.create(wall=wall, name="replay", kind="replay", config={{"rate": 20, "loop": True}})
+print(hook.pk)
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add("--soak-seconds", type=float, default=env_float("BENCH_SOAK_SECONDS", 600),
+        help="soak: seconds of traffic [BENCH_SOAK_SECONDS, 600]")  # fmt: skip
+    add("--soak-rate", type=int, default=env_int("BENCH_SOAK_RATE", 40),
+        help="soak: requests per second, all clients together [BENCH_SOAK_RATE, 40]")  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> Result:
+    from tests.fixtures.postgres import run_postgres
+
+    lifecycle = run_postgres("soak-postgres")
+    database = next(lifecycle)
+    try:
+        with running("redis-soak", redis_command) as redis:
+            env = _env(database.database(), redis)
+            hook_id = _prepare(env)
+            with _site(env) as (server, stream):
+                target = traffic.Target(f"http://{server.address}", hook_id, SECRET, TOKEN)
+                return _soak(args, target, server, stream, database.database())
+    finally:
+        lifecycle.close()
+
+
+def _env(db: dict[str, str], redis: Server) -> dict[str, str]:
+    url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "example.settings",
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "example"), str(ROOT / "src"), str(ROOT)]),
+        "CROWDWALL_DATABASE_URL": url,
+        "CROWDWALL_REDIS_URL": f"redis://{redis.address}/0",
+        "CROWDWALL_DEBUG": "0",
+        "CROWDWALL_SECRET_KEY": "soak-benchmark-only",
+        "CROWDWALL_API_TOKENS": f"{TOKEN}=soak",
+        "CROWDWALL_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "CROWDWALL_EMBEDDED_STREAM": "0",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def _manage(env: dict[str, str], *arguments: str) -> str:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "example" / "manage.py"), *arguments],
+        env=env, cwd=ROOT, check=True, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    return done.stdout
+
+
+def _prepare(env: dict[str, str]) -> int:
+    """Migrate, create the wall, its webhook and replay sources; return the webhook's id."""
+    _manage(env, "migrate", "--noinput", "-v", "0")
+    return int(_manage(env, "shell", "-c", SETUP).strip().splitlines()[-1])
+
+
+@contextmanager
+def _site(env: dict[str, str]) -> Iterator[tuple[Server, Server]]:
+    def server_command(port: int, workdir: Path) -> list[str]:
+        return ["env", *_exported(env), sys.executable, "-m", "uvicorn",
+                "example.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+                "--ws", "websockets-sansio", "--lifespan", "off", "--log-level", "warning"]  # fmt: skip
+
+    def stream_command(port: int, workdir: Path) -> list[str]:
+        # The stream listens nowhere: a tiny listener on `port` tells `running` it started.
+        script = (
+            "import socket,subprocess,sys;s=socket.socket();"
+            f"s.bind(('127.0.0.1',{port}));s.listen();"
+            f"sys.exit(subprocess.call([sys.executable,{str(ROOT / 'example' / 'manage.py')!r},"
+            "'crowdwall','stream']))"
+        )
+        return ["env", *_exported(env), sys.executable, "-c", script]
+
+    with (
+        running("uvicorn-soak", server_command) as server,
+        running("stream-soak", stream_command) as stream,
+    ):
+        yield server, stream
+
+
+def _exported(env: dict[str, str]) -> list[str]:
+    return [
+        f"{key}={value}"
+        for key, value in env.items()
+        if key.startswith(("CROWDWALL_", "DJANGO_", "PYTHON"))
+    ]
+
+
+def _rss_mb(server: Server) -> float:
+    """Resident memory of a server's process tree (MB)."""
+    assert server.proc is not None
+    pids = [server.proc.pid, *_children(server.proc.pid)]
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        direct = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return found
+    for child in map(int, direct):
+        found += [child, *_children(child)]
+    return found
+
+
+def _soak(
+    args: argparse.Namespace,
+    target: traffic.Target,
+    server: Server,
+    stream: Server,
+    db: dict[str, str],
+) -> Result:
+    seconds = args.soak_seconds
+    tally = traffic.Tally()
+    seen_live: set[str] = set()
+    replay_before = _count(db, "replay")
+    rss: dict[str, float] = {}
+    console.print(f"  soak: {seconds:.0f}s at {args.soak_rate} requests/s against {target.base}")
+    asyncio.run(_drive(target, args.soak_rate, seconds, tally, seen_live, server, stream, rss))
+    stored = _stored(db, tally.sent_posts)
+    lost = sorted(set(tally.sent_posts) - stored)
+    not_live = sorted(set(tally.sent_posts) - seen_live)
+    replay_stored = _count(db, "replay") - replay_before
+    rss["server end"], rss["stream end"] = _rss_mb(server), _rss_mb(stream)
+    console.print(f"  answers: {dict(sorted(tally.answers.items()))}")
+    for line in tally.server_errors + tally.socket_failures:
+        console.print(f"  [red]{line}")
+    note = f"{tally.total:,} requests, {len(tally.sent_posts):,} valid webhook posts"
+    rows = [
+        Row(NAME, "5xx answers", "", 0, tally.five_hundreds, note),
+        Row(NAME, "valid posts not stored", "", 0, len(lost), ""),
+        Row(NAME, "valid posts not pushed live", "", 0, len(not_live), "one big-screen socket"),
+        Row(NAME, "sockets silent or 1011", "", 0, len(tally.socket_failures), ""),
+        Row(NAME, "replay posts stored meanwhile", "", None, replay_stored, "the streaming source"),
+        Row(NAME, "uvicorn RSS start/end", "MB", rss["server start"], rss["server end"], ""),
+        Row(NAME, "stream RSS start/end", "MB", rss["stream start"], rss["stream end"], ""),
+    ]
+    details: dict[str, Any] = {
+        "answers": dict(tally.answers),
+        "server_errors": tally.server_errors,
+        "socket_failures": tally.socket_failures,
+        "lost": lost[:50],
+        "not_live": not_live[:50],
+        "rss_mb": rss,
+    }
+    problems = tally.five_hundreds + len(lost) + len(not_live) + len(tally.socket_failures)
+    if problems or replay_stored <= 0:
+        print_table(rows)
+        raise AssertionError(
+            f"soak: {tally.five_hundreds} 5xx, {len(lost)} lost, {len(not_live)} not live, "
+            f"{len(tally.socket_failures)} bad sockets, {replay_stored} replay posts stored"
+        )
+    return Result(rows, details)
+
+
+async def _drive(
+    target: traffic.Target,
+    rate: int,
+    seconds: float,
+    tally: traffic.Tally,
+    seen_live: set[str],
+    server: Server,
+    stream: Server,
+    rss: dict[str, float],
+) -> None:
+    rng = random.Random(20261206)
+    base_ws = target.base.replace("http://", "ws://")
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(traffic.watch_live(base_ws, stop, seen_live))
+    numbers = iter(range(1, 10**9))
+    started = time.monotonic()
+    pending: set[asyncio.Task[None]] = set()
+    limits = httpx.Limits(max_connections=32)
+    async with httpx.AsyncClient(base_url=target.base, timeout=30, limits=limits) as client:
+        tick = 0
+        while (now := time.monotonic()) - started < seconds:
+            if "server start" not in rss and now - started >= min(WARM_UP, seconds / 2):
+                rss["server start"], rss["stream start"] = _rss_mb(server), _rss_mb(stream)
+            job = _pick(rng, client, tally, target, base_ws, next(numbers))
+            task = asyncio.create_task(job)
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+            tick += 1
+            await asyncio.sleep(max(0.0, started + tick / rate - time.monotonic()))
+        await asyncio.gather(*pending)
+    await asyncio.sleep(3.0)  # the last posts' live frames are in flight: no event says "all sent"
+    stop.set()
+    await watcher
+
+
+def _pick(
+    rng: random.Random,
+    client: httpx.AsyncClient,
+    tally: traffic.Tally,
+    target: traffic.Target,
+    base_ws: str,
+    number: int,
+) -> Any:
+    roll = rng.random()
+    if roll < 0.35:
+        return traffic.valid_read(client, rng, tally)
+    if roll < 0.50:
+        return traffic.valid_webhook(client, rng, tally, target, number)
+    if roll < 0.70:
+        return traffic.hostile_read(client, rng, tally)
+    if roll < 0.80:
+        return traffic.hostile_write(client, rng, tally, target)
+    if roll < 0.95:
+        return traffic.hostile_webhook(client, rng, tally, target, number)
+    return traffic.hostile_socket(base_ws, rng, tally)
+
+
+def _connect(db: dict[str, str]) -> psycopg.Connection[Any]:
+    return psycopg.connect(
+        host=db["HOST"],
+        port=db["PORT"],
+        dbname=db["NAME"],
+        user=db["USER"],
+        password=db["PASSWORD"],
+    )
+
+
+def _stored(db: dict[str, str], external_ids: list[str]) -> set[str]:
+    with _connect(db) as conn:
+        rows = conn.execute(
+            "SELECT external_id FROM crowdwall_post WHERE external_id = ANY(%s)", [external_ids]
+        ).fetchall()
+    return {row[0] for row in rows}
+
+
+def _count(db: dict[str, str], source_name: str) -> int:
+    with _connect(db) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM crowdwall_post p JOIN crowdwall_source s ON s.id = p.source_id "
+            "WHERE s.name = %s",
+            [source_name],
+        ).fetchone()
+    return int(row[0]) if row else 0
