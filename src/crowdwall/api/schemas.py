@@ -13,10 +13,11 @@ from typing import Annotated, Any, Literal
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
+from crowdwall.params import MAX_ID
 from crowdwall.sources.kinds import KINDS
 
-# Database ids are 64-bit: larger numbers are refused as input (422), not sent to the database.
-MAX_ID = 2**63 - 1
+# Database ids are 64-bit (crowdwall.params.MAX_ID): larger numbers are refused as input (422),
+# not sent to the database.
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
