@@ -14,6 +14,9 @@ from django.test import RequestFactory
 
 from example import settings as example_settings
 
+# The WSGI handler signals request_started/finished, which close old database connections.
+pytestmark = pytest.mark.django_db
+
 ESCAPES = [
     "/static/..%2f..%2fetc/passwd",
     "/static/../../etc/passwd",
