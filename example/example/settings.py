@@ -133,6 +133,11 @@ CROWDWALL = {
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "static-root"
+# Django's two default finders, answering 404 (not 500) to /static/../ paths under runserver.
+STATICFILES_FINDERS = [
+    "example.staticfiles.FileSystemFinder",
+    "example.staticfiles.AppDirectoriesFinder",
+]
 USE_TZ = True
 TIME_ZONE = "UTC"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -21,6 +21,8 @@ from typing import Any
 from django.conf import settings as django_settings
 from django.utils.module_loading import import_string
 
+from herdcache.conf import conf as herdcache_conf
+
 DEFAULTS: dict[str, Any] = {
     # Dotted path to the publisher every stored post is announced to: a Publisher subclass (or a
     # zero-argument factory returning one). The live-delivery side plugs in here.
@@ -194,6 +196,12 @@ class CrowdwallSettings:
     def API_ANON_RATE(self) -> str | None:
         value = self._get("API_ANON_RATE")
         return str(value) if value else None
+
+    @property
+    def TRUSTED_PROXIES(self) -> list[str]:
+        """The reverse proxies whose ``X-Forwarded-For`` names the client: not a ``CROWDWALL``
+        key but herdcache's ``EDGE_TRUSTED_PROXIES``, so the edge and crowdwall trust one list."""
+        return herdcache_conf.EDGE_TRUSTED_PROXIES
 
     @property
     def API_PAGE_SIZE(self) -> int:

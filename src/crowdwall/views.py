@@ -9,7 +9,7 @@ pipeline and moderation soft-purge that tag when what the wall shows changes.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -22,34 +22,41 @@ import herdcache
 from crowdwall.caching import WALL_LIST_TAG, wall_tag
 from crowdwall.conf import conf
 from crowdwall.models import ModerationState, PostWall, Wall
+from crowdwall.params import BadParameter, parse_id, parse_moment
 
-_MAX_ID = 2**63 - 1  # a bigger number is no post id (and would overflow the database query)
+_NO_POST = "No such post on this wall."
 
 
 class BadPosition(ValueError):
-    """A ``before``/``after`` value that is neither a post id on this wall nor an ISO time."""
+    """A ``before``/``after`` value that is neither an approved post id on this wall nor an ISO
+    time."""
 
 
 def position(wall: Wall, value: str) -> tuple[datetime, int | None]:
-    """Where ``value`` (a post id on ``wall`` or an ISO time) sits: (created_at, post id or None);
-    raises ``BadPosition``."""
+    """Where ``value`` (an approved post's id on ``wall``, or an ISO time) sits: (created_at,
+    post id or None); raises ``BadPosition``.
+
+    Only approved posts are positions: a pending, hidden or rejected id answers exactly like an
+    unknown one, so nobody can probe which ids wait in the moderation queue.
+    """
     value = value.strip()
     if value.isascii() and value.isdigit():
-        if int(value) > _MAX_ID:
-            raise BadPosition("No such post on this wall.")
+        try:
+            post_id = parse_id(value)
+        except BadParameter:
+            raise BadPosition(_NO_POST) from None
         created = (
-            PostWall.objects.filter(wall=wall, post_id=int(value))
+            PostWall.objects.filter(wall=wall, post_id=post_id, state=ModerationState.APPROVED)
             .values_list("created_at", flat=True)
             .first()
         )
         if created is None:
-            raise BadPosition("No such post on this wall.")
-        return created, int(value)
+            raise BadPosition(_NO_POST)
+        return created, post_id
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError:
-        raise BadPosition("Not a post id or an ISO time.") from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)), None
+        return parse_moment(value), None
+    except BadParameter as exc:
+        raise BadPosition(f"Not a post id or an ISO time ({exc})") from None
 
 
 def older(qs: QuerySet[PostWall], moment: datetime, post_id: int | None) -> QuerySet[PostWall]:

@@ -57,7 +57,8 @@ DEFAULTS: dict[str, Any] = {
     # memcached servers nginx reads ("host:port", in nginx upstream order); None: the LOCATION
     # of the herdcache cache alias when it is a memcached backend.
     "EDGE_SERVERS": None,
-    # Addresses (IPs or CIDRs) of the nginx servers whose key header Django trusts.
+    # Addresses (IPs or CIDRs) of the nginx servers whose key header Django trusts (apps on top
+    # may trust their X-Forwarded-For too: one list of trusted proxies per site).
     "EDGE_TRUSTED_PROXIES": [],
     # Header nginx uses to pass the key it computed ($memcached_key) to Django on a fallback.
     "EDGE_KEY_HEADER": "X-Herdcache-Key",

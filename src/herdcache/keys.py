@@ -14,7 +14,7 @@ from hashlib import blake2b
 from typing import Any
 from urllib.parse import urlencode
 
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 from django.utils.encoding import escape_uri_path
 
 from herdcache.conf import conf
@@ -62,11 +62,29 @@ def request_host(request: HttpRequest) -> str:
 
 
 def query_material(request: HttpRequest, only_get_keys: Iterable[str] | None) -> str:
-    """Query string as it matters for the key: raw, or only ``only_get_keys`` in a stable order."""
+    """Query string as it matters for the key: raw, or only ``only_get_keys`` in a stable order.
+
+    A repeated key counts with its last value only, as ``request.GET.get`` (what views read)
+    takes it: ``?theme=dark&theme=light`` and ``?theme=light`` are one page, and
+    ``?theme=light&theme=dark`` another.
+    """
     if only_get_keys is None:
         return request.META.get("QUERY_STRING", "")
-    pairs = sorted((k, v) for k in set(only_get_keys) for v in request.GET.getlist(k))
-    return urlencode(pairs)
+    return urlencode(sorted(kept_query(request, only_get_keys).items()))
+
+
+def kept_query(request: HttpRequest, only_get_keys: Iterable[str]) -> QueryDict:
+    """The query as the cache keys it: each of ``only_get_keys`` present, with its last value.
+
+    A view that reads (or links to) this instead of ``request.GET`` cannot answer differently
+    for two requests that share one cache entry.
+    """
+    kept = QueryDict(mutable=True)
+    for key in sorted(set(only_get_keys)):
+        if key in request.GET:
+            kept[key] = request.GET[key]
+    kept._mutable = False
+    return kept
 
 
 def url_identity(request: HttpRequest, only_get_keys: Iterable[str] | None = None) -> str:

@@ -200,3 +200,23 @@ def test_screen_is_cached_per_theme_and_purged_by_ingest(store, wall, django_ass
     assert shown(cached) == ["1"]
     store(make_post(2))
     assert shown(get(SCREEN)) == ["2", "1"]
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_earlier_fragment_times_that_overflow_utc_are_400(sixty, moment):
+    assert get(EARLIER, before=moment).status_code == 400
+
+
+def test_earlier_fragment_held_ids_answer_like_unknown_ones(sixty):
+    set_state(PostWall.objects.filter(post__external_id="5"), ModerationState.PENDING)
+    held, unknown = get(EARLIER, before=str(pk("5"))), get(EARLIER, before="999999")
+    assert (held.status_code, held.content) == (unknown.status_code, unknown.content)
+
+
+def test_theme_repeated_takes_the_last_value_on_every_request(wall):
+    # One rule (Django's: the last value wins) for the page and its cache key alike.
+    dark_last = get(f"{SCREEN}?theme=light&theme=dark")
+    light_last = get(f"{SCREEN}?theme=dark&theme=light")
+    assert "theme-dark" in dark_last.content.decode()
+    assert "theme-light" in light_last.content.decode()
+    assert "theme-dark" in get(f"{SCREEN}?theme=light&theme=dark").content.decode()

@@ -250,3 +250,57 @@ def test_wall_page_is_purged_by_moderation(store, wall, django_capture_on_commit
     with django_capture_on_commit_callbacks(execute=True):
         set_state(PostWall.objects.filter(post__external_id="2"), ModerationState.REJECTED)
     assert shown(get(WALL)) == ["1"]
+
+
+# Hostile positions (issue 14): never a 500, and no oracle on the moderation queue.
+
+EXTREMES = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"]
+
+
+@pytest.mark.parametrize("moment", EXTREMES)
+@pytest.mark.parametrize("key", ["before", "after"])
+def test_times_that_overflow_utc_are_400(many, key, moment):
+    response = get(**{key: moment})
+    assert response.status_code == 400
+    assert "between the years 1 and 9999" in response.content.decode()
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59+00:00"])
+def test_times_at_the_ends_of_the_calendar_are_positions(many, moment):
+    assert get(before=moment).status_code == 200
+    assert get(after=moment).status_code == 200
+
+
+@pytest.mark.parametrize("bad", ["9" * 30, "²", "1²", str(2**63)])
+def test_numbers_that_are_no_post_id_are_400(many, bad):
+    assert get(before=bad).status_code == 400
+    assert get(after=bad).status_code == 400
+
+
+@pytest.mark.parametrize("state", [ModerationState.PENDING, ModerationState.REJECTED])
+def test_held_and_hidden_ids_answer_like_unknown_ones(store, wall, state):
+    store(make_post(1), make_post(2))
+    held = PostWall.objects.get(post__external_id="2")
+    set_state(PostWall.objects.filter(pk=held.pk), state)
+    unknown = get(before=str(held.post_id + 1000))
+    probe = get(before=str(held.post_id))
+    assert (probe.status_code, probe["Content-Type"], probe.content) == (
+        unknown.status_code,
+        unknown["Content-Type"],
+        unknown.content,
+    )
+    assert probe.status_code == 400
+    assert get(after=str(held.post_id)).content == get(after=str(held.post_id + 1000)).content
+
+
+def test_repeated_positions_use_the_last_value_and_its_own_cache_entry(many):
+    # Django's QueryDict.get takes the last value: the cache key must follow the same rule, or
+    # the first request's page is served for a different effective query.
+    nine, three = (
+        str(PostWall.objects.get(post__external_id="9").post_id),
+        str(PostWall.objects.get(post__external_id="3").post_id),
+    )
+    first = Client().get(f"{URL}?before={nine}&before={three}")
+    second = Client().get(f"{URL}?before={three}&before={nine}")
+    assert shown(first) == ["2", "1"]
+    assert shown(second) == ["8", "7", "6"]

@@ -186,6 +186,15 @@ def test_only_get_keys_without_matching_parameters_is_the_bare_url() -> None:
     assert url_identity(rf.get("/l/?utm=x"), []) == "http://testserver/l/"
 
 
+def test_only_get_keys_count_a_repeated_key_by_its_last_value_as_views_read_it() -> None:
+    keys = ["theme"]
+    dark_last = url_identity(rf.get("/s/?theme=light&theme=dark"), keys)
+    light_last = url_identity(rf.get("/s/?theme=dark&theme=light"), keys)
+    assert dark_last == url_identity(rf.get("/s/?theme=dark"), keys)
+    assert light_last == url_identity(rf.get("/s/?theme=light"), keys)
+    assert dark_last != light_last
+
+
 def test_without_only_get_keys_the_raw_query_counts() -> None:
     assert url_identity(rf.get("/l/?a=1&b=2")) != url_identity(rf.get("/l/?b=2&a=1"))
 

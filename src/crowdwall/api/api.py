@@ -1,11 +1,13 @@
 """The API instance: routers, auth and throttling defaults, error handling, the schema.
 
 Mounted by ``crowdwall.urls`` at ``/api/``; the OpenAPI document is ``/api/openapi.json`` and
-the interactive docs ``/api/docs``. Two things ninja does not do by itself are added here:
+the interactive docs ``/api/docs``. Three things ninja does not do by itself are added here:
 
 - every error, including ninja's own 405 and unknown paths under ``/api/``, is the JSON error
   shape of ``crowdwall.api.errors``, and every operation declares those error responses in the
   schema (so clients and schemathesis can rely on them);
+- a NUL character in any query value or path is refused before ninja reads it
+  (``crowdwall.api.inputs``; bodies are checked by their schemas);
 - the webhook endpoint, a plain Django view, is described in the same document
   (``crowdwall.api.hooks``).
 """
@@ -20,7 +22,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, URLPattern, URLResolver, re_path, resolve
 from ninja import NinjaAPI
 
-from crowdwall.api import bans, errors, hooks, moderation, posts, sources, walls
+from crowdwall.api import bans, errors, hooks, inputs, moderation, posts, sources, walls
 from crowdwall.api.schemas import Error
 from crowdwall.api.throttling import AnonymousRate
 
@@ -52,6 +54,16 @@ def _json_405(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespon
     return wrapper
 
 
+def _refuse_nul(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Refuse NUL in the query or path before ninja parses them (``crowdwall.api.inputs``)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        return inputs.refusal(request) or view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def _unknown(request: HttpRequest, rest: str = "") -> HttpResponseBase:
     # This catch-all also catches "/api/walls" (no slash), which APPEND_SLASH would have
     # redirected: name the right URL instead (a redirect would turn a POST into a GET).
@@ -76,7 +88,10 @@ class CrowdwallAPI(NinjaAPI):
         for pattern in patterns:
             if isinstance(pattern, URLPattern):
                 pattern = URLPattern(
-                    pattern.pattern, _json_405(pattern.callback), pattern.default_args, pattern.name
+                    pattern.pattern,
+                    _json_405(_refuse_nul(pattern.callback)),
+                    pattern.default_args,
+                    pattern.name,
                 )
             wrapped.append(pattern)
         wrapped.append(re_path(r"^(?P<rest>.*)$", _unknown, name="unknown"))

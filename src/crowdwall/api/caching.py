@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponseBase
 import herdcache
 from crowdwall.caching import WALL_LIST_TAG, wall_tag
 from crowdwall.conf import conf
+from herdcache.keys import kept_query
 
 Run = Callable[..., HttpResponseBase]
 logger = logging.getLogger("crowdwall.api")
@@ -38,10 +39,15 @@ def _wall_tags(request: HttpRequest, *args: Any, **kwargs: Any) -> list[str]:
 
 
 def _cached(run: Run, tags: Any, only_get_keys: Iterable[str]) -> Run:
+    only_get_keys = tuple(only_get_keys)
     decorated: dict[int, Run] = {}
 
     @wraps(run)
     def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        # The operation sees only the query the cache key is made of (its declared parameters,
+        # the last value of a repeated one): a foreign parameter can't reach the ``next`` links
+        # of an answer that clean requests are then served from the cache.
+        request.GET = kept_query(request, only_get_keys)
         # The timeout is read per request (settings at use time): one decorated run per value.
         timeout = conf.API_CACHE_SECONDS
         if timeout <= 0:

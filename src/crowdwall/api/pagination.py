@@ -27,6 +27,7 @@ from ninja import Query
 
 from crowdwall.api.errors import ApiError
 from crowdwall.conf import conf
+from crowdwall.params import MAX_ID, parse_moment
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def decode_cursor(text: str, types: Sequence[type]) -> Cursor:
         if direction not in ("next", "prev") or len(values) != len(types):
             raise ValueError("wrong shape")
         key = tuple(_parse(value, kind) for value, kind in zip(values, types, strict=True))
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError, RecursionError):
         raise ApiError(
             400,
             "Not a cursor from this API.",
@@ -64,13 +65,15 @@ def decode_cursor(text: str, types: Sequence[type]) -> Cursor:
 
 
 def _parse(value: Any, kind: type) -> Any:
+    # A forged cursor holds anything: the same parsers as ``?before=`` keep it inside what the
+    # database can compare (a time convertible to UTC, an id within 64 bits).
     if kind is datetime:
         if not isinstance(value, str):
             raise ValueError("not a time")
-        return datetime.fromisoformat(value)
+        return parse_moment(value)
     if kind is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError("not an integer")
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ID:
+            raise ValueError("not an id")
         return value
     raise TypeError(kind)
 

@@ -7,7 +7,7 @@ and anyone else asking for one gets 403. Order and cursors follow the archive's 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
@@ -22,6 +22,7 @@ from crowdwall.api.lookups import authors_matching, entries, post_out, public_wa
 from crowdwall.api.pagination import CURSOR, MAX_LIMIT, paginate
 from crowdwall.api.schemas import MAX_ID, PostOut, PostPage
 from crowdwall.models import ModerationState
+from crowdwall.params import BadParameter, parse_moment
 
 router = Router(tags=["posts"])
 
@@ -32,12 +33,11 @@ _QUERY = ("since", "before", "author", "state", "limit", "cursor")
 
 def _moment(value: str) -> datetime:
     try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+        return parse_moment(value)
+    except BadParameter as exc:
         raise ApiError(
-            422, "The request is not valid.", fields={"before": ["Not an ISO 8601 time."]}
+            422, "The request is not valid.", fields={"before": [f"{exc.args[0].capitalize()}."]}
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @router.get("/{slug}/posts/", response=PostPage, summary="A wall's posts, newest first")

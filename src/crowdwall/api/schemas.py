@@ -11,21 +11,33 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
+from crowdwall.api.inputs import MESSAGE, holds_nul
+from crowdwall.params import MAX_ID
 from crowdwall.sources.kinds import KINDS
 
-# Database ids are 64-bit: larger numbers are refused as input (422), not sent to the database.
-MAX_ID = 2**63 - 1
+# Database ids are 64-bit (crowdwall.params.MAX_ID): larger numbers are refused as input (422),
+# not sent to the database.
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class Strict(Schema):
     """A request body: unknown keys are refused, and so are values of another JSON type
     (``0`` for ``false``, ``"1"`` for ``1``): lax coercion would accept what the schema says
-    is invalid."""
+    is invalid. Text holding NUL is refused in every field."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # Every field, nested values and keys of free-form objects included: PostgreSQL cannot
+        # store NUL, so it is refused here for both databases (crowdwall.api.inputs).
+        if holds_nul(value):
+            raise PydanticCustomError("nul", MESSAGE)
+        return value
 
 
 class ErrorDetail(Schema):

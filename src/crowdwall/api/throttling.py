@@ -6,8 +6,11 @@ session) are never limited. Over the limit: 429 with ``Retry-After`` (seconds to
 window). A cache outage lets requests through: rate limiting degrades, the API does not fail.
 
 Responses served from the page cache never reach this check: they cost nothing to serve.
-The client address is ``REMOTE_ADDR``, or taken from ``X-Forwarded-For`` as ninja's
-``NINJA_NUM_PROXIES`` setting says (set it behind a reverse proxy).
+The client address is ``REMOTE_ADDR``; ``X-Forwarded-For`` counts only on requests from a
+trusted proxy (``HERDCACHE["EDGE_TRUSTED_PROXIES"]``, the list the nginx edge is trusted by),
+read from the right, past the trusted hops, as nginx's ``real_ip_recursive`` does. Anyone else
+could send a fresh address with each request and never be limited (ninja's own rule, with
+``NINJA_NUM_PROXIES`` unset, takes the header from anybody).
 """
 
 from __future__ import annotations
@@ -24,10 +27,27 @@ from ninja.throttling import BaseThrottle
 
 from crowdwall.api.auth import staff_of
 from crowdwall.conf import conf
+from herdcache.edge.store import trusted
 
 logger = logging.getLogger("crowdwall.api")
 
 PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+
+
+def client_address(request: HttpRequest) -> str:
+    """The address of the client behind ``request``: ``REMOTE_ADDR``, unless that is a trusted
+    proxy, then the rightmost untrusted hop of ``X-Forwarded-For``."""
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    proxies = conf.TRUSTED_PROXIES
+    if not proxies or not trusted(remote, proxies):
+        return remote
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    hops = [hop for hop in hops if hop]
+    # Each trusted proxy appended the address it saw; what a client wrote itself is further left.
+    for hop in reversed(hops):
+        if not trusted(hop, proxies):
+            return hop
+    return hops[0] if hops else remote
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -58,7 +78,7 @@ class AnonymousRate(BaseThrottle):
         limit, period = parse_rate(rate)
         now = time.time()
         window = int(now // period)
-        ident = hashlib.sha256((self.get_ident(request) or "").encode()).hexdigest()[:32]
+        ident = hashlib.sha256(self.get_ident(request).encode()).hexdigest()[:32]
         key = f"crowdwall:api:rate:{ident}:{period}:{window}"
         try:
             cache = caches["default"]
@@ -71,6 +91,10 @@ class AnonymousRate(BaseThrottle):
             self._local.wait = math.ceil((window + 1) * period - now) or 1
             return False
         return True
+
+    def get_ident(self, request: HttpRequest) -> str:
+        """The client address the limit counts against (``client_address``)."""
+        return client_address(request)
 
     def wait(self) -> float | None:
         return getattr(self._local, "wait", None)

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from crowdwall.moderation.service import MAX_BULK
+from crowdwall.params import BadParameter, parse_id
 
 # The buttons' ``data-action`` values; all but ``ban-author`` are ModerationAction values.
 ACTIONS = ("approve", "reject", "hide", "pin", "unpin", "ban-author")
@@ -37,10 +38,12 @@ class ActionForm(forms.Form):
             raise forms.ValidationError("Select at least one post.")
         if len(values) > MAX_BULK:
             raise forms.ValidationError(f"At most {MAX_BULK} posts at once.")
-        if not all(v.isdigit() and len(v) < 19 for v in values):
-            raise forms.ValidationError("Post ids are whole numbers.")
+        try:
+            posts = {parse_id(v) for v in values}
+        except BadParameter:
+            raise forms.ValidationError("Post ids are whole numbers.") from None
         cleaned["action"] = action
-        cleaned["posts"] = sorted({int(v) for v in values})
+        cleaned["posts"] = sorted(posts)
         return cleaned
 
 

@@ -25,6 +25,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import (
+    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
@@ -53,6 +54,7 @@ from crowdwall.moderation.access import staff_required, wants_json
 from crowdwall.moderation.forms import ActionForm, BanWordForm, UnbanForm
 from crowdwall.moderation.snapshot import parse_changes
 from crowdwall.moderation.snapshot import snapshot as read_snapshot
+from crowdwall.params import MAX_ID, BadParameter, parse_id
 
 PAGE_SIZE = 50  # queue items per page
 LOG_ON_SCREEN = 15  # latest audit-log rows on the screen; the rest on the log page
@@ -112,9 +114,12 @@ def _render_screen(
     if state not in TABS:
         return HttpResponseBadRequest("Unknown state.", content_type="text/plain; charset=utf-8")
     after_raw = request.GET.get("after", "")
-    if after_raw and not after_raw.isdigit():
-        return HttpResponseBadRequest("'after' must be a post id.", content_type="text/plain")
-    after = int(after_raw) if after_raw else None
+    try:
+        after = parse_id(after_raw) if after_raw else None
+    except BadParameter:
+        return HttpResponseBadRequest(
+            "'after' must be a post id.", content_type="text/plain; charset=utf-8"
+        )
     entries, more = _entries(wall, state, after)
     counts = dict(
         PostWall.objects.filter(wall=wall, state__in=TABS)
@@ -157,6 +162,8 @@ def screen(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def item(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
     """One queue item as HTML, for the script to insert when the WebSocket announces a post."""
+    if post_id > MAX_ID:  # the URL's <int:> takes any length; the database does not
+        raise Http404("No such post.")
     entry = get_object_or_404(
         PostWall.objects.select_related("post", "author"), wall__slug=slug, post_id=post_id
     )

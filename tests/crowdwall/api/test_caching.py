@@ -81,3 +81,25 @@ def test_ban_through_the_api_removes_posts_from_the_cached_list(
         if not objects:
             break
     assert objects == []
+
+
+def test_a_foreign_parameter_never_reaches_the_links_clean_requests_get(anon, posts):
+    # Issue 14: ?utm=X shares the clean request's cache entry, so it must not shape the answer.
+    poisoned = anon.get(POSTS, {"limit": 2, "utm": "X"}).json()
+    assert "utm" not in poisoned["meta"]["next"]
+    clean = anon.get(POSTS, {"limit": 2}).json()
+    assert clean["meta"]["next"] and "utm" not in clean["meta"]["next"]
+    second = anon.get(clean["meta"]["next"] + "&utm=X").json()
+    assert second["meta"]["previous"] and "utm" not in second["meta"]["previous"]
+    assert "utm" not in second["meta"]["next"]
+
+
+def test_a_repeated_parameter_counts_with_its_last_value_in_answer_and_key(anon, posts):
+    # Django's rule (the last value wins) for the operation and the cache key alike: two orders
+    # are two answers, each cached under its own key, whichever request comes first.
+    two_last = anon.get(f"{POSTS}?limit=3&limit=2").json()
+    three_last = anon.get(f"{POSTS}?limit=2&limit=3").json()
+    assert (two_last["meta"]["limit"], len(two_last["objects"])) == (2, 2)
+    assert (three_last["meta"]["limit"], len(three_last["objects"])) == (3, 3)
+    assert "limit=2" in two_last["meta"]["next"] and "limit=3" not in two_last["meta"]["next"]
+    assert anon.get(f"{POSTS}?limit=3&limit=2").json() == two_last

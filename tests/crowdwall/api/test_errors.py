@@ -126,3 +126,41 @@ def test_a_cache_outage_degrades_reads_and_writes(wall, posts, bearer, settings)
         "/api/walls/", {"name": "PyCon", "slug": "pycon"}, content_type="application/json"
     )
     assert created.status_code == 201  # saved; the failed purge is only logged
+
+
+def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(wall, settings):
+    # Issue 14: a fresh X-Forwarded-For per request must not buy a fresh budget.
+    settings.CROWDWALL = {**settings.CROWDWALL, "API_ANON_RATE": "3/m", "API_CACHE_SECONDS": 0}
+    client = Client(REMOTE_ADDR="203.0.113.7")
+    statuses = [
+        client.get(f"{W}/count/", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code
+        for n in range(5)
+    ]
+    assert statuses == [200, 200, 200, 429, 429]
+
+
+def test_x_forwarded_for_from_an_untrusted_address_is_ignored(wall, settings):
+    settings.HERDCACHE = {**settings.HERDCACHE, "EDGE_TRUSTED_PROXIES": ["10.0.0.1"]}
+    settings.CROWDWALL = {**settings.CROWDWALL, "API_ANON_RATE": "2/m", "API_CACHE_SECONDS": 0}
+    client = Client(REMOTE_ADDR="203.0.113.7")
+    statuses = [
+        client.get(f"{W}/count/", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}").status_code for n in range(4)
+    ]
+    assert statuses == [200, 200, 429, 429]
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_budget(wall, settings):
+    settings.HERDCACHE = {**settings.HERDCACHE, "EDGE_TRUSTED_PROXIES": ["127.0.0.0/8"]}
+    settings.CROWDWALL = {**settings.CROWDWALL, "API_ANON_RATE": "2/m", "API_CACHE_SECONDS": 0}
+    nginx = Client(REMOTE_ADDR="127.0.0.1")
+
+    def get(xff: str) -> int:
+        return nginx.get(f"{W}/count/", HTTP_X_FORWARDED_FOR=xff).status_code
+
+    # nginx appends the address it saw; what the client claimed is further left and ignored.
+    assert [get(f"{n}.1.1.1, 198.51.100.1") for n in range(3)] == [200, 200, 429]
+    assert [get("198.51.100.2") for _ in range(3)] == [200, 200, 429]
+    # Two trusted hops (a front nginx before the memcached tier): the client is the next one.
+    assert [get("198.51.100.3, 127.0.0.2") for _ in range(3)] == [200, 200, 429]
+    # Only proxies in the chain: the leftmost is the best guess at the client.
+    assert get("127.0.0.5") == 200

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from urllib.parse import urlsplit
+
+import pytest
 
 from crowdwall.models import ModerationState, PostWall
 from tests.crowdwall.conftest import make_post
@@ -109,3 +113,43 @@ def test_an_unknown_or_inactive_wall_is_a_404(anon, bearer, wall, posts):
     wall.save()
     assert anon.get(POSTS).status_code == 404
     assert bearer.get(POSTS).status_code == 200  # staff still see it
+
+
+# Hostile times and cursors (issue 14): a 4xx in the error shape, never a 500.
+
+EXTREMES = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"]
+
+
+def _forged(*key: object, direction: str = "next") -> str:
+    raw = json.dumps({"d": direction, "k": list(key)}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("moment", EXTREMES)
+def test_a_before_time_that_overflows_utc_is_a_422(anon, posts, moment):
+    response = anon.get(POSTS, {"before": moment})
+    assert response.status_code == 422
+    assert list(response.json()["error"]["fields"]) == ["before"]
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59Z"])
+def test_a_before_time_at_the_ends_of_the_calendar_is_a_filter(anon, posts, moment):
+    assert anon.get(POSTS, {"before": moment}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        _forged(EXTREMES[0], 1),
+        _forged(EXTREMES[1], 1, direction="prev"),
+        _forged("2025-05-14T09:00:00+00:00", 2**63),
+        _forged("2025-05-14T09:00:00+00:00", 10**30),
+        _forged("2025-05-14T09:00:00+00:00", -1),
+        _forged("not a time", 1),
+        base64.urlsafe_b64encode(b"[" * 300).decode().rstrip("="),
+    ],
+)
+def test_a_forged_cursor_is_a_400_bad_cursor(anon, posts, cursor):
+    response = anon.get(POSTS, {"cursor": cursor})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "bad_cursor"

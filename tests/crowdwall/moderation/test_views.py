@@ -231,6 +231,15 @@ def test_a_bad_ban_word_re_renders_the_form_with_400(wall, staff):
         {"action": "approve", "post": ["1", "x"]},
         {"action": "approve", "post": [str(i) for i in range(501)]},
         {},
+        # Not integers the database takes (issue 14): non-ASCII digits, past 2^63, NUL.
+        {"item": "²:approve"},
+        {"item": "١٢:approve"},
+        {"item": f"{2**63}:approve"},
+        {"action": "approve", "post": ["1", "²"]},
+        {"action": "reject", "post": ["9" * 30]},
+        {"action": "approve", "post": ["1\x00"]},
+        {"action": "approve", "post": ["-1"]},
+        {"action": "approve", "post": ["1.5"]},
     ],
 )
 def test_bad_actions_are_400(pending, staff, data):
@@ -244,9 +253,26 @@ def test_ban_author_of_a_post_elsewhere_is_400(pending, staff):
     assert staff.post(ACT, {"item": "999999:ban-author"}).status_code == 400
 
 
-@pytest.mark.parametrize("query", [{"state": "deleted"}, {"state": "x"}, {"after": "x"}])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"state": "deleted"},
+        {"state": "x"},
+        {"after": "x"},
+        {"after": "9" * 30},
+        {"after": str(2**63)},
+        {"after": "²"},
+        {"after": "1²"},
+        {"after": "-1"},
+        {"state": "pending", "after": "\x00"},
+    ],
+)
 def test_bad_listing_parameters_are_400(wall, staff, query):
     assert staff.get(SCREEN, query).status_code == 400
+
+
+def test_after_at_the_largest_id_is_an_empty_page(pending, staff):
+    assert listed(staff.get(SCREEN, {"after": str(2**63 - 1)})) == []
 
 
 def test_unknown_wall_is_404(db, staff):
@@ -276,6 +302,8 @@ def test_item_fragment(pending, staff):
     assert response.status_code == 200
     assert listed(response) == [pending[2]]
     assert staff.get(f"{SCREEN}items/999999/").status_code == 404
+    assert staff.get(f"{SCREEN}items/{2**63}/").status_code == 404
+    assert staff.get(f"{SCREEN}items/{'9' * 30}/").status_code == 404
 
 
 def test_snapshot_is_the_consumers_connect_snapshot_as_json(pending, staff):
