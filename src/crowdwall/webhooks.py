@@ -7,7 +7,8 @@ The HTTP layer over ``crowdwall.sources.webhook`` (signatures, payload format). 
 - **413** when the body is bigger than ``CROWDWALL["WEBHOOK_MAX_BYTES"]`` (checked on
   ``Content-Length`` before reading, and again while reading; under ASGI, Django reads the
   body before any view runs, so ``crowdwall.webhook_asgi.WebhookBodyLimit`` must wrap the
-  ``http`` application to refuse it before reading, as ``example/example/asgi.py`` does);
+  ``http`` application to refuse it before reading, as ``example/example/asgi.py`` does: there
+  the 413 comes before the 405 and 404);
 - **401** without an ``X-Crowdwall-Signature`` header, without an ``X-Crowdwall-Timestamp``
   (unless ``CROWDWALL["WEBHOOK_ALLOW_BODY_ONLY_SIGNATURES"]``), or when the signature does not
   match: the body is never parsed before its signature checks out. CSRF does not apply (no
