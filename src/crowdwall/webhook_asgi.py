@@ -12,7 +12,9 @@ application and, for requests to the webhook view (``crowdwall.webhooks.webhook`
   (chunked bodies, which declare nothing), and hands Django the body it read.
 
 The answer is the view's own (``{"error": {"code": "too_large", ...}}``). Under WSGI nothing is
-needed: the view checks the declared length before it reads.
+needed: the view checks the declared length before it reads. This works on servers that pass the
+body on as it arrives (uvicorn); daphne (Twisted) reads the whole body before calling any
+application, so there the proxy in front must refuse it (nginx's ``client_max_body_size``).
 """
 
 from __future__ import annotations
