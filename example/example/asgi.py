@@ -1,4 +1,5 @@
-"""ASGI entry point: Django for HTTP, crowdwall's live wall for WebSockets."""
+"""ASGI entry point: Django for HTTP (behind the webhook's size limit, which Django's ASGI handler
+cannot enforce before reading a body), crowdwall's live wall for WebSockets."""
 
 import os
 
@@ -12,9 +13,12 @@ from django.conf import settings  # noqa: E402
 
 from crowdwall.live.embedded import with_embedded_stream  # noqa: E402
 from crowdwall.live.routing import websocket_application  # noqa: E402
+from crowdwall.webhook_asgi import WebhookBodyLimit  # noqa: E402
 
 application = with_embedded_stream(
-    ProtocolTypeRouter({"http": django_application, "websocket": websocket_application()}),
+    ProtocolTypeRouter(
+        {"http": WebhookBodyLimit(django_application), "websocket": websocket_application()}
+    ),
     # The demo (in-memory channel layer): sources run inside the server, or nothing is pushed.
     enabled=settings.EMBEDDED_STREAM,
 )

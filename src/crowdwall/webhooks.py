@@ -5,15 +5,20 @@ The HTTP layer over ``crowdwall.sources.webhook`` (signatures, payload format). 
 - **405** for anything but POST; **404** unless the id names an enabled webhook source with a
   secret (the same answer for all three, so the endpoint says nothing about other sources);
 - **413** when the body is bigger than ``CROWDWALL["WEBHOOK_MAX_BYTES"]`` (checked on
-  ``Content-Length`` before reading, and again while reading);
+  ``Content-Length`` before reading, and again while reading; under ASGI, Django reads the
+  body before any view runs, so ``crowdwall.webhook_asgi.WebhookBodyLimit`` must wrap the
+  ``http`` application to refuse it before reading, as ``example/example/asgi.py`` does: there
+  the 413 comes before the 405 and 404);
 - **401** without an ``X-Crowdwall-Signature`` header, without an ``X-Crowdwall-Timestamp``
   (unless ``CROWDWALL["WEBHOOK_ALLOW_BODY_ONLY_SIGNATURES"]``), or when the signature does not
   match: the body is never parsed before its signature checks out. CSRF does not apply (no
   cookies are involved; the signature is the authentication);
 - **400** for a timestamp that is not whole seconds, or is further than
   ``CROWDWALL["WEBHOOK_TOLERANCE_SECONDS"]`` from our clock (a replayed or delayed delivery:
-  ``stale_timestamp``/``future_timestamp``), and for a body that is not JSON, not a post or
-  ``{"posts": [...]}``, or whose posts were all rejected;
+  ``stale_timestamp``/``future_timestamp``), and for a body that is not JSON (``bad_json``,
+  integers past Python's 4,300 digits included), nests arrays and objects deeper than
+  ``crowdwall.jsonlimits.MAX_DEPTH`` (``too_deep``), is not a post or ``{"posts": [...]}``,
+  or whose posts were all rejected;
 - **200** otherwise, with counts. Posts go through ``crowdwall.ingest.pipeline.ingest`` like
   the runner's batches (same validation, sanitizing, matching, moderation, events). A
   malformed post in a batch is logged and listed under ``rejected``; the others are stored.
@@ -45,12 +50,17 @@ from crowdwall.sources.webhook import (
 
 logger = logging.getLogger("crowdwall.webhooks")
 
-__all__ = ["webhook"]
+__all__ = ["too_large", "webhook"]
 
 
 def error(status: int, code: str, message: str, **extra: Any) -> JsonResponse:
     """An error response: ``{"error": {"code", "message"}}`` plus ``extra`` keys."""
     return JsonResponse({"error": {"code": code, "message": message}, **extra}, status=status)
+
+
+def too_large(limit: int) -> JsonResponse:
+    """The 413 answer to a body bigger than ``limit`` bytes (also sent by ``webhook_asgi``)."""
+    return error(413, "too_large", f"The body is bigger than {limit} bytes.")
 
 
 def _read_body(request: HttpRequest, limit: int) -> bytes | None:
@@ -94,7 +104,7 @@ def webhook(request: HttpRequest, source_id: int) -> JsonResponse:
     limit = conf.WEBHOOK_MAX_BYTES
     body = _read_body(request, limit)
     if body is None:
-        return error(413, "too_large", f"The body is bigger than {limit} bytes.")
+        return too_large(limit)
     try:
         authenticate(
             source.secret,

@@ -138,11 +138,16 @@ def path_item() -> dict[str, Any]:
                     "description": "Stored (counts per outcome)",
                     "content": {"application/json": {"schema": _SUMMARY}},
                 },
-                "400": _error("Not JSON, not posts, a bad timestamp, or every post rejected"),
+                "400": _error(
+                    "Not JSON (bad_json), nested deeper than 32 levels (too_deep), not posts, "
+                    "a bad timestamp, or every post rejected"
+                ),
                 "401": _error("Missing or wrong signature or timestamp"),
                 "404": _error("No enabled webhook source with a secret has this id"),
                 "405": _error("Only POST"),
-                "413": _error("Body larger than CROWDWALL['WEBHOOK_MAX_BYTES']"),
+                "413": _error(
+                    "Body (or declared Content-Length) larger than CROWDWALL['WEBHOOK_MAX_BYTES']"
+                ),
             },
         }
     }

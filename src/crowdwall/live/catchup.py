@@ -13,6 +13,9 @@ which it has seen changes to older posts. Catching up sends
 
 ``changed_at`` is stamped before commit and ``at`` after it, so changes are read from a margin
 (``CHANGE_MARGIN_MS``) before ``changes``: resending a change is harmless, missing one is not.
+
+Both come from clients: ``parse_position`` reads them within their bounds (``MAX_POST_ID``,
+``MAX_AT_MS``); a bigger number would overflow the database query or ``datetime``.
 """
 
 from __future__ import annotations
@@ -20,11 +23,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from crowdwall.live.frames import delete_frame, post_frame, post_payload
 from crowdwall.models import ModerationState, PostWall
 
 CHANGE_MARGIN_MS = 5_000
+MAX_POST_ID = 2**63 - 1  # database ids are 64-bit
+MAX_AT_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, datetime's last millisecond
 _MAX_CHANGES = 2_000  # changes resent at most; beyond that the page is told to reload
 
 
@@ -43,8 +49,18 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _from_ms(value: int) -> datetime:
-    return datetime.fromtimestamp(value / 1000, tz=UTC)
+def from_ms(value: int) -> datetime:
+    """Epoch milliseconds as an aware datetime; past ``MAX_AT_MS`` it is datetime's last one."""
+    return datetime.fromtimestamp(min(value, MAX_AT_MS) / 1000, tz=UTC)
+
+
+def parse_position(value: Any, maximum: int) -> int | None:
+    """``value`` (an int, or a string of ASCII digits) as an int in ``0..maximum``; else None."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value) if len(value) <= len(str(maximum)) else None
+    if isinstance(value, bool) or not isinstance(value, int):  # bool: JSON true is no position
+        return None
+    return value if 0 <= value <= maximum else None
 
 
 def missed(wall_id: int, since: int, changes: int | None, limit: int) -> Missed:
@@ -53,7 +69,7 @@ def missed(wall_id: int, since: int, changes: int | None, limit: int) -> Missed:
     frames: list[tuple[str, int, str]] = []
     truncated = False
     if changes is not None:
-        after = _from_ms(changes) - timedelta(milliseconds=CHANGE_MARGIN_MS)
+        after = from_ms(changes) - timedelta(milliseconds=CHANGE_MARGIN_MS)
         changed = list(
             PostWall.objects.filter(wall_id=wall_id, post_id__lte=since, changed_at__gt=after)
             .select_related("post__author")

@@ -24,12 +24,17 @@ them (merging what piled up into one array). A socket whose outbox exceeds
 
 Unknown or inactive walls: the socket is accepted and closed with code 4404, so the browser can
 tell "no such wall" from a network failure and stop reconnecting.
+
+Bad input: a ``since`` or ``changes`` that is not a whole number in range (post ids up to
+2^63 - 1, times up to the year 9999: ``crowdwall.live.catchup.parse_position``), on the URL or
+in a resume message, and a message that is not JSON, longer than ``MAX_MESSAGE`` characters or
+nested deeper than ``crowdwall.jsonlimits.MAX_DEPTH``: the socket is closed with 4400 at once
+(before anything is read from the database), never left open and silent nor closed with 1011.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 from collections import OrderedDict, deque
@@ -41,8 +46,10 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import DEFAULT_CHANNEL_LAYER
 from django.db.models import Max
 
+from crowdwall import jsonlimits
 from crowdwall.conf import conf
 from crowdwall.live import catchup
+from crowdwall.live.catchup import MAX_AT_MS, MAX_POST_ID, parse_position
 from crowdwall.live.frames import done_frame, group_name, join_frames
 from crowdwall.live.hub import MAX_BATCH, Batch, Hub, hub_for
 from crowdwall.models import Post, Wall
@@ -50,7 +57,8 @@ from crowdwall.models import Post, Wall
 logger = logging.getLogger("crowdwall.live")
 
 CLOSE_UNKNOWN_WALL = 4404
-CLOSE_BAD_MESSAGE = 4400
+CLOSE_BAD_MESSAGE = 4400  # bad since/changes, or a message we cannot read: do not retry as is
+MAX_MESSAGE = 4_096  # characters: a resume message is under 100
 CLOSE_TRY_AGAIN = 1013  # fell too far behind: reconnect (with since) later
 _RECENT = 2_000  # post.new ids remembered to drop duplicates
 _MAX_BUFFER = 10_000  # live events held during one catch-up
@@ -58,13 +66,20 @@ _RESYNC_SPREAD = 1.0  # seconds: resyncs after an outage are spread, not a thund
 _closing: set[asyncio.Task[None]] = set()
 
 
-def parse_since(value: Any) -> int | None:
-    """A non-negative post id, or None for anything else."""
-    try:
-        since = int(value)
-    except (TypeError, ValueError):
-        return None
-    return since if since >= 0 else None
+class BadResume(ValueError):
+    """A ``since``/``changes`` given but out of range or not a whole number."""
+
+
+def resume_position(since: Any, changes: Any) -> tuple[int | None, int | None]:
+    """``since`` (a post id) and ``changes`` (epoch ms) as a client sent them, None where not
+    sent; ``BadResume`` when one was sent but is not a whole number in range."""
+    parsed = (
+        None if since is None else parse_position(since, MAX_POST_ID),
+        None if changes is None else parse_position(changes, MAX_AT_MS),
+    )
+    if (since is not None and parsed[0] is None) or (changes is not None and parsed[1] is None):
+        raise BadResume(f"since={str(since)[:30]!r}, changes={str(changes)[:30]!r}")
+    return parsed
 
 
 def _wall(slug: str) -> tuple[int | None, int]:
@@ -113,6 +128,16 @@ class WallConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         self.setup()
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        try:  # blank values are dropped by parse_qs: "?since=" is no since
+            since, changes = resume_position(
+                query.get("since", [None])[0], query.get("changes", [None])[0]
+            )
+        except BadResume as exc:
+            logger.info("Live socket refused: %s", exc)
+            await self.accept()
+            await self.close(code=CLOSE_BAD_MESSAGE)
+            return
         slug = self.scope["url_route"]["kwargs"]["slug"]
         self.wall_id, self.last_id = await database_sync_to_async(_wall)(slug)
         self.resync_id = self.last_id
@@ -126,8 +151,6 @@ class WallConsumer(AsyncWebsocketConsumer):
         await self.hub.join(self.group, self)
         await self.accept()
         self.spawn(self.sender())
-        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
-        since = parse_since(query.get("since", [None])[0])
         if since is None:  # live now, with whatever arrived since joining
             buffered = list(self.buffer)
             self.buffer.clear()
@@ -136,7 +159,7 @@ class WallConsumer(AsyncWebsocketConsumer):
             if self.resync_pending:  # the hub recovered while we were joining
                 self.start_catch_up(self.resync_id, self.resync_at)
         else:
-            self.start_catch_up(since, parse_since(query.get("changes", [None])[0]))
+            self.start_catch_up(since, changes)
 
     async def disconnect(self, code: int) -> None:
         self.closing = True
@@ -146,18 +169,24 @@ class WallConsumer(AsyncWebsocketConsumer):
             await self.hub.leave(self.group, self)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None or len(text_data) > MAX_MESSAGE:  # binary, or far too long
+            await self.close(code=CLOSE_BAD_MESSAGE)
+            return
         try:
-            message = json.loads(text_data or "")
-        except ValueError:
+            message = jsonlimits.loads(text_data)  # nesting bounded: no RecursionError
+        except jsonlimits.BadJson:
             await self.close(code=CLOSE_BAD_MESSAGE)
             return
         if not isinstance(message, dict) or message.get("type") != "resume":
             return  # nothing else is expected from browsers; ignore rather than fail
-        since = parse_since(message.get("since"))
-        if since is None:
+        try:
+            since, changes = resume_position(message.get("since"), message.get("changes"))
+        except BadResume:
+            since = changes = None
+        if since is None:  # a resume says where from: without a valid since it is bad
             await self.close(code=CLOSE_BAD_MESSAGE)
         elif self.live and self.group is not None:  # one catch-up at a time
-            self.start_catch_up(since, parse_since(message.get("changes")))
+            self.start_catch_up(since, changes)
 
     def spawn(self, job: Any) -> None:
         task = asyncio.get_running_loop().create_task(job)

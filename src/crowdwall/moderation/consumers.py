@@ -2,7 +2,8 @@
 
 Staff only: anyone else is refused *before* the handshake completes, so the server answers the
 upgrade request with HTTP 403 and nothing about the wall is sent. Unknown walls: accepted, then
-closed with 4404 (as ``WallConsumer`` does), so the page stops reconnecting.
+closed with 4404 (as ``WallConsumer`` does), so the page stops reconnecting. A ``changes`` that
+is not a whole number up to the year 9999 in epoch ms: accepted, then closed with 4400.
 
 What it sends: ``mod.update`` frames (``crowdwall.live.frames.mod_frame``: a post's state and
 pin on this wall after any change, new pending posts included), forwarded as the publisher
@@ -33,9 +34,10 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from crowdwall.live import frames
+from crowdwall.live.consumers import CLOSE_BAD_MESSAGE, BadResume, resume_position
 from crowdwall.models import Wall
 from crowdwall.moderation.access import is_moderator
-from crowdwall.moderation.snapshot import SNAPSHOT_LIMIT, parse_changes, snapshot
+from crowdwall.moderation.snapshot import SNAPSHOT_LIMIT, snapshot
 
 logger = logging.getLogger("crowdwall.moderation")
 
@@ -48,8 +50,9 @@ def _wall_id(slug: str) -> int | None:
 
 
 def _changes(scope: dict[str, Any]) -> int | None:
+    """The ``changes`` query value; None when absent, ``BadResume`` when not a valid one."""
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    return parse_changes(query.get("changes", [""])[0])
+    return resume_position(None, query.get("changes", [None])[0])[1]
 
 
 class ModerationConsumer(AsyncWebsocketConsumer):
@@ -59,6 +62,12 @@ class ModerationConsumer(AsyncWebsocketConsumer):
         self.group: str | None = None
         if not is_moderator(self.scope.get("user")):
             await self.close()  # before accept: the server refuses the handshake (HTTP 403)
+            return
+        try:
+            changes = _changes(self.scope)
+        except BadResume:
+            await self.accept()
+            await self.close(code=CLOSE_BAD_MESSAGE)
             return
         slug = self.scope["url_route"]["kwargs"]["slug"]
         wall_id = await database_sync_to_async(_wall_id)(slug)
@@ -70,9 +79,7 @@ class ModerationConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         try:
-            texts, truncated, at = await database_sync_to_async(snapshot)(
-                wall_id, _changes(self.scope)
-            )
+            texts, truncated, at = await database_sync_to_async(snapshot)(wall_id, changes)
             for text in texts:
                 await self.send(text_data=text)
             done = {"type": "catchup.done", "count": len(texts), "truncated": truncated, "at": at}

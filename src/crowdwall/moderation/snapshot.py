@@ -8,10 +8,10 @@ same snapshot over HTTP (``crowdwall.moderation.views.snapshot``) right after su
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from crowdwall.live import frames
-from crowdwall.live.catchup import CHANGE_MARGIN_MS, now_ms
+from crowdwall.live.catchup import CHANGE_MARGIN_MS, MAX_AT_MS, from_ms, now_ms, parse_position
 from crowdwall.models import ModerationState, PostWall
 
 SNAPSHOT_LIMIT = 500  # pending entries sent on connect; the page pages through the rest
@@ -33,9 +33,7 @@ def snapshot(wall_id: int, changes: int | None) -> tuple[list[str], bool, int]:
     truncated = False
     entries = PostWall.objects.filter(wall_id=wall_id).select_related("post__author")
     if changes is not None:
-        after = datetime.fromtimestamp(changes / 1000, tz=UTC) - timedelta(
-            milliseconds=CHANGE_MARGIN_MS
-        )
+        after = from_ms(changes) - timedelta(milliseconds=CHANGE_MARGIN_MS)
         changed = list(entries.filter(changed_at__gt=after).order_by("changed_at", "post_id")[
             : _MAX_CHANGES + 1
         ])  # fmt: skip
@@ -51,4 +49,4 @@ def snapshot(wall_id: int, changes: int | None) -> tuple[list[str], bool, int]:
 
 def parse_changes(value: str) -> int | None:
     """A ``changes`` query value (epoch ms) as an int; None when absent or not a plausible one."""
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 16 else None
+    return parse_position(value, MAX_AT_MS)

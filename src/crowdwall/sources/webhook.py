@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+from crowdwall import jsonlimits
 from crowdwall.exceptions import CrowdwallError
 from crowdwall.sources.base import Batch, Cursor, SourceAdapter
 
@@ -167,13 +167,16 @@ def authenticate(
 def read_payload(body: bytes) -> list[Any]:
     """The items of a verified body: ``[post]`` for one post, the list of ``{"posts": [...]}``.
 
-    Only the envelope is checked here; each item is validated by the pipeline, which rejects
+    ``PayloadError`` for a body that is not UTF-8 JSON (``bad_json``: including integers past
+    Python's 4,300-digit limit) or nests arrays and objects deeper than
+    ``crowdwall.jsonlimits.MAX_DEPTH`` levels (``too_deep``). Only the envelope is checked
+    here; each item is validated by the pipeline, which rejects
     a malformed post with a logged reason and stores the others.
     """
     try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PayloadError("bad_json", f"The body is not UTF-8 JSON: {exc}") from None
+        data = jsonlimits.loads(body)  # nesting bounded: no RecursionError, no digit-limit error
+    except jsonlimits.BadJson as exc:
+        raise PayloadError(exc.code, f"The body is not UTF-8 JSON we accept: {exc}") from None
     if not isinstance(data, dict):
         raise PayloadError(
             "invalid_payload", 'Send one post as a JSON object, or {"posts": [...]}.'

@@ -12,7 +12,11 @@ from channels.routing import ProtocolTypeRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from crowdwall.live.routing import websocket_application  # noqa: E402
+from crowdwall.webhook_asgi import WebhookBodyLimit  # noqa: E402
 
 application = ProtocolTypeRouter(
-    {"http": ASGIStaticFilesHandler(django_application), "websocket": websocket_application()}
+    {
+        "http": WebhookBodyLimit(ASGIStaticFilesHandler(django_application)),
+        "websocket": websocket_application(),
+    }
 )

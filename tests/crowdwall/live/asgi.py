@@ -10,5 +10,8 @@ django_application = get_asgi_application()
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 
 from crowdwall.live.routing import websocket_application  # noqa: E402
+from crowdwall.webhook_asgi import WebhookBodyLimit  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_application, "websocket": websocket_application()})
+application = ProtocolTypeRouter(
+    {"http": WebhookBodyLimit(django_application), "websocket": websocket_application()}
+)
