@@ -26,24 +26,27 @@ from crowdwall.live import catchup
 from crowdwall.live.frames import done_frame
 from crowdwall.models import Wall
 from crowdwall.moderation.access import is_moderator
-
-_MAX_ID = 2**63 - 1  # a bigger number is no post id (and would overflow the database query)
+from crowdwall.params import MAX_ID
 
 
 class BadParameter(ValueError):
-    """A query parameter that is not a non-negative integer."""
+    """A query parameter that is not a non-negative integer in range."""
 
 
-def _integer(request: HttpRequest, name: str, *, required: bool) -> int | None:
-    """Query parameter ``name`` as a non-negative integer (None when absent and optional)."""
+def _integer(request: HttpRequest, name: str, *, maximum: int, required: bool) -> int | None:
+    """Query parameter ``name`` as an integer in ``0..maximum`` (None when absent and optional).
+
+    The same bounds as the WebSocket's resume (``catchup.parse_position``): a post id fits the
+    database's 64-bit integer, a time in ms is before the year 10000."""
     value = request.GET.get(name)
     if value is None or (value == "" and not required):
         if required:
             raise BadParameter(f"'{name}' is required (a post id; 0 for none).")
         return None
-    if not value.isascii() or not value.isdigit() or int(value) > _MAX_ID:
-        raise BadParameter(f"'{name}' must be a non-negative integer, not {value[:40]!r}.")
-    return int(value)
+    position = catchup.parse_position(value, maximum)
+    if position is None:
+        raise BadParameter(f"'{name}' must be a whole number from 0 to {maximum}.")
+    return position
 
 
 def _error(status: int, message: str) -> JsonResponse:
@@ -55,8 +58,8 @@ def _error(status: int, message: str) -> JsonResponse:
 def missed(request: HttpRequest, slug: str) -> HttpResponse:
     """What a page at ``since``/``changes`` missed on wall ``slug``, as JSON frames."""
     try:
-        since = _integer(request, "since", required=True) or 0  # required: never None
-        changes = _integer(request, "changes", required=False)
+        since = _integer(request, "since", maximum=MAX_ID, required=True) or 0  # never None
+        changes = _integer(request, "changes", maximum=catchup.MAX_AT_MS, required=False)
     except BadParameter as exc:
         return _error(400, str(exc))
     wall_id = Wall.objects.filter(slug=slug, is_active=True).values_list("pk", flat=True).first()

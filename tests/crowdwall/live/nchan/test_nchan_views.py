@@ -35,8 +35,13 @@ def test_missed_sends_new_posts_and_changes(client, wall, store):
 
 
 @pytest.mark.parametrize(
-    "query", ["", "?since=", "?since=-1", "?since=1.5", "?since=%EF%BC%91", "?since=1&changes=no"]
-)
+    "query",
+    [
+        "", "?since=", "?since=-1", "?since=1.5", "?since=%EF%BC%91", "?since=1&changes=no",
+        "?since=%C2%B2", f"?since={2**63}", f"?since={'9' * 5000}",
+        f"?since=1&changes={10**30}", f"?since=1&changes={'9' * 5000}",
+    ],
+)  # fmt: skip
 def test_missed_refuses_bad_parameters(client, wall, query):
     response = client.get(f"/walls/{wall.slug}/live/missed/{query}")
     assert response.status_code == 400
