@@ -9,6 +9,7 @@ the critical path. ``JSONText`` (our format as text) is one; the Jetstream filte
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any, NamedTuple, Protocol
 
@@ -55,7 +56,13 @@ def from_json(item: JSONText) -> IncomingPost:
     try:
         data = orjson.loads(item.text)
     except ValueError as exc:  # orjson.JSONDecodeError
-        raise InvalidPost(
-            "not JSON", f"{item.origin}: {exc}" if item.origin else str(exc)
-        ) from None
+        try:
+            if "surrogate" not in str(exc):
+                raise
+            # orjson refuses a lone surrogate escape ("\ud800") that json accepts, as the
+            # webhook does: read it, and let ``clean_post`` make it U+FFFD, not lose the post.
+            data = json.loads(item.text)
+        except (ValueError, RecursionError) as error:
+            detail = f"{item.origin}: {error}" if item.origin else str(error)
+            raise InvalidPost("not JSON", detail) from None
     return from_dict(data)
