@@ -299,6 +299,7 @@ def test_a_post_that_fails_to_store_is_quarantined_and_the_source_keeps_running(
     errors = []
     runner = run([a], on_error=lambda source, exc, delay: errors.append(exc))
     assert errors == [] and runner.stats[a.pk].finished
+    assert (runner.stats[a.pk].created, runner.stats[a.pk].quarantined) == (19, 1)
     assert external_ids(a) == sorted(f"a{i}" for i in range(20) if i != 9)
     assert list(QuarantinedPost.objects.values_list("source_id", "external_id")) == [
         (a.pk, f"{POISON}9")

@@ -156,8 +156,8 @@ class Command(BaseCommand):
             if verbosity >= 2:
                 self._say(
                     f"{source.name}: +{result.created} new, {result.updated} updated, "
-                    f"{result.deleted} deleted, {len(result.rejected)} rejected "
-                    f"(cursor {stats.cursor})"
+                    f"{result.deleted} deleted, {len(result.rejected)} rejected, "
+                    f"{result.quarantined} quarantined (cursor {stats.cursor})"
                 )
 
         def on_error(source: Source, exc: BaseException, delay: float) -> None:
