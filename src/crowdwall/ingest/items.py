@@ -51,18 +51,28 @@ def to_incoming(item: Item) -> IncomingPost:
     return to_post() if to_post is not None else from_dict(item)
 
 
+def loads(text: str | bytes) -> Any:
+    """JSON text parsed with orjson (fast and strict), or with json when orjson refuses it for
+    a lone surrogate escape (``"\\ud800"``), which json accepts, as the webhook does:
+    ``clean_post`` then makes it U+FFFD rather than the post being lost. ``ValueError`` if
+    it is not JSON."""
+    try:
+        return orjson.loads(text)
+    except ValueError as exc:  # orjson.JSONDecodeError
+        if "surrogate" not in str(exc):
+            raise
+    try:
+        return json.loads(text)
+    except RecursionError:  # json recurses where orjson stops at a depth: the same refusal
+        raise ValueError("nested too deeply") from None
+
+
 def from_json(item: JSONText) -> IncomingPost:
     """Parse one post from crowdwall's JSON format as text (see ``JSONText``)."""
     try:
-        data = orjson.loads(item.text)
-    except ValueError as exc:  # orjson.JSONDecodeError
-        try:
-            if "surrogate" not in str(exc):
-                raise
-            # orjson refuses a lone surrogate escape ("\ud800") that json accepts, as the
-            # webhook does: read it, and let ``clean_post`` make it U+FFFD, not lose the post.
-            data = json.loads(item.text)
-        except (ValueError, RecursionError) as error:
-            detail = f"{item.origin}: {error}" if item.origin else str(error)
-            raise InvalidPost("not JSON", detail) from None
+        data = loads(item.text)
+    except ValueError as exc:
+        raise InvalidPost(
+            "not JSON", f"{item.origin}: {exc}" if item.origin else str(exc)
+        ) from None
     return from_dict(data)

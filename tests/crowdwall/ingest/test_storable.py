@@ -20,7 +20,7 @@ from crowdwall.sources.bluesky import BlueskySource
 from crowdwall.sources.feeds import parse_feed
 from crowdwall.sources.mastodon.statuses import to_post
 from tests.crowdwall.conftest import T0, make_post
-from tests.crowdwall.fakes.jetstream import FakeJetstream, identity_event, post_event
+from tests.crowdwall.fakes.jetstream import FakeJetstream, encode, identity_event, post_event
 
 C0 = "".join(map(chr, range(32)))
 MULTILINE_KEPT = "\t\n\r"
@@ -223,7 +223,8 @@ def test_an_rss_entry_with_nul_in_every_field_is_stored(store, source):
 
 @pytest.mark.django_db
 def test_a_jetstream_frame_with_nul_in_every_field_is_stored(store, source):
-    """The issue's halted Bluesky source: 0 of 3 posts stored, the batch retried forever."""
+    """The issue's halted Bluesky source: 0 of 3 posts stored, the batch retried forever (and
+    a frame with a lone surrogate escape, which orjson refuses)."""
     did, t0 = "did:plc:ann2345ann2345ann2345an", 1_747_213_200_000_000
     image = {"$type": "blob", "ref": {"$link": "bafkreiabcdefghijklmnop"}, "mimeType": "image/jpeg"}
     embed = {
@@ -243,8 +244,10 @@ def test_a_jetstream_frame_with_nul_in_every_field_is_stored(store, source):
                 tags=[_dirty("djangXocon")],
                 embed=embed,
             ),
-            post_event(did, "p3", "third #djangocon", time_us=t0 + 3),
         )
+        # A lone surrogate escape, which orjson refuses: the frame is read with json instead.
+        third = encode(post_event(did, "p3", "third SURROGATE #djangocon", time_us=t0 + 3))
+        fake.append_raw(third.replace("SURROGATE", "\\ud800"), time_us=t0 + 3)
         adapter = BlueskySource(
             name="bsky",
             config={"endpoint": fake.url, "progress_interval": 0, "overlap": 0},
@@ -266,5 +269,5 @@ def test_a_jetstream_frame_with_nul_in_every_field_is_stored(store, source):
         items = asyncio.run(asyncio.wait_for(read(), 10))
     result = store(*items)
     assert (result.created, result.rejected) == (3, [])
-    assert Post.objects.count() == 3
+    assert Post.objects.get(external_id__endswith="/p3").text == "third \ufffd #djangocon"
     _assert_clean_everywhere()
