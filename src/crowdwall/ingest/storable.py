@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:  # normalize imports this module
+    from crowdwall.ingest.normalize import IncomingPost
 
 T = TypeVar("T")
 
@@ -65,9 +68,9 @@ def _cleaned(obj: T) -> T:
     return dataclasses.replace(obj, **changes)  # type: ignore[type-var]
 
 
-def _is_clean(post: Any) -> bool:
+def _is_clean(post: IncomingPost) -> bool:
     """Whether no string of ``post`` needs ``storable``: two scans over its strings joined
-    (measured: ~1.5 us a post, against ~11 us for a walk over its dataclass fields)."""
+    (measured: ~1 us a sample post, against ~11 us for a walk over its dataclass fields)."""
     author, media = post.author, post.media
     try:
         line = "".join((post.external_id, post.url, post.language, *post.hashtags))
@@ -90,15 +93,15 @@ def _is_clean(post: Any) -> bool:
     return _is_storable(line, _LINE_BYTES) and _is_storable(text, _TEXT_BYTES)
 
 
-def storable_post(post: T) -> T:
-    """``post`` (an ``IncomingPost``) with every string ``storable``: itself when nothing
-    needs it (nearly always), else a cleaned copy."""
+def storable_post(post: IncomingPost) -> IncomingPost:
+    """``post`` with every string ``storable``: itself when nothing needs it (nearly always),
+    else a cleaned copy."""
     if _is_clean(post):
         return post
-    author = post.author  # type: ignore[attr-defined]
-    return dataclasses.replace(  # type: ignore[type-var]
+    author = post.author
+    return dataclasses.replace(
         _cleaned(post),
         author=author if author is None else _cleaned(author),
-        hashtags=tuple(storable(str(t)) for t in post.hashtags),  # type: ignore[attr-defined]
-        media=tuple(_cleaned(m) for m in post.media),  # type: ignore[attr-defined]
+        hashtags=tuple(storable(str(t)) for t in post.hashtags),
+        media=tuple(_cleaned(m) for m in post.media),
     )
