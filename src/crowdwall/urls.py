@@ -6,6 +6,7 @@ from crowdwall import screen, views, webhooks
 from crowdwall.api.api import api
 from crowdwall.live import views as live
 from crowdwall.moderation import views as moderation
+from crowdwall.moderation.quarantine import quarantine
 
 app_name = "crowdwall"
 
@@ -30,6 +31,7 @@ urlpatterns = [
     path("walls/<slug:slug>/moderate/ban-word/", moderation.ban_word, name="moderate_ban_word"),
     path("walls/<slug:slug>/moderate/unban/", moderation.unban, name="moderate_unban"),
     path("walls/<slug:slug>/moderate/log/", moderation.log, name="moderate_log"),
+    path("walls/<slug:slug>/moderate/quarantine/", quarantine, name="moderate_quarantine"),
     path("walls/<slug:slug>/moderate/snapshot/", moderation.snapshot, name="moderate_snapshot"),
     path("walls/<slug:slug>/moderate/items/<int:post_id>/", moderation.item, name="moderate_item"),
 ]

@@ -22,7 +22,10 @@ The HTTP layer over ``crowdwall.sources.webhook`` (signatures, payload format). 
 - **200** otherwise, with counts. Posts go through ``crowdwall.ingest.pipeline.ingest`` like
   the runner's batches (same validation, sanitizing, matching, moderation, events). A
   malformed post in a batch is logged and listed under ``rejected``; the others are stored.
-  A re-delivered post is counted under ``duplicates`` and changes nothing.
+  A re-delivered post is counted under ``duplicates`` and changes nothing. Control characters
+  and lone surrogates (``"\\ud800"``) in a post are cleaned, not refused
+  (``crowdwall.ingest.storable``); a valid post the database still fails on is counted under
+  ``quarantined`` (kept for a replay, ``crowdwall.ingest.quarantine``), never a 500.
 
 Errors are ``{"error": {"code": "...", "message": "..."}}``.
 """
@@ -83,6 +86,7 @@ def _summary(received: int, result: BatchResult) -> dict[str, Any]:
         "deleted": result.deleted,
         "duplicates": result.duplicates,
         "unmatched": result.unmatched,
+        "quarantined": result.quarantined,
         "rejected": [
             {"id": r.external_id, "reason": r.reason, "detail": r.detail} for r in result.rejected
         ],

@@ -113,3 +113,42 @@ def orphans() -> dict[str, int]:
             if count := cursor.fetchone()[0]:
                 found[name] = count
     return found
+
+
+POISON = "poison"  # posts whose external id starts with it fail in the database (``poisoned``)
+
+
+@pytest.fixture
+def poisoned(db) -> Iterator[None]:
+    """A failure nobody foresaw, in the database itself: a trigger refuses to insert any post
+    whose external id starts with ``POISON`` (SQLite: ``RAISE(ABORT)``, an IntegrityError;
+    PostgreSQL: a PL/pgSQL exception, a ProgrammingError). Dropped afterwards (``drop_poison``)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "CREATE TRIGGER crowdwall_test_poison BEFORE INSERT ON crowdwall_post "
+                f"WHEN NEW.external_id LIKE '{POISON}%' "
+                "BEGIN SELECT RAISE(ABORT, 'poisoned row'); END"
+            )
+        else:
+            cursor.execute(
+                "CREATE FUNCTION crowdwall_test_poison() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                f"BEGIN IF NEW.external_id LIKE '{POISON}%' THEN "
+                "RAISE EXCEPTION 'poisoned row'; END IF; RETURN NEW; END $$"
+            )
+            cursor.execute(
+                "CREATE TRIGGER crowdwall_test_poison BEFORE INSERT ON crowdwall_post "
+                "FOR EACH ROW EXECUTE FUNCTION crowdwall_test_poison()"
+            )
+    yield
+    drop_poison()
+
+
+def drop_poison() -> None:
+    """Remove the ``poisoned`` trigger (the fix, before a replay)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("DROP TRIGGER IF EXISTS crowdwall_test_poison")
+        else:
+            cursor.execute("DROP TRIGGER IF EXISTS crowdwall_test_poison ON crowdwall_post")
+            cursor.execute("DROP FUNCTION IF EXISTS crowdwall_test_poison()")

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from crowdwall import webhooks
-from crowdwall.models import Post, PostWall, Source, Wall
+from crowdwall.models import Post, PostWall, QuarantinedPost, Source, Wall
 from crowdwall.sources.webhook import sign, signature_headers
 from tests.crowdwall.conftest import make_post
 
@@ -74,6 +74,7 @@ def test_a_signed_post_is_stored(deliver, hook, published):
         "deleted": 0,
         "duplicates": 0,
         "unmatched": 0,
+        "quarantined": 0,
         "rejected": [],
     }
     post = Post.objects.get(source=hook)
@@ -320,6 +321,39 @@ def test_a_mixed_batch_stores_the_valid_posts_and_reports_the_rest(deliver, hook
     ]
     assert list(Post.objects.filter(source=hook).values_list("external_id", flat=True)) == ["1"]
     assert "Rejected post '2'" in caplog.text
+
+
+def test_nul_and_lone_surrogates_are_cleaned_not_a_500(deliver, hook):
+    """The issue's 500s: a NUL in each field it listed, and "\\ud800" escapes in the body."""
+    nul = make_post(
+        1,
+        id="w\x001",
+        html="<p>Hello\x00 #DjangoCon</p>",
+        spoiler_text="cw\x00",
+        language="e\x00n",
+        tags=["django\x00con"],
+        media=[{"url": "https://m.example/1.png", "alt": "alt\x00"}],
+        author={"id": "a\x00", "handle": "ann\x00", "display_name": "Ann\x00"},
+    )
+    surrogates = make_post(2, html="<p>\ud800 #DjangoCon \udc00</p>", author={"handle": "b\udfff"})
+    body = json.dumps({"posts": [nul, surrogates]}).encode()
+    assert b"\\u0000" in body and b"\\ud800" in body
+    response = deliver(body=body)
+    assert response.status_code == 200
+    assert (response.json()["created"], response.json()["rejected"]) == (2, [])
+    first = Post.objects.select_related("author").get(source=hook, external_id="w1")
+    assert (first.author.handle, first.author.display_name, first.language) == ("ann", "Ann", "en")
+    assert (first.spoiler_text, first.media[0]["alt"]) == ("cw", "alt")
+    second = Post.objects.select_related("author").get(source=hook, external_id="2")
+    assert second.text == "\ufffd #DjangoCon \ufffd" and second.author.handle == "b\ufffd"
+
+
+@pytest.mark.usefixtures("poisoned")
+def test_a_post_the_database_refuses_is_quarantined_not_a_500(deliver, hook):
+    response = deliver({"posts": [make_post(1), make_post(2, id="poison-2")]})
+    assert response.status_code == 200
+    assert (response.json()["created"], response.json()["quarantined"]) == (1, 1)
+    assert QuarantinedPost.objects.get().external_id == "poison-2"
 
 
 def test_posts_matching_no_wall_are_counted_not_stored(deliver):

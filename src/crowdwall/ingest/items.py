@@ -9,6 +9,7 @@ the critical path. ``JSONText`` (our format as text) is one; the Jetstream filte
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any, NamedTuple, Protocol
 
@@ -50,11 +51,27 @@ def to_incoming(item: Item) -> IncomingPost:
     return to_post() if to_post is not None else from_dict(item)
 
 
+def loads(text: str | bytes) -> Any:
+    """JSON text parsed with orjson (fast and strict), or with json when orjson refuses it for
+    a lone surrogate escape (``"\\ud800"``), which json accepts, as the webhook does:
+    ``clean_post`` then makes it U+FFFD rather than the post being lost. ``ValueError`` if
+    it is not JSON."""
+    try:
+        return orjson.loads(text)
+    except ValueError as exc:  # orjson.JSONDecodeError
+        if "surrogate" not in str(exc):
+            raise
+    try:
+        return json.loads(text)
+    except RecursionError:  # json recurses where orjson stops at a depth: the same refusal
+        raise ValueError("nested too deeply") from None
+
+
 def from_json(item: JSONText) -> IncomingPost:
     """Parse one post from crowdwall's JSON format as text (see ``JSONText``)."""
     try:
-        data = orjson.loads(item.text)
-    except ValueError as exc:  # orjson.JSONDecodeError
+        data = loads(item.text)
+    except ValueError as exc:
         raise InvalidPost(
             "not JSON", f"{item.origin}: {exc}" if item.origin else str(exc)
         ) from None

@@ -29,6 +29,7 @@ from dateutil import parser as date_parser
 
 from crowdwall.conf import conf
 from crowdwall.exceptions import InvalidPost
+from crowdwall.ingest.storable import storable_post
 from crowdwall.ingest.wire import positional_pickle
 
 UPSERT = "upsert"
@@ -43,7 +44,7 @@ SPOILER_LENGTH = 500
 ALT_LENGTH = 1500
 MAX_TAGS = 50
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-_URL_JUNK = re.compile(r"[\s\x00-\x1f\x7f<>\"']")
+_URL_JUNK = re.compile(r"[\s\x00-\x1f\x7f<>\"'\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,9 +274,11 @@ def clean_post(post: IncomingPost, *, now: datetime, limits: Limits | None = Non
     Rejected: no or overlong id, no author id/handle, no or unparseable or pre-2000 date, raw
     content bigger than ``MAX_POST_BYTES``. Cleaned: unsafe or overlong URLs dropped, strings
     cut to their column size, counts that are not non-negative integers forgotten, media beyond
-    ``MAX_MEDIA`` dropped, dates in the future replaced by ``now``.
+    ``MAX_MEDIA`` dropped, dates in the future replaced by ``now``. Every string is made
+    ``storable`` first: this is the one place every item of every source passes.
     """
     limits = limits or Limits.current()
+    post = storable_post(post)
     external_id = str(post.external_id or "").strip()
     if not external_id:
         raise InvalidPost("missing field", "'id'")

@@ -11,7 +11,9 @@
    (``crowdwall.ingest.store``): dedupe against the database, match against every active wall,
    apply bans, filters and moderation modes, then bulk inserts and updates — a fixed number of
    queries per chunk, never one ``save()`` per post. The source's cursor is written in the same
-   transaction as the last chunk, so a restart resumes exactly after what was stored.
+   transaction as the last chunk, so a restart resumes exactly after what was stored. An item
+   that fails to store anyway is quarantined and the rest of its chunk stored without it
+   (``crowdwall.ingest.quarantine``): one bad post never stops a source.
 4. **After commit**, publish one event per new or changed post and soft-purge the cached pages
    of the walls whose visible content changed.
 """
@@ -99,6 +101,7 @@ class BatchResult:
     deleted: int = 0
     duplicates: int = 0  # already stored unchanged, repeated in the batch, or stale versions
     unmatched: int = 0  # new posts that belong to no wall: not stored
+    quarantined: int = 0  # valid posts that failed to store (``crowdwall.ingest.quarantine``)
     rejected: list[Rejected] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     purged_walls: set[str] = field(default_factory=set)
@@ -114,6 +117,7 @@ class BatchResult:
         self.deleted += other.deleted
         self.duplicates += other.duplicates
         self.unmatched += other.unmatched
+        self.quarantined += other.quarantined
         self.rejected += other.rejected
         self.events += other.events
         self.purged_walls |= other.purged_walls
@@ -322,8 +326,10 @@ def store_batch(
 ) -> BatchResult:
     """Store a prepared batch in chunks of ``CROWDWALL["BATCH_SIZE"]`` (one transaction each);
     ``cursor``, when given, is saved with the last chunk (or alone if nothing is left).
-    ``matched_with``: the rules the batch's verdicts were decided with (``prepare_batch``)."""
-    from crowdwall.ingest.store import save_cursor, store_chunk  # the ORM half
+    ``matched_with``: the rules the batch's verdicts were decided with (``prepare_batch``).
+    An item that fails to store is quarantined, not the chunk (``crowdwall.ingest.quarantine``)."""
+    from crowdwall.ingest.quarantine import store_isolating  # the ORM half
+    from crowdwall.ingest.store import save_cursor
 
     result = BatchResult(duplicates=batch.duplicates, rejected=list(batch.rejected))
     entries = batch.entries
@@ -332,7 +338,7 @@ def store_batch(
     for index, chunk in enumerate(chunks):
         last = index == len(chunks) - 1
         result.merge(
-            store_chunk(
+            store_isolating(
                 source_id,
                 chunk,
                 cursor=cursor if last else None,

@@ -1,5 +1,6 @@
 """crowdwall's models: walls and their sources, posts and the walls they appear on, bans,
-stored aggregates, the moderation audit log, and the completion log of maintenance jobs.
+stored aggregates, the moderation audit log, posts that failed to store (quarantine), and the
+completion log of maintenance jobs.
 
 See ``crowdwall.models.posts`` for why a post and a wall meet in ``PostWall``.
 """
@@ -9,6 +10,7 @@ from crowdwall.models.audit import ModerationAction, ModerationLog
 from crowdwall.models.bans import BannedAuthor, BannedWord
 from crowdwall.models.jobs import JobChunk, JobRun
 from crowdwall.models.posts import Author, ModerationState, Post, PostWall
+from crowdwall.models.quarantine import QuarantinedPost
 from crowdwall.models.walls import ModerationMode, ScreenTheme, Source, Wall
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "ModerationState",
     "Post",
     "PostWall",
+    "QuarantinedPost",
     "ScreenTheme",
     "Source",
     "Wall",

@@ -52,6 +52,7 @@ from crowdwall.models import (
 from crowdwall.moderation import service
 from crowdwall.moderation.access import staff_required, wants_json
 from crowdwall.moderation.forms import ActionForm, BanWordForm, UnbanForm
+from crowdwall.moderation.quarantine import quarantined
 from crowdwall.moderation.snapshot import parse_changes
 from crowdwall.moderation.snapshot import snapshot as read_snapshot
 from crowdwall.params import MAX_ID, BadParameter, parse_id
@@ -141,6 +142,7 @@ def _render_screen(
         "banned_authors": authors,
         "banned_words": words,
         "log": list(ModerationLog.objects.filter(wall=wall)[:LOG_ON_SCREEN]),
+        "quarantined": quarantined(wall),
         "ban_form": ban_form or BanWordForm(),
         "here": request.get_full_path(),
         "rendered_at": now_ms(),

@@ -28,9 +28,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import orjson
-
-from crowdwall.ingest.items import Item
+from crowdwall.ingest.items import Item, loads
 from crowdwall.ingest.match import Haystack, compile_keywords, extract_hashtags, normalize_hashtag
 from crowdwall.ingest.normalize import IncomingPost
 from crowdwall.sources.bluesky_records import (
@@ -160,7 +158,7 @@ class JetstreamFilter:
         if not isinstance(raw, str):
             raise Malformed("binary frame", f"{len(raw)} bytes")
         try:
-            event = orjson.loads(raw)  # ~3x faster than json.loads on frames
+            event = loads(raw)  # orjson (~3x faster than json), json for surrogates
         except ValueError as exc:
             raise Malformed("not JSON", str(exc)) from None
         if not isinstance(event, dict):

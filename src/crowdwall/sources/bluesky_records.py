@@ -22,9 +22,8 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
-import orjson
-
 from crowdwall.exceptions import InvalidPost
+from crowdwall.ingest.items import loads
 from crowdwall.ingest.match import normalize_hashtag
 from crowdwall.ingest.normalize import IncomingAuthor, IncomingMedia, IncomingPost, parse_date
 
@@ -237,7 +236,7 @@ def _from_frame(
     tags: list[str] | None,
 ) -> JetstreamPost:
     """A ``JetstreamPost`` unpickled from its frame's text (see ``JetstreamPost.frame``)."""
-    record = orjson.loads(frame)["commit"]["record"]  # the filter checked this shape
+    record = loads(frame)["commit"]["record"]  # the filter checked this shape
     return JetstreamPost(did, rkey, record, time_us, handle, update, tags)
 
 

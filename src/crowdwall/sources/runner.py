@@ -59,6 +59,7 @@ class SourceStats:
     updated: int = 0
     deleted: int = 0
     rejected: int = 0
+    quarantined: int = 0  # failed to store: kept aside (crowdwall.ingest.quarantine)
     failures: int = 0
     cursor: str = ""
     finished: bool = False
@@ -344,6 +345,7 @@ class StreamRunner:
         stats.updated += result.updated
         stats.deleted += result.deleted
         stats.rejected += len(result.rejected)
+        stats.quarantined += result.quarantined
         if batch.cursor is not None:
             stats.cursor = str(batch.cursor)
         if self.on_batch is not None:

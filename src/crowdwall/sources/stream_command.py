@@ -12,7 +12,17 @@ from crowdwall.models import Source, Wall
 from crowdwall.sources.kinds import KINDS
 from crowdwall.sources.runner import SourceStats
 
-_COLUMNS = ("source", "posts", "new", "updated", "deleted", "rejected", "cursor", "state")
+_COLUMNS = (
+    "source",
+    "posts",
+    "new",
+    "updated",
+    "deleted",
+    "rejected",
+    "quarantined",
+    "cursor",
+    "state",
+)
 
 
 def runnable_sources(wall: str | None, *, warn: Callable[[str], object]) -> list[Source]:
@@ -44,7 +54,10 @@ def summary_table(sources: list[Source], stats: Mapping[int, SourceStats]) -> Ta
         state = "finished" if s.finished else (f"error: {s.error}" if s.error else "stopped")
         table.add_row(
             source.name,
-            *(str(n) for n in (s.posts, s.created, s.updated, s.deleted, s.rejected)),
+            *(
+                str(n)
+                for n in (s.posts, s.created, s.updated, s.deleted, s.rejected, s.quarantined)
+            ),
             saved.get(source.pk, ""),
             state,
         )

@@ -13,11 +13,11 @@ from asgiref.sync import sync_to_async
 from django.db import connection
 from django.db.backends.signals import connection_created
 
-from crowdwall.models import Post, Source, Wall
+from crowdwall.models import Post, QuarantinedPost, Source, Wall
 from crowdwall.sources import runner as runner_module
 from crowdwall.sources.replay import ReplaySource
 from crowdwall.sources.runner import StreamRunner
-from tests.crowdwall.conftest import orphans
+from tests.crowdwall.conftest import POISON, orphans
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -286,3 +286,22 @@ def test_a_connection_dropped_between_batches_is_replaced_not_a_failed_batch(
     assert stats.failures == 0 and stats.error == ""
     assert len(connects) == 2 and connects[0] != connects[1]
     assert external_ids(source) == sorted(f"a{i}" for i in range(21))
+
+
+@pytest.mark.usefixtures("poisoned")
+def test_a_post_that_fails_to_store_is_quarantined_and_the_source_keeps_running(wall, tmp_path):
+    """The issue's halted stream: the poisoned post's batch used to fail again and again."""
+    path = jsonl(tmp_path / "a.jsonl", "a", 20)
+    lines = path.read_text().splitlines()
+    lines[9] = lines[9].replace('"a9"', f'"{POISON}9"')  # in the second batch of 7
+    path.write_text("\n".join(lines) + "\n")
+    a = add_source(wall, "a", path)
+    errors = []
+    runner = run([a], on_error=lambda source, exc, delay: errors.append(exc))
+    assert errors == [] and runner.stats[a.pk].finished
+    assert (runner.stats[a.pk].created, runner.stats[a.pk].quarantined) == (19, 1)
+    assert external_ids(a) == sorted(f"a{i}" for i in range(20) if i != 9)
+    assert list(QuarantinedPost.objects.values_list("source_id", "external_id")) == [
+        (a.pk, f"{POISON}9")
+    ]
+    assert Source.objects.get(pk=a.pk).cursor == "20"

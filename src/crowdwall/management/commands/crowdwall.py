@@ -8,6 +8,7 @@
     manage.py crowdwall reindex [--wall SLUG] [--cluster k/N] [--processes P] [--chunk-size C]
     manage.py crowdwall rebuild-aggregates [--wall SLUG] [--cluster k/N] [--processes P]
     manage.py crowdwall lister --wall SLUG --source NAME --list TITLE [--dry-run]
+    manage.py crowdwall quarantine list|replay|discard [IDS ...] [--wall SLUG] [--all]
 
 (The two maintenance jobs are clustered and resumable: see ``crowdwall.jobs``.)
 
@@ -69,6 +70,10 @@ class Command(BaseCommand):
             "Recompute per-wall and per-author counts (clustered, resumable).",
         ),
         "lister": ("handle_lister", "Keep a Mastodon list in sync with a wall's accounts."),
+        "quarantine": (
+            "handle_quarantine",
+            "List, replay or discard posts that failed to store.",
+        ),
     }
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -151,8 +156,8 @@ class Command(BaseCommand):
             if verbosity >= 2:
                 self._say(
                     f"{source.name}: +{result.created} new, {result.updated} updated, "
-                    f"{result.deleted} deleted, {len(result.rejected)} rejected "
-                    f"(cursor {stats.cursor})"
+                    f"{result.deleted} deleted, {len(result.rejected)} rejected, "
+                    f"{result.quarantined} quarantined (cursor {stats.cursor})"
                 )
 
         def on_error(source: Source, exc: BaseException, delay: float) -> None:
@@ -369,3 +374,15 @@ class Command(BaseCommand):
         from crowdwall.sources.mastodon.lister_command import run_lister_command
 
         run_lister_command(self, options)
+
+    # quarantine -----------------------------------------------------------------------------
+
+    def add_quarantine_arguments(self, parser: CommandParser) -> None:
+        from crowdwall.ingest.quarantine_command import add_quarantine_arguments
+
+        add_quarantine_arguments(parser)
+
+    def handle_quarantine(self, **options: Any) -> None:
+        from crowdwall.ingest.quarantine_command import run_quarantine_command
+
+        run_quarantine_command(self, options)
