@@ -9,7 +9,7 @@ every hash, so bumping either invalidates everything and dev/staging/prod can sh
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from hashlib import blake2b
 from typing import Any
 from urllib.parse import urlencode
@@ -61,21 +61,61 @@ def request_host(request: HttpRequest) -> str:
     return request.get_host().lower()
 
 
-def query_material(request: HttpRequest, only_get_keys: Iterable[str] | None) -> str:
-    """Query string as it matters for the key: raw, or only ``only_get_keys`` in a stable order."""
-    if only_get_keys is None:
+def get_keys(argument: str, value: object) -> tuple[str, ...] | None:
+    """Normalize an ``only_get_keys``/``forget_get_keys`` argument: None, or a tuple of names.
+
+    A lone string is one name (``"page"`` is ``["page"]``, not the letters p, a, g, e, which
+    would key on nothing useful and serve ``?page=2`` the page of ``?page=1``). Anything but a
+    string or an iterable of non-empty strings raises at decoration time, not per request.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = [value]
+    elif isinstance(value, bytes | bytearray | Mapping) or not isinstance(value, Iterable):
+        raise TypeError(
+            f"{argument} must be a query parameter name or a list of names, "
+            f"not {type(value).__name__}: {value!r}"
+        )
+    names = tuple(value)
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise TypeError(
+                f"{argument} must hold non-empty query parameter names (str), not {name!r}"
+            )
+    return names
+
+
+def query_material(
+    request: HttpRequest,
+    only_get_keys: Iterable[str] | None,
+    forget_get_keys: Iterable[str] | None = None,
+) -> str:
+    """Query string as it matters for the key: raw, or only the kept keys in a stable order.
+
+    ``only_get_keys`` keeps just those parameters; ``forget_get_keys`` keeps all but those.
+    """
+    if only_get_keys is None and forget_get_keys is None:
         return request.META.get("QUERY_STRING", "")
-    pairs = sorted((k, v) for k in set(only_get_keys) for v in request.GET.getlist(k))
+    if only_get_keys is not None:
+        kept = set(only_get_keys)
+    else:
+        kept = set(request.GET) - set(forget_get_keys or ())
+    pairs = sorted((k, v) for k in kept for v in request.GET.getlist(k))
     return urlencode(pairs)
 
 
-def url_identity(request: HttpRequest, only_get_keys: Iterable[str] | None = None) -> str:
+def url_identity(
+    request: HttpRequest,
+    only_get_keys: Iterable[str] | None = None,
+    forget_get_keys: Iterable[str] | None = None,
+) -> str:
     """``scheme://host/path?query`` as the cache sees it (what remembered URLs are keyed by).
 
     The path is percent-encoded as in ``request.get_full_path()``: decoded, ``/a%3Fb`` would read
     as ``/a?b`` (another view, another page) and a ``%23`` as a fragment.
     """
-    query = query_material(request, only_get_keys)
+    query = query_material(request, only_get_keys, forget_get_keys)
     url = f"{request.scheme}://{request_host(request)}{escape_uri_path(request.path)}"
     return f"{url}?{query}" if query else url
 
