@@ -9,7 +9,6 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "herdcache",
-    "herdcache.contrib.fancy",  # django-fancy-cache's fancy-urls command (ported tests)
     "crowdwall",
 ]
 MIDDLEWARE = [

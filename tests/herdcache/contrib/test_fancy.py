@@ -103,7 +103,8 @@ def test_stats_are_none_unless_counted_and_fold_into_hits_and_misses(backend):
     assert found == {"/plain": None, "/counted": {"hits": 2, "misses": 1}}
 
 
-def test_fancy_urls_command_prints_stats_and_purges(backend):
+def test_fancy_urls_command_prints_stats_and_purges(backend, settings):
+    settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "herdcache.contrib.fancy"]
     visit(counted, "/counted", "/counted")
     out = StringIO()
     call_command("fancy-urls", "/count*", verbosity=2, stdout=out)

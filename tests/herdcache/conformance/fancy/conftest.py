@@ -23,6 +23,12 @@ STORAGE_FORMAT = (
 
 
 @pytest.fixture(autouse=True)
+def fancy_app(settings) -> None:
+    """``herdcache.contrib.fancy`` installed, as fancy-cache's tests installed ``fancy_cache``."""
+    settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "herdcache.contrib.fancy"]
+
+
+@pytest.fixture(autouse=True)
 def fancy_caches(settings, memcached_server: Server) -> Iterator[None]:
     """The caches fancy-cache's tests use; both memcached aliases share one server, as fancy's
     two locmem aliases shared one LOCATION."""
