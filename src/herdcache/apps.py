@@ -7,4 +7,7 @@ class HerdcacheConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from herdcache import checks  # noqa: F401  (registers the system checks)
+        from herdcache import (
+            checks,  # noqa: F401  (registers the system checks)
+            legacy_checks,  # noqa: F401  (fancy-cache/newcache settings)
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
@@ -12,7 +12,7 @@ from django.http import HttpRequest
 
 from herdcache.conf import conf
 from herdcache.drivers import aget_or_compute, get_or_compute
-from herdcache.keys import herd_key
+from herdcache.keys import get_keys, herd_key
 from herdcache.pages import (
     KeyPrefix,
     PageAdapter,
@@ -130,7 +130,8 @@ def cache_page(
     *,
     cache: str | None = None,
     key_prefix: KeyPrefix = None,
-    only_get_keys: Sequence[str] | None = None,
+    only_get_keys: str | Iterable[str] | None = None,
+    forget_get_keys: str | Iterable[str] | None = None,
     post_process_response: PostProcess | None = None,
     post_process_response_always: PostProcess | None = None,
     remember_all_urls: bool = False,
@@ -144,7 +145,8 @@ def cache_page(
     One render per expiry across all processes (stale copies are served while one request
     re-renders), plus django-fancy-cache's extras: ``key_prefix`` may be a callable
     ``(request, *args, **kwargs)`` returning a string, or None to skip caching for that request;
-    ``only_get_keys`` names the query parameters that matter; ``post_process_response(response,
+    ``only_get_keys`` names the query parameters that matter (a string is one name),
+    ``forget_get_keys`` those that don't (every other one matters); ``post_process_response(response,
     request)`` runs on the response that will be stored, ``post_process_response_always`` on
     every response (hit or miss) and is never stored; ``remember_all_urls`` and
     ``remember_stats_all_urls`` record the URL for ``find_urls``/``purge`` and count its hits.
@@ -153,11 +155,14 @@ def cache_page(
     ``edge=True`` (default ``HERDCACHE["EDGE"]``) also writes edge-safe pages to memcached for
     nginx to serve without Django (``herdcache.edge``).
     """
+    if only_get_keys is not None and forget_get_keys is not None:
+        raise TypeError("cache_page() takes only_get_keys or forget_get_keys, not both")
     options = PageOptions(
         timeout=float(timeout),
         stale=stale,
         key_prefix=key_prefix,
-        only_get_keys=only_get_keys,
+        only_get_keys=get_keys("only_get_keys", only_get_keys),
+        forget_get_keys=get_keys("forget_get_keys", forget_get_keys),
         post_process_response=post_process_response,
         post_process_response_always=post_process_response_always,
         remember_all_urls=remember_all_urls,

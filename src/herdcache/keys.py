@@ -9,7 +9,7 @@ every hash, so bumping either invalidates everything and dev/staging/prod can sh
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from hashlib import blake2b
 from typing import Any
 from urllib.parse import urlencode
@@ -61,39 +61,81 @@ def request_host(request: HttpRequest) -> str:
     return request.get_host().lower()
 
 
-def query_material(request: HttpRequest, only_get_keys: Iterable[str] | None) -> str:
-    """Query string as it matters for the key: raw, or only ``only_get_keys`` in a stable order.
+def get_keys(argument: str, value: object) -> tuple[str, ...] | None:
+    """Normalize an ``only_get_keys``/``forget_get_keys`` argument: None, or a tuple of names.
 
-    A repeated key counts with its last value only, as ``request.GET.get`` (what views read)
-    takes it: ``?theme=dark&theme=light`` and ``?theme=light`` are one page, and
-    ``?theme=light&theme=dark`` another.
+    A lone string is one name (``"page"`` is ``["page"]``, not the letters p, a, g, e, which
+    would key on nothing useful and serve ``?page=2`` the page of ``?page=1``). Anything but a
+    string or an iterable of non-empty strings raises at decoration time, not per request.
     """
-    if only_get_keys is None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = [value]
+    elif isinstance(value, bytes | bytearray | Mapping) or not isinstance(value, Iterable):
+        raise TypeError(
+            f"{argument} must be a query parameter name or a list of names, "
+            f"not {type(value).__name__}: {value!r}"
+        )
+    names = tuple(value)
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise TypeError(
+                f"{argument} must hold non-empty query parameter names (str), not {name!r}"
+            )
+    return names
+
+
+def query_material(
+    request: HttpRequest,
+    only_get_keys: Iterable[str] | None,
+    forget_get_keys: Iterable[str] | None = None,
+) -> str:
+    """Query string as it matters for the key: raw, or only the kept keys in a stable order.
+
+    ``only_get_keys`` keeps just those parameters; ``forget_get_keys`` keeps all but those. A
+    repeated key counts with its last value only, as ``request.GET.get`` (what views read) takes
+    it: ``?theme=dark&theme=light`` and ``?theme=light`` are one page, ``?theme=light&theme=dark``
+    another.
+    """
+    if only_get_keys is None and forget_get_keys is None:
         return request.META.get("QUERY_STRING", "")
-    return urlencode(sorted(kept_query(request, only_get_keys).items()))
+    return urlencode(sorted(kept_query(request, only_get_keys, forget_get_keys).items()))
 
 
-def kept_query(request: HttpRequest, only_get_keys: Iterable[str]) -> QueryDict:
-    """The query as the cache keys it: each of ``only_get_keys`` present, with its last value.
+def kept_query(
+    request: HttpRequest,
+    only_get_keys: Iterable[str] | None,
+    forget_get_keys: Iterable[str] | None = None,
+) -> QueryDict:
+    """The query as the cache keys it: each kept key present, with its last value.
 
     A view that reads (or links to) this instead of ``request.GET`` cannot answer differently
     for two requests that share one cache entry.
     """
+    if only_get_keys is not None:
+        names = set(only_get_keys)
+    else:
+        names = set(request.GET) - set(forget_get_keys or ())
     kept = QueryDict(mutable=True)
-    for key in sorted(set(only_get_keys)):
+    for key in sorted(names):
         if key in request.GET:
             kept[key] = request.GET[key]
     kept._mutable = False
     return kept
 
 
-def url_identity(request: HttpRequest, only_get_keys: Iterable[str] | None = None) -> str:
+def url_identity(
+    request: HttpRequest,
+    only_get_keys: Iterable[str] | None = None,
+    forget_get_keys: Iterable[str] | None = None,
+) -> str:
     """``scheme://host/path?query`` as the cache sees it (what remembered URLs are keyed by).
 
     The path is percent-encoded as in ``request.get_full_path()``: decoded, ``/a%3Fb`` would read
     as ``/a?b`` (another view, another page) and a ``%23`` as a fragment.
     """
-    query = query_material(request, only_get_keys)
+    query = query_material(request, only_get_keys, forget_get_keys)
     url = f"{request.scheme}://{request_host(request)}{escape_uri_path(request.path)}"
     return f"{url}?{query}" if query else url
 

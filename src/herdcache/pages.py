@@ -55,6 +55,7 @@ class PageOptions:
     stale: float | None = None
     key_prefix: KeyPrefix = None
     only_get_keys: Sequence[str] | None = None
+    forget_get_keys: Sequence[str] | None = None
     post_process_response: PostProcess | None = None
     post_process_response_always: PostProcess | None = None
     remember_all_urls: bool = False
@@ -103,7 +104,7 @@ def plan_request(
         if prefix is None:  # the site said: don't cache this one
             return None
     prefix = str(prefix or "")
-    url = url_identity(request, options.only_get_keys)
+    url = url_identity(request, options.only_get_keys, options.forget_get_keys)
     page_tags = options.tags(request, *args, **kwargs) if callable(options.tags) else options.tags
     timeout = options.timeout if options.timeout is not None else conf.MIDDLEWARE_SECONDS
     return PagePlan(

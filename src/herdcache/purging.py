@@ -133,10 +133,21 @@ def find_urls(
     """Yield ``(url, key, stats)`` for remembered entries matching ``patterns`` (all if none).
 
     Patterns are exact paths (``/p/77/``, matching every query string), paths with a query, or
-    shell-style wildcards (``/p/*``), relative or absolute. With ``purge=True`` each batch is
-    purged after it is yielded (so exhaust the generator), soft when ``soft=True``.
+    shell-style wildcards (``/p/*``), relative or absolute. ``url`` is absolute
+    (``scheme://host/path?query``: one site may serve several hosts); its path is
+    ``urlsplit(url)`` away, or use ``herdcache.contrib.fancy.find_urls``, which yields paths as
+    django-fancy-cache did. With ``purge=True`` each batch is purged after it is yielded (so
+    exhaust the generator), soft when ``soft=True``.
     """
-    for batch in _batches(registry.find(patterns)):
+    for row, counters in find_entries(registry.find(patterns), purge, soft=soft):
+        yield row.url, row.key, counters
+
+
+def find_entries(
+    rows: Iterable[CachedURL], purge: bool = False, *, soft: bool = False
+) -> Iterator[tuple[CachedURL, dict[str, int]]]:
+    """Yield each remembered row with its per-URL counters; purge each batch after yielding it."""
+    for batch in _batches(rows):
         counters: dict[str | None, dict[str, int]] = {}
         by_alias: dict[str, set[str]] = defaultdict(set)
         for row in batch:
@@ -144,6 +155,6 @@ def find_urls(
         for alias, base_keys in by_alias.items():
             counters.update(stats.read_counters(alias, base_keys))
         for row in batch:
-            yield row.url, row.key, counters.get(row.base_key, {})
+            yield row, counters.get(row.base_key, {})
         if purge:
             _purge_rows(batch, soft=soft)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from herdcache.keys import (
     default_key_function,
+    get_keys,
     herd_key,
     make_key,
     page_key,
@@ -193,6 +194,35 @@ def test_only_get_keys_count_a_repeated_key_by_its_last_value_as_views_read_it()
     assert dark_last == url_identity(rf.get("/s/?theme=dark"), keys)
     assert light_last == url_identity(rf.get("/s/?theme=light"), keys)
     assert dark_last != light_last
+
+
+def test_forget_get_keys_keeps_every_other_parameter_in_a_stable_order() -> None:
+    forget = ["utm", "ref"]
+    a = url_identity(rf.get("/l/?page=2&utm=x&sort=new"), None, forget)
+    b = url_identity(rf.get("/l/?sort=new&ref=y&page=2"), None, forget)
+    assert a == b == "http://testserver/l/?page=2&sort=new"
+    assert url_identity(rf.get("/l/?utm=x&ref=y"), None, forget) == "http://testserver/l/"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, None),
+        ("page", ("page",)),
+        (["page", "sort"], ("page", "sort")),
+        (("page",), ("page",)),
+        ([], ()),
+        ({"page"}, ("page",)),
+    ],
+)
+def test_get_keys_accepts_a_name_or_names(value: object, expected: object) -> None:
+    assert get_keys("only_get_keys", value) == expected
+
+
+@pytest.mark.parametrize("value", [1, 2.5, b"page", {"page": 1}, ["page", None], [""], True])
+def test_get_keys_refuses_anything_else(value: object) -> None:
+    with pytest.raises(TypeError, match="only_get_keys"):
+        get_keys("only_get_keys", value)
 
 
 def test_without_only_get_keys_the_raw_query_counts() -> None:

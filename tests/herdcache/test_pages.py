@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -45,6 +47,38 @@ def test_only_get_keys_ignores_other_parameters_and_order(backend):
     get("/paged/?utm=y&page=2")
     get("/paged/?page=3")
     assert RENDERS["paged"] == 2
+
+
+def test_only_get_keys_as_a_string_is_one_parameter_name(backend):
+    # Once keyed on the letters p, a, g, e: ?page=2 got the page of ?page=1.
+    one, two = get("/paged-one/?page=1"), get("/paged-one/?page=2")
+    assert one.content != two.content
+    assert get("/paged-one/?page=2&utm=x").content == two.content
+    assert RENDERS["paged_one"] == 2
+
+
+def test_forget_get_keys_ignores_only_those_parameters(backend):
+    first = get("/forgetful/?page=2&utm=a")
+    assert get("/forgetful/?ref=x&page=2&utm=b").content == first.content
+    assert get("/forgetful/?page=3&utm=a").content != first.content
+    get("/forgetful/?page=2&sort=new")  # any other parameter still matters
+    assert RENDERS["forgetful"] == 3
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"only_get_keys": 7}, "only_get_keys must be a query parameter name or a list"),
+        ({"only_get_keys": b"page"}, "not bytes"),
+        ({"forget_get_keys": {"page": 1}}, "forget_get_keys must be"),
+        ({"only_get_keys": ["page", 2]}, "non-empty query parameter names (str), not 2"),
+        ({"forget_get_keys": [""]}, "non-empty"),
+        ({"only_get_keys": ["a"], "forget_get_keys": ["b"]}, "not both"),
+    ],
+)
+def test_wrong_get_keys_are_refused_at_decoration_time(arguments, message):
+    with pytest.raises(TypeError, match=re.escape(message)):
+        herdcache.cache_page(60, **arguments)
 
 
 def test_key_prefix_callable_varies_and_none_skips_caching(backend):

@@ -36,6 +36,16 @@ def paged(request):
     return _render("paged", request)
 
 
+@herdcache.cache_page(60, only_get_keys="page")  # one name as a string, as fancy-cache allowed
+def paged_one(request):
+    return _render("paged_one", request)
+
+
+@herdcache.cache_page(60, forget_get_keys=["utm", "ref"])
+def forgetful(request):
+    return _render("forgetful", request)
+
+
 def _prefix(request, *args, **kwargs):
     return request.GET.get("v") or None  # None: don't cache
 
@@ -167,6 +177,8 @@ urlpatterns = [
     path("plain/", plain),
     path("p/<int:pk>/", post),
     path("paged/", paged),
+    path("paged-one/", paged_one),
+    path("forgetful/", forgetful),
     path("prefixed/", prefixed),
     path("processed/", processed),
     path("vary/", with_vary),
