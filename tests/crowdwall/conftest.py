@@ -76,7 +76,11 @@ def wall(db) -> Wall:
 
 @pytest.fixture
 def source(wall: Wall) -> Source:
-    return Source.objects.create(wall=wall, name="demo", kind="replay", config={"rate": 0})
+    # Matching tests feed several walls from one source: it may reach any wall (a replay's
+    # default is its own wall only; tests/crowdwall/ingest/test_lanes.py covers that).
+    return Source.objects.create(
+        wall=wall, name="demo", kind="replay", config={"rate": 0}, scope="any"
+    )
 
 
 @pytest.fixture

@@ -121,3 +121,28 @@ def test_posts_are_read_only_in_the_admin(crowdwall_admin, request_):
     assert not post_admin.has_add_permission(request_)
     assert not post_admin.has_change_permission(request_)
     assert admin.site.is_registered(Wall) and admin.site.is_registered(PostWall)
+
+
+def source_form(admin, wall, **data):
+    fields = {"wall": wall.pk, "name": "s", "config": "{}", "secret": "", "enabled": "on"}
+    return admin.SourceForm(data={**fields, **data})
+
+
+@pytest.mark.parametrize(
+    ("kind", "config", "scope"),
+    [("webhook", "{}", "own"), ("mastodon", '{"instance": "https://social.example"}', "any")],
+)
+def test_source_form_shows_the_scope_and_fills_the_kinds_default(
+    crowdwall_admin, wall, kind, config, scope
+):
+    form = source_form(crowdwall_admin, wall, kind=kind, config=config, secret="s3cret")
+    assert "scope" in form.fields
+    assert form.is_valid(), form.errors
+    assert form.save().scope == scope
+
+
+def test_source_form_refuses_scope_any_for_a_webhook(crowdwall_admin, wall):
+    form = source_form(crowdwall_admin, wall, kind="webhook", secret="s3cret", scope="any")
+    assert not form.is_valid()
+    assert "own wall only" in form.errors["scope"][0]
+    assert not Source.objects.exists()

@@ -366,3 +366,17 @@ def test_a_source_deleted_during_the_delivery_is_404_and_stores_nothing(deliver,
     assert response.status_code == 404
     assert error_code(response) == "unknown_source"
     assert not Post.objects.exists()
+
+
+def test_a_webhook_feeds_its_own_wall_only_under_its_moderation(deliver, wall, hook):
+    """The outside probe's case: the secret of a pre-approve wall's webhook delivered a post
+    with another (open) wall's hashtag, and it appeared approved there."""
+    wall.moderation = "pre_approve"
+    wall.save()
+    Wall.objects.create(name="Open", slug="open", hashtags=["elsewhere"])
+    both = make_post(1, html="<p>#DjangoCon #elsewhere</p>")
+    elsewhere_only = make_post(2, html="<p>only #elsewhere</p>")
+    response = deliver({"posts": [both, elsewhere_only]})
+    assert response.status_code == 200
+    assert response.json()["created"] == 1 and response.json()["unmatched"] == 1
+    assert list(PostWall.objects.values_list("wall__slug", "state")) == [("djangocon", "pending")]

@@ -43,6 +43,7 @@ def _out(request: HttpRequest, source: Source) -> dict[str, Any]:
         "kind": source.kind,
         "config": source.config,
         "include_all": source.include_all,
+        "scope": source.scope,
         "enabled": source.enabled,
         "has_secret": bool(source.secret),
         "last_ingest_at": source.last_ingest_at,

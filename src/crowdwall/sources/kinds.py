@@ -24,6 +24,14 @@ class SourceKind:
     adapter: str | None  # dotted path of the SourceAdapter subclass
     needs_secret: bool = False  # webhooks: HMAC secret; Mastodon: optional token
     url_key: str | None = None  # the config key ``add-source --url`` sets
+    # Which walls the source's posts may reach ("own": its wall only; "any": every wall whose
+    # rules match). ``scopes`` are the values allowed, the first is the default.
+    scopes: tuple[str, ...] = ("own", "any")
+
+    @property
+    def default_scope(self) -> str:
+        """The scope a source of this kind gets when none is given."""
+        return self.scopes[0]
 
 
 def _only(config: Config, allowed: set[str]) -> None:
@@ -160,6 +168,8 @@ def validate_webhook(config: Config) -> Config:
 KINDS: dict[str, SourceKind] = {
     kind.name: kind
     for kind in (
+        # Replay posts are made up and a feed names its own authors (any URL): their own
+        # wall by default, so neither can pass for another wall's accounts unless staff say so.
         SourceKind(
             "replay", "Replay file (demo)", validate_replay, "crowdwall.sources.replay.ReplaySource"
         ),
@@ -169,6 +179,7 @@ KINDS: dict[str, SourceKind] = {
             validate_mastodon,
             "crowdwall.sources.mastodon.MastodonSource",
             url_key="instance",
+            scopes=("any", "own"),  # public posts, authors as the network names them
         ),
         SourceKind(
             "bluesky",
@@ -176,6 +187,7 @@ KINDS: dict[str, SourceKind] = {
             validate_bluesky,
             "crowdwall.sources.bluesky.BlueskySource",
             url_key="endpoint",
+            scopes=("any", "own"),  # public posts, authors as the network names them
         ),
         SourceKind(
             "rss", "RSS/Atom feed", validate_rss, "crowdwall.sources.rss.RSSSource", url_key="url"
@@ -186,6 +198,8 @@ KINDS: dict[str, SourceKind] = {
             validate_webhook,
             "crowdwall.sources.webhook.WebhookSource",
             needs_secret=True,
+            # Whoever holds the secret writes the posts, authors included: never other walls.
+            scopes=("own",),
         ),
     )
 }

@@ -64,3 +64,37 @@ def test_a_source_of_another_wall_is_not_found(bearer, source):
 
     Wall.objects.create(name="Other", slug="other")
     assert bearer.get(f"/api/walls/other/sources/{source.pk}/").status_code == 404
+
+
+def test_the_scope_is_shown_defaulted_per_kind_and_changeable(bearer, wall):
+    hook = bearer.post(
+        S, {"name": "hook", "kind": "webhook", "secret": "x"}, content_type="application/json"
+    )
+    assert hook.status_code == 201 and hook.json()["scope"] == "own"
+    feed = bearer.post(
+        S,
+        {"name": "m", "kind": "mastodon", "config": {"instance": "https://social.example"}},
+        content_type="application/json",
+    )
+    assert feed.json()["scope"] == "any"
+    narrowed = bearer.patch(
+        f"{S}{feed.json()['id']}/", {"scope": "own"}, content_type="application/json"
+    )
+    assert narrowed.status_code == 200 and narrowed.json()["scope"] == "own"
+    assert Source.objects.get(pk=feed.json()["id"]).scope == "own"
+
+
+def test_a_webhook_cannot_reach_other_walls_through_the_api(bearer, wall):
+    created = bearer.post(
+        S,
+        {"name": "hook", "kind": "webhook", "secret": "x", "scope": "any"},
+        content_type="application/json",
+    )
+    assert created.status_code == 422
+    assert "own wall only" in created.json()["error"]["fields"]["scope"][0]
+    hook = Source.objects.create(wall=wall, name="hook", kind="webhook", secret="x")
+    widened = bearer.patch(f"{S}{hook.pk}/", {"scope": "any"}, content_type="application/json")
+    assert widened.status_code == 422 and "scope" in widened.json()["error"]["fields"]
+    assert Source.objects.get(pk=hook.pk).scope == "own"
+    unknown = bearer.patch(f"{S}{hook.pk}/", {"scope": "all"}, content_type="application/json")
+    assert unknown.status_code == 422

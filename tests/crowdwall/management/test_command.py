@@ -99,6 +99,23 @@ def test_add_source_reports_validation_errors(args, message):
 
 
 @pytest.mark.django_db
+def test_add_source_sets_the_scope_per_kind_or_as_told():
+    crowdwall("add-wall", "w")
+    crowdwall("add-source", "w", "webhook", "--secret", "s3cret")
+    crowdwall("add-source", "w", "mastodon", "--url", "https://social.example/")
+    crowdwall("add-source", "w", "replay", "--scope", "any")
+    assert dict(Source.objects.values_list("kind", "scope")) == {
+        "webhook": "own",
+        "mastodon": "any",
+        "replay": "any",
+    }
+    assert "webhook (webhook) scope=own" in crowdwall("walls")
+    with pytest.raises(CommandError, match=r"scope: .*own wall only"):
+        crowdwall("add-source", "w", "webhook", "--name", "h2", "--secret", "x", "--scope", "any")
+    assert Source.objects.count() == 3
+
+
+@pytest.mark.django_db
 def test_walls_lists_walls_and_sources():
     crowdwall("add-wall", "djangocon", "--hashtag", "djangocon")
     crowdwall("add-source", "djangocon", "replay", "--name", "demo")

@@ -40,6 +40,7 @@ from crowdwall.models import ModerationMode, Source, Wall
 from crowdwall.sources.kinds import KINDS
 from crowdwall.sources.runner import Mode, SourceStats, StreamRunner
 from crowdwall.sources.stream_command import runnable_sources, summary_table
+from crowdwall.states import SourceScope
 
 _PIPE_WIDTH = 200
 
@@ -201,7 +202,7 @@ class Command(BaseCommand):
         walls = Wall.objects.prefetch_related("sources").order_by("slug")
         for wall in walls:
             sources = ", ".join(
-                f"{s.name} ({s.kind}{'' if s.enabled else ', disabled'})"
+                f"{s.name} ({s.kind}{'' if s.enabled else ', disabled'}) scope={s.scope}"
                 for s in wall.sources.all()
             )
             table.add_row(
@@ -286,6 +287,12 @@ class Command(BaseCommand):
             action="store_true",
             help="every post of this source belongs to the wall",
         )
+        parser.add_argument(
+            "--scope",
+            choices=list(SourceScope.values),
+            help="own: its posts reach its wall only; any: every wall whose rules match "
+            "(default per kind; webhooks: always own)",
+        )
         parser.add_argument("--disabled", action="store_true")
 
     def handle_add_source(self, *, wall: str, kind: str, **options: Any) -> None:
@@ -318,6 +325,7 @@ class Command(BaseCommand):
             config=config,
             secret=options["secret"],
             include_all=options["include_all"],
+            scope=options["scope"] or "",
             enabled=not options["disabled"],
         )
         try:
