@@ -146,3 +146,10 @@ def test_source_form_refuses_scope_any_for_a_webhook(crowdwall_admin, wall):
     assert not form.is_valid()
     assert "own wall only" in form.errors["scope"][0]
     assert not Source.objects.exists()
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "1e400", "-5"])
+def test_source_form_refuses_numbers_out_of_range(crowdwall_admin, wall, value):
+    form = source_form(crowdwall_admin, wall, kind="replay", config=f'{{"rate": {value}}}')
+    assert not form.is_valid()
+    assert "'rate' must be a number" in form.errors["config"][0]

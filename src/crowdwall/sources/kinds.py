@@ -15,6 +15,13 @@ from urllib.parse import urlsplit
 
 Config = dict[str, Any]
 
+# Upper bounds of the numeric config values (docs/security.md): beyond them a value is a
+# mistake, and NaN or infinity is refused everywhere.
+MAX_RATE = 100_000.0  # replay posts per second (0: as fast as possible)
+MAX_BATCH = 10_000  # posts per batch
+HOUR = 3_600.0
+DAY = 86_400.0
+
 
 @dataclass(frozen=True)
 class SourceKind:
@@ -54,12 +61,26 @@ def _url(value: Any, key: str, schemes: set[str]) -> str:
 
 
 def _number(
-    config: Config, key: str, default: float, *, minimum: float, integer: bool = False
+    config: Config,
+    key: str,
+    default: float,
+    *,
+    minimum: float,
+    maximum: float,
+    integer: bool = False,
 ) -> Any:
+    """``config[key]`` (or ``default``) as a finite number in ``[minimum, maximum]``.
+
+    NaN and infinities fail the range comparison (and could not be stored as JSON anyway:
+    the database refused them with an error that read like a duplicate name)."""
     value = config.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
-        kind = "an integer" if integer else "a number"
-        raise ValueError(f"{key!r} must be {kind} >= {minimum}, not {value!r}.")
+    kind = "an integer" if integer else "a number"
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not minimum <= value <= maximum
+    ):
+        raise ValueError(f"{key!r} must be {kind} from {minimum:g} to {maximum:g}, not {value!r}.")
     if integer and value != int(value):
         raise ValueError(f"{key!r} must be an integer, not {value!r}.")
     return int(value) if integer else float(value)
@@ -85,10 +106,12 @@ def validate_replay(config: Config) -> Config:
     if path and not Path(path).is_file():
         raise ValueError(f"Replay file {path!r} does not exist.")
     cleaned: Config = {
-        "rate": _number(config, "rate", 20.0, minimum=0),
+        "rate": _number(config, "rate", 20.0, minimum=0, maximum=MAX_RATE),
         "loop": _flag(config, "loop", False),
         "retime": _flag(config, "retime", True),
-        "batch_size": _number(config, "batch_size", 100, minimum=1, integer=True),
+        "batch_size": _number(
+            config, "batch_size", 100, minimum=1, maximum=MAX_BATCH, integer=True
+        ),
     }
     if path:
         cleaned["path"] = str(path)
@@ -101,7 +124,7 @@ def validate_mastodon(config: Config) -> Config:
         "instance": _url(config.get("instance"), "instance", {"https", "http"}),
         "hashtags": _tags(config),  # empty: the wall's hashtags
         # Polling peers stay at >= 10 s and never overlap requests (DESIGN §5).
-        "poll_interval": _number(config, "poll_interval", 15.0, minimum=10),
+        "poll_interval": _number(config, "poll_interval", 15.0, minimum=10, maximum=DAY),
     }
     if "accounts" in config:  # account ids ("109"), or handles ("@ann", "ann@host.example")
         accounts = config["accounts"]
@@ -144,10 +167,12 @@ def validate_bluesky(config: Config) -> Config:
         "hashtags": _tags(config),  # empty: the wall's hashtags
         "keywords": [k.strip() for k in keywords],
         "accounts": list(dict.fromkeys(a.strip() for a in accounts)),
-        "batch_size": _number(config, "batch_size", 100, minimum=1, integer=True),
-        "batch_interval": _number(config, "batch_interval", 0.5, minimum=0),
-        "progress_interval": _number(config, "progress_interval", 5.0, minimum=0),
-        "overlap": _number(config, "overlap", 5.0, minimum=0),
+        "batch_size": _number(
+            config, "batch_size", 100, minimum=1, maximum=MAX_BATCH, integer=True
+        ),
+        "batch_interval": _number(config, "batch_interval", 0.5, minimum=0, maximum=60),
+        "progress_interval": _number(config, "progress_interval", 5.0, minimum=0, maximum=HOUR),
+        "overlap": _number(config, "overlap", 5.0, minimum=0, maximum=HOUR),
     }
 
 
@@ -155,8 +180,8 @@ def validate_rss(config: Config) -> Config:
     _only(config, {"url", "poll_interval", "timeout"})
     return {
         "url": _url(config.get("url"), "url", {"https", "http"}),
-        "poll_interval": _number(config, "poll_interval", 300.0, minimum=30),
-        "timeout": _number(config, "timeout", 20.0, minimum=1),
+        "poll_interval": _number(config, "poll_interval", 300.0, minimum=30, maximum=DAY),
+        "timeout": _number(config, "timeout", 20.0, minimum=1, maximum=300),
     }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from crowdwall.models import ModerationLog, Source
 
 S = "/api/walls/djangocon/sources/"
@@ -98,3 +100,22 @@ def test_a_webhook_cannot_reach_other_walls_through_the_api(bearer, wall):
     assert Source.objects.get(pk=hook.pk).scope == "own"
     unknown = bearer.patch(f"{S}{hook.pk}/", {"scope": "all"}, content_type="application/json")
     assert unknown.status_code == 422
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "1e400"])
+def test_numbers_that_are_not_finite_are_422_naming_the_key(bearer, wall, value):
+    body = f'{{"name": "r", "kind": "replay", "config": {{"rate": {value}}}}}'
+    response = bearer.post(S, body, content_type="application/json")
+    assert response.status_code == 422
+    fields = response.json()["error"]["fields"]
+    assert list(fields) == ["config"] and "'rate' must be a number" in fields["config"][0]
+    assert not Source.objects.exists()
+
+
+def test_a_change_to_a_number_out_of_range_is_422(bearer, source):
+    body = '{"config": {"rate": NaN}}'
+    response = bearer.patch(f"{S}{source.pk}/", body, content_type="application/json")
+    assert response.status_code == 422
+    assert "'rate'" in response.json()["error"]["fields"]["config"][0]
+    source.refresh_from_db()
+    assert source.config == {"rate": 0}

@@ -89,6 +89,16 @@ def test_add_source_builds_the_config_per_kind():
         (["w", "replay", "--config", "{bad json"], "not JSON"),
         (["w", "replay", "--config", '{"speed": 2}'], "Unknown config key"),
         (["w", "replay", "--path", "/no/such.jsonl"], "does not exist"),
+        (["w", "replay", "--rate", "nan"], "--rate: must be from 0 to"),
+        (["w", "replay", "--rate", "inf"], "--rate: must be from 0 to"),
+        (["w", "replay", "--rate=-inf"], "--rate: must be from 0 to"),
+        (["w", "replay", "--rate", "fast"], "--rate: not a number"),
+        (["w", "replay", "--config", '{"rate": NaN}'], "config: 'rate' must be a number"),
+        (["w", "replay", "--config", '{"batch_size": 1e400}'], "'batch_size' must be an integer"),
+        (
+            ["w", "rss", "--url", "https://x.example/f", "--config", '{"timeout": Infinity}'],
+            "config: 'timeout' must be a number",
+        ),
     ],
 )
 def test_add_source_reports_validation_errors(args, message):
@@ -96,6 +106,13 @@ def test_add_source_reports_validation_errors(args, message):
     with pytest.raises(CommandError, match=message):
         crowdwall("add-source", *args)
     assert not Source.objects.exists()
+
+
+@pytest.mark.parametrize("command", ["stream", "demo"])
+@pytest.mark.parametrize("rate", ["nan", "inf", "-1"])
+def test_rates_of_stream_and_demo_are_checked(command, rate):
+    with pytest.raises(CommandError, match="--rate: must be from 0 to"):
+        crowdwall(command, "--rate", rate)
 
 
 @pytest.mark.django_db

@@ -37,12 +37,23 @@ from crowdwall.caching import purge_walls
 from crowdwall.ingest.pipeline import BatchResult
 from crowdwall.jobs.command import add_job_arguments, run_job_command
 from crowdwall.models import ModerationMode, Source, Wall
-from crowdwall.sources.kinds import KINDS
+from crowdwall.sources.kinds import KINDS, MAX_RATE
 from crowdwall.sources.runner import Mode, SourceStats, StreamRunner
 from crowdwall.sources.stream_command import runnable_sources, summary_table
 from crowdwall.states import SourceScope
 
 _PIPE_WIDTH = 200
+
+
+def _rate(value: str) -> float:
+    """An argparse type: posts per second, finite, from 0 to ``MAX_RATE``."""
+    try:
+        rate = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 0 <= rate <= MAX_RATE:  # NaN fails this too
+        raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_RATE:g}, not {value!r}")
+    return rate
 
 
 def _validation_message(exc: ValidationError) -> str:
@@ -118,7 +129,7 @@ class Command(BaseCommand):
 
     def add_stream_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--wall", help="only this wall's sources (slug); default: all walls")
-        parser.add_argument("--rate", type=float, help="replay sources: posts per second (0: max)")
+        parser.add_argument("--rate", type=_rate, help="replay sources: posts per second (0: max)")
         parser.add_argument("--limit", type=int, help="stop each source after N posts")
 
     def add_backfill_arguments(self, parser: CommandParser) -> None:
@@ -128,8 +139,6 @@ class Command(BaseCommand):
     def handle_stream(
         self, *, wall: str | None, rate: float | None, limit: int | None, **options: Any
     ) -> None:
-        if rate is not None and rate < 0:
-            raise CommandError("--rate must be >= 0.")
         overrides = {} if rate is None else {"rate": rate}
         self._run("stream", wall, overrides, limit, options["verbosity"])
 
@@ -279,7 +288,7 @@ class Command(BaseCommand):
             help="mastodon: hashtags to follow (default: the wall's)",
         )
         parser.add_argument("--path", help="replay: JSONL file (default: the bundled demo data)")
-        parser.add_argument("--rate", type=float, help="replay: posts per second")
+        parser.add_argument("--rate", type=_rate, help="replay: posts per second")
         parser.add_argument("--loop", action="store_true", help="replay: start over at the end")
         parser.add_argument("--config", help="more config as a JSON object")
         parser.add_argument(
@@ -341,7 +350,7 @@ class Command(BaseCommand):
     # demo ---------------------------------------------------------------------------------
 
     def add_demo_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--rate", type=float, default=2.0, help="replay posts per second")
+        parser.add_argument("--rate", type=_rate, default=2.0, help="replay posts per second")
 
     def handle_demo(self, *, rate: float, **options: Any) -> None:
         from crowdwall.demo import ensure_demo_wall
