@@ -153,3 +153,15 @@ def test_source_form_refuses_numbers_out_of_range(crowdwall_admin, wall, value):
     form = source_form(crowdwall_admin, wall, kind="replay", config=f'{{"rate": {value}}}')
     assert not form.is_valid()
     assert "'rate' must be a number" in form.errors["config"][0]
+
+
+@pytest.mark.parametrize("path", ["/etc/passwd", "/etc/no-such-file", "../../../etc/passwd"])
+def test_source_form_refuses_replay_files_outside_the_allowed_directories(
+    crowdwall_admin, wall, path
+):
+    form = source_form(crowdwall_admin, wall, kind="replay", config=f'{{"path": "{path}"}}')
+    assert not form.is_valid()
+    assert form.errors["config"] == [
+        "'path' must name a replay file among the bundled samples or in a directory listed "
+        "in CROWDWALL['REPLAY_DIRS']."
+    ]

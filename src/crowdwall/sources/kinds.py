@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -101,10 +100,14 @@ def _tags(config: Config) -> list[str]:
 
 
 def validate_replay(config: Config) -> Config:
+    from crowdwall.conf import conf  # here, not at the top: this module stays settings-free
+    from crowdwall.sources.replay_files import REFUSED, resolve_replay_path
+
     _only(config, {"path", "rate", "loop", "retime", "batch_size"})
     path = config.get("path") or ""
-    if path and not Path(path).is_file():
-        raise ValueError(f"Replay file {path!r} does not exist.")
+    resolved = resolve_replay_path(path, conf.REPLAY_DIRS) if path else None
+    if path and resolved is None:
+        raise ValueError(REFUSED)
     cleaned: Config = {
         "rate": _number(config, "rate", 20.0, minimum=0, maximum=MAX_RATE),
         "loop": _flag(config, "loop", False),
@@ -113,8 +116,8 @@ def validate_replay(config: Config) -> Config:
             config, "batch_size", 100, minimum=1, maximum=MAX_BATCH, integer=True
         ),
     }
-    if path:
-        cleaned["path"] = str(path)
+    if resolved is not None:  # stored resolved: the stream reads exactly what was checked
+        cleaned["path"] = str(resolved)
     return cleaned
 
 

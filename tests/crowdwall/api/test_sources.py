@@ -119,3 +119,41 @@ def test_a_change_to_a_number_out_of_range_is_422(bearer, source):
     assert "'rate'" in response.json()["error"]["fields"]["config"][0]
     source.refresh_from_db()
     assert source.config == {"rate": 0}
+
+
+def replay_with_path(bearer, path: str):
+    body = {"name": "r", "kind": "replay", "config": {"path": path}}
+    return bearer.post(S, body, content_type="application/json")
+
+
+def test_a_replay_path_outside_the_allowed_directories_is_422_telling_nothing(
+    bearer, wall, tmp_path, settings
+):
+    allowed = tmp_path / "replays"
+    allowed.mkdir()
+    (allowed / "posts.jsonl").write_text("{}\n")
+    (allowed / "link.jsonl").symlink_to("/etc/passwd")
+    settings.CROWDWALL = {**getattr(settings, "CROWDWALL", {}), "REPLAY_DIRS": [str(allowed)]}
+    answers = [
+        replay_with_path(bearer, path)
+        for path in (
+            "/etc/passwd",  # exists
+            "/etc/no-such-file",  # does not
+            str(allowed / ".." / ".." / "etc" / "passwd"),
+            str(allowed / "link.jsonl"),
+            str(allowed / "missing.jsonl"),
+        )
+    ]
+    assert {a.status_code for a in answers} == {422}
+    assert len({a.content for a in answers}) == 1  # word for word the same answer
+    message = answers[0].json()["error"]["fields"]["config"][0]
+    assert "passwd" not in message and "exist" not in message
+    assert not Source.objects.exists()
+    ok = replay_with_path(bearer, "posts.jsonl")
+    assert ok.status_code == 201 and ok.json()["config"]["path"] == str(allowed / "posts.jsonl")
+    moved = bearer.patch(
+        f"{S}{ok.json()['id']}/",
+        {"config": {"path": "/etc/passwd"}},
+        content_type="application/json",
+    )
+    assert moved.status_code == 422 and moved.content == answers[0].content

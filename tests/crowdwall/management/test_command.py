@@ -88,7 +88,9 @@ def test_add_source_builds_the_config_per_kind():
         (["w", "replay", "--url", "https://x.example"], "--url does not apply"),
         (["w", "replay", "--config", "{bad json"], "not JSON"),
         (["w", "replay", "--config", '{"speed": 2}'], "Unknown config key"),
-        (["w", "replay", "--path", "/no/such.jsonl"], "does not exist"),
+        (["w", "replay", "--path", "/no/such.jsonl"], "bundled samples or in a directory"),
+        (["w", "replay", "--path", "/etc/passwd"], "bundled samples or in a directory"),
+        (["w", "replay", "--path", "../../../../etc/hosts"], "bundled samples or in a directory"),
         (["w", "replay", "--rate", "nan"], "--rate: must be from 0 to"),
         (["w", "replay", "--rate", "inf"], "--rate: must be from 0 to"),
         (["w", "replay", "--rate=-inf"], "--rate: must be from 0 to"),
@@ -106,6 +108,21 @@ def test_add_source_reports_validation_errors(args, message):
     with pytest.raises(CommandError, match=message):
         crowdwall("add-source", *args)
     assert not Source.objects.exists()
+
+
+@pytest.mark.django_db
+def test_add_source_takes_replay_files_from_the_configured_directories(tmp_path, settings):
+    (tmp_path / "posts.jsonl").write_text("{}\n")
+    settings.CROWDWALL = {}
+    Wall.objects.create(name="w", slug="w")
+    with pytest.raises(CommandError, match="bundled samples") as refused:
+        crowdwall("add-source", "w", "replay", "--path", str(tmp_path / "posts.jsonl"))
+    settings.CROWDWALL = {"REPLAY_DIRS": [str(tmp_path)]}
+    crowdwall("add-source", "w", "replay", "--path", "posts.jsonl")
+    assert Source.objects.get().config["path"] == str(tmp_path / "posts.jsonl")
+    with pytest.raises(CommandError) as missing:
+        crowdwall("add-source", "w", "replay", "--name", "r2", "--path", "gone.jsonl")
+    assert str(missing.value) == str(refused.value)
 
 
 @pytest.mark.parametrize("command", ["stream", "demo"])

@@ -34,7 +34,7 @@ def test_replay_defaults():
     [
         ("replay", {"rate": -1}, "'rate'"),
         ("replay", {"rate": "fast"}, "'rate'"),
-        ("replay", {"path": "/no/such/file.jsonl"}, "does not exist"),
+        ("replay", {"path": "/no/such/file.jsonl"}, "bundled samples"),
         ("replay", {"batch_size": 1.5}, "'batch_size'"),
         ("replay", {"loop": "yes"}, "'loop'"),
         ("replay", {"speed": 3}, "Unknown config key"),
