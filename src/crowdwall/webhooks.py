@@ -16,7 +16,9 @@ The HTTP layer over ``crowdwall.sources.webhook`` (signatures, payload format). 
   ``{"posts": [...]}``, or whose posts were all rejected;
 - **200** otherwise, with counts. Posts go through ``crowdwall.ingest.pipeline.ingest`` like
   the runner's batches (same validation, sanitizing, matching, moderation, events). A
-  malformed post in a batch is logged and listed under ``rejected``; the others are stored.
+  malformed post in a batch is logged and listed under ``rejected`` with a stable ``reason``
+  code and a ``detail`` written for senders (``sources.webhook.REJECTIONS``; never exception
+  text, which stays in the log); the others are stored.
   A re-delivered post is counted under ``duplicates`` and changes nothing.
 
 Errors are ``{"error": {"code": "...", "message": "..."}}``.
@@ -32,7 +34,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from crowdwall.conf import conf
 from crowdwall.exceptions import SourceError
-from crowdwall.ingest.pipeline import BatchResult, ingest
+from crowdwall.ingest.pipeline import BatchResult, Rejected, ingest
 from crowdwall.models import Source
 from crowdwall.sources.webhook import (
     SIGNATURE_HEADER,
@@ -41,6 +43,7 @@ from crowdwall.sources.webhook import (
     SignatureError,
     authenticate,
     read_payload,
+    rejection,
 )
 
 logger = logging.getLogger("crowdwall.webhooks")
@@ -73,10 +76,15 @@ def _summary(received: int, result: BatchResult) -> dict[str, Any]:
         "deleted": result.deleted,
         "duplicates": result.duplicates,
         "unmatched": result.unmatched,
-        "rejected": [
-            {"id": r.external_id, "reason": r.reason, "detail": r.detail} for r in result.rejected
-        ],
+        "rejected": [_rejected(r) for r in result.rejected],
     }
+
+
+def _rejected(item: Rejected) -> dict[str, str]:
+    """A rejected post as its sender sees it: a stable code and a message for senders, never
+    the pipeline's detail (logged by ``ingest``)."""
+    code, message = rejection(item.reason)
+    return {"id": item.external_id, "reason": code, "detail": message}
 
 
 @csrf_exempt  # authenticated by the body's signature, not by a session
@@ -129,9 +137,7 @@ def webhook(request: HttpRequest, source_id: int) -> JsonResponse:
         len(result.rejected),
     )
     if items and len(result.rejected) == len(items):
-        first = result.rejected[0]
-        message = f"No post could be stored; first problem: {first.reason}"
-        if first.detail:
-            message += f" ({first.detail})"
+        first = summary["rejected"][0]
+        message = f"No post could be stored; first problem: {first['detail']}"
         return error(400, "invalid_post", message, **summary)
     return JsonResponse(summary, status=200)
