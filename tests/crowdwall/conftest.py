@@ -117,3 +117,12 @@ def orphans() -> dict[str, int]:
             if count := cursor.fetchone()[0]:
                 found[name] = count
     return found
+
+
+@pytest.fixture
+def two_at_most(monkeypatch) -> None:
+    """Ban limits of two per wall (the real ones, in crowdwall.rule_limits, are thousands)."""
+    from crowdwall.rule_limits import LIMITS, RuleLimit
+
+    monkeypatch.setitem(LIMITS, "banned_words", RuleLimit("banned words", 2, 200))
+    monkeypatch.setitem(LIMITS, "banned_authors", RuleLimit("banned authors", 2, 255))

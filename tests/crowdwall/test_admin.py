@@ -10,6 +10,7 @@ from django.test import RequestFactory, modify_settings
 
 from crowdwall.models import BannedWord, ModerationState, PostWall, Source, Wall
 from tests.crowdwall.conftest import make_post
+from tests.crowdwall.test_rule_limits import TOO_LONG, TOO_MANY
 
 pytestmark = pytest.mark.django_db
 
@@ -165,3 +166,26 @@ def test_source_form_refuses_replay_files_outside_the_allowed_directories(
         "'path' must name a replay file among the bundled samples or in a directory listed "
         "in CROWDWALL['REPLAY_DIRS']."
     ]
+
+
+@pytest.mark.parametrize("field", ["hashtags", "keywords", "accounts", "languages"])
+@pytest.mark.parametrize("values", [TOO_MANY, TOO_LONG], ids=["too many", "too long"])
+def test_wall_form_refuses_rules_beyond_their_bounds(crowdwall_admin, field, values):
+    data = {"name": "W", "slug": "w", "moderation": "open", field: "\n".join(values[field])}
+    form = crowdwall_admin.WallForm(data=data)
+    assert not form.is_valid()
+    assert list(form.errors) == [field]
+    assert not Wall.objects.exists()
+
+
+def test_ban_forms_refuse_bans_beyond_the_walls_limit(crowdwall_admin, wall, two_at_most):
+    from django.contrib.admin.sites import site
+    from django.forms import modelform_factory
+
+    for word in ("one", "two"):
+        BannedWord.objects.create(wall=wall, word=word)
+    admin_class = crowdwall_admin.BannedWordAdmin(BannedWord, site)
+    form_class = modelform_factory(BannedWord, form=admin_class.form, fields=["wall", "word"])
+    form = form_class(data={"wall": wall.pk, "word": "three"})
+    assert not form.is_valid()
+    assert "at most 2 banned words" in form.errors["word"][0]

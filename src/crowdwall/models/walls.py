@@ -14,6 +14,7 @@ from crowdwall.ingest.match import (
     parse_keyword,
 )
 from crowdwall.models.locking import LockingDelete
+from crowdwall.rule_limits import list_errors
 from crowdwall.sources.kinds import KINDS, get_kind
 from crowdwall.states import ModerationMode, SourceScope
 
@@ -92,6 +93,15 @@ class Wall(LockingDelete):
 
     def clean(self) -> None:
         super().clean()
+        # Bounds first, on the lists as given: normalising a million entries is the cost the
+        # bounds exist to avoid.
+        bounds = {
+            field: list_errors(field, _string_list(getattr(self, field), field))
+            for field in ("hashtags", "keywords", "accounts", "languages")
+        }
+        bounds = {field: errors for field, errors in bounds.items() if errors}
+        if bounds:
+            raise ValidationError(bounds)
         errors: dict[str, list[str]] = {}
         tags = [normalize_hashtag(t) for t in _string_list(self.hashtags, "hashtags")]
         if any(" " in t for t in tags):

@@ -92,10 +92,20 @@ def _flag(config: Config, key: str, default: bool) -> bool:
     return value
 
 
+def _bounded(key: str, values: list[str], limit: str) -> None:
+    """A list of the config within the bounds of the wall rule it narrows."""
+    from crowdwall.rule_limits import list_errors  # framework-free, like this module
+
+    errors = list_errors(limit, values)
+    if errors:
+        raise ValueError(f"{key!r}: {errors[0]}")
+
+
 def _tags(config: Config) -> list[str]:
     tags = config.get("hashtags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip("# ") for t in tags):
         raise ValueError("'hashtags' must be a list of hashtags.")
+    _bounded("hashtags", tags, "hashtags")
     return [t.strip().lstrip("#") for t in tags]
 
 
@@ -136,6 +146,7 @@ def validate_mastodon(config: Config) -> Config:
             for a in accounts
         ):
             raise ValueError("'accounts' must be a list of account ids or handles.")
+        _bounded("accounts", accounts, "accounts")
         cleaned["accounts"] = [a.strip() for a in accounts]
     if "stream" in config:  # with a token (the secret): live via the streaming API
         cleaned["stream"] = _flag(config, "stream", True)
@@ -155,6 +166,7 @@ def validate_bluesky(config: Config) -> Config:
         isinstance(k, str) and k.strip() for k in keywords
     ):
         raise ValueError("'keywords' must be a list of keywords.")
+    _bounded("keywords", keywords, "keywords")
     for keyword in keywords:
         parse_keyword(keyword)  # ValueError says what is wrong with it
     accounts = config.get("accounts", [])

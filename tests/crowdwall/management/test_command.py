@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from crowdwall.models import Post, Source, Wall
+from tests.crowdwall.test_rule_limits import TOO_LONG, TOO_MANY
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -108,6 +109,25 @@ def test_add_source_reports_validation_errors(args, message):
     with pytest.raises(CommandError, match=message):
         crowdwall("add-source", *args)
     assert not Source.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("flag", "field", "values"),
+    [
+        ("--hashtag", "hashtags", TOO_MANY["hashtags"]),
+        ("--hashtag", "hashtags", TOO_LONG["hashtags"]),
+        ("--keyword", "keywords", TOO_MANY["keywords"]),
+        ("--keyword", "keywords", TOO_LONG["keywords"]),
+        ("--account", "accounts", TOO_LONG["accounts"]),
+        ("--language", "languages", TOO_MANY["languages"]),
+    ],
+)
+def test_add_wall_refuses_rules_beyond_their_bounds(flag, field, values):
+    args = [arg for value in values for arg in (flag, value)]
+    with pytest.raises(CommandError, match=f"Invalid wall: {field}: .*(At|at) most"):
+        crowdwall("add-wall", "w", *args)
+    assert not Wall.objects.exists()
 
 
 @pytest.mark.django_db

@@ -45,6 +45,10 @@ def test_replay_defaults():
         ("bluesky", {"endpoint": "https://not-a-websocket.example"}, "ws"),
         ("rss", {"url": "not a url"}, "'url'"),
         ("webhook", {"url": "https://x.example"}, "Unknown config key"),
+        ("mastodon", {"instance": "https://x.example", "hashtags": ["t"] * 101}, "At most 100"),
+        ("mastodon", {"instance": "https://x.example", "accounts": ["@a" * 200]}, "'accounts'"),
+        ("bluesky", {"keywords": ["k" * 201]}, "'keywords': Keywords have at most 200"),
+        ("bluesky", {"hashtags": ["h" * 101]}, "'hashtags'"),
     ],
 )
 def test_bad_configs_are_refused_with_a_reason(kind, config, message):
