@@ -16,6 +16,7 @@ from crowdwall.ingest.match import (
     parse_keyword,
 )
 from crowdwall.models import BannedAuthor, BannedWord, Source, Wall
+from crowdwall.sources.kinds import get_kind
 from crowdwall.states import SourceScope
 
 # Every value a scope column may hold ("" only for rows written around ``Source.save``).
@@ -72,6 +73,17 @@ def default_blocklist() -> KeywordSet:
     return _keywords(sorted(conf.BLOCKLIST), "CROWDWALL['BLOCKLIST']")
 
 
+def _any_wall(kind: str, scope: str) -> bool:
+    """Whether a source's posts may reach any wall: its scope says so and its kind allows it (a
+    webhook written as "any" around validation still feeds its own wall only)."""
+    if scope != SourceScope.ANY:
+        return False
+    try:
+        return SourceScope.ANY in get_kind(kind).scopes
+    except ValueError:  # an unknown kind
+        return False
+
+
 def load_wall_rules(wall_ids: Iterable[int] | None = None) -> list[WallRules]:
     """Every active wall (or the given ones), compiled; four queries whatever the count.
 
@@ -90,12 +102,12 @@ def load_wall_rules(wall_ids: Iterable[int] | None = None) -> list[WallRules]:
     confined: dict[int, set[int]] = defaultdict(set)  # wall -> its sources confined to it
     # Every source, whatever its wall (there are few): include-all ones of the loaded walls,
     # and every confined one, since it is closed to all walls but its own.
-    for wall_id, source_id, include_all, scope in select_in(
-        Source, ["wall", "id", "include_all", "scope"], "scope", _SCOPES
+    for wall_id, source_id, kind, include_all, scope in select_in(
+        Source, ["wall", "id", "kind", "include_all", "scope"], "scope", _SCOPES
     ):
         if include_all:
             include[wall_id].append(source_id)
-        if scope != SourceScope.ANY:
+        if not _any_wall(kind, scope):
             confined[wall_id].add(source_id)
     authors: dict[int, list[str]] = defaultdict(list)
     for wall_id, account in select_in(BannedAuthor, ["wall", "account"], "wall", ids):

@@ -181,3 +181,10 @@ def test_the_runner_with_prepare_workers_honours_the_lane(tmp_path, settings, sc
     walls = set(PostWall.objects.values_list("wall__slug", flat=True))
     assert walls == ({"home"} if scope == "own" else {"home", "other"})
     assert PostWall.objects.filter(wall__slug="home").count() == 30
+
+
+def test_a_webhook_written_as_any_around_validation_still_feeds_its_own_wall(home, other):
+    source = add(home, "webhook")
+    Source.objects.filter(pk=source.pk).update(scope="any")  # no clean() on this path
+    ingest(source, [make_post(1, html="<p>#home #other</p>")])
+    assert placed() == {"home": "pending"}
