@@ -53,6 +53,7 @@ def _configure(database: dict[str, Any]) -> None:
         USE_TZ=True,
         DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
         HERDCACHE={"STATS_FLUSH_INTERVAL": 0},
+        CROWDWALL={"REPLAY_DIRS": [tempfile.gettempdir()]},  # where the replay file is written
         LOGGING_CONFIG=None,
     )
     django.setup()
@@ -444,7 +445,10 @@ def _rounds(
     jetstream_items = None if frames is None else _jetstream_items(frames)
     path.write_text("\n".join(lines) + "\n")
     config = {"path": str(path), "rate": 0, "retime": False, "batch_size": BATCH}
-    replay = Source.objects.create(wall=wall, name="replay", kind="replay", config=config)
+    # Matched against every wall, as before sources had a scope: the same work to measure.
+    replay = Source.objects.create(
+        wall=wall, name="replay", kind="replay", config=config, scope="any"
+    )
     bluesky = Source.objects.create(wall=wall, name="bluesky", kind="bluesky")
     walls: dict[str, list[float]] = {name: [] for name in [*VARIANTS, "reingest"]}
     cpus: dict[str, list[float]] = {name: [] for name in walls}

@@ -1,5 +1,7 @@
 """Settings for the test suite: embedded defaults; fixtures swap CACHES per backend."""
 
+import tempfile
+
 SECRET_KEY = "tests-only-not-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "example.com", "www.example.com", "localhost", "127.0.0.1"]
@@ -38,3 +40,6 @@ TEMPLATES = [
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 HERDCACHE = {"STATS_FLUSH_INTERVAL": 0}
+# Replay files written by tests live under the temporary directory (pytest's tmp_path). A test
+# that sets CROWDWALL keeps this with {**settings.CROWDWALL, ...} when it streams such a file.
+CROWDWALL = {"REPLAY_DIRS": [tempfile.gettempdir()]}

@@ -83,7 +83,17 @@ class SourceForm(forms.ModelForm):
 
     class Meta:
         model = Source
-        fields = ["wall", "name", "kind", "config", "secret", "include_all", "enabled", "cursor"]
+        fields = [
+            "wall",
+            "name",
+            "kind",
+            "config",
+            "secret",
+            "include_all",
+            "scope",
+            "enabled",
+            "cursor",
+        ]
 
     def clean_secret(self) -> str:
         return self.cleaned_data["secret"] or (self.instance.secret if self.instance.pk else "")
@@ -92,7 +102,7 @@ class SourceForm(forms.ModelForm):
 class SourceInline(admin.TabularInline):
     model = Source
     form = SourceForm
-    fields = ["name", "kind", "config", "include_all", "enabled"]
+    fields = ["name", "kind", "config", "include_all", "scope", "enabled"]
     extra = 0
     show_change_link = True
 
@@ -135,10 +145,11 @@ class SourceAdmin(admin.ModelAdmin):
         "kind",
         "enabled",
         "include_all",
+        "scope",
         "last_ingest_at",
         "last_error",
     ]
-    list_filter = ["kind", "enabled", "wall"]
+    list_filter = ["kind", "enabled", "scope", "wall"]
     search_fields = ["name"]
     readonly_fields = ["last_ingest_at", "last_error", "created_at"]
 

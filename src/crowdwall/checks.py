@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -61,6 +62,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
     errors += _check_numbers(merged)
     errors += _check_blocklist(merged["BLOCKLIST"])
     errors += _check_live_transport(merged)
+    errors += _check_replay_dirs(merged["REPLAY_DIRS"])
     if merged["WEBHOOK_ALLOW_BODY_ONLY_SIGNATURES"]:
         errors.append(
             Warning(
@@ -182,6 +184,30 @@ def _check_blocklist(value: Any) -> list[CheckMessage]:
 
 _TRANSPORTS = ("channels", "nchan")
 _NCHAN_PUBLISHER = "crowdwall.live.nchan.NchanPublisher"
+
+
+def _check_replay_dirs(value: Any) -> list[CheckMessage]:
+    """REPLAY_DIRS: a list of absolute paths of existing directories."""
+    if isinstance(value, str | os.PathLike) or not isinstance(value, list | tuple):
+        return [
+            Error(
+                "CROWDWALL['REPLAY_DIRS'] must be a list of directories.",
+                hint='For example ["/srv/crowdwall/replays"].',
+                id="crowdwall.E050",
+            )
+        ]
+    errors: list[CheckMessage] = []
+    for folder in value:
+        if not isinstance(folder, str | os.PathLike) or not os.path.isabs(folder):
+            problem = "is not an absolute path"
+        elif not os.path.isdir(folder):
+            problem = "is not a directory"
+        else:
+            continue
+        errors.append(
+            Error(f"CROWDWALL['REPLAY_DIRS']: {folder!r} {problem}.", id="crowdwall.E050")
+        )
+    return errors
 
 
 def _check_live_transport(merged: dict[str, Any]) -> list[CheckMessage]:

@@ -59,6 +59,9 @@ DEFAULTS: dict[str, Any] = {
     # Restart delay bounds (seconds) for a failing source in ``manage.py crowdwall stream``.
     "RESTART_BASE_DELAY": 1.0,
     "RESTART_MAX_DELAY": 60.0,
+    # Directories (absolute paths) replay sources may read files from, besides the bundled
+    # samples; a replay ``path`` anywhere else is refused (crowdwall.sources.replay_files).
+    "REPLAY_DIRS": [],
     # Webhook request bodies bigger than this (bytes) are refused with 413 before being read.
     "WEBHOOK_MAX_BYTES": 262_144,
     # JSON API (crowdwall.api). Bearer tokens for scripts: {token: username of a staff user};
@@ -182,6 +185,13 @@ class CrowdwallSettings:
     @property
     def RESTART_MAX_DELAY(self) -> float:
         return float(self._get("RESTART_MAX_DELAY"))
+
+    @property
+    def REPLAY_DIRS(self) -> list[str]:
+        value = self._get("REPLAY_DIRS")
+        if isinstance(value, str | os.PathLike) or not isinstance(value, list | tuple):
+            return []  # crowdwall.E050 reports it; no directory is safer than a guess
+        return [os.fspath(folder) for folder in value if isinstance(folder, str | os.PathLike)]
 
     @property
     def WEBHOOK_MAX_BYTES(self) -> int:

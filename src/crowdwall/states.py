@@ -24,3 +24,11 @@ class ModerationState(TextChoices):
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
     DELETED = "deleted", "Deleted at the source"
+
+
+class SourceScope(TextChoices):
+    """Which walls a source's posts may reach (``crowdwall.sources.kinds`` has each kind's
+    default; docs/security.md, "Sources stay in their lane")."""
+
+    OWN = "own", "Its own wall only"
+    ANY = "any", "Any wall whose rules match"

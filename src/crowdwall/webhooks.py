@@ -21,7 +21,9 @@ The HTTP layer over ``crowdwall.sources.webhook`` (signatures, payload format). 
   or whose posts were all rejected;
 - **200** otherwise, with counts. Posts go through ``crowdwall.ingest.pipeline.ingest`` like
   the runner's batches (same validation, sanitizing, matching, moderation, events). A
-  malformed post in a batch is logged and listed under ``rejected``; the others are stored.
+  malformed post in a batch is logged and listed under ``rejected`` with a stable ``reason``
+  code and a ``detail`` written for senders (``sources.webhook.REJECTIONS``; never exception
+  text, which stays in the log); the others are stored.
   A re-delivered post is counted under ``duplicates`` and changes nothing. Control characters
   and lone surrogates (``"\\ud800"``) in a post are cleaned, not refused
   (``crowdwall.ingest.storable``); a valid post the database still fails on is counted under
@@ -40,7 +42,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from crowdwall.conf import conf
 from crowdwall.exceptions import SourceError
-from crowdwall.ingest.pipeline import BatchResult, ingest
+from crowdwall.ingest.pipeline import BatchResult, Rejected, ingest
 from crowdwall.models import Source
 from crowdwall.sources.webhook import (
     SIGNATURE_HEADER,
@@ -49,6 +51,7 @@ from crowdwall.sources.webhook import (
     SignatureError,
     authenticate,
     read_payload,
+    rejection,
 )
 
 logger = logging.getLogger("crowdwall.webhooks")
@@ -87,10 +90,15 @@ def _summary(received: int, result: BatchResult) -> dict[str, Any]:
         "duplicates": result.duplicates,
         "unmatched": result.unmatched,
         "quarantined": result.quarantined,
-        "rejected": [
-            {"id": r.external_id, "reason": r.reason, "detail": r.detail} for r in result.rejected
-        ],
+        "rejected": [_rejected(r) for r in result.rejected],
     }
+
+
+def _rejected(item: Rejected) -> dict[str, str]:
+    """A rejected post as its sender sees it: a stable code and a message for senders, never
+    the pipeline's detail (logged by ``ingest``)."""
+    code, message = rejection(item.reason)
+    return {"id": item.external_id, "reason": code, "detail": message}
 
 
 @csrf_exempt  # authenticated by the body's signature, not by a session
@@ -143,9 +151,7 @@ def webhook(request: HttpRequest, source_id: int) -> JsonResponse:
         len(result.rejected),
     )
     if items and len(result.rejected) == len(items):
-        first = result.rejected[0]
-        message = f"No post could be stored; first problem: {first.reason}"
-        if first.detail:
-            message += f" ({first.detail})"
+        first = summary["rejected"][0]
+        message = f"No post could be stored; first problem: {first['detail']}"
         return error(400, "invalid_post", message, **summary)
     return JsonResponse(summary, status=200)

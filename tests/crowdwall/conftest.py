@@ -76,7 +76,11 @@ def wall(db) -> Wall:
 
 @pytest.fixture
 def source(wall: Wall) -> Source:
-    return Source.objects.create(wall=wall, name="demo", kind="replay", config={"rate": 0})
+    # Matching tests feed several walls from one source: it may reach any wall (a replay's
+    # default is its own wall only; tests/crowdwall/ingest/test_lanes.py covers that).
+    return Source.objects.create(
+        wall=wall, name="demo", kind="replay", config={"rate": 0}, scope="any"
+    )
 
 
 @pytest.fixture
@@ -152,3 +156,12 @@ def drop_poison() -> None:
         else:
             cursor.execute("DROP TRIGGER IF EXISTS crowdwall_test_poison ON crowdwall_post")
             cursor.execute("DROP FUNCTION IF EXISTS crowdwall_test_poison()")
+
+
+@pytest.fixture
+def two_at_most(monkeypatch) -> None:
+    """Ban limits of two per wall (the real ones, in crowdwall.rule_limits, are thousands)."""
+    from crowdwall.rule_limits import LIMITS, RuleLimit
+
+    monkeypatch.setitem(LIMITS, "banned_words", RuleLimit("banned words", 2, 200))
+    monkeypatch.setitem(LIMITS, "banned_authors", RuleLimit("banned authors", 2, 255))

@@ -16,4 +16,6 @@ DATABASES = {
 CROWDWALL = {
     "PREPARE_PROCESSES": int(os.environ.get("CROWDWALL_TEST_PREPARE_PROCESSES", "0")),
     "PREPARE_MIN_BATCH": int(os.environ.get("CROWDWALL_TEST_PREPARE_MIN_BATCH", "100")),
+    # The tests write their replay files beside the database.
+    "REPLAY_DIRS": [os.path.dirname(os.path.abspath(os.environ["CROWDWALL_TEST_DB"]))],
 }

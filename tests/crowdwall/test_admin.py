@@ -10,6 +10,7 @@ from django.test import RequestFactory, modify_settings
 
 from crowdwall.models import BannedWord, ModerationState, PostWall, Source, Wall
 from tests.crowdwall.conftest import make_post
+from tests.crowdwall.test_rule_limits import TOO_LONG, TOO_MANY
 
 pytestmark = pytest.mark.django_db
 
@@ -121,3 +122,70 @@ def test_posts_are_read_only_in_the_admin(crowdwall_admin, request_):
     assert not post_admin.has_add_permission(request_)
     assert not post_admin.has_change_permission(request_)
     assert admin.site.is_registered(Wall) and admin.site.is_registered(PostWall)
+
+
+def source_form(admin, wall, **data):
+    fields = {"wall": wall.pk, "name": "s", "config": "{}", "secret": "", "enabled": "on"}
+    return admin.SourceForm(data={**fields, **data})
+
+
+@pytest.mark.parametrize(
+    ("kind", "config", "scope"),
+    [("webhook", "{}", "own"), ("mastodon", '{"instance": "https://social.example"}', "any")],
+)
+def test_source_form_shows_the_scope_and_fills_the_kinds_default(
+    crowdwall_admin, wall, kind, config, scope
+):
+    form = source_form(crowdwall_admin, wall, kind=kind, config=config, secret="s3cret")
+    assert "scope" in form.fields
+    assert form.is_valid(), form.errors
+    assert form.save().scope == scope
+
+
+def test_source_form_refuses_scope_any_for_a_webhook(crowdwall_admin, wall):
+    form = source_form(crowdwall_admin, wall, kind="webhook", secret="s3cret", scope="any")
+    assert not form.is_valid()
+    assert "own wall only" in form.errors["scope"][0]
+    assert not Source.objects.exists()
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "1e400", "-5"])
+def test_source_form_refuses_numbers_out_of_range(crowdwall_admin, wall, value):
+    form = source_form(crowdwall_admin, wall, kind="replay", config=f'{{"rate": {value}}}')
+    assert not form.is_valid()
+    assert "'rate' must be a number" in form.errors["config"][0]
+
+
+@pytest.mark.parametrize("path", ["/etc/passwd", "/etc/no-such-file", "../../../etc/passwd"])
+def test_source_form_refuses_replay_files_outside_the_allowed_directories(
+    crowdwall_admin, wall, path
+):
+    form = source_form(crowdwall_admin, wall, kind="replay", config=f'{{"path": "{path}"}}')
+    assert not form.is_valid()
+    assert form.errors["config"] == [
+        "'path' must name a replay file among the bundled samples or in a directory listed "
+        "in CROWDWALL['REPLAY_DIRS']."
+    ]
+
+
+@pytest.mark.parametrize("field", ["hashtags", "keywords", "accounts", "languages"])
+@pytest.mark.parametrize("values", [TOO_MANY, TOO_LONG], ids=["too many", "too long"])
+def test_wall_form_refuses_rules_beyond_their_bounds(crowdwall_admin, field, values):
+    data = {"name": "W", "slug": "w", "moderation": "open", field: "\n".join(values[field])}
+    form = crowdwall_admin.WallForm(data=data)
+    assert not form.is_valid()
+    assert list(form.errors) == [field]
+    assert not Wall.objects.exists()
+
+
+def test_ban_forms_refuse_bans_beyond_the_walls_limit(crowdwall_admin, wall, two_at_most):
+    from django.contrib.admin.sites import site
+    from django.forms import modelform_factory
+
+    for word in ("one", "two"):
+        BannedWord.objects.create(wall=wall, word=word)
+    admin_class = crowdwall_admin.BannedWordAdmin(BannedWord, site)
+    form_class = modelform_factory(BannedWord, form=admin_class.form, fields=["wall", "word"])
+    form = form_class(data={"wall": wall.pk, "word": "three"})
+    assert not form.is_valid()
+    assert "at most 2 banned words" in form.errors["word"][0]

@@ -82,3 +82,16 @@ def test_checks_are_registered():
     from django.core import checks
 
     assert check_settings in checks.registry.registry.get_checks()
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["/srv/replays", ["relative/dir"], ["/no/such/directory"], [42], {"dir": "/tmp"}],
+    ids=["a string", "relative", "missing", "not a path", "a dict"],
+)
+def test_replay_dirs_must_be_a_list_of_existing_absolute_directories(settings, value):
+    assert ids(settings, {"REPLAY_DIRS": value}) == ["crowdwall.E050"]
+
+
+def test_replay_dirs_that_exist_pass(settings, tmp_path):
+    assert ids(settings, {"REPLAY_DIRS": [str(tmp_path), tmp_path]}) == []

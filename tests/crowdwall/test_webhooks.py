@@ -280,7 +280,7 @@ def test_a_single_invalid_post_says_why(deliver):
     response = deliver({"id": "1", "created_at": "2025-05-14T09:00:00Z", "text": "hi"})
     assert response.status_code == 400
     assert "author" in response.json()["error"]["message"]
-    assert response.json()["rejected"][0]["reason"] == "missing field"
+    assert response.json()["rejected"][0]["reason"] == "missing_field"
 
 
 def test_redelivery_is_idempotent(deliver, hook, published):
@@ -315,9 +315,9 @@ def test_a_mixed_batch_stores_the_valid_posts_and_reports_the_rest(deliver, hook
     body = response.json()
     assert (body["received"], body["created"]) == (4, 1)
     assert [(r["id"], r["reason"]) for r in body["rejected"]] == [
-        ("2", "missing field"),
-        ("", "not an object"),
-        ("3", "bad date"),
+        ("2", "missing_field"),
+        ("", "not_an_object"),
+        ("3", "bad_date"),
     ]
     assert list(Post.objects.filter(source=hook).values_list("external_id", flat=True)) == ["1"]
     assert "Rejected post '2'" in caplog.text
@@ -400,3 +400,66 @@ def test_a_source_deleted_during_the_delivery_is_404_and_stores_nothing(deliver,
     assert response.status_code == 404
     assert error_code(response) == "unknown_source"
     assert not Post.objects.exists()
+
+
+def test_a_webhook_feeds_its_own_wall_only_under_its_moderation(deliver, wall, hook):
+    """The outside probe's case: the secret of a pre-approve wall's webhook delivered a post
+    with another (open) wall's hashtag, and it appeared approved there."""
+    wall.moderation = "pre_approve"
+    wall.save()
+    Wall.objects.create(name="Open", slug="open", hashtags=["elsewhere"])
+    both = make_post(1, html="<p>#DjangoCon #elsewhere</p>")
+    elsewhere_only = make_post(2, html="<p>only #elsewhere</p>")
+    response = deliver({"posts": [both, elsewhere_only]})
+    assert response.status_code == 200
+    assert response.json()["created"] == 1 and response.json()["unmatched"] == 1
+    assert list(PostWall.objects.values_list("wall__slug", "state")) == [("djangocon", "pending")]
+
+
+def test_senders_get_codes_and_messages_never_internal_detail(deliver, monkeypatch, caplog):
+    """What went wrong inside (exception text, paths, the sender's own bad values echoed) is
+    logged; the sender is told a stable code and a message written for it."""
+    from crowdwall.ingest import pipeline
+    from crowdwall.sources.webhook import OTHER_REJECTION, REJECTIONS
+
+    real = pipeline.prepare
+
+    def explode(post, source_id, limits=None):
+        if post.external_id == "boom":
+            raise RuntimeError("psycopg: relation crowdwall_post at /srv/app/secret.py")
+        return real(post, source_id, limits)
+
+    monkeypatch.setattr(pipeline, "prepare", explode)
+    response = deliver(
+        {
+            "posts": [
+                make_post(1),
+                make_post(2, created_at="<script>whenever</script>"),
+                make_post(3, id="boom"),
+                make_post(4, action="explode"),
+                {**make_post(5), "id": "x" * 300},
+            ]
+        }
+    )
+    assert response.status_code == 200
+    rejected = response.json()["rejected"]
+    assert [(r["id"], r["reason"]) for r in rejected] == [
+        ("2", "bad_date"),
+        ("boom", "invalid_post"),
+        ("4", "bad_action"),
+        ("", "id_too_long"),
+    ]
+    messages = {code: message for code, message in [*REJECTIONS.values(), OTHER_REJECTION]}
+    assert all(r["detail"] == messages[r["reason"]] for r in rejected)
+    body = response.content.decode()
+    for internal in ("psycopg", "/srv/app", "RuntimeError", "whenever", "explode", "300"):
+        assert internal not in body
+    assert "psycopg: relation crowdwall_post" in caplog.text  # the log has the detail
+    assert "Traceback" in caplog.text
+
+
+def test_when_every_post_is_rejected_the_error_message_is_for_senders(deliver):
+    response = deliver(make_post(1, created_at="not-a-date-at-all"))
+    assert response.status_code == 400
+    message = response.json()["error"]["message"]
+    assert "not-a-date" not in message and "ISO 8601" in message

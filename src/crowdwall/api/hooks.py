@@ -11,7 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from crowdwall.api.schemas import MAX_ID
-from crowdwall.sources.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from crowdwall.sources.webhook import (
+    OTHER_REJECTION,
+    REJECTIONS,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+)
 
 PATH = "/hooks/{source_id}/"
 
@@ -51,8 +56,17 @@ _SUMMARY = {
                 "type": "object",
                 "properties": {
                     "id": {"type": ["string", "null"]},
-                    "reason": {"type": "string"},
-                    "detail": {"type": ["string", "null"]},
+                    "reason": {
+                        "type": "string",
+                        "enum": sorted(
+                            {code for code, _ in (*REJECTIONS.values(), OTHER_REJECTION)}
+                        ),
+                        "description": "A stable code (see docs/api.md, webhook rejections).",
+                    },
+                    "detail": {
+                        "type": ["string", "null"],
+                        "description": "What the code means, written for senders.",
+                    },
                 },
             },
         },

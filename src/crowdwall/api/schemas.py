@@ -247,6 +247,7 @@ class WordBanPage(Schema):
 
 # The kinds registered in crowdwall.sources.kinds, so the schema lists exactly those.
 SourceKindName = Literal[tuple(KINDS)]  # type: ignore[valid-type]
+SourceScopeName = Literal["own", "any"]
 
 
 class SourceOut(Schema):
@@ -257,6 +258,7 @@ class SourceOut(Schema):
     kind: str
     config: dict[str, Any]
     include_all: bool
+    scope: str = Field(description="own: its wall only; any: every wall whose rules match.")
     enabled: bool
     has_secret: bool
     last_ingest_at: datetime | None
@@ -275,6 +277,13 @@ class SourcePatch(Strict):
     config: dict[str, Any] | None = None
     secret: str | None = Field(None, max_length=255, description="Write-only.")
     include_all: bool | None = None
+    scope: SourceScopeName | None = Field(
+        None,
+        description=(
+            "Which walls its posts may reach: own (its wall only) or any (every wall whose "
+            "rules match). Default per kind; a webhook's is always own."
+        ),
+    )
     enabled: bool | None = None
 
 

@@ -43,6 +43,7 @@ def _out(request: HttpRequest, source: Source) -> dict[str, Any]:
         "kind": source.kind,
         "config": source.config,
         "include_all": source.include_all,
+        "scope": source.scope,
         "enabled": source.enabled,
         "has_secret": bool(source.secret),
         "last_ingest_at": source.last_ingest_at,
@@ -61,6 +62,8 @@ def _source(wall: Wall, source_id: int) -> Source:
 
 def _save(request: HttpRequest, source: Source, detail: dict[str, Any]) -> None:
     source.full_clean(exclude=["wall"], validate_unique=False)
+    if _name_taken(source):
+        raise ApiError(422, "The request is not valid.", fields=_NAME_TAKEN)
     try:
         with transaction.atomic():
             source.save()
@@ -68,11 +71,18 @@ def _save(request: HttpRequest, source: Source, detail: dict[str, Any]) -> None:
                 request.auth, ModerationAction.CONFIGURE, wall=source.wall, detail=detail
             )
     except IntegrityError:
-        raise ApiError(
-            422,
-            "The request is not valid.",
-            fields={"name": ["This wall already has a source with this name."]},
-        ) from None
+        if not _name_taken(source):  # not the race this answer is for: let it be seen
+            raise
+        raise ApiError(422, "The request is not valid.", fields=_NAME_TAKEN) from None
+
+
+_NAME_TAKEN = {"name": ["This wall already has a source with this name."]}
+
+
+def _name_taken(source: Source) -> bool:
+    """Whether another source of the wall has this source's name."""
+    others = Source.objects.filter(wall_id=source.wall_id, name=source.name)
+    return others.exclude(pk=source.pk).exists() if source.pk else others.exists()
 
 
 @router.get("/{slug}/sources/", response=SourcePage, summary="A wall's sources")

@@ -29,6 +29,9 @@ Rules (also shown to admins in the Wall form's help texts):
 - **Languages**: ISO 639 codes; ``en`` also accepts ``en-GB``. A post whose language is unknown
   passes the filter (most servers leave it empty more often than they get it wrong).
 - **Filters** (hide replies / boosts / bots / sensitive posts) apply after matching.
+- **Lanes**: a source whose scope is "own" (every webhook; RSS and replay by default) feeds
+  its own wall only: its posts never reach another wall, whatever they match. Each wall lists
+  the sources closed to it (``closed_sources``), so the check is one set lookup per candidate.
 """
 
 from __future__ import annotations
@@ -125,6 +128,8 @@ class WallRules:
     accounts: AccountSet = field(default_factory=AccountSet)
     languages: frozenset[str] = frozenset()
     include_sources: frozenset[int] = frozenset()  # sources whose every post goes to this wall
+    # Sources confined to another wall (scope "own"): none of their posts may come here.
+    closed_sources: frozenset[int] = frozenset()
     hide_replies: bool = False
     hide_boosts: bool = False
     hide_bots: bool = False
@@ -143,7 +148,9 @@ class WallRules:
         )
 
     def admits(self, post: MatchInput) -> bool:
-        """Language and filters: whether a selected post may appear on this wall at all."""
+        """Lane, language and filters: whether a selected post may appear on this wall at all."""
+        if post.source_id in self.closed_sources:
+            return False
         if self.languages and post.language and post.language not in self.languages:
             return False
         return not (

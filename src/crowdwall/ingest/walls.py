@@ -16,6 +16,11 @@ from crowdwall.ingest.match import (
     parse_keyword,
 )
 from crowdwall.models import BannedAuthor, BannedWord, Source, Wall
+from crowdwall.sources.kinds import get_kind
+from crowdwall.states import SourceScope
+
+# Every value a scope column may hold ("" only for rows written around ``Source.save``).
+_SCOPES = ["", *SourceScope.values]
 
 logger = logging.getLogger("crowdwall.ingest")
 
@@ -38,6 +43,7 @@ def build_rules(
     wall: Wall,
     *,
     include_sources: Iterable[int] = (),
+    closed_sources: Iterable[int] = (),
     banned_authors: Iterable[str] = (),
     banned_words: Iterable[str] = (),
     blocklist: KeywordSet | None = None,
@@ -52,6 +58,7 @@ def build_rules(
         accounts=AccountSet.of(wall.accounts or ()),
         languages=frozenset(wall.languages or ()),
         include_sources=frozenset(include_sources),
+        closed_sources=frozenset(closed_sources),
         hide_replies=wall.hide_replies,
         hide_boosts=wall.hide_boosts,
         hide_bots=wall.hide_bots,
@@ -66,8 +73,22 @@ def default_blocklist() -> KeywordSet:
     return _keywords(sorted(conf.BLOCKLIST), "CROWDWALL['BLOCKLIST']")
 
 
+def _any_wall(kind: str, scope: str) -> bool:
+    """Whether a source's posts may reach any wall: its scope says so and its kind allows it (a
+    webhook written as "any" around validation still feeds its own wall only)."""
+    if scope != SourceScope.ANY:
+        return False
+    try:
+        return SourceScope.ANY in get_kind(kind).scopes
+    except ValueError:  # an unknown kind
+        return False
+
+
 def load_wall_rules(wall_ids: Iterable[int] | None = None) -> list[WallRules]:
-    """Every active wall (or the given ones), compiled; four queries whatever the count."""
+    """Every active wall (or the given ones), compiled; four queries whatever the count.
+
+    A source confined to its own wall (scope other than "any") is closed to every other wall,
+    active or not: its wall being inactive must not let its posts spill elsewhere."""
     walls_qs = Wall.objects.all() if wall_ids is not None else Wall.objects.filter(is_active=True)
     if wall_ids is not None:
         walls_qs = walls_qs.filter(pk__in=list(wall_ids))
@@ -78,19 +99,29 @@ def load_wall_rules(wall_ids: Iterable[int] | None = None) -> list[WallRules]:
     # Lean selects by wall (crowdwall.ingest.bulk), not the ORM: this runs for every chunk,
     # and building three querysets cost more than the database's answers.
     include: dict[int, list[int]] = defaultdict(list)
-    for wall_id, source_id in select_in(Source, ["wall", "id"], "wall", ids, include_all=True):
-        include[wall_id].append(source_id)
+    confined: dict[int, set[int]] = defaultdict(set)  # wall -> its sources confined to it
+    # Every source, whatever its wall (there are few): include-all ones of the loaded walls,
+    # and every confined one, since it is closed to all walls but its own.
+    for wall_id, source_id, kind, include_all, scope in select_in(
+        Source, ["wall", "id", "kind", "include_all", "scope"], "scope", _SCOPES
+    ):
+        if include_all:
+            include[wall_id].append(source_id)
+        if not _any_wall(kind, scope):
+            confined[wall_id].add(source_id)
     authors: dict[int, list[str]] = defaultdict(list)
     for wall_id, account in select_in(BannedAuthor, ["wall", "account"], "wall", ids):
         authors[wall_id].append(account)
     words: dict[int, list[str]] = defaultdict(list)
     for wall_id, word in select_in(BannedWord, ["wall", "word"], "wall", ids):
         words[wall_id].append(word)
+    all_confined: frozenset[int] = frozenset().union(*confined.values())
     blocklist = default_blocklist() if any(w.use_default_blocklist for w in walls) else None
     return [
         build_rules(
             wall,
             include_sources=include[wall.pk],
+            closed_sources=all_confined - confined.get(wall.pk, set()),
             banned_authors=authors[wall.pk],
             banned_words=sorted(words[wall.pk]),
             blocklist=blocklist,

@@ -7,6 +7,7 @@ from django.db import models
 
 from crowdwall.ingest.match import normalize_account, parse_keyword
 from crowdwall.models.walls import Wall
+from crowdwall.rule_limits import LIMITS
 
 
 class BannedAuthor(models.Model):
@@ -30,6 +31,7 @@ class BannedAuthor(models.Model):
         self.account = normalize_account(self.account)
         if self.account in ("", "@"):
             raise ValidationError({"account": "Name an account id or @handle."})
+        _check_room(self, "banned_authors", "account", account=self.account)
 
 
 class BannedWord(models.Model):
@@ -55,3 +57,17 @@ class BannedWord(models.Model):
             parse_keyword(self.word)
         except ValueError as exc:
             raise ValidationError({"word": str(exc)}) from exc
+        _check_room(self, "banned_words", "word", word=self.word)
+
+
+def _check_room(ban: BannedAuthor | BannedWord, limit: str, field: str, **same: str) -> None:
+    """A new ban must fit in its wall's limit (``crowdwall.rule_limits``); saving an existing
+    ban again, or one the wall has already, takes no room."""
+    if ban.pk is not None or ban.wall_id is None:
+        return
+    bans = type(ban).objects.filter(wall_id=ban.wall_id)
+    allowed = LIMITS[limit]
+    if bans.exclude(**same).count() >= allowed.count:
+        raise ValidationError(
+            {field: f"A wall has at most {allowed.count:,} {allowed.noun}: lift one first."}
+        )

@@ -14,8 +14,9 @@ from crowdwall.ingest.match import (
     parse_keyword,
 )
 from crowdwall.models.locking import LockingDelete
+from crowdwall.rule_limits import list_errors
 from crowdwall.sources.kinds import KINDS, get_kind
-from crowdwall.states import ModerationMode
+from crowdwall.states import ModerationMode, SourceScope
 
 
 def _unique(values: list[str]) -> list[str]:
@@ -92,6 +93,15 @@ class Wall(LockingDelete):
 
     def clean(self) -> None:
         super().clean()
+        # Bounds first, on the lists as given: normalising a million entries is the cost the
+        # bounds exist to avoid.
+        bounds = {
+            field: list_errors(field, _string_list(getattr(self, field), field))
+            for field in ("hashtags", "keywords", "accounts", "languages")
+        }
+        bounds = {field: errors for field, errors in bounds.items() if errors}
+        if bounds:
+            raise ValidationError(bounds)
         errors: dict[str, list[str]] = {}
         tags = [normalize_hashtag(t) for t in _string_list(self.hashtags, "hashtags")]
         if any(" " in t for t in tags):
@@ -122,7 +132,9 @@ class Source(LockingDelete):
     ``cursor`` is the adapter's resume position, written in the same transaction as the posts
     it covers, so a restarted stream neither skips nor repeats. ``include_all``: every post of
     this source belongs to its wall even when it matches none of the wall's rules (a feed or a
-    webhook dedicated to the event); other posts are matched against every active wall.
+    webhook dedicated to the event). ``scope``: whether its posts are matched against its own
+    wall only or against every active wall (each kind's default and allowed values are in
+    ``crowdwall.sources.kinds``; a webhook's is always its own wall).
     """
 
     wall = models.ForeignKey(Wall, on_delete=models.CASCADE, related_name="sources")
@@ -134,6 +146,16 @@ class Source(LockingDelete):
     )
     include_all = models.BooleanField(
         default=False, help_text="Every post of this source belongs to the wall, matched or not."
+    )
+    scope = models.CharField(
+        max_length=10,
+        choices=SourceScope.choices,
+        blank=True,
+        help_text=(
+            "Which walls its posts may reach. Empty: the kind's default (own wall for webhook, "
+            "RSS and replay sources; any matching wall for Mastodon and Bluesky). A webhook "
+            "always feeds its own wall only."
+        ),
     )
     enabled = models.BooleanField(default=True)
     cursor = models.TextField(blank=True, default="")
@@ -150,6 +172,14 @@ class Source(LockingDelete):
     def __str__(self) -> str:
         return f"{self.name} ({self.kind})"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save, giving a source without a scope its kind's default (never "any" by omission)."""
+        if not self.scope:
+            self.scope = _default_scope(self.kind)
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "scope"}
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         super().clean()
         try:
@@ -162,3 +192,16 @@ class Source(LockingDelete):
             raise ValidationError({"config": str(exc)}) from exc
         if kind.needs_secret and not self.secret:
             raise ValidationError({"secret": f"A {kind.label} source needs a secret."})
+        if not self.scope:
+            self.scope = kind.default_scope
+        elif self.scope in SourceScope.values and self.scope not in kind.scopes:
+            raise ValidationError(
+                {"scope": f"A {kind.label} source feeds its own wall only (scope 'own')."}
+            )
+
+
+def _default_scope(kind: str) -> str:
+    try:
+        return get_kind(kind).default_scope
+    except ValueError:  # an unknown kind cannot run; keep its posts on its wall all the same
+        return SourceScope.OWN

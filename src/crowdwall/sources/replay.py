@@ -29,10 +29,9 @@ from typing import Any, overload
 from crowdwall.exceptions import SourceError
 from crowdwall.ingest.items import Item, JSONText
 from crowdwall.sources.base import Batch, Cursor, SourceAdapter
+from crowdwall.sources.replay_files import DEFAULT_PATH
 
 logger = logging.getLogger("crowdwall.sources.replay")
-
-DEFAULT_PATH = Path(__file__).parent / "data" / "replay.jsonl"
 
 
 _UNREAD = object()

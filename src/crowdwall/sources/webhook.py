@@ -36,6 +36,7 @@ from typing import Any
 
 from crowdwall import jsonlimits
 from crowdwall.exceptions import CrowdwallError
+from crowdwall.ingest.normalize import ID_LENGTH
 from crowdwall.sources.base import Batch, Cursor, SourceAdapter
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "WebhookSource",
     "authenticate",
     "read_payload",
+    "rejection",
     "sign",
     "signature_headers",
     "verify",
@@ -187,6 +189,40 @@ def read_payload(body: bytes) -> list[Any]:
     if not isinstance(posts, list):
         raise PayloadError("invalid_payload", "'posts' must be a list of posts.")
     return posts
+
+
+# Why a post of a delivery was rejected, as the sender is told: a stable code and a message
+# written for senders, by the pipeline's reason (``crowdwall.exceptions.InvalidPost``). The
+# pipeline's own detail (exception text, parser messages, tracebacks) goes to the log only.
+REJECTIONS: dict[str, tuple[str, str]] = {
+    "not JSON": ("not_json", "The post is not valid JSON."),
+    "not an object": ("not_an_object", "Each post must be a JSON object."),
+    "missing field": (
+        "missing_field",
+        "A required field is missing: every post needs 'id', 'created_at' and an 'author' "
+        "with an 'id' and a 'handle'; a deletion needs 'id'.",
+    ),
+    "wrong type": ("wrong_type", "A field has the wrong JSON type (see the post format)."),
+    "bad action": ("bad_action", "'action' must be one of create, update, upsert, delete."),
+    "bad date": (
+        "bad_date",
+        "'created_at' and 'edited_at' must be ISO 8601 date-times, not before 2000.",
+    ),
+    "id too long": ("id_too_long", f"'id' is longer than {ID_LENGTH} characters."),
+    "author id too long": (
+        "author_id_too_long",
+        f"'author.id' is longer than {ID_LENGTH} characters.",
+    ),
+    "too large": ("too_large", "The post's HTML, text and content warning are too large."),
+    "empty": ("empty", "The post has no text, no media and no content warning."),
+}
+# Any other reason (an unexpected error, a check added later): a code that promises nothing.
+OTHER_REJECTION = ("invalid_post", "The post could not be stored; the server logged why.")
+
+
+def rejection(reason: str) -> tuple[str, str]:
+    """``(code, message)`` a sender is told for a post rejected for ``reason``."""
+    return REJECTIONS.get(reason, OTHER_REJECTION)
 
 
 class WebhookSource(SourceAdapter):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crowdwall.models import BannedAuthor, ModerationState, PostWall
+from crowdwall.models import BannedAuthor, BannedWord, ModerationState, PostWall
 
 B = "/api/walls/djangocon/bans"
 
@@ -47,3 +47,17 @@ def test_ban_and_unban_a_word(bearer, posts):
     bad = bearer.post(f"{B}/words/", {"word": '"open'}, content_type="application/json")
     assert bad.status_code == 422 and "word" in bad.json()["error"]["fields"]
     assert bearer.delete(f'{B}/words/?word="Post 3"').status_code == 204
+
+
+def test_bans_beyond_the_walls_limit_are_422(bearer, wall, two_at_most):
+    for word in ("one", "two", "three"):
+        answer = bearer.post(f"{B}/words/", {"word": word}, content_type="application/json")
+    assert answer.status_code == 422
+    assert "at most 2 banned words" in answer.json()["error"]["fields"]["word"][0]
+    for account in ("@one", "@two", "@three"):
+        answer = bearer.post(f"{B}/authors/", {"account": account}, content_type="application/json")
+    assert answer.status_code == 422
+    assert "at most 2 banned authors" in answer.json()["error"]["fields"]["account"][0]
+    assert BannedAuthor.objects.count() == BannedWord.objects.count() == 2
+    long = bearer.post(f"{B}/words/", {"word": "w" * 201}, content_type="application/json")
+    assert long.status_code == 422

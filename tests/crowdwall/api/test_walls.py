@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from crowdwall.models import ModerationLog, Post, Wall
 from tests.crowdwall.conftest import make_post
+from tests.crowdwall.test_rule_limits import TOO_LONG, TOO_MANY
 
 W = "/api/walls/djangocon"
 
@@ -79,3 +82,20 @@ def test_deactivating_a_wall_takes_it_off_the_public_api_at_once(bearer, anon, w
 
 def test_posts_fixture_sanity(posts):
     assert Post.objects.count() == 5
+
+
+@pytest.mark.parametrize("field", ["hashtags", "keywords", "accounts", "languages"])
+@pytest.mark.parametrize("values", [TOO_MANY, TOO_LONG], ids=["too many", "too long"])
+def test_wall_rules_beyond_their_bounds_are_422(bearer, wall, field, values):
+    created = bearer.post(
+        "/api/walls/",
+        {"name": "New", "slug": "new", field: values[field]},
+        content_type="application/json",
+    )
+    assert created.status_code == 422
+    assert list(created.json()["error"]["fields"]) == [field]
+    changed = bearer.patch(f"{W}/", {field: values[field]}, content_type="application/json")
+    assert changed.status_code == 422 and field in changed.json()["error"]["fields"]
+    assert len(changed.content) < 2_000  # the error does not echo the values
+    assert not Wall.objects.filter(slug="new").exists()
+    assert Wall.objects.get(slug="djangocon").hashtags == ["djangocon"]

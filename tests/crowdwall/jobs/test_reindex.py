@@ -246,3 +246,12 @@ def test_reconcile_table():
     assert reconcile({**auto, "state": "deleted"}, wall, post, matched=False) is None
     pending = {**auto, "state": PENDING, "reason": "blocklist: x"}
     assert reconcile(pending, wall, post, matched=True) == ("set", APPROVED, "")
+
+
+def test_a_source_narrowed_to_its_own_wall_leaves_the_other_walls(wall, python_wall, posts, source):
+    assert set(entries(python_wall)) == {"5", "6", "7", "8"}
+    source.scope = "own"  # its own wall is djangocon
+    source.save()
+    reindex()
+    assert entries(python_wall) == {}
+    assert set(entries(wall)) == {"1", "2", "3", "4"}

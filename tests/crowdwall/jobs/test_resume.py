@@ -117,7 +117,10 @@ def template(tmp_path_factory) -> Path:
     manage.run("migrate", "--noinput", "-v", "0")
     manage.run("crowdwall", "add-wall", "conf", "--hashtag", "djangocon")
     manage.run("crowdwall", "add-wall", "py", "--hashtag", "python")
-    manage.run("crowdwall", "add-source", "conf", "replay", "--path", str(feed), "--rate", "0")
+    manage.run(
+        "crowdwall", "add-source", "conf", "replay", "--path", str(feed), "--rate", "0",
+        "--scope", "any",
+    )  # fmt: skip
     manage.run("crowdwall", "stream", "--wall", "conf", "--limit", "240")
     assert manage.query("SELECT COUNT(*) FROM crowdwall_post") == [(240,)]
 

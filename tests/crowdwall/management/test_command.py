@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from crowdwall.models import Post, Source, Wall
+from tests.crowdwall.test_rule_limits import TOO_LONG, TOO_MANY
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -88,7 +89,19 @@ def test_add_source_builds_the_config_per_kind():
         (["w", "replay", "--url", "https://x.example"], "--url does not apply"),
         (["w", "replay", "--config", "{bad json"], "not JSON"),
         (["w", "replay", "--config", '{"speed": 2}'], "Unknown config key"),
-        (["w", "replay", "--path", "/no/such.jsonl"], "does not exist"),
+        (["w", "replay", "--path", "/no/such.jsonl"], "bundled samples or in a directory"),
+        (["w", "replay", "--path", "/etc/passwd"], "bundled samples or in a directory"),
+        (["w", "replay", "--path", "../../../../etc/hosts"], "bundled samples or in a directory"),
+        (["w", "replay", "--rate", "nan"], "--rate: must be from 0 to"),
+        (["w", "replay", "--rate", "inf"], "--rate: must be from 0 to"),
+        (["w", "replay", "--rate=-inf"], "--rate: must be from 0 to"),
+        (["w", "replay", "--rate", "fast"], "--rate: not a number"),
+        (["w", "replay", "--config", '{"rate": NaN}'], "config: 'rate' must be a number"),
+        (["w", "replay", "--config", '{"batch_size": 1e400}'], "'batch_size' must be an integer"),
+        (
+            ["w", "rss", "--url", "https://x.example/f", "--config", '{"timeout": Infinity}'],
+            "config: 'timeout' must be a number",
+        ),
     ],
 )
 def test_add_source_reports_validation_errors(args, message):
@@ -96,6 +109,64 @@ def test_add_source_reports_validation_errors(args, message):
     with pytest.raises(CommandError, match=message):
         crowdwall("add-source", *args)
     assert not Source.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("flag", "field", "values"),
+    [
+        ("--hashtag", "hashtags", TOO_MANY["hashtags"]),
+        ("--hashtag", "hashtags", TOO_LONG["hashtags"]),
+        ("--keyword", "keywords", TOO_MANY["keywords"]),
+        ("--keyword", "keywords", TOO_LONG["keywords"]),
+        ("--account", "accounts", TOO_LONG["accounts"]),
+        ("--language", "languages", TOO_MANY["languages"]),
+    ],
+)
+def test_add_wall_refuses_rules_beyond_their_bounds(flag, field, values):
+    args = [arg for value in values for arg in (flag, value)]
+    with pytest.raises(CommandError, match=f"Invalid wall: {field}: .*(At|at) most"):
+        crowdwall("add-wall", "w", *args)
+    assert not Wall.objects.exists()
+
+
+@pytest.mark.django_db
+def test_add_source_takes_replay_files_from_the_configured_directories(tmp_path, settings):
+    (tmp_path / "posts.jsonl").write_text("{}\n")
+    settings.CROWDWALL = {}
+    Wall.objects.create(name="w", slug="w")
+    with pytest.raises(CommandError, match="bundled samples") as refused:
+        crowdwall("add-source", "w", "replay", "--path", str(tmp_path / "posts.jsonl"))
+    settings.CROWDWALL = {"REPLAY_DIRS": [str(tmp_path)]}
+    crowdwall("add-source", "w", "replay", "--path", "posts.jsonl")
+    assert Source.objects.get().config["path"] == str(tmp_path / "posts.jsonl")
+    with pytest.raises(CommandError) as missing:
+        crowdwall("add-source", "w", "replay", "--name", "r2", "--path", "gone.jsonl")
+    assert str(missing.value) == str(refused.value)
+
+
+@pytest.mark.parametrize("command", ["stream", "demo"])
+@pytest.mark.parametrize("rate", ["nan", "inf", "-1"])
+def test_rates_of_stream_and_demo_are_checked(command, rate):
+    with pytest.raises(CommandError, match="--rate: must be from 0 to"):
+        crowdwall(command, "--rate", rate)
+
+
+@pytest.mark.django_db
+def test_add_source_sets_the_scope_per_kind_or_as_told():
+    crowdwall("add-wall", "w")
+    crowdwall("add-source", "w", "webhook", "--secret", "s3cret")
+    crowdwall("add-source", "w", "mastodon", "--url", "https://social.example/")
+    crowdwall("add-source", "w", "replay", "--scope", "any")
+    assert dict(Source.objects.values_list("kind", "scope")) == {
+        "webhook": "own",
+        "mastodon": "any",
+        "replay": "any",
+    }
+    assert "webhook (webhook) scope=own" in crowdwall("walls")
+    with pytest.raises(CommandError, match=r"scope: .*own wall only"):
+        crowdwall("add-source", "w", "webhook", "--name", "h2", "--secret", "x", "--scope", "any")
+    assert Source.objects.count() == 3
 
 
 @pytest.mark.django_db

@@ -380,3 +380,17 @@ def test_herdcache_site_middleware_never_stores_the_screen(pending, staff, setti
     assert staff.get(SCREEN).status_code == 200
     assert Client().get(SCREEN).status_code == 302  # not the staff's copy
     assert member.get(SCREEN).status_code == 403
+
+
+def test_bans_beyond_the_walls_limit_are_400_on_the_screen(wall, store, staff, two_at_most):
+    for word in ("one", "two"):
+        assert staff.post(SCREEN + "ban-word/", {"word": word}).status_code == 303
+    full = staff.post(SCREEN + "ban-word/", {"word": "three"})
+    assert full.status_code == 400 and "at most 2 banned words" in full.content.decode()
+    BannedAuthor.objects.create(wall=wall, account="@one")
+    BannedAuthor.objects.create(wall=wall, account="@two")
+    (pid,) = [e.post_id for e in store(make_post()).events]
+    answer = staff.post(SCREEN + "act/", {"item": f"{pid}:ban-author"}, **JSON)
+    assert answer.status_code == 400
+    assert "at most 2 banned authors" in str(answer.json()["errors"])
+    assert BannedWord.objects.count() == BannedAuthor.objects.count() == 2

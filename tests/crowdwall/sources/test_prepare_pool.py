@@ -211,7 +211,7 @@ def wall() -> Wall:
 
 @pytest.fixture
 def with_workers(settings):
-    settings.CROWDWALL = {"PREPARE_MIN_BATCH": 1, "PREPARE_PROCESSES": 1}
+    settings.CROWDWALL = {**settings.CROWDWALL, "PREPARE_MIN_BATCH": 1, "PREPARE_PROCESSES": 1}
 
 
 @pytestmark_db
@@ -219,7 +219,11 @@ def with_workers(settings):
 def test_the_runner_stores_worker_prepared_batches_in_order_with_cursors(
     wall, tmp_path, settings, workers
 ):
-    settings.CROWDWALL = {"PREPARE_MIN_BATCH": 1, "PREPARE_PROCESSES": workers}
+    settings.CROWDWALL = {
+        **settings.CROWDWALL,
+        "PREPARE_MIN_BATCH": 1,
+        "PREPARE_PROCESSES": workers,
+    }
     a = add_source(wall, "a", jsonl(tmp_path / "a.jsonl", "a", 60))
     b = add_source(wall, "b", jsonl(tmp_path / "b.jsonl", "b", 25))
     runner = run([a, b])
@@ -238,7 +242,11 @@ def test_worker_and_in_process_runs_store_the_same_rows(wall, tmp_path, settings
         Post.objects.all().delete()
         Source.objects.all().delete()
         source = add_source(wall, f"s{processes}", jsonl(tmp_path / "s.jsonl", "s", 40))
-        settings.CROWDWALL = {"PREPARE_MIN_BATCH": 1, "PREPARE_PROCESSES": processes}
+        settings.CROWDWALL = {
+            **settings.CROWDWALL,
+            "PREPARE_MIN_BATCH": 1,
+            "PREPARE_PROCESSES": processes,
+        }
         run([source])
         fields = ("external_id", "text", "content_html", "fingerprint", "hashtags", "created_at")
         return list(Post.objects.order_by("external_id").values_list(*fields))
@@ -283,5 +291,5 @@ def test_by_default_a_worker_per_core_beyond_the_first_two_at_most(
     settings.CROWDWALL = {}
     monkeypatch.setattr(os, "cpu_count", lambda: cores)
     assert workers == conf.PREPARE_PROCESSES
-    settings.CROWDWALL = {"PREPARE_PROCESSES": 3}
+    settings.CROWDWALL = {**settings.CROWDWALL, "PREPARE_PROCESSES": 3}
     assert conf.PREPARE_PROCESSES == 3

@@ -119,14 +119,18 @@ def test_a_source_that_cannot_run_does_not_stop_the_others(wall, tmp_path):
     runner = run([gone, ok], on_error=lambda source, exc, delay: errors.append(source.name))
     assert len(external_ids(ok)) == 20
     assert errors == ["gone"]
-    assert "does not exist" in Source.objects.get(pk=gone.pk).last_error
+    assert "bundled samples" in Source.objects.get(pk=gone.pk).last_error  # checked again
     assert not runner.stats[gone.pk].finished
 
 
 def test_a_crashing_source_is_restarted_from_its_stored_cursor(
     wall, tmp_path, settings, monkeypatch
 ):
-    settings.CROWDWALL = {"RESTART_BASE_DELAY": 0.01, "RESTART_MAX_DELAY": 0.02}
+    settings.CROWDWALL = {
+        **settings.CROWDWALL,
+        "RESTART_BASE_DELAY": 0.01,
+        "RESTART_MAX_DELAY": 0.02,
+    }
     flaky = add_source(wall, "flaky", jsonl(tmp_path / "f.jsonl", "f", 20))
     steady = add_source(wall, "steady", jsonl(tmp_path / "s.jsonl", "s", 20))
     real = ReplaySource.record
@@ -151,7 +155,11 @@ def test_a_crashing_source_is_restarted_from_its_stored_cursor(
 @pytest.mark.parametrize("workers", [0, 1], ids=["in-process", "prepare-worker"])
 def test_stop_event_ends_a_looping_stream_after_a_stored_batch(wall, tmp_path, settings, workers):
     # With a worker taking every batch, batches read ahead are in flight when the stop comes.
-    settings.CROWDWALL = {"PREPARE_PROCESSES": workers, "PREPARE_MIN_BATCH": 1}
+    settings.CROWDWALL = {
+        **settings.CROWDWALL,
+        "PREPARE_PROCESSES": workers,
+        "PREPARE_MIN_BATCH": 1,
+    }
     looping = add_source(wall, "loop", jsonl(tmp_path / "l.jsonl", "l", 5), loop=True, rate=500)
     runner = StreamRunner([Source.objects.select_related("wall").get(pk=looping.pk)])
     stop = asyncio.Event()
@@ -206,7 +214,11 @@ def test_garbage_collection_pauses_while_a_batch_is_stored(wall, tmp_path, publi
 def test_an_adapter_that_cancels_itself_is_restarted_not_left_waiting(
     wall, tmp_path, settings, monkeypatch
 ):
-    settings.CROWDWALL = {"RESTART_BASE_DELAY": 0.01, "RESTART_MAX_DELAY": 0.02}
+    settings.CROWDWALL = {
+        **settings.CROWDWALL,
+        "RESTART_BASE_DELAY": 0.01,
+        "RESTART_MAX_DELAY": 0.02,
+    }
     odd = add_source(wall, "odd", jsonl(tmp_path / "o.jsonl", "o", 20))
     real = ReplaySource.record
     cancelled: list[int] = []

@@ -38,11 +38,23 @@ from crowdwall.caching import purge_walls
 from crowdwall.ingest.pipeline import BatchResult
 from crowdwall.jobs.command import add_job_arguments, run_job_command
 from crowdwall.models import ModerationMode, Source, Wall
-from crowdwall.sources.kinds import KINDS
+from crowdwall.sources.kinds import KINDS, MAX_RATE
 from crowdwall.sources.runner import Mode, SourceStats, StreamRunner
 from crowdwall.sources.stream_command import runnable_sources, summary_table
+from crowdwall.states import SourceScope
 
 _PIPE_WIDTH = 200
+
+
+def _rate(value: str) -> float:
+    """An argparse type: posts per second, finite, from 0 to ``MAX_RATE``."""
+    try:
+        rate = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 0 <= rate <= MAX_RATE:  # NaN fails this too
+        raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_RATE:g}, not {value!r}")
+    return rate
 
 
 def _validation_message(exc: ValidationError) -> str:
@@ -122,7 +134,7 @@ class Command(BaseCommand):
 
     def add_stream_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--wall", help="only this wall's sources (slug); default: all walls")
-        parser.add_argument("--rate", type=float, help="replay sources: posts per second (0: max)")
+        parser.add_argument("--rate", type=_rate, help="replay sources: posts per second (0: max)")
         parser.add_argument("--limit", type=int, help="stop each source after N posts")
 
     def add_backfill_arguments(self, parser: CommandParser) -> None:
@@ -132,8 +144,6 @@ class Command(BaseCommand):
     def handle_stream(
         self, *, wall: str | None, rate: float | None, limit: int | None, **options: Any
     ) -> None:
-        if rate is not None and rate < 0:
-            raise CommandError("--rate must be >= 0.")
         overrides = {} if rate is None else {"rate": rate}
         self._run("stream", wall, overrides, limit, options["verbosity"])
 
@@ -206,7 +216,7 @@ class Command(BaseCommand):
         walls = Wall.objects.prefetch_related("sources").order_by("slug")
         for wall in walls:
             sources = ", ".join(
-                f"{s.name} ({s.kind}{'' if s.enabled else ', disabled'})"
+                f"{s.name} ({s.kind}{'' if s.enabled else ', disabled'}) scope={s.scope}"
                 for s in wall.sources.all()
             )
             table.add_row(
@@ -283,13 +293,19 @@ class Command(BaseCommand):
             help="mastodon: hashtags to follow (default: the wall's)",
         )
         parser.add_argument("--path", help="replay: JSONL file (default: the bundled demo data)")
-        parser.add_argument("--rate", type=float, help="replay: posts per second")
+        parser.add_argument("--rate", type=_rate, help="replay: posts per second")
         parser.add_argument("--loop", action="store_true", help="replay: start over at the end")
         parser.add_argument("--config", help="more config as a JSON object")
         parser.add_argument(
             "--include-all",
             action="store_true",
             help="every post of this source belongs to the wall",
+        )
+        parser.add_argument(
+            "--scope",
+            choices=list(SourceScope.values),
+            help="own: its posts reach its wall only; any: every wall whose rules match "
+            "(default per kind; webhooks: always own)",
         )
         parser.add_argument("--disabled", action="store_true")
 
@@ -323,6 +339,7 @@ class Command(BaseCommand):
             config=config,
             secret=options["secret"],
             include_all=options["include_all"],
+            scope=options["scope"] or "",
             enabled=not options["disabled"],
         )
         try:
@@ -338,7 +355,7 @@ class Command(BaseCommand):
     # demo ---------------------------------------------------------------------------------
 
     def add_demo_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--rate", type=float, default=2.0, help="replay posts per second")
+        parser.add_argument("--rate", type=_rate, default=2.0, help="replay posts per second")
 
     def handle_demo(self, *, rate: float, **options: Any) -> None:
         from crowdwall.demo import ensure_demo_wall
