@@ -134,6 +134,7 @@ def render_config(
     worker_processes: int | str = "auto",
     server_block_only: bool = False,
     extensions: Sequence[Extension] = (),
+    cache_status: bool = False,
 ) -> str:
     """The nginx config; ``server_block_only``: only what goes inside an existing ``http {}``."""
     listen = parse_address(listen, what="listen", bare_port=True)
@@ -172,25 +173,41 @@ def render_config(
     extra_modules = [_checked(_SAFE, name, "module") for ext in added for name in ext.modules]
     extra_http = [block for ext in added for block in ext.http]
     extra_server = [block for ext in added for block in ext.server]
+    hit_status = blocks.EDGE_HIT_STATUS if cache_status else ""
     edge = [
-        blocks.fill(blocks.EDGE_LOCATION, path=path, type=content_type, gzip_flag=int(gzip_flag))
+        blocks.fill(
+            blocks.EDGE_LOCATION,
+            path=path,
+            type=content_type,
+            gzip_flag=int(gzip_flag),
+            status=hit_status,
+        )
         for path, content_type in sorted(types.items())
     ]
     if "/" not in types:
-        edge.append(blocks.plain_location(key_header, behind_front=local))
-    edge.append(blocks.django_location(key_header, behind_front=local))
+        edge.append(
+            blocks.plain_location(key_header, behind_front=local, cache_status=cache_status)
+        )
+    edge.append(blocks.django_location(key_header, behind_front=local, cache_status=cache_status))
     http = [
         blocks.fill(blocks.BYPASS, cookie_rule=blocks.cookie_rule(cookies)),
         blocks.upstreams(servers, upstream),
     ]
+    if cache_status:
+        http.append(blocks.fill(blocks.STATUS_HTTP))
     if local:
         http.append(
             blocks.fill(blocks.LOCAL_HTTP, ttl=int(local_ttl), prefix=prefix, socket=socket)
         )
+        if cache_status:
+            http.append(blocks.fill(blocks.LOCAL_STATUS_HTTP))
         allow = "".join(f"    allow {address};\n" for address in purge_allow)
+        local_status = blocks.LOCAL_STATUS if cache_status else ""
         front = [
             *extra_server,
-            blocks.fill(blocks.FRONT_LOCATIONS, ttl=int(local_ttl), allow=allow),
+            blocks.fill(
+                blocks.FRONT_LOCATIONS, ttl=int(local_ttl), allow=allow, status=local_status
+            ),
             static,
         ]
         http.append(blocks.server("Front: the local cache.", listen, names, front))
@@ -259,6 +276,7 @@ def settings_options(**overrides: Any) -> dict[str, Any]:
         "bypass_cookies": conf.EDGE_BYPASS_COOKIES,
         "local_ttl": conf.EDGE_LOCAL_TTL,
         "extensions": conf.EDGE_NGINX_EXTENSIONS,
+        "cache_status": conf.CACHE_STATUS,
     }
     static_url = getattr(settings, "STATIC_URL", None)  # Django adds the leading "/"
     static_root = getattr(settings, "STATIC_ROOT", None)
