@@ -20,6 +20,10 @@ memcached by tests/herdcache/edge/test_nginx_config.py:
   copy would be served forever. ngx_cache_purge's "same location" form (``proxy_cache_purge
   PURGE from ...``) crashes Debian's 2.3 build on nginx 1.22 (worker exits on signal 11), so
   PURGE goes to a named location using the "separate location" form.
+- Edge hits go out with ``Cache-Control: no-cache``: memcached gives nginx the body only, so
+  nginx cannot know a copy's age, and any ``max-age`` it sent would call an old copy fresh (the
+  local tier ignores that header for its own short TTL). ``cache_status`` adds RFC 9211
+  ``Cache-Status`` entries (``herdcache-edge``, ``herdcache-local``) after Django's.
 - Every file nginx writes lives under ``prefix``, so the config runs beside a system nginx, as
   root (workers run as ``user``, default nobody: nginx hands its temp and cache folders to them,
   and the prefix must be traversable) or as any other user.
