@@ -11,9 +11,12 @@ import types
 
 import django.utils.cache
 import pytest
+from django.core.cache import caches
 from django.http import HttpResponse
 from django.test import Client
 from django.utils.http import http_date
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import herdcache
 from herdcache import freshness, pages, purging, stampede
@@ -161,6 +164,31 @@ def test_a_page_already_aged_by_an_inner_cache_keeps_its_age(backend, clock, set
     Client().get("/plain/")  # the middleware stores the decorator's hit (Age 20)
     clock.advance(5)
     assert Client().get("/plain/")["Age"] == "25"
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(elapsed=st.floats(0, 659.9))
+def test_downstream_caches_see_the_freshness_herdcache_sees(clock, monkeypatch, elapsed):
+    """For any moment in an entry's life (locmem), what a downstream cache computes from the
+    headers (RFC 9111 §4.2) agrees with herdcache's own fresh/stale decision."""
+    caches["default"].clear()
+    rendered = clock.now
+    Client().get("/slow/?s=0")  # timeout 60, stale 600
+    clock.now = rendered + elapsed
+    with monkeypatch.context() as patched:
+        patched.setattr(CacheAdapter, "lock", lambda self, key, ttl: None)
+        served = Client().get("/slow/?s=0")
+    cc = dict(part.split("=") for part in directives(served))
+    remaining = int(cc["max-age"]) - int(served["Age"])  # freshness left, for a downstream cache
+    if elapsed < 60:  # herdcache: fresh
+        assert 0 <= remaining - (60 - elapsed) < 1  # whole seconds, never less than herdcache
+        assert served["Expires"] == http_date(rendered + 60)
+    else:  # herdcache: stale, usable until the end of its stale window
+        assert remaining <= 0
+        assert int(cc["stale-while-revalidate"]) == int(rendered + 660 - clock.now)
+        assert served["Expires"] == http_date(clock.now)
 
 
 # -- Cache-Status ---------------------------------------------------------------------------------
