@@ -214,11 +214,15 @@ def _to_edge(
 def finish(
     plan_or_request: PagePlan | HttpRequest, options: PageOptions, response: HttpResponseBase
 ) -> HttpResponseBase:
-    """Apply ``post_process_response_always`` (every response, hit or miss; never stored)."""
-    request = plan_or_request.request if isinstance(plan_or_request, PagePlan) else plan_or_request
-    if request is plan_or_request and conf.CACHE_STATUS:  # a bypass: the cache was not used
-        reason = request_bypass_reason(request) or "bypass"
-        freshness.add_status(response, freshness.bypass_status(reason))
+    """Apply ``post_process_response_always`` (every response, hit or miss; never stored); a
+    bypass (``plan_or_request`` is the request) gets its Cache-Status entry here."""
+    if isinstance(plan_or_request, PagePlan):
+        request = plan_or_request.request
+    else:  # no plan: this request bypassed the cache
+        request = plan_or_request
+        if conf.CACHE_STATUS:
+            reason = request_bypass_reason(request) or "bypass"
+            freshness.add_status(response, freshness.bypass_status(reason))
     if options.post_process_response_always is not None:
         response = options.post_process_response_always(response, request)
     return response
