@@ -14,8 +14,8 @@ rendered with. Serving it later:
 
 ``Cache-Status`` (RFC 9211, ``HERDCACHE["CACHE_STATUS"]``) names this cache ``herdcache``:
 ``hit; ttl=N`` (negative when a stale copy is served), ``fwd=miss; stored``,
-``fwd=stale; ttl=-N; stored`` (this request re-rendered a stale page), ``fwd=uri-miss; collapsed``
-(it waited for another request's render), ``fwd=bypass`` / ``fwd=method``; an XFetch early
+``fwd=stale; ttl=-N; stored`` (this request re-rendered a stale page), ``fwd=miss; collapsed``
+(it waited for another request's render), ``fwd=vary-miss`` (another variant is stored), ``fwd=bypass`` / ``fwd=method``; an XFetch early
 refresh carries ``detail=early-refresh``, a soft-purged copy ``detail=purged``. Caches append to
 the header, so a layer above (the nginx edge, a CDN) adds its entry after ours.
 
@@ -85,13 +85,15 @@ def purged(entry: Entry, now: float) -> bool:
     return entry.fresh_until <= 0 or entry.fresh_until > now
 
 
-def status(outcome: Outcome, now: float) -> str:
-    """This cache's ``Cache-Status`` entry for a page served through the stampede protocol."""
+def status(outcome: Outcome, now: float, *, vary_miss: bool = False) -> str:
+    """This cache's ``Cache-Status`` entry for a page served through the stampede protocol
+    (``vary_miss``: the page is stored, but not the variant this request's headers select)."""
     entry = outcome.entry
+    miss = "fwd=vary-miss" if vary_miss else "fwd=miss"
     parts = [NAME]
     if outcome.from_cache and entry is not None:
         if outcome.event == "lock_wait":
-            parts += ["fwd=uri-miss", "collapsed"]
+            parts += [miss, "collapsed"]
         elif outcome.event == "stale":
             parts += ["hit", f"ttl={stale_ttl(entry, now)}"]
         else:
@@ -99,7 +101,7 @@ def status(outcome: Outcome, now: float) -> str:
     elif outcome.event == "refresh" and entry is not None and not outcome.early:
         parts += ["fwd=stale", f"ttl={stale_ttl(entry, now)}"]
     else:
-        parts.append("fwd=miss")
+        parts.append(miss)
     if outcome.stored:
         parts.append("stored")
     detail = _detail(outcome, now)

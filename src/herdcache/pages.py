@@ -82,6 +82,7 @@ class PagePlan:
     url_stats: bool
     policy: Policy = field(repr=False)
     edge_key: str | None = None
+    vary_miss: bool = False  # the last read found the page's Vary marker but not our variant
 
     @property
     def stats_key(self) -> str | None:
@@ -167,7 +168,8 @@ def serve(plan: PagePlan, outcome: Outcome) -> HttpResponseBase:
     refills a missing edge copy when nginx fell back to us."""
     if not outcome.from_cache:
         if conf.CACHE_STATUS:
-            freshness.add_status(outcome.result, freshness.status(outcome, time.time()))
+            value = freshness.status(outcome, time.time(), vary_miss=plan.vary_miss)
+            freshness.add_status(outcome.result, value)
         return outcome.result
     if plan.edge_key and forwarded_key(plan.request):
         if outcome.event in ("hit", "lock_wait"):
@@ -245,6 +247,7 @@ class PageAdapter(CacheAdapter):
         entry = Entry.unpack(raw)
         if entry is not None and _is_marker(entry.value):
             entry = Entry.unpack(self.cache.get(self._variant(key, list(entry.value[1]))))
+            self.plan.vary_miss = entry is None
         return Lookup(entry, classify(entry, gens, beta), gens)
 
     def write(

@@ -208,6 +208,17 @@ def test_cache_status_of_misses_hits_and_refreshes(backend, clock, cache_status)
     assert refresh["Cache-Status"] == "herdcache; fwd=stale; ttl=-10; stored"
 
 
+def test_cache_status_of_a_miss_on_another_variant(backend, clock, cache_status):
+    Client().get("/vary/", HTTP_ACCEPT_LANGUAGE="en")
+    fr = Client().get("/vary/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert fr["Cache-Status"] == "herdcache; fwd=vary-miss; stored"
+    assert (
+        Client()
+        .get("/vary/", HTTP_ACCEPT_LANGUAGE="fr")["Cache-Status"]
+        .startswith("herdcache; hit; ")
+    )
+
+
 def test_cache_status_of_a_stale_copy(backend, clock, cache_status, renderer_elsewhere):
     Client().get("/slow/?s=0")
     clock.advance(70)
@@ -257,7 +268,7 @@ def _entry(fresh_until: float, expires_at: float = 2000.0) -> Entry:
         ),
         (
             Outcome(None, "lock_wait", from_cache=True, entry=_entry(1060)),
-            "herdcache; fwd=uri-miss; collapsed",
+            "herdcache; fwd=miss; collapsed",
         ),
         (
             Outcome(None, "hit", from_cache=True, entry=_entry(1005), early=True),
