@@ -58,6 +58,13 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
             errors.append(
                 Error(f"HERDCACHE[{name!r}] must be {kind}, not {value!r}.", id="herdcache.E007")
             )
+    if not isinstance(merged["CACHE_STATUS"], bool):  # "off" would silently turn it on
+        errors.append(
+            Error(
+                f"HERDCACHE['CACHE_STATUS'] must be True or False, not {merged['CACHE_STATUS']!r}.",
+                id="herdcache.E012",
+            )
+        )
     errors += _check_middleware()
     errors += _check_edge(merged)
     return errors

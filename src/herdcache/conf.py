@@ -49,6 +49,9 @@ DEFAULTS: dict[str, Any] = {
     # Per-site middleware: timeout, key prefix and cache alias (Django's CACHE_MIDDLEWARE_* analogues).
     "MIDDLEWARE_SECONDS": 600,
     "MIDDLEWARE_KEY_PREFIX": "",
+    # Add an RFC 9211 Cache-Status header ("herdcache; hit; ttl=42") to every page herdcache
+    # handles, and "herdcache-edge; ..." to the generated nginx config's responses.
+    "CACHE_STATUS": False,
     # Bearer token that may read the Prometheus endpoint without a staff session.
     "METRICS_TOKEN": "",
     # --- Edge: nginx serves cache hits straight from memcached (memcached_pass) -----------------
@@ -148,6 +151,10 @@ class HerdcacheSettings:
     @property
     def MIDDLEWARE_KEY_PREFIX(self) -> str:
         return str(self._get("MIDDLEWARE_KEY_PREFIX"))
+
+    @property
+    def CACHE_STATUS(self) -> bool:
+        return bool(self._get("CACHE_STATUS"))
 
     @property
     def METRICS_TOKEN(self) -> str:

@@ -18,13 +18,16 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.deprecation import MiddlewareMixin
 
+from herdcache import freshness
 from herdcache.conf import conf
 from herdcache.drivers import advance, record_outcome, resume
 from herdcache.pages import PageAdapter, PageOptions, capture, finish, plan_request, serve
+from herdcache.rules import request_bypass_reason
 from herdcache.stampede import run_protocol
 from herdcache.stats import record
 
 _PENDING = "_herdcache_pending"
+_BYPASS = "_herdcache_bypass"
 
 
 def site_options() -> PageOptions:
@@ -47,6 +50,7 @@ class FetchFromCacheMiddleware(MiddlewareMixin):
         plan = plan_request(request, options, (), {})
         if plan is None:
             record(options.cache or conf.CACHE, "bypass")
+            setattr(request, _BYPASS, True)
             return None
         protocol = run_protocol(PageAdapter(plan), plan.base_key, plan.policy, plan.tags, False)
         outcome = advance(protocol, next(protocol), None)
@@ -65,12 +69,15 @@ class UpdateCacheMiddleware(MiddlewareMixin):
     ) -> HttpResponseBase:
         pending = getattr(request, _PENDING, None)
         if pending is None:
-            return response
+            if getattr(request, _BYPASS, False) and conf.CACHE_STATUS:
+                reason = request_bypass_reason(request) or "bypass"
+                freshness.add_status(response, freshness.bypass_status(reason))
+            return response  # a bypass, or a response the fetch half served (already labelled)
         delattr(request, _PENDING)
         plan, protocol = pending
         outcome = resume(protocol, capture(plan, response))
         record_outcome(plan.alias, outcome, plan.stats_key)
-        return finish(plan, plan.options, outcome.result)
+        return finish(plan, plan.options, serve(plan, outcome))
 
 
 class CacheMiddleware(UpdateCacheMiddleware, FetchFromCacheMiddleware):

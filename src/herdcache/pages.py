@@ -16,7 +16,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import get_max_age, patch_response_headers, patch_vary_headers
 
-from herdcache import registry
+from herdcache import freshness, registry
 from herdcache import tags as tagging
 from herdcache.conf import conf
 from herdcache.edge import store as edge_store
@@ -83,6 +83,7 @@ class PagePlan:
     url_stats: bool
     policy: Policy = field(repr=False)
     edge_key: str | None = None
+    vary_miss: bool = False  # the last read found the page's Vary marker but not our variant
 
     @property
     def stats_key(self) -> str | None:
@@ -143,25 +144,33 @@ def capture(plan: PagePlan, response: HttpResponseBase) -> Computed:
     if options.timeout_from_response:
         timeout = float(get_max_age(response) or timeout)
     patch_response_headers(response, int(timeout))
+    # A response that already came out of a cache (an inner cache_page under the per-site
+    # middleware) was rendered Age seconds ago; Age and Cache-Status belong to one response.
+    rendered_at = time.time() - freshness.header_age(response)
     payload = (
         PAYLOAD,
         response.status_code,
-        tuple(response.items()),
+        tuple(item for item in response.items() if item[0].lower() not in freshness.UNSTORED),
         response.content,
         tuple(vary_headers(response)),
+        rendered_at,
     )
     return Computed(response, payload, timeout=timeout if options.timeout_from_response else None)
 
 
 def build_response(payload: tuple[Any, ...]) -> HttpResponse:
     """Rebuild a response from a stored payload (a dict of headers and the body bytes)."""
-    _, status, headers, body, _vary = payload
+    status, headers, body = payload[1:4]
     return HttpResponse(body, status=status, headers=dict(headers))
 
 
 def serve(plan: PagePlan, outcome: Outcome) -> HttpResponseBase:
-    """The response for an outcome; refills a missing edge copy when nginx fell back to us."""
+    """The response for an outcome, with honest freshness headers (and Cache-Status if enabled);
+    refills a missing edge copy when nginx fell back to us."""
     if not outcome.from_cache:
+        if conf.CACHE_STATUS:
+            value = freshness.status(outcome, time.time(), vary_miss=plan.vary_miss)
+            freshness.add_status(outcome.result, value)
         return outcome.result
     if plan.edge_key and forwarded_key(plan.request):
         if outcome.event in ("hit", "lock_wait"):
@@ -175,13 +184,27 @@ def serve(plan: PagePlan, outcome: Outcome) -> HttpResponseBase:
             # Someone is re-rendering: let nginx answer the rest of the crowd with the stale copy
             # for a moment instead of queueing them all on Django; the renderer's set() replaces it.
             _to_edge(plan, outcome.result, STALE_EDGE_SECONDS, only_if_missing=True)
-    return build_response(outcome.result)
+    return label(build_response(outcome.result), outcome, time.time())
+
+
+def label(response: HttpResponse, outcome: Outcome, now: float) -> HttpResponse:
+    """Freshness headers (and Cache-Status) of a page served from the cache at ``now``."""
+    entry, payload = outcome.entry, outcome.result
+    # Entries stored before the render time was part of the payload get no Age.
+    if entry is not None and len(payload) > 5:
+        if outcome.event == "stale":
+            freshness.mark_stale(response, payload[5], now, entry.expires_at - now)
+        else:
+            freshness.mark_fresh(response, payload[5], now)
+    if conf.CACHE_STATUS:
+        freshness.add_status(response, freshness.status(outcome, now))
+    return response
 
 
 def _to_edge(
     plan: PagePlan, payload: tuple[Any, ...], ttl: float, *, only_if_missing: bool = False
 ) -> None:
-    _, _status, headers, body, vary = payload
+    headers, body, vary = payload[2:5]
     value = edge_body(plan.request.path, headers, body, vary)
     if value is None or len(value) > conf.MAX_ENTRY_SIZE or plan.edge_key is None:
         return
@@ -194,8 +217,15 @@ def _to_edge(
 def finish(
     plan_or_request: PagePlan | HttpRequest, options: PageOptions, response: HttpResponseBase
 ) -> HttpResponseBase:
-    """Apply ``post_process_response_always`` (every response, hit or miss; never stored)."""
-    request = plan_or_request.request if isinstance(plan_or_request, PagePlan) else plan_or_request
+    """Apply ``post_process_response_always`` (every response, hit or miss; never stored); a
+    bypass (``plan_or_request`` is the request) gets its Cache-Status entry here."""
+    if isinstance(plan_or_request, PagePlan):
+        request = plan_or_request.request
+    else:  # no plan: this request bypassed the cache
+        request = plan_or_request
+        if conf.CACHE_STATUS:
+            reason = request_bypass_reason(request) or "bypass"
+            freshness.add_status(response, freshness.bypass_status(reason))
     if options.post_process_response_always is not None:
         response = options.post_process_response_always(response, request)
     return response
@@ -218,6 +248,7 @@ class PageAdapter(CacheAdapter):
         entry = Entry.unpack(raw)
         if entry is not None and _is_marker(entry.value):
             entry = Entry.unpack(self.cache.get(self._variant(key, list(entry.value[1]))))
+            self.plan.vary_miss = entry is None
         return Lookup(entry, classify(entry, gens, beta), gens)
 
     def write(

@@ -207,6 +207,11 @@ class Outcome:
     # must run ``refresh_protocol`` with these (generations, lock token) after answering.
     refresh: tuple[tagging.Generations, str] | None = None
     fresh_until: float | None = None  # of the entry served from the cache, if any
+    # The entry served from the cache, or the stale/early one a refresh replaced (freshness
+    # headers and Cache-Status describe it).
+    entry: Entry | None = None
+    early: bool = False  # XFetch picked this caller to refresh before expiry
+    stored: bool = False  # this caller's computation went into the cache
 
 
 Protocol = Generator[Any, Any, Outcome]
@@ -229,23 +234,36 @@ def run_protocol(
         computed: Computed = yield COMPUTE
         return Outcome(computed.result, "error")
 
+    found = lookup.entry
     if lookup.state is State.FRESH:
         return Outcome(
-            lookup.entry.value, "hit", from_cache=True, fresh_until=lookup.entry.fresh_until
-        )  # type: ignore[union-attr]
+            found.value,  # type: ignore[union-attr]
+            "hit",
+            from_cache=True,
+            fresh_until=found.fresh_until,  # type: ignore[union-attr]
+            entry=found,
+        )
 
     if lookup.state in (State.EARLY, State.STALE):
-        served = "hit" if lookup.state is State.EARLY else "stale"
+        early = lookup.state is State.EARLY
+        served = "hit" if early else "stale"
         token = yield from _try(lambda: adapter.lock(key, policy.lock_timeout))
         if token is None:
-            return Outcome(lookup.entry.value, served, from_cache=True)  # type: ignore[union-attr]
+            return Outcome(found.value, served, from_cache=True, entry=found)  # type: ignore[union-attr]
         newer = yield from _done_meanwhile(adapter, key, tags, policy, token, lookup)
         if newer is not None:
-            return Outcome(newer.value, "hit", from_cache=True, fresh_until=newer.fresh_until)
+            return Outcome(
+                newer.value, "hit", from_cache=True, fresh_until=newer.fresh_until, entry=newer
+            )
         if background:
-            value = lookup.entry.value  # type: ignore[union-attr]
-            return Outcome(value, served, from_cache=True, refresh=(lookup.gens, token))
-        return (yield from _compute_and_store(adapter, key, policy, lookup.gens, token, "refresh"))
+            value = found.value  # type: ignore[union-attr]
+            refresh = (lookup.gens, token)
+            return Outcome(
+                value, served, from_cache=True, refresh=refresh, entry=found, early=early
+            )
+        outcome = yield from _compute_and_store(adapter, key, policy, lookup.gens, token, "refresh")
+        outcome.entry, outcome.early = found, early
+        return outcome
 
     claimed = yield from _claim(adapter, key, tags, policy, lookup)
     if claimed is not None:
@@ -301,7 +319,9 @@ def _claim(
 
 def _waited(entry: Entry) -> Outcome:
     """An entry another caller computed while this one waited."""
-    return Outcome(entry.value, "lock_wait", from_cache=True, fresh_until=entry.fresh_until)
+    return Outcome(
+        entry.value, "lock_wait", from_cache=True, fresh_until=entry.fresh_until, entry=entry
+    )
 
 
 def _done_meanwhile(
@@ -346,6 +366,7 @@ def _compute_and_store(
     event: str,
 ) -> Protocol:
     extra: tuple[str, ...] = ()
+    stored = False
     started = time.monotonic()
     try:
         computed: Computed = yield COMPUTE
@@ -372,11 +393,12 @@ def _compute_and_store(
             failure = "oversize" if too_big else "error"
         if failure:
             extra = (failure,)
+        stored = not failure
     elif computed.event:
         extra = (computed.event,)
     if token is not None:
         yield from _try(lambda: adapter.unlock(key, token))
-    return Outcome(computed.result, event, extra)
+    return Outcome(computed.result, event, extra, stored=stored)
 
 
 def _unlock_quietly(adapter: CacheAdapter, key: str, token: str) -> None:

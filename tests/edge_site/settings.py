@@ -24,4 +24,5 @@ HERDCACHE = {
     "EDGE_TRUSTED_PROXIES": ["127.0.0.1"] if os.environ.get("EDGE_TEST_TRUST", "1") == "1" else [],
     "COLD_WAIT": 20,
     "EDGE_PURGE_NODES": [n for n in os.environ.get("EDGE_TEST_PURGE_NODES", "").split(",") if n],
+    "CACHE_STATUS": os.environ.get("EDGE_TEST_CACHE_STATUS", "0") == "1",
 }

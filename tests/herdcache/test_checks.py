@@ -50,6 +50,7 @@ def my_key(key: str, key_prefix: str, version: object) -> str:
             "MIDDLEWARE_SECONDS": 30,
             "MIDDLEWARE_KEY_PREFIX": "site",
             "METRICS_TOKEN": "t",
+            "CACHE_STATUS": True,
         },
         {"KEY_FUNCTION": my_key, "VERSION": 7},
     ],
@@ -97,6 +98,11 @@ def test_e003_cache_alias_not_in_caches(settings) -> None:
 )
 def test_e004_key_function_not_an_importable_callable(settings, func: object) -> None:
     assert ids(settings, {"KEY_FUNCTION": func}) == ["herdcache.E004"]
+
+
+@pytest.mark.parametrize("value", ["off", "True", 1, None])
+def test_e012_cache_status_must_be_a_bool(settings, value: object) -> None:
+    assert ids(settings, {"CACHE_STATUS": value}) == ["herdcache.E012"]
 
 
 @pytest.mark.parametrize("flavor", [1, None, b"prod", ["prod"]])

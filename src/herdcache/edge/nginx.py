@@ -20,6 +20,10 @@ memcached by tests/herdcache/edge/test_nginx_config.py:
   copy would be served forever. ngx_cache_purge's "same location" form (``proxy_cache_purge
   PURGE from ...``) crashes Debian's 2.3 build on nginx 1.22 (worker exits on signal 11), so
   PURGE goes to a named location using the "separate location" form.
+- Edge hits go out with ``Cache-Control: no-cache``: memcached gives nginx the body only, so
+  nginx cannot know a copy's age, and any ``max-age`` it sent would call an old copy fresh (the
+  local tier ignores that header for its own short TTL). ``cache_status`` adds RFC 9211
+  ``Cache-Status`` entries (``herdcache-edge``, ``herdcache-local``) after Django's.
 - Every file nginx writes lives under ``prefix``, so the config runs beside a system nginx, as
   root (workers run as ``user``, default nobody: nginx hands its temp and cache folders to them,
   and the prefix must be traversable) or as any other user.
@@ -134,6 +138,7 @@ def render_config(
     worker_processes: int | str = "auto",
     server_block_only: bool = False,
     extensions: Sequence[Extension] = (),
+    cache_status: bool = False,
 ) -> str:
     """The nginx config; ``server_block_only``: only what goes inside an existing ``http {}``."""
     listen = parse_address(listen, what="listen", bare_port=True)
@@ -172,25 +177,41 @@ def render_config(
     extra_modules = [_checked(_SAFE, name, "module") for ext in added for name in ext.modules]
     extra_http = [block for ext in added for block in ext.http]
     extra_server = [block for ext in added for block in ext.server]
+    hit_status = blocks.EDGE_HIT_STATUS if cache_status else ""
     edge = [
-        blocks.fill(blocks.EDGE_LOCATION, path=path, type=content_type, gzip_flag=int(gzip_flag))
+        blocks.fill(
+            blocks.EDGE_LOCATION,
+            path=path,
+            type=content_type,
+            gzip_flag=int(gzip_flag),
+            status=hit_status,
+        )
         for path, content_type in sorted(types.items())
     ]
     if "/" not in types:
-        edge.append(blocks.plain_location(key_header, behind_front=local))
-    edge.append(blocks.django_location(key_header, behind_front=local))
+        edge.append(
+            blocks.plain_location(key_header, behind_front=local, cache_status=cache_status)
+        )
+    edge.append(blocks.django_location(key_header, behind_front=local, cache_status=cache_status))
     http = [
         blocks.fill(blocks.BYPASS, cookie_rule=blocks.cookie_rule(cookies)),
         blocks.upstreams(servers, upstream),
     ]
+    if cache_status:
+        http.append(blocks.fill(blocks.STATUS_HTTP))
     if local:
         http.append(
             blocks.fill(blocks.LOCAL_HTTP, ttl=int(local_ttl), prefix=prefix, socket=socket)
         )
+        if cache_status:
+            http.append(blocks.fill(blocks.LOCAL_STATUS_HTTP))
         allow = "".join(f"    allow {address};\n" for address in purge_allow)
+        local_status = blocks.LOCAL_STATUS if cache_status else ""
         front = [
             *extra_server,
-            blocks.fill(blocks.FRONT_LOCATIONS, ttl=int(local_ttl), allow=allow),
+            blocks.fill(
+                blocks.FRONT_LOCATIONS, ttl=int(local_ttl), allow=allow, status=local_status
+            ),
             static,
         ]
         http.append(blocks.server("Front: the local cache.", listen, names, front))
@@ -259,6 +280,7 @@ def settings_options(**overrides: Any) -> dict[str, Any]:
         "bypass_cookies": conf.EDGE_BYPASS_COOKIES,
         "local_ttl": conf.EDGE_LOCAL_TTL,
         "extensions": conf.EDGE_NGINX_EXTENSIONS,
+        "cache_status": conf.CACHE_STATUS,
     }
     static_url = getattr(settings, "STATIC_URL", None)  # Django adds the leading "/"
     static_root = getattr(settings, "STATIC_ROOT", None)

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.client import HTTPResponse
 from pathlib import Path
 
@@ -28,12 +28,18 @@ ROOT = Path(__file__).resolve().parents[3]
 @dataclass
 class Reply:
     status: int
-    headers: dict[str, str]
+    headers: dict[str, str]  # lower-cased names; the last line wins for a repeated header
     body: bytes
+    lines: list[tuple[str, str]] = field(default_factory=list)  # every header line, in order
 
     @property
     def from_edge(self) -> bool:
         return self.headers.get("x-herdcache") == "edge"
+
+    def joined(self, name: str) -> str | None:
+        """A header's lines joined as one list value (RFC 9110 §5.3), or None when absent."""
+        values = [value for key, value in self.lines if key.lower() == name.lower()]
+        return ", ".join(values) if values else None
 
 
 def raw_get(
@@ -47,7 +53,8 @@ def raw_get(
         response = HTTPResponse(sock)
         response.begin()
         body = response.read()
-        return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, body)
+        lines = response.getheaders()
+        return Reply(response.status, {k.lower(): v for k, v in lines}, body, lines)
 
 
 @dataclass
@@ -101,10 +108,13 @@ class EdgeStack:
 
 
 @contextlib.contextmanager
-def edge_stack(*, nodes: int = 1, trust: bool = True, local_ttl: int = 0) -> Iterator[EdgeStack]:
+def edge_stack(
+    *, nodes: int = 1, trust: bool = True, local_ttl: int = 0, cache_status: bool = False
+) -> Iterator[EdgeStack]:
     """Start memcached, nginx, and a migrated Django site under gunicorn; stop them all.
 
-    With ``local_ttl`` nginx has a local proxy_cache tier and Django purges it (PURGE requests).
+    With ``local_ttl`` nginx has a local proxy_cache tier and Django purges it (PURGE requests);
+    ``cache_status`` turns on HERDCACHE["CACHE_STATUS"] in Django and in the nginx config.
     """
     with contextlib.ExitStack() as stack:
         memcached = [
@@ -124,17 +134,20 @@ def edge_stack(*, nodes: int = 1, trust: bool = True, local_ttl: int = 0) -> Ite
                 prefix=str(prefix),
                 worker_processes=1,
                 local_ttl=local_ttl,
+                cache_status=cache_status,
             )
 
         proxy = stack.enter_context(contextlib.contextmanager(run_generated)(nginx))
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.edge_site.settings",
-            "PYTHONPATH": str(ROOT),
+            # This checkout's src first: the venv's editable install may point at another one.
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
             "EDGE_TEST_DB": str(workdir / "db.sqlite3"),
             "EDGE_TEST_MEMCACHED": ",".join(server.address for server in memcached),
             "EDGE_TEST_TRUST": "1" if trust else "0",
             "EDGE_TEST_PURGE_NODES": proxy.address if local_ttl else "",
+            "EDGE_TEST_CACHE_STATUS": "1" if cache_status else "0",
         }
         subprocess.run(
             [sys.executable, "-m", "django", "migrate", "-v0"],

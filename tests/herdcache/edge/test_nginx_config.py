@@ -114,6 +114,8 @@ VARIANTS = {
     "several-memcached": {"servers": ["127.0.0.1:11211", "127.0.0.1:11212", "[::1]:11213"]},
     "root-prefix-only": {"types": {"/": HTML}, "user": "nobody", "server_names": ["a.example"]},
     "no-purge-from-anywhere": {"local_ttl": 5, "purge_allow": []},
+    "cache-status": {"cache_status": True, "types": {"/p/": HTML}},
+    "cache-status-local-tier": {"cache_status": True, "local_ttl": 5},
 }
 
 
