@@ -12,7 +12,8 @@ all) mix:
   fields, and WebSocket paths and messages.
 
 At the end: the count of 5xx answers (must be 0), valid posts not stored or not pushed live
-(must be 0), sockets left open and silent or closed with a server error (must be 0), whether
+(must be 0), sockets left open and silent or closed with a server error, requests never
+answered (must be 0), whether
 the streaming source kept storing, and the resident memory (RSS) of the server and the stream
 process at the start (after a warm-up) and at the end. The "baseline" column holds the start
 values, so the ratio shows growth. Any failure of the first three makes the benchmark fail.
@@ -191,14 +192,17 @@ def _soak(
     replay_stored = _count(db, "replay") - replay_before
     rss["server end"], rss["stream end"] = _rss_mb(server), _rss_mb(stream)
     console.print(f"  answers: {dict(sorted(tally.answers.items()))}")
-    for line in tally.server_errors + tally.socket_failures:
+    for line in tally.server_errors + tally.socket_failures + tally.unanswered[:20]:
         console.print(f"  [red]{line}")
     note = f"{tally.total:,} requests, {len(tally.sent_posts):,} valid webhook posts"
+    if tally.unsendable:
+        note += f" ({tally.unsendable} URLs too long for the client, not sent)"
     rows = [
         Row(NAME, "5xx answers", "", 0, tally.five_hundreds, note),
         Row(NAME, "valid posts not stored", "", 0, len(lost), ""),
         Row(NAME, "valid posts not pushed live", "", 0, len(not_live), "one big-screen socket"),
         Row(NAME, "sockets silent or 1011", "", 0, len(tally.socket_failures), ""),
+        Row(NAME, "requests never answered", "", 0, len(tally.unanswered), ""),
         Row(NAME, "replay posts stored meanwhile", "", None, replay_stored, "the streaming source"),
         Row(NAME, "uvicorn RSS start/end", "MB", rss["server start"], rss["server end"], ""),
         Row(NAME, "stream RSS start/end", "MB", rss["stream start"], rss["stream end"], ""),
@@ -207,16 +211,24 @@ def _soak(
         "answers": dict(tally.answers),
         "server_errors": tally.server_errors,
         "socket_failures": tally.socket_failures,
+        "unanswered": tally.unanswered[:50],
         "lost": lost[:50],
         "not_live": not_live[:50],
         "rss_mb": rss,
     }
-    problems = tally.five_hundreds + len(lost) + len(not_live) + len(tally.socket_failures)
+    problems = (
+        tally.five_hundreds
+        + len(lost)
+        + len(not_live)
+        + len(tally.socket_failures)
+        + len(tally.unanswered)
+    )
     if problems or replay_stored <= 0:
         print_table(rows)
         raise AssertionError(
             f"soak: {tally.five_hundreds} 5xx, {len(lost)} lost, {len(not_live)} not live, "
-            f"{len(tally.socket_failures)} bad sockets, {replay_stored} replay posts stored"
+            f"{len(tally.socket_failures)} bad sockets, {len(tally.unanswered)} unanswered, "
+            f"{replay_stored} replay posts stored"
         )
     return Result(rows, details)
 
@@ -245,7 +257,7 @@ async def _drive(
             if "server start" not in rss and now - started >= min(WARM_UP, seconds / 2):
                 rss["server start"], rss["stream start"] = _rss_mb(server), _rss_mb(stream)
             job = _pick(rng, client, tally, target, base_ws, next(numbers))
-            task = asyncio.create_task(job)
+            task = asyncio.create_task(traffic.guarded(job, tally))
             pending.add(task)
             task.add_done_callback(pending.discard)
             tick += 1

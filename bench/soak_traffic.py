@@ -51,6 +51,8 @@ class Tally:
     server_errors: list[str] = field(default_factory=list)
     sent_posts: list[str] = field(default_factory=list)
     socket_failures: list[str] = field(default_factory=list)
+    unanswered: list[str] = field(default_factory=list)  # the server never answered
+    unsendable: int = 0  # requests the client library itself refused to build (URL too long)
 
     def record(self, kind: str, status: int, what: str) -> None:
         self.answers[f"{kind} {status // 100}xx"] += 1
@@ -72,6 +74,17 @@ class Target:
     hook_id: int
     secret: str
     token: str
+
+
+async def guarded(job: Any, tally: Tally) -> None:
+    """Run one request; a request the server never answered is a failure of the run, one the
+    client library refused to send (a URL over httpx's 64 kB) is only counted."""
+    try:
+        await job
+    except httpx.InvalidURL:
+        tally.unsendable += 1
+    except httpx.TransportError as exc:
+        tally.unanswered.append(f"{type(exc).__name__}: {exc}"[:160])
 
 
 def _hostile_value(rng: random.Random) -> str:
