@@ -54,24 +54,22 @@ class Capacity:
         self._counted_at = 0.0
         self._pruned_at = time.monotonic()
 
-    def admit(self) -> bool:
-        """Whether one more row fits under ``MAX_REMEMBERED_URLS`` (counting it if so)."""
+    def admit(self, wanted: int = 1) -> int:
+        """How many of ``wanted`` new rows fit under ``MAX_REMEMBERED_URLS`` (counted as added)."""
         cap = conf.MAX_REMEMBERED_URLS
         with self._lock:
             now = time.monotonic()
             if self._estimate is None or now - self._counted_at >= RECOUNT_SECONDS:
                 self._estimate, self._counted_at = CachedURL.objects.count(), now
-            full = self._estimate >= cap
             # At the cap, dead rows make room for live ones; both prunes are rate-limited, so a
-            # crawler hammering a full table costs one UPDATE per request, not a DELETE.
+            # crawler hammering a full table costs one SELECT per request, not a DELETE.
+            full = self._estimate + wanted > cap
             if now - self._pruned_at >= (RECOUNT_SECONDS if full else LAZY_PRUNE_SECONDS):
                 self._pruned_at = now
                 self._estimate = max(0, self._estimate - prune_expired(LAZY_PRUNE_BATCH))
-                full = self._estimate >= cap
-            if full:
-                return False
-            self._estimate += 1  # an upsert of a known row counts too: errs towards the cap
-            return True
+            granted = max(0, min(wanted, cap - self._estimate))
+            self._estimate += granted  # upserts of known rows count too: errs towards the cap
+            return granted
 
     def reset(self) -> None:
         """Forget the count (tests; after deleting rows behind herdcache's back)."""

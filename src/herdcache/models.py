@@ -8,7 +8,15 @@ entry's expiry, so dead rows can be skipped and pruned, and ``MAX_REMEMBERED_URL
 
 from __future__ import annotations
 
+import hashlib
+
 from django.db import models
+
+
+def path_digest(full_path: str) -> str:
+    """Indexable stand-in for ``full_path`` (too long to index): finds one URL among the many query
+    strings of one path."""
+    return hashlib.blake2b(full_path.encode(), digest_size=16).hexdigest()
 
 
 class CachedURL(models.Model):
@@ -21,6 +29,7 @@ class CachedURL(models.Model):
     host = models.CharField(max_length=255)
     path = models.CharField(max_length=2000, db_index=True)
     full_path = models.TextField()
+    full_path_hash = models.CharField(max_length=32, db_index=True, default="")
     key_prefix = models.TextField(blank=True)
     created = models.DateTimeField(auto_now_add=True)
     # When the entry leaves the cache for good (timeout + stale), renewed on every store; past it

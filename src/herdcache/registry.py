@@ -5,7 +5,9 @@ from __future__ import annotations
 import fnmatch
 import logging
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from urllib.parse import urlsplit
 
 from django.db import DatabaseError, transaction
@@ -13,11 +15,44 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from herdcache import lifecycle, stats
-from herdcache.models import CachedURL, CachedURLTag, EdgeKey
+from herdcache.models import CachedURL, CachedURLTag, EdgeKey, path_digest
 
 logger = logging.getLogger("herdcache")
 _PATH_LIMIT = 2000
 _WILDCARDS = "*?["
+
+
+@dataclass(frozen=True, slots=True)
+class Remembered:
+    """What ``remember_many`` records: ``key`` holds ``url`` until ``expires``."""
+
+    url: str
+    prefix: str
+    base_key: str
+    key: str
+    tags: tuple[str, ...]
+    alias: str
+    expires: datetime
+
+    def row(self) -> CachedURL:
+        parts = urlsplit(self.url)
+        full_path = _full_path(parts.path, parts.query)
+        return CachedURL(
+            key=self.key,
+            base_key=self.base_key,
+            cache_alias=self.alias,
+            url=self.url,
+            host=parts.netloc[:255],
+            path=parts.path[:_PATH_LIMIT],
+            full_path=full_path,
+            full_path_hash=path_digest(full_path),
+            key_prefix=self.prefix,
+            expires=self.expires,
+        )
+
+
+def _full_path(path: str, query: str) -> str:
+    return path + (f"?{query}" if query else "")
 
 
 def remember(
@@ -31,41 +66,62 @@ def remember(
 ) -> bool:
     """Record that ``key`` holds ``url`` until ``expires``; False when it could not be remembered.
 
-    Runs on every store (once per expiry per URL, not per request): one transaction that inserts
-    the row or renews its expiry, and adds its tags. No per-process memo of what was remembered:
-    another process may have purged (forgotten) the row meanwhile. Past ``MAX_REMEMBERED_URLS``
-    known rows are still renewed but new ones are refused (counted as ``unremembered``).
+    Runs on every store (once per expiry per URL, not per request). No per-process memo of what
+    was remembered: another process may have purged (forgotten) the row meanwhile.
     """
-    parts = urlsplit(url)
-    full_path = parts.path + (f"?{parts.query}" if parts.query else "")
-    row = CachedURL(
-        key=key,
-        base_key=base_key,
-        cache_alias=alias,
-        url=url,
-        host=parts.netloc[:255],
-        path=parts.path[:_PATH_LIMIT],
-        full_path=full_path,
-        key_prefix=prefix,
-        expires=expires,
+    entry = Remembered(url, prefix, base_key, key, tuple(tags), alias, expires)
+    return remember_many([entry]) == 1
+
+
+def remember_many(entries: Iterable[Remembered], *, batch: int = 1000) -> int:
+    """Record entries, one transaction per ``batch``; return how many are remembered.
+
+    Each new row is inserted, a known one has its expiry renewed, and tags are added. Past
+    ``MAX_REMEMBERED_URLS`` known rows are still renewed but new ones are refused (counted as
+    ``unremembered``): their pages stay cached and purgeable by tag only.
+    """
+    iterator = iter(entries)
+    remembered = 0
+    while chunk := list(islice(iterator, batch)):
+        unique = list({entry.key: entry for entry in chunk}.values())  # one upsert per key
+        try:
+            with transaction.atomic():
+                remembered += _remember_batch(unique)
+        except DatabaseError as exc:  # e.g. migrations not run: caching works, purge by URL won't
+            logger.warning("herdcache: could not remember %d URLs (%s)", len(unique), exc)
+            for alias in {entry.alias for entry in unique}:
+                stats.record(alias, "error")
+    return remembered
+
+
+def _remember_batch(entries: list[Remembered]) -> int:
+    room = lifecycle.capacity.admit(len(entries))
+    admitted, over = entries[:room], entries[room:]
+    if over:
+        known = set(
+            CachedURL.objects.filter(key__in=[entry.key for entry in over]).values_list(
+                "key", flat=True
+            )
+        )
+        for entry in over:
+            if entry.key in known:
+                admitted.append(entry)
+            else:
+                stats.record(entry.alias, "unremembered")
+    if not admitted:
+        return 0
+    CachedURL.objects.bulk_create(
+        [entry.row() for entry in admitted],
+        update_conflicts=True,
+        unique_fields=["key"],
+        update_fields=["expires"],
     )
-    tag_rows = [CachedURLTag(entry_id=key, tag=tag[:200]) for tag in tags]
-    try:
-        with transaction.atomic():
-            if lifecycle.capacity.admit():
-                CachedURL.objects.bulk_create(
-                    [row], update_conflicts=True, unique_fields=["key"], update_fields=["expires"]
-                )
-            elif not CachedURL.objects.filter(key=key).update(expires=expires):
-                stats.record(alias, "unremembered")
-                return False
-            if tag_rows:
-                CachedURLTag.objects.bulk_create(tag_rows, ignore_conflicts=True)
-    except DatabaseError as exc:  # e.g. migrations not run: caching still works, purge by URL won't
-        logger.warning("herdcache: could not remember %s (%s)", url, exc)
-        stats.record(alias, "error")
-        return False
-    return True
+    tag_rows = [
+        CachedURLTag(entry_id=entry.key, tag=tag[:200]) for entry in admitted for tag in entry.tags
+    ]
+    if tag_rows:
+        CachedURLTag.objects.bulk_create(tag_rows, ignore_conflicts=True)
+    return len(admitted)
 
 
 def _literal_prefix(pattern: str) -> str:
@@ -109,11 +165,13 @@ def _candidates(
         absolute = "://" in pattern
         path_pattern = urlsplit(pattern).path if absolute else pattern.split("?", 1)[0]
         literal = _literal_prefix(path_pattern)[:_PATH_LIMIT]
-        query = (
-            rows.filter(path=literal)
-            if literal == path_pattern
-            else rows.filter(**_range("path", literal))
-        )
+        exact = _exact_full_path(pattern)
+        if exact is not None:  # one URL among what may be millions of query strings of its path
+            query = rows.filter(full_path_hash=path_digest(exact))
+        elif literal == path_pattern:
+            query = rows.filter(path=literal)
+        else:
+            query = rows.filter(**_range("path", literal))
         for row in query.iterator(chunk_size=2000):
             yield row, pattern
     if prefix is not None:
@@ -122,6 +180,19 @@ def _candidates(
     if tags:
         for row in rows.filter(tag_rows__tag__in=tags).distinct().iterator(chunk_size=2000):
             yield row, None
+
+
+def _exact_full_path(pattern: str) -> str | None:
+    """The path and query an exact ``path?query`` pattern (relative or absolute) names, or None."""
+    if "://" in pattern:
+        parts = urlsplit(pattern)
+        path, query, rest = parts.path, parts.query, parts.netloc
+    else:
+        path, _, query = pattern.partition("?")
+        rest = ""
+    if not query or any(ch in path + query + rest for ch in _WILDCARDS):
+        return None
+    return _full_path(path, query)
 
 
 def _alive() -> QuerySet[CachedURL]:
