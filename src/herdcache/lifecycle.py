@@ -106,6 +106,14 @@ def _drop_orphan_edge_keys(base_keys: set[str]) -> None:
     EdgeKey.objects.filter(base_key__in=base_keys).exclude(base_key__in=alive).delete()
 
 
+class CacheUnavailable(Exception):
+    """A cache holding entries of remembered URLs could not be read."""
+
+    def __init__(self, alias: str, error: Exception) -> None:
+        super().__init__(f"cache {alias!r} unavailable ({error})")
+        self.alias = alias
+
+
 def settle_unknown(limit: int) -> tuple[int, int]:
     """Rows remembered before expiries were kept: read each entry's expiry from its cache, or
     delete the row when the entry is gone. Returns (rows given an expiry, rows deleted)."""
@@ -121,7 +129,10 @@ def settle_unknown(limit: int) -> tuple[int, int]:
     for alias, group in by_alias.items():
         # An alias no longer configured: its entries are unreachable, so its rows are dead.
         known = alias in settings.CACHES
-        found = caches[alias].get_many([row.key for row in group]) if known else {}
+        try:
+            found = caches[alias].get_many([row.key for row in group]) if known else {}
+        except Exception as exc:  # any client's connection error: these rows cannot be settled
+            raise CacheUnavailable(alias, exc) from exc
         for row in group:
             entry = Entry.unpack(found.get(row.key))
             if entry is None:

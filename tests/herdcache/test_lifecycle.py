@@ -157,6 +157,20 @@ def test_rows_from_before_expiries_were_kept_get_theirs_from_the_cache(backend):
     assert not CachedURL.objects.filter(key=gone.key).exists()
 
 
+def test_prune_prunes_expired_rows_even_when_older_rows_cannot_be_settled(backend, monkeypatch):
+    visit("/p/1/", "/p/2/")
+    CachedURL.objects.filter(path="/p/1/").update(expires=None)
+    expire("/p/2/")
+
+    def down(keys):
+        raise ConnectionRefusedError("memcached is down")
+
+    monkeypatch.setattr(caches["default"], "get_many", down)
+    with pytest.raises(CommandError, match="cache 'default' unavailable"):
+        prune()
+    assert list(CachedURL.objects.values_list("path", "expires")) == [("/p/1/", None)]
+
+
 def test_dead_rows_are_pruned_lazily_while_urls_are_remembered(backend, monkeypatch):
     visit("/p/1/", "/p/2/")
     expire("/p/1/")

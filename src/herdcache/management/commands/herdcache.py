@@ -159,13 +159,17 @@ class Command(BaseCommand):
         given their entry's expiry from the cache, or deleted when the entry is gone."""
         deadline = None if max_seconds is None else time.monotonic() + max_seconds
         settled = pruned = 0
+        unsettled: lifecycle.CacheUnavailable | None = None
         try:
             before = lifecycle.table_size()
-            while not _past(deadline):
-                done, gone = lifecycle.settle_unknown(batch_size)
-                settled, pruned = settled + done, pruned + gone
-                if done + gone < batch_size:
-                    break
+            try:
+                while not _past(deadline):
+                    done, gone = lifecycle.settle_unknown(batch_size)
+                    settled, pruned = settled + done, pruned + gone
+                    if done + gone < batch_size:
+                        break
+            except lifecycle.CacheUnavailable as exc:  # expired rows can still go
+                unsettled = exc
             while not _past(deadline):
                 deleted = lifecycle.prune_expired(batch_size)
                 pruned += deleted
@@ -188,6 +192,10 @@ class Command(BaseCommand):
             self.stdout.write(f"{settled} older rows got their expiry from the cache.")
         if stopped and dead:
             self.stdout.write(f"Stopped at --max-seconds with {dead} expired rows left: run again.")
+        if unsettled is not None:
+            raise CommandError(
+                f"Rows remembered before expiries were kept are left as they were: {unsettled}."
+            )
 
     # nginx --------------------------------------------------------------------------------
 
