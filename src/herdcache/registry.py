@@ -88,7 +88,12 @@ def remember_many(entries: Iterable[Remembered], *, batch: int = 1000) -> int:
             with transaction.atomic():
                 remembered += _remember_batch(unique)
         except DatabaseError as exc:  # e.g. migrations not run: caching works, purge by URL won't
-            logger.warning("herdcache: could not remember %d URLs (%s)", len(unique), exc)
+            logger.warning(
+                "herdcache: could not remember %s and %d more (%s)",
+                unique[0].url,
+                len(unique) - 1,
+                exc,
+            )
             for alias in {entry.alias for entry in unique}:
                 stats.record(alias, "error")
     return remembered
