@@ -7,7 +7,7 @@ DEMO_STAMP := $(VENV)/.installed-demo
 TEST_DEBS := memcached redis-server libmemcached-dev zlib1g-dev nginx libnginx-mod-http-ndk libnginx-mod-http-set-misc libnginx-mod-http-cache-purge libnginx-mod-nchan postgresql chromium
 BENCH_DEBS := memcached redis-server wrk nginx libnginx-mod-http-ndk libnginx-mod-http-set-misc libnginx-mod-http-cache-purge libnginx-mod-nchan postgresql
 PYTEST_ARGS ?=
-PG_TESTS ?= tests/crowdwall tests/security
+PG_TESTS ?= tests/crowdwall tests/security tests/herdcache/test_lifecycle.py
 
 .PHONY: demo test acceptance lint bench format clean venv
 
@@ -33,7 +33,8 @@ demo: $(DEMO_STAMP)
 	@echo "Demo wall: http://127.0.0.1:8000/walls/djangocon/ (live; Ctrl-C stops it)"
 	cd example && ../$(PY) manage.py runserver 127.0.0.1:8000
 
-# The whole suite on SQLite, then crowdwall's again on PostgreSQL (started by the fixtures).
+# The whole suite on SQLite, then crowdwall's (and herdcache's remembered-URL lifecycle) again on
+# PostgreSQL (started by the fixtures).
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 	$(PY) -m pytest --db=postgres -p no:cacheprovider $(PG_TESTS)

@@ -4,12 +4,15 @@ An SQLite file in a temporary folder is filled to each size (fast raw inserts, n
 then measured: a ``cache_page`` miss that remembers a new URL (through Django's WSGI handler),
 ``registry.remember()`` alone, ``purge(urls=[one URL])`` and ``purge(tags=[one tag])`` on real
 memcached. Targets from the issue: O(1) per miss, purge of one URL or tag under 10 ms. The
-smallest size is the baseline the larger ones are compared with.
+smallest size is the baseline the larger ones are compared with. Last, half of the largest table
+expires (as pages do) and ``manage.py herdcache prune`` runs: the table size before and after, and
+how fast dead rows go.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import random
 import shutil
 import sqlite3
@@ -17,6 +20,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from bench import inprocess, servers
 from bench.measure import env_int, env_str, ms, percentile
@@ -25,6 +29,8 @@ from bench.report import Result, Row, console
 NAME = "registry"
 HOST = "127.0.0.1"  # the WSGI caller's Host: filled rows must look like what it remembers
 _NEW_IDS = 10**9  # ids of URLs remembered during measurement, apart from the filled ones
+# Expiries as Django stores them in SQLite (UTC text): filled rows live through the run.
+_FUTURE, _PAST = "2999-01-01 00:00:00", "2000-01-01 00:00:00"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,12 +57,68 @@ def run(args: argparse.Namespace) -> Result:
             servers.memcached() as mc,
             inprocess.memcached_caches(mc.address),
             inprocess.sqlite_database(workdir / "registry.sqlite3"),
+            _uncapped(sizes[-1] + 10 * args.samples),
         ):
             result.details["sizes"] = _measure_sizes(sizes, args.samples)
+            result.details["prune"] = _measure_prune(workdir / "registry.sqlite3")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    result.rows = _rows(result.details["sizes"])
+    result.rows = _rows(result.details["sizes"]) + _prune_rows(result.details["prune"])
     return result
+
+
+def _uncapped(rows: int) -> Any:
+    """MAX_REMEMBERED_URLS above every size measured: the misses must remember their URLs."""
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    herd = {**getattr(settings, "HERDCACHE", {}), "MAX_REMEMBERED_URLS": rows}
+    return override_settings(HERDCACHE=herd)
+
+
+def _measure_prune(database: Path) -> dict[str, float]:
+    """Expire every other row, then time ``manage.py herdcache prune`` (sizes before/after)."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    from herdcache import lifecycle
+    from herdcache.models import CachedURL
+
+    connection.close()
+    con = sqlite3.connect(database)
+    try:
+        with con:
+            con.execute(
+                f'UPDATE "{CachedURL._meta.db_table}" SET expires = ? WHERE rowid % 2 = 0',
+                (_PAST,),
+            )
+    finally:
+        con.close()
+    before = lifecycle.table_size()
+    started = time.perf_counter()
+    call_command("herdcache", "prune", stdout=io.StringIO())
+    seconds = time.perf_counter() - started
+    after = lifecycle.table_size()
+    console.print(
+        f"  prune: {before:,} remembered URLs before, {after:,} after "
+        f"({before - after:,} expired rows in {seconds:.1f}s)"
+    )
+    return {"before": before, "after": after, "seconds": seconds}
+
+
+def _prune_rows(prune: dict[str, float]) -> list[Row]:
+    pruned = prune["before"] - prune["after"]
+    rate = pruned / prune["seconds"] if prune["seconds"] else 0.0
+    return [
+        Row(
+            NAME,
+            "remembered URLs, before -> after prune (half expired)",
+            "rows",
+            prune["before"],
+            prune["after"],
+            f"{pruned:,.0f} pruned in {prune['seconds']:.1f}s ({rate:,.0f} rows/s)",
+        )
+    ]
 
 
 def _measure_sizes(sizes: list[int], samples: int) -> dict[str, dict[str, object]]:
@@ -108,12 +170,13 @@ def _time(samples: int, op: Callable[[], object]) -> list[float]:
 def _direct_remember(ids: Iterator[int]) -> Callable[[], None]:
     from herdcache import registry
     from herdcache.keys import page_key
+    from herdcache.lifecycle import expiry
 
     def op() -> None:
         i = next(ids)
         url = f"http://{HOST}/p/{i}/"
         key = page_key(url, "")
-        registry.remember(url, "", key, key, [f"t{i % 100}"], "default")
+        registry.remember(url, "", key, key, [f"t{i % 100}"], "default", expiry(660))
 
     return op
 
@@ -152,11 +215,12 @@ def fill(database: Path, start: int, stop: int, batch: int = 50_000) -> None:
     must load in seconds. Keys are the real page keys, so purges find real memcached keys.
     """
     from herdcache.keys import page_key
-    from herdcache.models import CachedURL, CachedURLTag
+    from herdcache.models import CachedURL, CachedURLTag, path_digest
 
     url_sql = (
         f'INSERT INTO "{CachedURL._meta.db_table}" (key, base_key, cache_alias, url, host, path,'
-        " full_path, key_prefix, created) VALUES (?, ?, 'default', ?, ?, ?, ?, '', ?)"
+        " full_path, full_path_hash, key_prefix, created, expires)"
+        " VALUES (?, ?, 'default', ?, ?, ?, ?, ?, '', ?, ?)"
     )
     tag_sql = f'INSERT INTO "{CachedURLTag._meta.db_table}" (entry_id, tag) VALUES (?, ?)'
     created = "2026-01-01 00:00:00"
@@ -172,7 +236,9 @@ def fill(database: Path, start: int, stop: int, batch: int = 50_000) -> None:
                     path = f"/p/{i}/"
                     url = f"http://{HOST}{path}"
                     key = page_key(url, "")
-                    urls.append((key, key, url, HOST, path, path, created))
+                    urls.append(
+                        (key, key, url, HOST, path, path, path_digest(path), created, _FUTURE)
+                    )
                     tags.append((key, f"t{i % 100}"))
                 con.executemany(url_sql, urls)
                 con.executemany(tag_sql, tags)

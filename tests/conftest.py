@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from django.core.cache import caches
 
-from herdcache import stats
+from herdcache import lifecycle, stats
 from tests.fixtures.servers import Server
 
 pytest_plugins = ["tests.fixtures.servers", "tests.fixtures.postgres", "tests.fixtures.browser"]
@@ -52,5 +52,7 @@ def backend(request: pytest.FixtureRequest, settings) -> Iterator[str]:
 def _fresh_process_state() -> Iterator[None]:
     """herdcache's per-process buffers must not leak between tests."""
     stats.recorder.reset()
+    lifecycle.capacity.reset()
     yield
     stats.recorder.reset()
+    lifecycle.capacity.reset()

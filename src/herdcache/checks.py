@@ -67,7 +67,22 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
         )
     errors += _check_middleware()
     errors += _check_edge(merged)
+    errors += _check_remembered_cap(merged["MAX_REMEMBERED_URLS"])
     return errors
+
+
+def _check_remembered_cap(cap: object) -> list[CheckMessage]:
+    """``MAX_REMEMBERED_URLS`` is a positive whole number (past it URLs are not remembered)."""
+    if isinstance(cap, int) and not isinstance(cap, bool) and cap > 0:
+        return []
+    return [
+        Error(
+            f"HERDCACHE['MAX_REMEMBERED_URLS'] must be a positive integer, not {cap!r}.",
+            hint="Past this many remembered URLs new pages are cached but not remembered "
+            "(purge them by tag); the default is 1_000_000.",
+            id="herdcache.E020",
+        )
+    ]
 
 
 _SERDE_FLAGS = 0b11111  # bits pymemcache's pickle serde uses for its own value types

@@ -44,6 +44,9 @@ DEFAULTS: dict[str, Any] = {
     # Remember every cached URL (for find_urls / purge) and keep per-URL stats, for every view.
     "REMEMBER_ALL_URLS": False,
     "REMEMBER_STATS_ALL_URLS": False,
+    # Hard cap on remembered URLs: past it new URLs are cached but not remembered (counted as
+    # "unremembered"; purge them by tag), so random query strings cannot grow the table forever.
+    "MAX_REMEMBERED_URLS": 1_000_000,
     # Counters are buffered per process and flushed to the cache at most this often (seconds).
     "STATS_FLUSH_INTERVAL": 1.0,
     # Per-site middleware: timeout, key prefix and cache alias (Django's CACHE_MIDDLEWARE_* analogues).
@@ -139,6 +142,10 @@ class HerdcacheSettings:
     @property
     def REMEMBER_STATS_ALL_URLS(self) -> bool:
         return bool(self._get("REMEMBER_STATS_ALL_URLS"))
+
+    @property
+    def MAX_REMEMBERED_URLS(self) -> int:
+        return int(self._get("MAX_REMEMBERED_URLS"))
 
     @property
     def STATS_FLUSH_INTERVAL(self) -> float:

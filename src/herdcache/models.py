@@ -2,12 +2,21 @@
 
 A table rather than one cache value (django-fancy-cache keeps a single dict in memcached, which
 breaks at ~7,000 URLs): one row per stored entry, written once per new entry (O(1) per miss),
-indexed by path for exact and prefix purges, and by tag for enumeration.
+indexed by path for exact and prefix purges, and by tag for enumeration. Each row carries its
+entry's expiry, so dead rows can be skipped and pruned, and ``MAX_REMEMBERED_URLS`` caps the table.
 """
 
 from __future__ import annotations
 
+import hashlib
+
 from django.db import models
+
+
+def path_digest(full_path: str) -> str:
+    """Indexable stand-in for ``full_path`` (too long to index): finds one URL among the many query
+    strings of one path."""
+    return hashlib.blake2b(full_path.encode(), digest_size=16).hexdigest()
 
 
 class CachedURL(models.Model):
@@ -20,8 +29,13 @@ class CachedURL(models.Model):
     host = models.CharField(max_length=255)
     path = models.CharField(max_length=2000, db_index=True)
     full_path = models.TextField()
+    full_path_hash = models.CharField(max_length=32, db_index=True, default="")
     key_prefix = models.TextField(blank=True)
     created = models.DateTimeField(auto_now_add=True)
+    # When the entry leaves the cache for good (timeout + stale), renewed on every store; past it
+    # the row is dead: not listed, not purged, pruned. NULL: remembered before expiries were kept
+    # (``manage.py herdcache prune`` reads the entry's expiry from the cache, or drops the row).
+    expires = models.DateTimeField(null=True, db_index=True)
 
     class Meta:
         verbose_name = "cached URL"

@@ -28,6 +28,7 @@ from herdcache.edge.store import (
     request_edge_key,
 )
 from herdcache.keys import page_key, url_identity, variant_key
+from herdcache.lifecycle import expiry
 from herdcache.rules import (
     late_cookie_refusal,
     request_bypass_reason,
@@ -172,7 +173,9 @@ def serve(plan: PagePlan, outcome: Outcome) -> HttpResponseBase:
             value = freshness.status(outcome, time.time(), vary_miss=plan.vary_miss)
             freshness.add_status(outcome.result, value)
         return outcome.result
-    if plan.edge_key and forwarded_key(plan.request):
+    # Only a remembered page may go back on the edge: past MAX_REMEMBERED_URLS nothing could
+    # purge the copy.
+    if plan.edge_key and forwarded_key(plan.request) and registry.is_remembered(plan.base_key):
         if outcome.event in ("hit", "lock_wait"):
             # nginx asked memcached, found nothing, came here; the page is still fresh in the
             # origin entry: put it back on the edge for the rest of its freshness (add: never
@@ -262,18 +265,21 @@ class PageAdapter(CacheAdapter):
                 return failure
             target = self._variant(key, vary)
         failure = super().write(target, value, delta, policy, gens)
-        if failure is None and self.plan.remember:
-            registry.remember(
-                self.plan.url,
-                self.plan.prefix,
-                self.plan.base_key,
-                target,
-                self.plan.tags,
-                self.alias,
-            )
-        if failure is None and self.plan.edge_key:
+        if failure is not None:
+            return failure
+        remembered = self.plan.remember and registry.remember(
+            self.plan.url,
+            self.plan.prefix,
+            self.plan.base_key,
+            target,
+            self.plan.tags,
+            self.alias,
+            expiry(policy.timeout + policy.stale),
+        )
+        # An edge copy is purged only through its remembered row: none for an unremembered page.
+        if remembered and self.plan.edge_key:
             _to_edge(self.plan, value, policy.timeout)
-        return failure
+        return None
 
     def _variant(self, base_key: str, names: list[str]) -> str:
         return variant_key(base_key, vary_values(self.plan.request, names))

@@ -35,6 +35,7 @@ EVENTS: tuple[str, ...] = (
     "unstorable",  # value could not be serialized: not stored
     "uncacheable",  # response Django's rules forbid storing (private, Set-Cookie, Vary: *, ...)
     "bypass",  # request not eligible (POST, Authorization, key_prefix returned None, ...)
+    "unremembered",  # page cached but not remembered: MAX_REMEMBERED_URLS reached
 )
 URL_EVENTS: tuple[str, ...] = EVENTS[:5]
 SERVED: tuple[str, ...] = ("hit", "stale", "lock_wait")

@@ -2,6 +2,8 @@
 
     manage.py herdcache urls [--purge [--soft]] [pattern ...]   remembered URLs and their counters
     manage.py herdcache stats [--json] [--cache ALIAS]          global counters
+    manage.py herdcache prune [--batch-size N] [--max-seconds S] delete remembered URLs whose
+                                                                entries expired (cron-friendly)
     manage.py herdcache nginx [--listen ADDR] [--upstream ADDR] [--local-ttl N] ...
                                                                 nginx config for edge serving
 
@@ -12,19 +14,23 @@ one (e.g. ``nginx``) adds those three and nothing else.
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import os
 import shutil
+import time
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 from rich import box
 from rich.console import Console, RenderableType
 from rich.table import Table
 
+from herdcache import lifecycle
 from herdcache.conf import conf
 from herdcache.edge.nginx import DEFAULT_PREFIX, NginxConfigError, render_config, settings_options
 from herdcache.purging import find_urls
@@ -44,6 +50,7 @@ class Command(BaseCommand):
         "urls": ("handle_urls", "List remembered URLs with their counters; --purge purges them."),
         "stats": ("handle_stats", "Show the global counters (hit, miss, stale, ...)."),
         "nginx": ("handle_nginx", "Print an nginx config serving cache hits from memcached."),
+        "prune": ("handle_prune", "Delete remembered URLs whose cache entries have expired."),
     }
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -129,6 +136,66 @@ class Command(BaseCommand):
         self._print(table)
         ratio = hit_ratio(counters)
         self.stdout.write(f"hit ratio: {'n/a' if ratio is None else f'{ratio:.1%}'}")
+
+    # prune --------------------------------------------------------------------------------
+
+    def add_prune_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--batch-size",
+            type=_positive(int),
+            default=1000,
+            metavar="N",
+            help="rows deleted per transaction (default: %(default)s)",
+        )
+        parser.add_argument(
+            "--max-seconds",
+            type=_positive(float),
+            metavar="S",
+            help="stop after about S seconds; the next run carries on (default: until done)",
+        )
+
+    def handle_prune(self, *, batch_size: int, max_seconds: float | None, **options: Any) -> None:
+        """Delete dead rows in committed batches; rows from before expiries were kept are first
+        given their entry's expiry from the cache, or deleted when the entry is gone."""
+        deadline = None if max_seconds is None else time.monotonic() + max_seconds
+        settled = pruned = 0
+        unsettled: lifecycle.CacheUnavailable | None = None
+        try:
+            before = lifecycle.table_size()
+            try:
+                while not _past(deadline):
+                    done, gone = lifecycle.settle_unknown(batch_size)
+                    settled, pruned = settled + done, pruned + gone
+                    if done + gone < batch_size:
+                        break
+            except lifecycle.CacheUnavailable as exc:  # expired rows can still go
+                unsettled = exc
+            while not _past(deadline):
+                deleted = lifecycle.prune_expired(batch_size)
+                pruned += deleted
+                if deleted < batch_size:
+                    break
+            stopped = _past(deadline)
+            after, dead = lifecycle.table_size(), lifecycle.dead_rows()
+        except DatabaseError as exc:
+            raise CommandError(
+                f"Remembered URLs unavailable ({exc}); has `manage.py migrate` run?"
+            ) from exc
+        lifecycle.capacity.reset()  # this process's count is stale now
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Pruned {pruned} expired URL{'' if pruned == 1 else 's'}: "
+                f"{before} remembered before, {after} now."
+            )
+        )
+        if settled:
+            self.stdout.write(f"{settled} older rows got their expiry from the cache.")
+        if stopped and dead:
+            self.stdout.write(f"Stopped at --max-seconds with {dead} expired rows left: run again.")
+        if unsettled is not None:
+            raise CommandError(
+                f"Rows remembered before expiries were kept are left as they were: {unsettled}."
+            )
 
     # nginx --------------------------------------------------------------------------------
 
@@ -238,7 +305,7 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"Cannot prepare {prefix}: {exc}") from exc
 
-    # output -------------------------------------------------------------------------------
+    # output ---------------------------------------------------------------------------------
 
     def _print(self, renderable: RenderableType) -> None:
         """Render with rich, then write through ``self.stdout`` (so ``call_command`` captures it)."""
@@ -253,3 +320,22 @@ class Command(BaseCommand):
         )
         console.print(renderable)
         self.stdout.write(buffer.getvalue(), ending="")
+
+
+def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An argparse type: ``kind`` (int or float) above zero, or a usage error naming the value."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not value > 0 or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+        return value
+
+    return parse
+
+
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() >= deadline
