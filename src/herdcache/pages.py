@@ -16,7 +16,6 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import get_max_age, patch_response_headers, patch_vary_headers
 
-from herdcache import registry
 from herdcache import tags as tagging
 from herdcache.conf import conf
 from herdcache.edge import store as edge_store
@@ -185,6 +184,8 @@ def _to_edge(
     if value is None or len(value) > conf.MAX_ENTRY_SIZE or plan.edge_key is None:
         return
     if edge_store.write(plan.edge_key, value, ttl, only_if_missing=only_if_missing):
+        from herdcache import registry  # the models: not at import time (apps may not be ready)
+
         request = plan.request
         uri = raw_request_uri(request).decode("latin-1")
         registry.remember_edge(plan.base_key, plan.edge_key, plan.alias, nginx_host(request), uri)
@@ -231,6 +232,8 @@ class PageAdapter(CacheAdapter):
             target = self._variant(key, vary)
         failure = super().write(target, value, delta, policy, gens)
         if failure is None and self.plan.remember:
+            from herdcache import registry  # the models: not at import time
+
             registry.remember(
                 self.plan.url,
                 self.plan.prefix,
