@@ -27,6 +27,7 @@ from herdcache.edge.store import (
     request_edge_key,
 )
 from herdcache.keys import page_key, url_identity, variant_key
+from herdcache.locale import locale_key
 from herdcache.rules import (
     late_cookie_refusal,
     request_bypass_reason,
@@ -105,13 +106,15 @@ def plan_request(
     url = url_identity(request, options.only_get_keys)
     page_tags = options.tags(request, *args, **kwargs) if callable(options.tags) else options.tags
     timeout = options.timeout if options.timeout is not None else conf.MIDDLEWARE_SECONDS
+    if not timeout:  # cache_page(0): never stored (finish() marks the response expired)
+        return None
     return PagePlan(
         request=request,
         options=options,
         alias=options.cache or conf.CACHE,
         url=url,
         prefix=prefix,
-        base_key=page_key(url, prefix),
+        base_key=page_key(url, prefix, locale_key(request)),
         tags=list(page_tags),
         # Edge copies can only be purged through the registry: edge pages are always remembered.
         remember=options.remember_all_urls or conf.REMEMBER_ALL_URLS or edge_key is not None,
@@ -128,19 +131,22 @@ def capture(plan: PagePlan, response: HttpResponseBase) -> Computed:
         response = response.render()  # store the final bytes, not a template
     if options.post_process_response is not None:
         response = options.post_process_response(response, request)
-    if request.method != "GET":  # HEAD is answered from GET entries but never stored
-        return Computed(response, store=False)
     if varies_on_cookie(request):
         patch_vary_headers(response, ("Cookie",))  # what SessionMiddleware will add anyway
     refusal = late_cookie_refusal(request) or response_refusal(
         response, timeout_from_response=options.timeout_from_response
     )
-    if refusal:
-        return Computed(response, store=False, event="uncacheable")
     timeout = plan.policy.timeout
     if options.timeout_from_response:
         timeout = float(get_max_age(response) or timeout)
-    patch_response_headers(response, int(timeout))
+    if refusal is None or (refusal == "status" and response.status_code == 304):
+        # As Django's middleware: a 304 (ConditionalGetMiddleware, @etag) and a HEAD answer get
+        # the freshness headers of the page they stand for, though neither is stored.
+        patch_response_headers(response, int(timeout))
+    if refusal:
+        return Computed(response, store=False, event="uncacheable")
+    if request.method != "GET":  # HEAD is answered from GET entries but never stored
+        return Computed(response, store=False)
     payload = (
         PAYLOAD,
         response.status_code,
@@ -196,9 +202,19 @@ def finish(
 ) -> HttpResponseBase:
     """Apply ``post_process_response_always`` (every response, hit or miss; never stored)."""
     request = plan_or_request.request if isinstance(plan_or_request, PagePlan) else plan_or_request
+    if options.timeout == 0 and not options.timeout_from_response:
+        no_store_headers(request, response)
     if options.post_process_response_always is not None:
         response = options.post_process_response_always(response, request)
     return response
+
+
+def no_store_headers(request: HttpRequest, response: HttpResponseBase) -> None:
+    """``cache_page(0)``, as Django's: never stored, and marked expired where it would be stored."""
+    if request_bypass_reason(request) is None and (
+        response_refusal(response) in (None, "status") and response.status_code in (200, 304)
+    ):
+        patch_response_headers(response, 0)
 
 
 class PageAdapter(CacheAdapter):
