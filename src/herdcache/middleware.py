@@ -47,8 +47,6 @@ class _MiddlewareSettings(MiddlewareMixin):
     works); one given to the constructor or assigned sticks.
     """
 
-    namespace = "site"
-
     def __init__(self, get_response: Callable[..., Any]) -> None:
         super().__init__(get_response)
         self._cache_timeout: float | None = None
@@ -91,7 +89,7 @@ class _MiddlewareSettings(MiddlewareMixin):
             timeout=float(self.cache_timeout if page_timeout is None else page_timeout),
             # Own namespace: a view that also has @cache_page must not wait on the lock this
             # request already holds for the same URL (Django keeps its two layers apart too).
-            key_prefix=f"{self.namespace}:{self.key_prefix}",
+            key_prefix=f"site:{self.key_prefix}",
             cache=self.cache_alias,
             # As Django's: a page_timeout beats the response's max-age, which beats cache_timeout.
             timeout_from_response=page_timeout is None,
@@ -107,6 +105,12 @@ class FetchFromCacheMiddleware(_MiddlewareSettings):
         if plan is None:
             setattr(request, _UPDATE, False)
             record(options.cache or conf.CACHE, "bypass")
+            return None
+        pending = getattr(request, _PENDING, None)
+        if pending is not None and pending[0].base_key == plan.base_key:
+            # This request already holds the lock for this page (a second cache layer with
+            # the same key, or process_request called twice): never wait on ourselves; the
+            # first process_response stores the page.
             return None
         protocol = run_protocol(PageAdapter(plan), plan.base_key, plan.policy, plan.tags, False)
         outcome = advance(protocol, next(protocol), None)
@@ -177,6 +181,3 @@ class CacheMiddleware(UpdateCacheMiddleware, FetchFromCacheMiddleware):
         if cache_timeout is not None:
             self.cache_timeout = cache_timeout
         self.page_timeout = page_timeout
-        if cache_timeout is not None or page_timeout is not None or kwargs:
-            # Used as a view decorator: keep apart from the per-site entries (see page_options).
-            self.namespace = "view"
