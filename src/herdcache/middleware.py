@@ -30,7 +30,15 @@ from django.utils.deprecation import MiddlewareMixin
 
 from herdcache.conf import conf
 from herdcache.drivers import advance, drive, record_outcome, resume
-from herdcache.pages import PageAdapter, PageOptions, capture, finish, plan_request, serve
+from herdcache.pages import (
+    PageAdapter,
+    PageOptions,
+    capture,
+    finish,
+    no_store_headers,
+    plan_request,
+    serve,
+)
 from herdcache.stampede import run_protocol
 from herdcache.stats import record
 
@@ -133,6 +141,8 @@ class UpdateCacheMiddleware(_MiddlewareSettings):
         if pending is None:
             if getattr(request, _UPDATE, False):
                 return self._store_unplanned(request, response)
+            if self.page_timeout == 0:  # as Django's: never stored, marked expired
+                no_store_headers(request, response)
             return response
         delattr(request, _PENDING)
         plan, protocol = pending

@@ -94,6 +94,9 @@ def plan_request(
     """Plan the cache use of ``request``, or None when it must bypass the cache."""
     if request_bypass_reason(request) is not None:
         return None
+    timeout = options.timeout if options.timeout is not None else conf.MIDDLEWARE_SECONDS
+    if timeout <= 0:  # cache_page(0), CACHE_MIDDLEWARE_SECONDS = 0: never stored
+        return None
     prefix = options.key_prefix
     edge = options.edge if options.edge is not None else conf.EDGE
     # The edge is keyed by URL alone: a per-request key_prefix (per user, per anything) can't go there.
@@ -105,9 +108,6 @@ def plan_request(
     prefix = str(prefix or "")
     url = url_identity(request, options.only_get_keys)
     page_tags = options.tags(request, *args, **kwargs) if callable(options.tags) else options.tags
-    timeout = options.timeout if options.timeout is not None else conf.MIDDLEWARE_SECONDS
-    if not timeout:  # cache_page(0): never stored (finish() marks the response expired)
-        return None
     return PagePlan(
         request=request,
         options=options,

@@ -139,3 +139,18 @@ def test_304_from_a_view_under_the_site_middleware(settings):
     response = view(rf.get("/nm/"))
     assert response.status_code == 304
     assert "max-age=40" in response["Cache-Control"] and "Expires" in response
+
+
+def test_zero_cache_middleware_seconds_means_no_caching_not_an_error(settings):
+    settings.MIDDLEWARE = SITE_MIDDLEWARE
+    settings.CACHE_MIDDLEWARE_SECONDS = 0
+    first, second = Client().get("/site/"), Client().get("/site/")
+    assert first.status_code == second.status_code == 200
+    assert RENDERS["undecorated"] == 2
+
+
+def test_page_timeout_zero_marks_expired_as_djangos():
+    view = CacheMiddleware(counted("pt0"), page_timeout=0)
+    first, second = view(rf.get("/pt0/")), view(rf.get("/pt0/"))
+    assert (first.content, second.content) == (b"pt0 #1", b"pt0 #2")
+    assert second["Cache-Control"] == "max-age=0" and "Expires" in second
