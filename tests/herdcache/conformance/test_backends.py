@@ -5,7 +5,7 @@ PyLibMCCacheTests, PyMemcacheCacheTests), Copyright (c) Django Software Foundati
 individual contributors, BSD-3-Clause licence (see Django's LICENSE file). Changes: the backends
 are ``herdcache.backends.PyMemcacheCache`` / ``PyLibMCCache`` on a real memcached (see
 memcached.py); the middleware is herdcache's; tests that differ on purpose are marked at the
-bottom (``DIFFERENCES``) and listed in docs/compatibility.md. Test bodies are unchanged.
+bottom (differences.py) and listed in docs/compatibility.md. Test bodies are unchanged.
 """
 # ruff: noqa
 

@@ -6,8 +6,9 @@ individual contributors, BSD-3-Clause licence (see Django's LICENSE file). Chang
 UpdateCacheMiddleware / FetchFromCacheMiddleware / CacheMiddleware and ``herdcache.cache_page``
 replace Django's; CacheI18nTest's tests of ``django.utils.cache.learn_cache_key`` /
 ``get_cache_key`` alone (which never reach herdcache) are left out; tests that differ on
-purpose are marked at the bottom (``DIFFERENCES``) and listed in docs/compatibility.md. Test
-bodies are unchanged.
+purpose are marked at the bottom (differences.py) and listed in docs/compatibility.md; the
+``Memcached*`` subclasses at the bottom run the same tests on herdcache's memcached backend.
+Test bodies are unchanged.
 """
 # ruff: noqa
 
@@ -28,6 +29,7 @@ from django.views.decorators.cache import cache_control
 from herdcache import cache_page
 from herdcache.middleware import CacheMiddleware, FetchFromCacheMiddleware, UpdateCacheMiddleware
 from tests.herdcache.conformance.differences import apply_differences
+from tests.herdcache.conformance.memcached import LOCATION
 
 
 def empty_response(request):
@@ -608,4 +610,33 @@ class CacheMiddlewareTest(SimpleTestCase):
             self.assertEqual(response["Age"], "1")
 
 
-apply_differences(CacheHEADTest, CacheI18nTest, PrefixedCacheI18nTest, CacheMiddlewareTest)
+# Not in Django: the same classes again on herdcache's memcached backend (Django's run on locmem).
+MEMCACHED = {"BACKEND": "herdcache.backends.PyMemcacheCache", "LOCATION": LOCATION}
+
+
+@override_settings(CACHES={"default": MEMCACHED})
+class MemcachedCacheHEADTest(CacheHEADTest):
+    pass
+
+
+@override_settings(CACHES={"default": MEMCACHED})
+class MemcachedCacheI18nTest(CacheI18nTest):
+    pass
+
+
+@override_settings(
+    CACHES={"default": MEMCACHED, "other": {**MEMCACHED, "KEY_PREFIX": "other", "TIMEOUT": "1"}}
+)
+class MemcachedCacheMiddlewareTest(CacheMiddlewareTest):
+    pass
+
+
+apply_differences(
+    CacheHEADTest,
+    CacheI18nTest,
+    PrefixedCacheI18nTest,
+    CacheMiddlewareTest,
+    MemcachedCacheHEADTest,
+    MemcachedCacheI18nTest,
+    MemcachedCacheMiddlewareTest,
+)
