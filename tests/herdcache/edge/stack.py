@@ -130,7 +130,7 @@ def edge_stack(*, nodes: int = 1, trust: bool = True, local_ttl: int = 0) -> Ite
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.edge_site.settings",
-            "PYTHONPATH": str(ROOT),
+            "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "src")]),  # this checkout's code
             "EDGE_TEST_DB": str(workdir / "db.sqlite3"),
             "EDGE_TEST_MEMCACHED": ",".join(server.address for server in memcached),
             "EDGE_TEST_TRUST": "1" if trust else "0",
