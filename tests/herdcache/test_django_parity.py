@@ -154,3 +154,19 @@ def test_page_timeout_zero_marks_expired_as_djangos():
     first, second = view(rf.get("/pt0/")), view(rf.get("/pt0/"))
     assert (first.content, second.content) == (b"pt0 #1", b"pt0 #2")
     assert second["Cache-Control"] == "max-age=0" and "Expires" in second
+
+
+def test_304_from_conditional_get_middleware_on_a_miss(settings):
+    """ConditionalGetMiddleware turns the fresh render into a 304 before the update half sees it."""
+    from hashlib import md5
+
+    settings.MIDDLEWARE = [
+        SITE_MIDDLEWARE[0],
+        "django.middleware.http.ConditionalGetMiddleware",
+        *SITE_MIDDLEWARE[1:],
+    ]
+    settings.CACHE_MIDDLEWARE_SECONDS = 50
+    body = b"undecorated #1 /site/?c"  # what the view will render (tests.herdcache.views)
+    response = Client().get("/site/?c", HTTP_IF_NONE_MATCH=f'"{md5(body).hexdigest()}"')
+    assert response.status_code == 304 and RENDERS["undecorated"] == 1
+    assert "max-age=50" in response["Cache-Control"] and "Expires" in response
