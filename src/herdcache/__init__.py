@@ -25,17 +25,32 @@ __all__ = ["cache_page", "cached", "find_urls", "get_stats", "make_key", "purge"
 _LAZY = {
     "cached": "herdcache.decorators",
     "cache_page": "herdcache.decorators",
-    "purge": "herdcache.purging",
-    "find_urls": "herdcache.purging",
     "make_key": "herdcache.keys",
     "get_stats": "herdcache.stats",
 }
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from herdcache.decorators import cache_page, cached
     from herdcache.keys import make_key
-    from herdcache.purging import find_urls, purge
     from herdcache.stats import get_stats
+
+
+def purge(*args: Any, **kwargs: Any) -> int:
+    """Purge cached pages by URL, tag and/or path prefix (``herdcache.purging.purge``)."""
+    # A wrapper, not a lazy attribute: herdcache.purging imports the models, and naming
+    # herdcache.purge must work before the app registry is ready.
+    from herdcache.purging import purge as purge_now
+
+    return purge_now(*args, **kwargs)
+
+
+def find_urls(*args: Any, **kwargs: Any) -> Iterator[tuple[str, str, dict[str, int]]]:
+    """Yield remembered ``(url, key, stats)`` matching the patterns (``herdcache.purging.find_urls``)."""
+    from herdcache.purging import find_urls as find_urls_now
+
+    return find_urls_now(*args, **kwargs)
 
 
 def __getattr__(name: str) -> Any:

@@ -66,6 +66,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
             )
         )
     errors += _check_middleware()
+    errors += _check_middleware_settings(user)
     errors += _check_edge(merged)
     errors += _check_remembered_cap(merged["MAX_REMEMBERED_URLS"])
     return errors
@@ -83,6 +84,33 @@ def _check_remembered_cap(cap: object) -> list[CheckMessage]:
             id="herdcache.E020",
         )
     ]
+
+
+# HERDCACHE setting -> Django's per-site cache setting it stands for (an explicit HERDCACHE wins).
+_DJANGO_EQUIVALENTS = {
+    "CACHE": "CACHE_MIDDLEWARE_ALIAS",
+    "MIDDLEWARE_SECONDS": "CACHE_MIDDLEWARE_SECONDS",
+    "MIDDLEWARE_KEY_PREFIX": "CACHE_MIDDLEWARE_KEY_PREFIX",
+}
+
+
+def _check_middleware_settings(user: dict[str, Any]) -> list[CheckMessage]:
+    """Warn where Django's CACHE_MIDDLEWARE_* and HERDCACHE both set a value and disagree."""
+    warnings: list[CheckMessage] = []
+    for name, django_name in _DJANGO_EQUIVALENTS.items():
+        if name not in user or not settings.is_overridden(django_name):
+            continue
+        ours, theirs = user[name], getattr(settings, django_name)
+        if ours != theirs:
+            warnings.append(
+                Warning(
+                    f"{django_name} = {theirs!r} disagrees with HERDCACHE[{name!r}] = {ours!r}; "
+                    f"herdcache's middleware uses {ours!r}.",
+                    hint="Set one of them, or both to the same value.",
+                    id="herdcache.W004",
+                )
+            )
+    return warnings
 
 
 _SERDE_FLAGS = 0b11111  # bits pymemcache's pickle serde uses for its own value types

@@ -151,13 +151,41 @@ class HerdcacheSettings:
     def STATS_FLUSH_INTERVAL(self) -> float:
         return float(self._get("STATS_FLUSH_INTERVAL"))
 
+    # The per-site middleware honours Django's CACHE_MIDDLEWARE_* settings; an explicit HERDCACHE
+    # value wins (system check herdcache.W004 warns when both are set and disagree).
+
     @property
     def MIDDLEWARE_SECONDS(self) -> int:
-        return int(self._get("MIDDLEWARE_SECONDS"))
+        return int(self._middleware("MIDDLEWARE_SECONDS", "CACHE_MIDDLEWARE_SECONDS"))
 
     @property
     def MIDDLEWARE_KEY_PREFIX(self) -> str:
-        return str(self._get("MIDDLEWARE_KEY_PREFIX"))
+        return str(self._middleware("MIDDLEWARE_KEY_PREFIX", "CACHE_MIDDLEWARE_KEY_PREFIX"))
+
+    @property
+    def MIDDLEWARE_CACHE(self) -> str:
+        """Cache alias of the per-site middleware: HERDCACHE["CACHE"] or CACHE_MIDDLEWARE_ALIAS."""
+        return str(self._middleware("CACHE", "CACHE_MIDDLEWARE_ALIAS"))
+
+    @property
+    def USE_I18N(self) -> bool:
+        """Django's own setting: the active language is part of page keys."""
+        return bool(django_settings.USE_I18N)
+
+    @property
+    def USE_TZ(self) -> bool:
+        """Django's own setting: the active time zone is part of page keys."""
+        return bool(django_settings.USE_TZ)
+
+    @property
+    def LANGUAGE_CODE(self) -> str:
+        """Django's own setting: pages in the default language carry no language in their key."""
+        return str(django_settings.LANGUAGE_CODE)
+
+    def _middleware(self, name: str, django_name: str) -> Any:
+        if name in self.user_settings or not django_settings.is_overridden(django_name):
+            return self._get(name)
+        return getattr(django_settings, django_name)
 
     @property
     def CACHE_STATUS(self) -> bool:

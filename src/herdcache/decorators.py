@@ -126,7 +126,7 @@ def cached(
 
 
 def cache_page(
-    timeout: float,
+    timeout: float | None,
     *,
     cache: str | None = None,
     key_prefix: KeyPrefix = None,
@@ -154,11 +154,18 @@ def cache_page(
     Never stores what Django's cache middleware would not (see ``herdcache.rules``).
     ``edge=True`` (default ``HERDCACHE["EDGE"]``) also writes edge-safe pages to memcached for
     nginx to serve without Django (``herdcache.edge``).
+
+    As Django's: ``timeout=None`` takes the response's ``max-age``, else
+    ``CACHE_MIDDLEWARE_SECONDS`` (``max-age=0``: not stored); ``timeout=0`` never stores and marks
+    responses expired (``Cache-Control: max-age=0``, ``Expires`` now).
     """
     if only_get_keys is not None and forget_get_keys is not None:
         raise TypeError("cache_page() takes only_get_keys or forget_get_keys, not both")
+    if timeout is not None and (not isinstance(timeout, int | float) or timeout < 0):
+        raise ValueError("cache_page() needs a timeout in seconds >= 0, or None")
     options = PageOptions(
-        timeout=float(timeout),
+        timeout=None if timeout is None else float(timeout),
+        timeout_from_response=timeout is None,
         stale=stale,
         key_prefix=key_prefix,
         only_get_keys=get_keys("only_get_keys", only_get_keys),
@@ -171,8 +178,6 @@ def cache_page(
         cache=cache,
         edge=edge,
     )
-    if timeout is None or timeout <= 0:
-        raise ValueError("cache_page() needs a positive timeout in seconds")
 
     def decorator(view: F) -> F:
         if inspect.iscoroutinefunction(view):

@@ -140,8 +140,13 @@ def url_identity(
     return f"{url}?{query}" if query else url
 
 
-def page_key(url: str, key_prefix: str) -> str:
-    """Key of a page's base entry: a response, or a marker naming the request headers it varies on."""
+def page_key(url: str, key_prefix: str, locale: str = "") -> str:
+    """Key of a page's base entry: a response, or a marker naming the request headers it varies on.
+
+    ``locale``: the request's language and time zone when not the defaults (``herdcache.locale``).
+    """
+    if locale:
+        return herd_key("p", f"{key_prefix}{_SEP}{url}{_SEP}{locale}")
     return herd_key("p", f"{key_prefix}{_SEP}{url}")
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import get_max_age, patch_response_headers, patch_vary_headers
 
-from herdcache import freshness, registry
+from herdcache import freshness
 from herdcache import tags as tagging
 from herdcache.conf import conf
 from herdcache.edge import store as edge_store
@@ -28,7 +28,7 @@ from herdcache.edge.store import (
     request_edge_key,
 )
 from herdcache.keys import page_key, url_identity, variant_key
-from herdcache.lifecycle import expiry
+from herdcache.locale import locale_key
 from herdcache.rules import (
     late_cookie_refusal,
     request_bypass_reason,
@@ -97,6 +97,9 @@ def plan_request(
     """Plan the cache use of ``request``, or None when it must bypass the cache."""
     if request_bypass_reason(request) is not None:
         return None
+    timeout = options.timeout if options.timeout is not None else conf.MIDDLEWARE_SECONDS
+    if timeout <= 0:  # cache_page(0), CACHE_MIDDLEWARE_SECONDS = 0: never stored
+        return None
     prefix = options.key_prefix
     edge = options.edge if options.edge is not None else conf.EDGE
     # The edge is keyed by URL alone: a per-request key_prefix (per user, per anything) can't go there.
@@ -108,14 +111,13 @@ def plan_request(
     prefix = str(prefix or "")
     url = url_identity(request, options.only_get_keys, options.forget_get_keys)
     page_tags = options.tags(request, *args, **kwargs) if callable(options.tags) else options.tags
-    timeout = options.timeout if options.timeout is not None else conf.MIDDLEWARE_SECONDS
     return PagePlan(
         request=request,
         options=options,
         alias=options.cache or conf.CACHE,
         url=url,
         prefix=prefix,
-        base_key=page_key(url, prefix),
+        base_key=page_key(url, prefix, locale_key(request)),
         tags=list(page_tags),
         # Edge copies can only be purged through the registry: edge pages are always remembered.
         remember=options.remember_all_urls or conf.REMEMBER_ALL_URLS or edge_key is not None,
@@ -132,19 +134,22 @@ def capture(plan: PagePlan, response: HttpResponseBase) -> Computed:
         response = response.render()  # store the final bytes, not a template
     if options.post_process_response is not None:
         response = options.post_process_response(response, request)
-    if request.method != "GET":  # HEAD is answered from GET entries but never stored
-        return Computed(response, store=False)
     if varies_on_cookie(request):
         patch_vary_headers(response, ("Cookie",))  # what SessionMiddleware will add anyway
     refusal = late_cookie_refusal(request) or response_refusal(
         response, timeout_from_response=options.timeout_from_response
     )
-    if refusal:
-        return Computed(response, store=False, event="uncacheable")
     timeout = plan.policy.timeout
     if options.timeout_from_response:
         timeout = float(get_max_age(response) or timeout)
-    patch_response_headers(response, int(timeout))
+    if refusal is None or (refusal == "status" and response.status_code == 304):
+        # As Django's middleware: a 304 (ConditionalGetMiddleware, @etag) and a HEAD answer get
+        # the freshness headers of the page they stand for, though neither is stored.
+        patch_response_headers(response, int(timeout))
+    if refusal:
+        return Computed(response, store=False, event="uncacheable")
+    if request.method != "GET":  # HEAD is answered from GET entries but never stored
+        return Computed(response, store=False)
     # A response that already came out of a cache (an inner cache_page under the per-site
     # middleware) was rendered Age seconds ago; Age and Cache-Status belong to one response.
     rendered_at = time.time() - freshness.header_age(response)
@@ -175,7 +180,7 @@ def serve(plan: PagePlan, outcome: Outcome) -> HttpResponseBase:
         return outcome.result
     # Only a remembered page may go back on the edge: past MAX_REMEMBERED_URLS nothing could
     # purge the copy.
-    if plan.edge_key and forwarded_key(plan.request) and registry.is_remembered(plan.base_key):
+    if plan.edge_key and forwarded_key(plan.request) and _is_remembered(plan.base_key):
         if outcome.event in ("hit", "lock_wait"):
             # nginx asked memcached, found nothing, came here; the page is still fresh in the
             # origin entry: put it back on the edge for the rest of its freshness (add: never
@@ -188,6 +193,12 @@ def serve(plan: PagePlan, outcome: Outcome) -> HttpResponseBase:
             # for a moment instead of queueing them all on Django; the renderer's set() replaces it.
             _to_edge(plan, outcome.result, STALE_EDGE_SECONDS, only_if_missing=True)
     return label(build_response(outcome.result), outcome, time.time())
+
+
+def _is_remembered(base_key: str) -> bool:
+    from herdcache import registry  # the models: not at import time (apps may not be ready)
+
+    return registry.is_remembered(base_key)
 
 
 def label(response: HttpResponse, outcome: Outcome, now: float) -> HttpResponse:
@@ -212,6 +223,8 @@ def _to_edge(
     if value is None or len(value) > conf.MAX_ENTRY_SIZE or plan.edge_key is None:
         return
     if edge_store.write(plan.edge_key, value, ttl, only_if_missing=only_if_missing):
+        from herdcache import registry  # the models: not at import time (apps may not be ready)
+
         request = plan.request
         uri = raw_request_uri(request).decode("latin-1")
         registry.remember_edge(plan.base_key, plan.edge_key, plan.alias, nginx_host(request), uri)
@@ -229,9 +242,19 @@ def finish(
         if conf.CACHE_STATUS:
             reason = request_bypass_reason(request) or "bypass"
             freshness.add_status(response, freshness.bypass_status(reason))
+    if options.timeout == 0 and not options.timeout_from_response:
+        no_store_headers(request, response)
     if options.post_process_response_always is not None:
         response = options.post_process_response_always(response, request)
     return response
+
+
+def no_store_headers(request: HttpRequest, response: HttpResponseBase) -> None:
+    """``cache_page(0)``, as Django's: never stored, and marked expired where it would be stored."""
+    if request_bypass_reason(request) is None and (
+        response_refusal(response) in (None, "status") and response.status_code in (200, 304)
+    ):
+        patch_response_headers(response, 0)
 
 
 class PageAdapter(CacheAdapter):
@@ -267,7 +290,13 @@ class PageAdapter(CacheAdapter):
         failure = super().write(target, value, delta, policy, gens)
         if failure is not None:
             return failure
-        remembered = self.plan.remember and registry.remember(
+        if not self.plan.remember:
+            return None
+        # The models and the lifecycle: not at import time (apps may not be ready).
+        from herdcache import registry
+        from herdcache.lifecycle import expiry
+
+        remembered = registry.remember(
             self.plan.url,
             self.plan.prefix,
             self.plan.base_key,

@@ -58,8 +58,6 @@ def response_refusal(
     """Why ``response`` must not be stored, or None when it may be."""
     if response.streaming:
         return "streaming"
-    if response.status_code != 200:
-        return "status"
     if _FORBIDDING_DIRECTIVES & cache_control_directives(response):
         return "cache-control"
     if "*" in vary_headers(response):
@@ -68,6 +66,9 @@ def response_refusal(
         return "set-cookie"
     if timeout_from_response and get_max_age(response) == 0:
         return "max-age-0"
+    # Last: a 304 refused only for its status still gets freshness headers (pages.capture).
+    if response.status_code != 200:
+        return "status"
     return None
 
 

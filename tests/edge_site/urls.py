@@ -7,7 +7,10 @@ import time
 from django.contrib.auth import get_user_model, login
 from django.core.cache import caches
 from django.http import HttpResponse, JsonResponse
+from django.middleware.locale import LocaleMiddleware
 from django.urls import path, re_path
+from django.utils import translation
+from django.utils.decorators import decorator_from_middleware
 from django.views.decorators.csrf import csrf_exempt
 
 import herdcache
@@ -42,6 +45,13 @@ def slow(request):
     return HttpResponse(f"slow render {n}")
 
 
+@decorator_from_middleware(LocaleMiddleware)  # the language is chosen before herdcache plans
+@herdcache.cache_page(60, edge=True)
+def localized(request):
+    """A page in the visitor's language (Accept-Language): must never be served by the edge."""
+    return HttpResponse(f"lang {translation.get_language()} render {count('localized')}")
+
+
 def login_as(request, name):
     user, _ = get_user_model().objects.get_or_create(username=name)
     login(request, user)
@@ -65,6 +75,7 @@ urlpatterns = [
     re_path(r"^e/(?P<rest>(?s:.*))\Z", page),
     path("private/", private),
     path("slow/", slow),
+    path("localized/", localized),
     path("login-as/<str:name>/", login_as),
     path("renders/<path:name>", renders),
     path("purge/", purge),

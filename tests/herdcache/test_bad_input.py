@@ -44,8 +44,8 @@ def page_keys(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every page key herdcache computes during the test."""
     seen: list[str] = []
 
-    def spy(url: str, key_prefix: str) -> str:
-        key = real(url, key_prefix)
+    def spy(url: str, key_prefix: str, *locale: str) -> str:
+        key = real(url, key_prefix, *locale)
         seen.append(key)
         return key
 

@@ -202,3 +202,25 @@ def test_edge_without_memcached_warns(settings):
     assert [e.id for e in check_settings()] == ["herdcache.W003"]
     settings.HERDCACHE = {"EDGE": True, "EDGE_SERVERS": ["127.0.0.1:11211"]}
     assert check_settings() == []
+
+
+@pytest.mark.parametrize(
+    ("herdcache", "django", "warned"),
+    [
+        ({"MIDDLEWARE_SECONDS": 30}, {"CACHE_MIDDLEWARE_SECONDS": 60}, True),
+        ({"MIDDLEWARE_SECONDS": 30}, {"CACHE_MIDDLEWARE_SECONDS": 30}, False),
+        ({"MIDDLEWARE_KEY_PREFIX": "a"}, {"CACHE_MIDDLEWARE_KEY_PREFIX": "b"}, True),
+        ({"CACHE": "default"}, {"CACHE_MIDDLEWARE_ALIAS": "other"}, True),
+        ({}, {"CACHE_MIDDLEWARE_SECONDS": 60, "CACHE_MIDDLEWARE_ALIAS": "other"}, False),
+        ({"MIDDLEWARE_SECONDS": 30}, {}, False),
+    ],
+)
+def test_django_middleware_settings_disagreeing_with_herdcache(
+    settings, herdcache, django, warned
+) -> None:
+    """herdcache.W004: both CACHE_MIDDLEWARE_* and HERDCACHE set, to different values."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "other": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
+    assert ("herdcache.W004" in ids(settings, herdcache, **django)) is warned

@@ -170,6 +170,15 @@ def undecorated(request):
     return response
 
 
+@herdcache.cache_page(60)
+def localized(request):
+    """The page a visitor sees depends on the active language and time zone."""
+    from django.utils import timezone, translation
+
+    body = f"{translation.get_language()} {timezone.get_current_timezone_name()}"
+    return _render("localized", request, f"{body} #{RENDERS['localized'] + 1}")
+
+
 urlpatterns = [
     path("site/", undecorated),
     path("slow/", slow),
@@ -192,4 +201,5 @@ urlpatterns = [
     path("async/", async_view),
     path("django/", django_plain),
     path("session/", session_user),
+    path("localized/", localized),
 ]

@@ -9,7 +9,8 @@ The key is ``md5($host$request_uri)``. nginx passes the key it computed in ``EDG
 the fallback request; Django trusts that header only from ``EDGE_TRUSTED_PROXIES`` (otherwise any
 client could have a page stored under another URL's key) and computes the key itself otherwise.
 
-Never on the edge: anything with a session/CSRF cookie or Authorization in the request, any
+Never on the edge: anything with a session/CSRF cookie or Authorization in the request, a page
+whose language or time zone was chosen for the request (``herdcache.locale``), any
 response Django's rules refuse, any ``Vary`` but ``Accept-Encoding``, per-visitor ``key_prefix``
 callables, non-200, non-GET.
 """
@@ -29,6 +30,7 @@ from django.http import HttpRequest
 from django.http.request import split_domain_port
 
 from herdcache.conf import conf
+from herdcache.locale import chosen_per_request
 
 logger = logging.getLogger("herdcache")
 _KEY = re.compile(r"[0-9a-f]{32}")
@@ -93,6 +95,8 @@ def request_edge_key(request: HttpRequest) -> str | None:
         return None
     if any(name in request.COOKIES for name in conf.EDGE_BYPASS_COOKIES):
         return None  # a logged-in (or form-holding) visitor: nginx bypasses the edge for them too
+    if chosen_per_request(request):
+        return None  # language/zone picked for this visitor: nginx's key (host + URI) can't tell
     return forwarded_key(request) or nginx_key(nginx_host(request), raw_request_uri(request))
 
 

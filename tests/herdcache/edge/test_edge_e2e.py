@@ -265,3 +265,14 @@ def test_three_memcached_nodes_through_nginx():
         for path in paths:
             three.get(path)
         assert all(three.get(path).from_edge for path in paths)
+
+
+def test_a_page_in_the_visitors_language_is_never_served_by_the_edge(stack):
+    """nginx keys by host and URI: a Spanish page there would be served to everyone."""
+    spanish = stack.get("/localized/", headers={"Accept-Language": "es"})
+    english = stack.get("/localized/", headers={"Accept-Language": "en"})
+    again = stack.get("/localized/", headers={"Accept-Language": "es"})
+    assert spanish.body.startswith(b"lang es ") and english.body.startswith(b"lang en ")
+    assert not english.from_edge and not again.from_edge
+    assert again.body == spanish.body  # still cached, per language, by Django
+    assert stack.renders("localized") == 2

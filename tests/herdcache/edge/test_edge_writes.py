@@ -102,3 +102,26 @@ def test_a_stale_answer_during_a_refresh_goes_back_on_the_edge_briefly(edge):
     )
     assert RENDERS["plain"] == 1  # answered with the stale copy
     assert gzip.decompress(edge.get(key)) == stale.content
+
+
+def test_pages_in_a_language_or_zone_chosen_per_request_never_reach_the_edge(edge, settings):
+    """nginx keys by host and URI: a page rendered in Spanish or New York time can't go there."""
+    from django.utils import timezone, translation
+
+    settings.USE_I18N = True
+    settings.LANGUAGES = [("en", "English"), ("es", "Spanish")]
+    settings.MIDDLEWARE = [
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.middleware.locale.LocaleMiddleware",
+    ]
+    Client().get("/localized/", HTTP_HOST="example.com", HTTP_ACCEPT_LANGUAGE="es")
+    Client().get("/localized/?en", HTTP_HOST="example.com", HTTP_ACCEPT_LANGUAGE="en")
+    settings.MIDDLEWARE = []
+    translation.deactivate()  # LocaleMiddleware leaves its choice active in the thread
+    with timezone.override("America/New_York"):
+        Client().get("/localized/?ny", HTTP_HOST="example.com")
+    Client().get("/localized/?default", HTTP_HOST="example.com")
+    assert RENDERS["localized"] == 4
+    for uri in ("/localized/", "/localized/?en", "/localized/?ny"):
+        assert edge_copy(edge, f"example.com{uri}") is None, uri
+    assert edge_copy(edge, "example.com/localized/?default") is not None
