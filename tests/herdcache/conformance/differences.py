@@ -29,7 +29,6 @@ SET_COOKIE = "responses with Set-Cookie are never stored (Django stores them wit
 AUTHORIZATION = (
     "requests with Authorization bypass the cache (never stored, no Vary: Authorization added)"
 )
-FRESHNESS = "h-freshness"
 
 SKIP: dict[str, str] = {
     # BaseCacheTests / BaseMemcachedTests
@@ -45,10 +44,8 @@ SKIP: dict[str, str] = {
     "test_head_caches_correctly": HEAD_NOT_STORED,
     "test_vary_on_authorization_for_authorization_header": AUTHORIZATION,
 }
-XFAIL: dict[str, str] = {
-    # Hits carry no Age header yet.
-    "test_cache_control_max_age": FRESHNESS,
-}
+# Expected failures: none left (hits carry Age since the freshness headers landed).
+XFAIL: dict[str, str] = {}
 
 
 def apply_differences(*classes: type) -> None:
