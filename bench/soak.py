@@ -45,6 +45,7 @@ from bench.servers import running
 NAME = "soak"
 MIN_BUDGET = 900  # seconds: the default 600 s of traffic, plus starting and checking
 WARM_UP = 10.0  # seconds of traffic before the starting RSS is read
+DRAIN = 30.0  # seconds the big screen may take to receive the last posts after the traffic
 SECRET = "soak-webhook-secret"
 TOKEN = "soak-token-0123456789"
 SETUP = f"""
@@ -183,14 +184,20 @@ def _soak(
     seen_live: set[str] = set()
     replay_before = _count(db, "replay")
     rss: dict[str, float] = {}
+    samples: list[tuple[int, float]] = []
     console.print(f"  soak: {seconds:.0f}s at {args.soak_rate} requests/s against {target.base}")
-    asyncio.run(_drive(target, args.soak_rate, seconds, tally, seen_live, server, stream, rss))
+    asyncio.run(
+        _drive(target, args.soak_rate, seconds, tally, seen_live, server, stream, rss, samples)
+    )
     stored = _stored(db, tally.sent_posts)
     lost = sorted(set(tally.sent_posts) - stored)
-    not_live = sorted(set(tally.sent_posts) - seen_live)
+    not_live = sorted(set(tally.sent_posts) - seen_live, key=lambda id_: int(id_.rsplit("-", 1)[1]))
     replay_stored = _count(db, "replay") - replay_before
     rss["server end"], rss["stream end"] = _rss_mb(server), _rss_mb(stream)
     console.print(f"  answers: {dict(sorted(tally.answers.items()))}")
+    console.print(f"  uvicorn RSS (s, MB): {samples}")
+    if lost or not_live:
+        console.print(f"  not stored: {lost[:20]}; not pushed live: {not_live[:20]}")
     for line in tally.server_errors + tally.socket_failures + tally.unanswered[:20]:
         console.print(f"  [red]{line}")
     note = f"{tally.total:,} requests, {len(tally.sent_posts):,} valid webhook posts"
@@ -214,6 +221,7 @@ def _soak(
         "lost": lost[:50],
         "not_live": not_live[:50],
         "rss_mb": rss,
+        "rss_samples": samples,
     }
     problems = (
         tally.five_hundreds
@@ -241,6 +249,7 @@ async def _drive(
     server: Server,
     stream: Server,
     rss: dict[str, float],
+    samples: list[tuple[int, float]],
 ) -> None:
     rng = random.Random(20261206)
     base_ws = target.base.replace("http://", "ws://")
@@ -248,6 +257,7 @@ async def _drive(
     watcher = asyncio.create_task(traffic.watch_live(base_ws, stop, seen_live))
     numbers = iter(range(1, 10**9))
     started = time.monotonic()
+    next_sample = started
     pending: set[asyncio.Task[None]] = set()
     limits = httpx.Limits(max_connections=32)
     async with httpx.AsyncClient(base_url=target.base, timeout=30, limits=limits) as client:
@@ -255,6 +265,9 @@ async def _drive(
         while (now := time.monotonic()) - started < seconds:
             if "server start" not in rss and now - started >= min(WARM_UP, seconds / 2):
                 rss["server start"], rss["stream start"] = _rss_mb(server), _rss_mb(stream)
+            if now >= next_sample:  # the trend, not only both ends: warm-up or a leak?
+                samples.append((round(now - started), round(_rss_mb(server), 1)))
+                next_sample += seconds / 10
             job = _pick(rng, client, tally, target, base_ws, next(numbers))
             task = asyncio.create_task(traffic.guarded(job, tally))
             pending.add(task)
@@ -262,7 +275,12 @@ async def _drive(
             tick += 1
             await asyncio.sleep(max(0.0, started + tick / rate - time.monotonic()))
         await asyncio.gather(*pending)
-    await asyncio.sleep(3.0)  # the last posts' live frames are in flight: no event says "all sent"
+    # The last posts' frames may still be on their way: wait until the screen has them all (it
+    # only collects, so poll), or give up after DRAIN seconds and report what never came.
+    deadline = time.monotonic() + DRAIN
+    while not set(tally.sent_posts) <= seen_live and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    samples.append((round(time.monotonic() - started), round(_rss_mb(server), 1)))
     stop.set()
     await watcher
 
