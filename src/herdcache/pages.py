@@ -103,7 +103,8 @@ def plan_request(
     prefix = options.key_prefix
     edge = options.edge if options.edge is not None else conf.EDGE
     # The edge is keyed by URL alone: a per-request key_prefix (per user, per anything) can't go there.
-    edge_key = request_edge_key(request) if edge and not callable(prefix) else None
+    edge_page = bool(edge) and not callable(prefix)
+    edge_key = request_edge_key(request) if edge_page else None
     if callable(prefix):
         prefix = prefix(request, *args, **kwargs)
         if prefix is None:  # the site said: don't cache this one
@@ -119,8 +120,10 @@ def plan_request(
         prefix=prefix,
         base_key=page_key(url, prefix, locale_key(request)),
         tags=list(page_tags),
-        # Edge copies can only be purged through the registry: edge pages are always remembered.
-        remember=options.remember_all_urls or conf.REMEMBER_ALL_URLS or edge_key is not None,
+        # Edge copies can only be purged through the registry: edge pages are always remembered,
+        # also when this request may not write the edge (a logged-in visitor): an anonymous hit
+        # later puts the stored page on the edge, which it may only do for a remembered page.
+        remember=options.remember_all_urls or conf.REMEMBER_ALL_URLS or edge_page,
         url_stats=options.remember_stats_all_urls or conf.REMEMBER_STATS_ALL_URLS,
         policy=Policy.build(timeout, options.stale),
         edge_key=edge_key,

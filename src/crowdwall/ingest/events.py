@@ -20,14 +20,7 @@ def payload(post_id: int, entry: Prepared) -> dict[str, Any]:
         "source_id": entry.source_id,
         "external_id": post.external_id,
         "url": post.url,
-        "author": {
-            "id": author.id,
-            "handle": author.handle,
-            "display_name": author.display_name,
-            "avatar_url": author.avatar_url,
-            "profile_url": author.profile_url,
-            "bot": author.is_bot,
-        },
+        "author": author_json(author),
         "html": entry.html,
         "text": entry.text,
         "spoiler_text": post.spoiler_text,
@@ -44,4 +37,16 @@ def payload(post_id: int, entry: Prepared) -> dict[str, Any]:
             "favourites": post.favourites_count,
             "replies": post.replies_count,
         },
+    }
+
+
+def author_json(author: Any) -> dict[str, Any]:
+    """An incoming author in crowdwall's JSON shape (events and quarantined payloads alike)."""
+    return {
+        "id": author.id,
+        "handle": author.handle,
+        "display_name": author.display_name,
+        "avatar_url": author.avatar_url,
+        "profile_url": author.profile_url,
+        "bot": author.is_bot,
     }

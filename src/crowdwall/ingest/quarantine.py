@@ -30,6 +30,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from crowdwall.exceptions import SourceError
+from crowdwall.ingest.events import author_json
 from crowdwall.ingest.match import WallRules
 from crowdwall.ingest.normalize import DELETE, IncomingPost, Limits
 from crowdwall.ingest.pipeline import BatchResult, Entry, Prepared, prepare_batch
@@ -72,14 +73,7 @@ def payload(entry: Entry) -> str:
         "created_at": post.created_at.isoformat(),
         "edited_at": post.edited_at.isoformat() if post.edited_at else None,
         "url": post.url,
-        "author": {
-            "id": author.id,
-            "handle": author.handle,
-            "display_name": author.display_name,
-            "avatar_url": author.avatar_url,
-            "profile_url": author.profile_url,
-            "bot": author.is_bot,
-        },
+        "author": author_json(author),
         "html": html,
         "text": text,
         "spoiler_text": post.spoiler_text,
