@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from hypothesis import HealthCheck, settings
 
 from crowdwall.models import BannedWord, Post, PostWall, Source, Wall
 from crowdwall.states import ModerationMode, ModerationState
@@ -22,6 +23,17 @@ from tests.crowdwall.conftest import make_post, published, source, store, wall  
 TOKEN = "security-token-0123456789"
 SECRET = "security-webhook-s3cret"
 TRIED: Counter[str] = Counter()
+
+
+def examples(count: int) -> settings:
+    """Hypothesis settings of the suite: ``count`` examples, reproducible, no deadline."""
+    return settings(
+        max_examples=count,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
 
 
 def tried(kind: str) -> None:

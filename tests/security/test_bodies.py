@@ -11,13 +11,13 @@ from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from crowdwall.models import Post
 from crowdwall.sources.webhook import sign
 from tests.crowdwall.conftest import make_post
-from tests.security.conftest import SECRET, assert_answered, tried
+from tests.security.conftest import SECRET, assert_answered, examples, tried
 from tests.security.strategies import (
     KNOWN_TEXT,
     RAW_BODIES,
@@ -30,13 +30,7 @@ from tests.security.strategies import (
 
 pytestmark = pytest.mark.slow
 
-EXAMPLES = settings(
-    max_examples=40,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+EXAMPLES = examples(40)
 
 WALL_FIELDS = {
     "name": "Wall",

@@ -7,21 +7,15 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.security.conftest import assert_answered, tried
+from tests.security.conftest import assert_answered, examples, tried
 from tests.security.strategies import KNOWN_TEXT, encode_component, query_string
 
 pytestmark = pytest.mark.slow
 
-EXAMPLES = settings(
-    max_examples=40,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+EXAMPLES = examples(40)
 
 # (path, the query parameters it reads) for anyone ...
 PUBLIC = [

@@ -10,12 +10,12 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.crowdwall.live.conftest import Api, AsgiServer, asgi_server, client  # noqa: F401
-from tests.security.conftest import tried
+from tests.security.conftest import examples, tried
 from tests.security.strategies import (
     KNOWN_TEXT,
     deep_json,
@@ -30,13 +30,7 @@ TIMEOUT = 10.0
 # Close codes a refused message may get: the standard "unacceptable data" / "invalid payload" /
 # "policy" / "too big" codes and crowdwall's documented 4400 (bad request) and 4404.
 REFUSALS = {1003, 1007, 1008, 1009, 4400, 4404}
-EXAMPLES = settings(
-    max_examples=25,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+EXAMPLES = examples(25)
 
 
 @pytest.fixture(scope="module")

@@ -38,6 +38,14 @@ negative = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_applicat
 negative.config.generation.update(modes=[GenerationMode.NEGATIVE], allow_x00=True)
 
 
+EXAMPLES = settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+    database=None,
+)
+
 # Existing slugs and ids, fixed when the test's data is made: hypothesis needs the same
 # choices on every draw, even after a generated DELETE removed a source.
 REAL: dict[str, list[Any]] = {}
@@ -79,13 +87,7 @@ def data(no_connection_closing: None, staff: Any, wall: Any, posts: list[int]) -
 
 
 @schema.parametrize()
-@settings(
-    max_examples=15,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    derandomize=True,
-    database=None,
-)
+@EXAMPLES
 def test_api_conforms_to_its_schema(case: Any, data: None) -> None:
     headers = {"Authorization": f"Bearer {TOKEN}"}
     if case.operation.path == hooks.PATH and not _is_id(case.path_parameters.get("source_id")):
@@ -100,13 +102,7 @@ def test_api_conforms_to_its_schema(case: Any, data: None) -> None:
 
 
 @negative.parametrize()
-@settings(
-    max_examples=15,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    derandomize=True,
-    database=None,
-)
+@EXAMPLES
 def test_api_refuses_what_its_schema_refuses(case: Any, data: None) -> None:
     headers = {"Authorization": f"Bearer {TOKEN}"}
     if case.operation.path == hooks.PATH:
