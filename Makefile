@@ -8,6 +8,11 @@ TEST_DEBS := memcached redis-server libmemcached-dev zlib1g-dev nginx libnginx-m
 BENCH_DEBS := memcached redis-server wrk nginx libnginx-mod-http-ndk libnginx-mod-http-set-misc libnginx-mod-http-cache-purge libnginx-mod-nchan postgresql
 PYTEST_ARGS ?=
 PG_TESTS ?= tests/crowdwall tests/security tests/herdcache/test_lifecycle.py
+# Two distributions: herdcache (packages/herdcache, its source is src/herdcache) and crowdwall (the
+# root, which pins herdcache exactly). One pip command installs both editable, so the pin is met by
+# this checkout's herdcache and never looked up on an index.
+HERDCACHE := packages/herdcache
+PROJECTS := pyproject.toml $(HERDCACHE)/pyproject.toml
 
 .PHONY: demo test acceptance lint bench format clean venv
 
@@ -16,13 +21,13 @@ $(PY):
 	$(PYTHON) -m venv $(VENV) || (scripts/ensure-debs.sh python3-venv && $(PYTHON) -m venv $(VENV))
 	$(PY) -m pip install -q --upgrade pip
 
-$(DEMO_STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e ".[demo]"
+$(DEMO_STAMP): $(PROJECTS) | $(PY)
+	$(PY) -m pip install -q -e "$(HERDCACHE)[pymemcache,redis]" -e ".[demo]"
 	touch $@
 
-$(STAMP): pyproject.toml | $(PY)
+$(STAMP): $(PROJECTS) | $(PY)
 	scripts/ensure-debs.sh $(TEST_DEBS)
-	$(PY) -m pip install -q -e ".[test,dev,bench,pylibmc,demo]"
+	$(PY) -m pip install -q -e "$(HERDCACHE)[pymemcache,redis,pylibmc]" -e ".[test,dev,bench,pylibmc,demo]"
 	touch $@ $(DEMO_STAMP)
 
 venv: $(STAMP)
@@ -58,4 +63,4 @@ bench: $(STAMP)
 	$(PY) -m bench $(ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache build src/*.egg-info
+	rm -rf $(VENV) .pytest_cache build dist src/*.egg-info $(HERDCACHE)/build $(HERDCACHE)/dist $(HERDCACHE)/src/*.egg-info

@@ -10,6 +10,8 @@ from django.core.cache import caches
 from herdcache import lifecycle, stats
 from tests.fixtures.servers import Server
 
+# herdcache's suite also runs where only the herdcache wheel is installed (no crowdwall, playwright
+# or psycopg: tests/herdcache/test_distribution.py): these plugins import those lazily, in fixtures.
 pytest_plugins = ["tests.fixtures.servers", "tests.fixtures.postgres", "tests.fixtures.browser"]
 
 BACKENDS = ["locmem", "memcached", "redis"]

@@ -1,9 +1,8 @@
 from django.urls import include, path
 
-from tests.herdcache import views
+from tests import herdcache_urls
 
 urlpatterns = [
-    *views.urlpatterns,
-    path("herdcache/", include("herdcache.urls")),
+    *herdcache_urls.urlpatterns,
     path("", include("crowdwall.urls")),
 ]

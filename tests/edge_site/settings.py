@@ -6,7 +6,7 @@ EDGE_TEST_MEMCACHED (comma-separated servers), EDGE_TEST_TRUST ("1": trust nginx
 
 import os
 
-from tests.settings import *  # noqa: F403
+from tests.herdcache_settings import *  # noqa: F403  (herdcache alone: no crowdwall)
 
 DATABASES = {
     "default": {

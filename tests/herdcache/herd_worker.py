@@ -22,7 +22,7 @@ RENDER_COUNTER = "herd-test-renders"
 
 def main() -> None:
     config: dict[str, Any] = json.loads(sys.argv[1])
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.herdcache_settings")
     import django
 
     django.setup()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.test import RequestFactory
 
+import herdcache
 from herdcache.contrib.fancy import cache_page, find_urls
 
 pytestmark = pytest.mark.django_db
@@ -119,6 +121,9 @@ def test_fancy_urls_command_prints_stats_and_purges(backend, settings):
 def test_importing_the_module_needs_no_settings():
     code = "import herdcache.contrib.fancy as f; assert f.__all__ == ['cache_page', 'find_urls']"
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": "src"}
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(Path(herdcache.__file__).resolve().parent.parent)},  # this herdcache
     )
     assert result.returncode == 0, result.stderr

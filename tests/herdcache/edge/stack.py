@@ -18,11 +18,15 @@ from dataclasses import dataclass, field
 from http.client import HTTPResponse
 from pathlib import Path
 
+import herdcache
 from herdcache.edge.nginx import render_config
 from tests.fixtures.nginx_generated import run_generated
 from tests.fixtures.servers import Server, free_port, memcached_command, run_server
 
 ROOT = Path(__file__).resolve().parents[3]
+# Where this test process found herdcache (this checkout's src/, or an installed wheel's
+# site-packages): the site under test must run that same code.
+HERDCACHE_PATH = Path(herdcache.__file__).resolve().parent.parent
 
 
 @dataclass
@@ -141,8 +145,9 @@ def edge_stack(
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.edge_site.settings",
-            # This checkout's src first: the venv's editable install may point at another one.
-            "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
+            # The herdcache under test first: the venv's editable install may point at another
+            # checkout (and a wheel test must not pick up this checkout's src/ with crowdwall).
+            "PYTHONPATH": os.pathsep.join([str(HERDCACHE_PATH), str(ROOT)]),
             "EDGE_TEST_DB": str(workdir / "db.sqlite3"),
             "EDGE_TEST_MEMCACHED": ",".join(server.address for server in memcached),
             "EDGE_TEST_TRUST": "1" if trust else "0",

@@ -15,10 +15,8 @@ one (e.g. ``nginx``) adds those three and nothing else.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable
 from typing import Any
@@ -26,17 +24,13 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
-from rich import box
-from rich.console import Console, RenderableType
-from rich.table import Table
 
 from herdcache import lifecycle
 from herdcache.conf import conf
 from herdcache.edge.nginx import DEFAULT_PREFIX, NginxConfigError, render_config, settings_options
+from herdcache.management.table import render_table
 from herdcache.purging import find_urls
 from herdcache.stats import EVENTS, URL_EVENTS, get_stats, hit_ratio
-
-_PIPE_WIDTH = 4096  # console width when not a terminal: long URLs stay on one line (grep, awk)
 
 
 class Command(BaseCommand):
@@ -67,9 +61,6 @@ class Command(BaseCommand):
         if subcommand is None:  # argparse subparsers are optional here: say what to do instead
             names = ", ".join(self.subcommands)
             raise CommandError(f"Name a subcommand: {names} (see `manage.py herdcache --help`).")
-        self._color = bool(options.get("force_color")) or (
-            self.stdout.isatty() and not options.get("no_color")
-        )
         handler: Callable[..., None] = getattr(self, self.subcommands[subcommand][0])
         handler(**options)
 
@@ -94,16 +85,13 @@ class Command(BaseCommand):
         """Table of remembered URLs with their counters; purged after listing with ``--purge``."""
         if soft and not purge:
             raise CommandError("--soft only applies together with --purge.")
-        table = Table(box=box.SIMPLE_HEAD, show_edge=False, header_style="bold")
-        table.add_column("url", overflow="fold")
-        for event in URL_EVENTS:
-            table.add_column(event, justify="right")
-        count = 0
-        for url, _key, counters in find_urls(patterns, purge=purge, soft=soft):
-            table.add_row(url, *(str(counters.get(event, 0)) for event in URL_EVENTS))
-            count += 1
+        rows = [
+            [url, *(str(counters.get(event, 0)) for event in URL_EVENTS)]
+            for url, _key, counters in find_urls(patterns, purge=purge, soft=soft)
+        ]
+        count = len(rows)
         if count:
-            self._print(table)
+            self._print(["url", *URL_EVENTS], rows, right=[False, *(True for _ in URL_EVENTS)])
         noun = "URL" if count == 1 else "URLs"
         if not purge:
             self.stdout.write(f"{count} remembered {noun}.")
@@ -128,12 +116,8 @@ class Command(BaseCommand):
         if as_json:
             self.stdout.write(json.dumps(counters, indent=2))
             return
-        table = Table(box=box.SIMPLE_HEAD, show_edge=False, header_style="bold")
-        table.add_column("event")
-        table.add_column("count", justify="right")
-        for event in EVENTS:
-            table.add_row(event, str(counters.get(event, 0)))
-        self._print(table)
+        rows = [[event, str(counters.get(event, 0))] for event in EVENTS]
+        self._print(["event", "count"], rows, right=[False, True])
         ratio = hit_ratio(counters)
         self.stdout.write(f"hit ratio: {'n/a' if ratio is None else f'{ratio:.1%}'}")
 
@@ -307,19 +291,11 @@ class Command(BaseCommand):
 
     # output ---------------------------------------------------------------------------------
 
-    def _print(self, renderable: RenderableType) -> None:
-        """Render with rich, then write through ``self.stdout`` (so ``call_command`` captures it)."""
-        buffer = io.StringIO()
-        width = shutil.get_terminal_size().columns if self.stdout.isatty() else _PIPE_WIDTH
-        console = Console(
-            file=buffer,
-            width=width,
-            force_terminal=self._color,
-            no_color=not self._color,
-            highlight=False,
-        )
-        console.print(renderable)
-        self.stdout.write(buffer.getvalue(), ending="")
+    def _print(self, headers: list[str], rows: list[list[str]], *, right: list[bool]) -> None:
+        """Write an aligned table through ``self.stdout`` (so ``call_command`` captures it)."""
+        # Django's style is plain unless stdout is a terminal (or --force-color).
+        table = render_table(headers, rows, right=right, bold=self.style.MIGRATE_HEADING)
+        self.stdout.write(table, ending="")
 
 
 def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
