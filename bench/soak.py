@@ -1,7 +1,8 @@
 """soak: minutes of mixed valid and hostile traffic against the example site in production shape.
 
-uvicorn serving ``example.asgi`` (DEBUG off) on PostgreSQL and Redis (channels-redis), with
-``crowdwall stream`` running a looping replay source in a process of its own. For
+uvicorn serving ``example.asgi`` (DEBUG off) on PostgreSQL, Redis (channels-redis) and memcached
+(herdcache's pages), with ``crowdwall stream`` running a looping replay source in a process of
+its own. For
 ``--soak-seconds`` (600) clients on this machine (loopback only, ``--soak-rate`` requests/s in
 all) mix:
 
@@ -34,7 +35,7 @@ from typing import Any
 
 import httpx
 import psycopg
-from tests.fixtures.servers import Server, redis_command
+from tests.fixtures.servers import Server, memcached_command, redis_command
 
 from bench import ROOT
 from bench import soak_traffic as traffic
@@ -44,7 +45,7 @@ from bench.servers import running
 
 NAME = "soak"
 MIN_BUDGET = 900  # seconds: the default 600 s of traffic, plus starting and checking
-WARM_UP = 10.0  # seconds of traffic before the starting RSS is read
+WARM_UP = 30.0  # seconds of traffic before the starting RSS is read (imports, pools, first renders)
 DRAIN = 30.0  # seconds the big screen may take to receive the last posts after the traffic
 SECRET = "soak-webhook-secret"
 TOKEN = "soak-token-0123456789"
@@ -73,8 +74,11 @@ def run(args: argparse.Namespace) -> Result:
     lifecycle = run_postgres("soak-postgres")
     database = next(lifecycle)
     try:
-        with running("redis-soak", redis_command) as redis:
-            env = _env(database.database(), redis)
+        with (
+            running("redis-soak", redis_command) as redis,
+            running("memcached-soak", memcached_command) as memcached,
+        ):
+            env = _env(database.database(), redis, memcached)
             hook_id = _prepare(env)
             with _site(env) as (server, stream):
                 target = traffic.Target(f"http://{server.address}", hook_id, SECRET, TOKEN)
@@ -83,7 +87,7 @@ def run(args: argparse.Namespace) -> Result:
         lifecycle.close()
 
 
-def _env(db: dict[str, str], redis: Server) -> dict[str, str]:
+def _env(db: dict[str, str], redis: Server, memcached: Server) -> dict[str, str]:
     url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     return {
         **os.environ,
@@ -91,6 +95,7 @@ def _env(db: dict[str, str], redis: Server) -> dict[str, str]:
         "PYTHONPATH": os.pathsep.join([str(ROOT / "example"), str(ROOT / "src"), str(ROOT)]),
         "CROWDWALL_DATABASE_URL": url,
         "CROWDWALL_REDIS_URL": f"redis://{redis.address}/0",
+        "CROWDWALL_MEMCACHED": memcached.address,
         "CROWDWALL_DEBUG": "0",
         "CROWDWALL_SECRET_KEY": "soak-benchmark-only",
         "CROWDWALL_API_TOKENS": f"{TOKEN}=soak",
