@@ -2,9 +2,8 @@
 
 uvicorn serving ``example.asgi`` (DEBUG off) on PostgreSQL, Redis (channels-redis) and memcached
 (herdcache's pages), with ``crowdwall stream`` running a looping replay source in a process of
-its own. For
-``--soak-seconds`` (600) clients on this machine (loopback only, ``--soak-rate`` requests/s in
-all) mix:
+its own. For ``--soak-seconds`` (600) clients on this machine (loopback only, ``--soak-rate``
+requests/s in all) mix:
 
 - visitors reading pages and the API, and a big screen's socket watching the wall live;
 - a webhook sender delivering valid signed posts (each one must end up stored and pushed live);
