@@ -258,7 +258,9 @@ async def _drive(
     rng = random.Random(20261206)
     base_ws = target.base.replace("http://", "ws://")
     stop = asyncio.Event()
-    watcher = asyncio.create_task(traffic.watch_live(base_ws, stop, seen_live))
+    ready = asyncio.Event()
+    watcher = asyncio.create_task(traffic.watch_live(base_ws, stop, seen_live, ready))
+    await asyncio.wait_for(ready.wait(), 30)  # the screen is open before the first post is sent
     numbers = iter(range(1, 10**9))
     started = time.monotonic()
     next_sample = started
@@ -286,7 +288,7 @@ async def _drive(
         await asyncio.sleep(0.2)
     samples.append((round(time.monotonic() - started), round(_rss_mb(server), 1)))
     stop.set()
-    await watcher
+    await asyncio.wait_for(watcher, 30)
 
 
 def _pick(

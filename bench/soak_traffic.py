@@ -76,11 +76,18 @@ class Target:
     token: str
 
 
+JOB_SECONDS = 60.0  # no request or socket exchange may take longer, whatever hangs
+
+
 async def guarded(job: Any, tally: Tally) -> None:
-    """Run one request; a request the server never answered is a failure of the run, one the
-    client library refused to send (a URL over httpx's 64 kB) is only counted."""
+    """Run one request; a request the server never answered (or that hangs past
+    ``JOB_SECONDS``) is a failure of the run, one the client library refused to send (a URL over
+    httpx's 64 kB) is only counted."""
+    name = getattr(job, "__name__", "job")
     try:
-        await job
+        await asyncio.wait_for(job, JOB_SECONDS)
+    except TimeoutError:
+        tally.unanswered.append(f"{name}: no answer within {JOB_SECONDS:.0f}s")
     except httpx.InvalidURL:
         tally.unsendable += 1
     except httpx.TransportError as exc:
@@ -204,9 +211,13 @@ async def hostile_socket(base_ws: str, rng: random.Random, tally: Tally) -> None
         tally.socket_failures.append(f"silent socket after {message[:60]!r}")
 
 
-async def watch_live(base_ws: str, stop: asyncio.Event, seen: set[str]) -> None:
-    """A big screen: one socket for the whole run, collecting the external ids pushed to it."""
+async def watch_live(
+    base_ws: str, stop: asyncio.Event, seen: set[str], ready: asyncio.Event
+) -> None:
+    """A big screen: one socket for the whole run, collecting the external ids pushed to it
+    (``ready`` is set once it is connected: traffic starts after that)."""
     async with connect(f"{base_ws}/ws/walls/{SLUG}/", origin="http://127.0.0.1") as ws:
+        ready.set()
         while not stop.is_set():
             try:
                 text = await asyncio.wait_for(ws.recv(), 1.0)
