@@ -311,7 +311,10 @@ def test_a_crawler_of_random_query_strings_cannot_grow_the_table(backend, settin
         started = time.perf_counter()
         assert herdcache.purge(urls=[f"/p/1/?r={i}"]) == 1
         timings.append(time.perf_counter() - started)
-    assert sorted(timings)[len(timings) // 2] < 0.010, timings
+    # A generous bound (speed is the benchmark's job: bench/registry.py measures the purge of one
+    # URL at 1M rows, ~4 ms): the old per-path scan took 1.4 s here, a loaded CI machine on
+    # PostgreSQL ~20 ms for the indexed lookup.
+    assert sorted(timings)[len(timings) // 2] < 0.2, timings
 
 
 def test_migration_0004_gives_existing_rows_the_digest_exact_lookups_use(backend):
