@@ -41,6 +41,7 @@ STAFF = [
     ("/walls/djangocon/moderate/", ["state", "after", "page"]),
     ("/walls/queue/moderate/", ["state", "after", "page"]),
     ("/walls/djangocon/moderate/log/", ["page"]),
+    ("/walls/djangocon/moderate/quarantine/", ["page"]),
     ("/walls/djangocon/moderate/snapshot/", ["changes", "state", "after"]),
     ("/api/walls/djangocon/moderation-log/", ["limit", "cursor"]),
     ("/api/walls/djangocon/sources/", ["limit", "cursor"]),
