@@ -253,7 +253,9 @@ class _BanAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        rejected = reapply_bans([obj.wall])
+        # Only this ban is checked: what the wall's other bans cover is off it already.
+        new = {"authors": [obj.account]} if isinstance(obj, BannedAuthor) else {"words": [obj.word]}
+        rejected = reapply_bans([obj.wall], **new)
         if rejected:
             messages.info(request, f"{rejected} post(s) rejected by the new ban.")
 

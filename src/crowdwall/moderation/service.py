@@ -96,10 +96,11 @@ def ban_author(wall: Wall, account: str, *, actor: Any, note: str = "") -> tuple
     ban = BannedAuthor(wall=wall, account=account, note=note)
     ban.full_clean(exclude=["wall"], validate_unique=False)
     with transaction.atomic():
-        ban, _ = BannedAuthor.objects.get_or_create(
+        ban, created = BannedAuthor.objects.get_or_create(
             wall=wall, account=ban.account, defaults={"note": note}
         )
-        count = actions.reapply_bans([wall])
+        # Only the new ban is checked: what the wall's other bans cover is off it already.
+        count = actions.reapply_bans([wall], authors=[ban.account]) if created else 0
         record(
             actor,
             ModerationAction.BAN_AUTHOR,
@@ -115,8 +116,8 @@ def ban_word(wall: Wall, word: str, *, actor: Any) -> tuple[BannedWord, int]:
     ban = BannedWord(wall=wall, word=word)
     ban.full_clean(exclude=["wall"], validate_unique=False)
     with transaction.atomic():
-        ban, _ = BannedWord.objects.get_or_create(wall=wall, word=ban.word)
-        count = actions.reapply_bans([wall])
+        ban, created = BannedWord.objects.get_or_create(wall=wall, word=ban.word)
+        count = actions.reapply_bans([wall], words=[ban.word]) if created else 0
         record(actor, ModerationAction.BAN_WORD, wall=wall, count=count, detail={"word": ban.word})
     return ban, count
 

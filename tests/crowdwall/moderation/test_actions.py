@@ -91,3 +91,47 @@ def test_reapply_bans_leaves_other_walls_alone(store, wall, committed):
         reapply_bans([wall])
     assert states(wall) == {"1": "rejected"}
     assert states(other) == {"1": "approved"}
+
+
+def test_a_new_ban_checks_only_itself(store, wall, committed):
+    """The wall's older bans covered their posts when they came; a new ban is checked alone
+    (re-checking every ban for every new one made adding bans quadratic)."""
+    store(
+        make_post(1, html="<p>#djangocon total scam</p>"),
+        make_post(2, html="<p>#djangocon spam</p>"),
+    )
+    BannedWord.objects.create(wall=wall, word="scam")  # stored without a re-check
+    BannedWord.objects.create(wall=wall, word="spam")
+    with committed():
+        assert reapply_bans([wall], words=["spam"]) == 1
+    assert states(wall) == {"1": "approved", "2": "rejected"}
+    with committed():
+        assert reapply_bans([wall]) == 1  # without arguments: every ban of the wall
+    assert states(wall) == {"1": "rejected", "2": "rejected"}
+
+
+def test_an_author_ban_reads_only_that_authors_entries(
+    store, wall, committed, django_assert_max_num_queries
+):
+    carol = {
+        "id": "https://y.example/users/carol",
+        "handle": "ｃａｒｏｌ@y.example",
+        "display_name": "C",
+    }
+    store(
+        *(make_post(i) for i in range(1, 30)),
+        make_post(30, author=BOB),
+        make_post(31, author=carol),
+    )
+    # The wall's rules (four queries), authors by handle (one each), entries, the update.
+    with committed(), django_assert_max_num_queries(12):
+        assert reapply_bans([wall], authors=["@BOB@x.example", "@carol@y.example"]) == 2
+    assert {k for k, v in states(wall).items() if v == "rejected"} == {"30", "31"}
+    assert PostWall.objects.get(post__external_id="31").reason == "banned author"
+
+
+def test_an_author_ban_by_stable_id(store, wall, committed):
+    store(make_post(1), make_post(2, author=BOB))
+    with committed():
+        assert reapply_bans([wall], authors=[BOB["id"]]) == 1
+    assert states(wall) == {"1": "approved", "2": "rejected"}

@@ -82,3 +82,13 @@ def test_an_unknown_post_is_logged_without_a_dangling_reference(wall, moderator)
     assert service.moderate(wall, [987_654], "approve", actor=moderator) == 0
     entry = ModerationLog.objects.get()
     assert (entry.post_id, entry.count) == (None, 0)
+
+
+def test_banning_again_changes_nothing(wall, store, moderator, django_capture_on_commit_callbacks):
+    store(make_post(1, html="<p>#djangocon a scam</p>"))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert service.ban_word(wall, "scam", actor=moderator)[1] == 1
+    PostWall.objects.update(state="approved")  # a moderator approved it after all
+    with django_capture_on_commit_callbacks(execute=True):
+        assert service.ban_word(wall, "scam", actor=moderator)[1] == 0
+    assert PostWall.objects.get().state == "approved"
