@@ -186,23 +186,30 @@ def _soak(
     seconds = args.soak_seconds
     tally = traffic.Tally()
     seen_live: set[str] = set()
+    drops: list[str] = []
     replay_before = _count(db, "replay")
     rss: dict[str, float] = {}
     samples: list[tuple[int, float]] = []
     console.print(f"  soak: {seconds:.0f}s at {args.soak_rate} requests/s against {target.base}")
     asyncio.run(
-        _drive(target, args.soak_rate, seconds, tally, seen_live, server, stream, rss, samples)
+        _drive(
+            target, args.soak_rate, seconds, tally, seen_live, drops, server, stream, rss, samples
+        )
     )
     stored = _stored(db, tally.sent_posts)
     lost = sorted(set(tally.sent_posts) - stored)
-    not_live = sorted(set(tally.sent_posts) - seen_live, key=lambda id_: int(id_.rsplit("-", 1)[1]))
+    unseen = sorted(set(tally.sent_posts) - seen_live, key=lambda id_: int(id_.rsplit("-", 1)[1]))
+    # A hostile ban (the soak's staff token bans whatever it draws, "a" included) rightly keeps
+    # posts off the screen: only a post the wall approved and the screen never got is lost.
+    moderated = _moderated(db, unseen)
+    not_live = [id_ for id_ in unseen if id_ not in moderated]
     replay_stored = _count(db, "replay") - replay_before
     rss["server end"], rss["stream end"] = _rss_mb(server), _rss_mb(stream)
     console.print(f"  answers: {dict(sorted(tally.answers.items()))}")
     console.print(f"  uvicorn RSS (s, MB): {samples}")
     if lost or not_live:
         console.print(f"  not stored: {lost[:20]}; not pushed live: {not_live[:20]}")
-    for line in tally.server_errors + tally.socket_failures + tally.unanswered[:20]:
+    for line in tally.server_errors + tally.socket_failures + tally.unanswered[:20] + drops:
         console.print(f"  [red]{line}")
     note = f"{tally.total:,} requests, {len(tally.sent_posts):,} valid webhook posts"
     if tally.unsendable:
@@ -211,7 +218,9 @@ def _soak(
         Row(NAME, "5xx answers", "", 0, tally.five_hundreds, note),
         Row(NAME, "valid posts not stored", "", 0, len(lost), ""),
         Row(NAME, "valid posts not pushed live", "", 0, len(not_live), "one big-screen socket"),
+        Row(NAME, "valid posts kept off by hostile bans", "", None, len(moderated), ""),
         Row(NAME, "sockets silent or 1011", "", 0, len(tally.socket_failures), ""),
+        Row(NAME, "big-screen socket drops", "", 0, len(drops), "it reconnects with since"),
         Row(NAME, "requests never answered", "", 0, len(tally.unanswered), ""),
         Row(NAME, "replay posts stored meanwhile", "", None, replay_stored, "the streaming source"),
         Row(NAME, "uvicorn RSS start/end", "MB", rss["server start"], rss["server end"], ""),
@@ -221,9 +230,11 @@ def _soak(
         "answers": dict(tally.answers),
         "server_errors": tally.server_errors,
         "socket_failures": tally.socket_failures,
+        "screen_drops": drops,
         "unanswered": tally.unanswered[:50],
         "lost": lost[:50],
         "not_live": not_live[:50],
+        "moderated": dict(list(moderated.items())[:50]),
         "rss_mb": rss,
         "rss_samples": samples,
     }
@@ -233,12 +244,14 @@ def _soak(
         + len(not_live)
         + len(tally.socket_failures)
         + len(tally.unanswered)
+        + len(drops)
     )
     if problems or replay_stored <= 0:
         print_table(rows)
         raise AssertionError(
             f"soak: {tally.five_hundreds} 5xx, {len(lost)} lost, {len(not_live)} not live, "
-            f"{len(tally.socket_failures)} bad sockets, {len(tally.unanswered)} unanswered, "
+            f"{len(tally.socket_failures)} bad sockets, {len(drops)} screen drops, "
+            f"{len(tally.unanswered)} unanswered, "
             f"{replay_stored} replay posts stored"
         )
     return Result(rows, details)
@@ -250,6 +263,7 @@ async def _drive(
     seconds: float,
     tally: traffic.Tally,
     seen_live: set[str],
+    drops: list[str],
     server: Server,
     stream: Server,
     rss: dict[str, float],
@@ -259,7 +273,7 @@ async def _drive(
     base_ws = target.base.replace("http://", "ws://")
     stop = asyncio.Event()
     ready = asyncio.Event()
-    watcher = asyncio.create_task(traffic.watch_live(base_ws, stop, seen_live, ready))
+    watcher = asyncio.create_task(traffic.watch_live(base_ws, stop, seen_live, ready, drops))
     await asyncio.wait_for(ready.wait(), 30)  # the screen is open before the first post is sent
     numbers = iter(range(1, 10**9))
     started = time.monotonic()
@@ -329,6 +343,18 @@ def _stored(db: dict[str, str], external_ids: list[str]) -> set[str]:
             "SELECT external_id FROM crowdwall_post WHERE external_id = ANY(%s)", [external_ids]
         ).fetchall()
     return {row[0] for row in rows}
+
+
+def _moderated(db: dict[str, str], external_ids: list[str]) -> dict[str, str]:
+    """Of these posts, those no wall approved, with the reason of one of their entries."""
+    with _connect(db) as conn:
+        rows = conn.execute(
+            "SELECT p.external_id, min(pw.reason) FROM crowdwall_post p "
+            "JOIN crowdwall_postwall pw ON pw.post_id = p.id WHERE p.external_id = ANY(%s) "
+            "GROUP BY p.external_id HAVING bool_and(pw.state <> 'approved')",
+            [external_ids],
+        ).fetchall()
+    return {row[0]: row[1] for row in rows}
 
 
 def _count(db: dict[str, str], source_name: str) -> int:

@@ -212,19 +212,38 @@ async def hostile_socket(base_ws: str, rng: random.Random, tally: Tally) -> None
 
 
 async def watch_live(
-    base_ws: str, stop: asyncio.Event, seen: set[str], ready: asyncio.Event
+    base_ws: str, stop: asyncio.Event, seen: set[str], ready: asyncio.Event, drops: list[str]
 ) -> None:
-    """A big screen: one socket for the whole run, collecting the external ids pushed to it
-    (``ready`` is set once it is connected: traffic starts after that)."""
-    async with connect(f"{base_ws}/ws/walls/{SLUG}/", origin="http://127.0.0.1") as ws:
-        ready.set()
-        while not stop.is_set():
-            try:
-                text = await asyncio.wait_for(ws.recv(), 1.0)
-            except TimeoutError:
-                continue
-            value = json.loads(text)
-            for frame in value if isinstance(value, list) else [value]:
-                post = frame.get("post") or {}
-                if isinstance(post, dict) and post.get("external_id"):
-                    seen.add(post["external_id"])
+    """A big screen: collects the external ids pushed to it (``ready`` is set once it is first
+    connected: traffic starts after that). Like live.js, a dropped socket reconnects with
+    ``since`` (the newest post id it has) and receives what it missed; each drop is kept in
+    ``drops`` for the report."""
+    since = 0
+    while not stop.is_set():
+        url = f"{base_ws}/ws/walls/{SLUG}/" + (f"?since={since}" if since else "")
+        try:
+            async with connect(url, origin="http://127.0.0.1") as ws:
+                ready.set()
+                while not stop.is_set():
+                    try:
+                        text = await asyncio.wait_for(ws.recv(), 1.0)
+                    except TimeoutError:
+                        continue
+                    since = max(since, _collect(json.loads(text), seen))
+        except (ConnectionClosed, OSError) as exc:
+            drops.append(f"{time.strftime('%H:%M:%S')} {type(exc).__name__}: {exc}"[:200])
+            await asyncio.sleep(1.0)  # a screen's reconnect backoff
+
+
+def _collect(value: Any, seen: set[str]) -> int:
+    """Record the posts of one message (a frame or a catch-up list); the newest post id in it."""
+    newest = 0
+    for frame in value if isinstance(value, list) else [value]:
+        post = frame.get("post") or {}
+        if isinstance(post, dict) and post.get("external_id"):
+            seen.add(post["external_id"])
+        if frame.get("type") in ("post.new", "post.update") and str(frame.get("id")).isdigit():
+            newest = max(newest, int(frame["id"]))
+        if frame.get("type") == "catchup.done" and isinstance(frame.get("last_id"), int):
+            newest = max(newest, frame["last_id"])
+    return newest
