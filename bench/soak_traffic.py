@@ -218,9 +218,10 @@ async def watch_live(
     connected: traffic starts after that). Like live.js, a dropped socket reconnects with
     ``since`` (the newest post id it has) and receives what it missed; each drop is kept in
     ``drops`` for the report."""
-    since = 0
+    position = [0, int(time.time() * 1000)]  # since (post id), changes (epoch ms), as live.js
     while not stop.is_set():
-        url = f"{base_ws}/ws/walls/{SLUG}/" + (f"?since={since}" if since else "")
+        since, changes = position
+        url = f"{base_ws}/ws/walls/{SLUG}/" + (f"?since={since}&changes={changes}" if since else "")
         try:
             async with connect(url, origin="http://127.0.0.1") as ws:
                 ready.set()
@@ -229,16 +230,18 @@ async def watch_live(
                         text = await asyncio.wait_for(ws.recv(), 1.0)
                     except TimeoutError:
                         continue
-                    since = max(since, _collect(json.loads(text), seen))
+                    _collect(json.loads(text), seen, position)
         except (ConnectionClosed, OSError) as exc:
             drops.append(f"{time.strftime('%H:%M:%S')} {type(exc).__name__}: {exc}"[:200])
             await asyncio.sleep(1.0)  # a screen's reconnect backoff
 
 
-def _collect(value: Any, seen: set[str]) -> int:
-    """Record the posts of one message (a frame or a catch-up list); the newest post id in it."""
+def _collect(value: Any, seen: set[str], position: list[int]) -> None:
+    """Record the posts of one message (a frame or a list) and move the resume position."""
     newest = 0
     for frame in value if isinstance(value, list) else [value]:
+        if isinstance(frame.get("at"), int):  # a change to an older post is resumed by time
+            position[1] = max(position[1], frame["at"])
         post = frame.get("post") or {}
         if isinstance(post, dict) and post.get("external_id"):
             seen.add(post["external_id"])
@@ -246,4 +249,4 @@ def _collect(value: Any, seen: set[str]) -> int:
             newest = max(newest, int(frame["id"]))
         if frame.get("type") == "catchup.done" and isinstance(frame.get("last_id"), int):
             newest = max(newest, frame["last_id"])
-    return newest
+    position[0] = max(position[0], newest)
