@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest
 
+from herdcache.cache_adapter import CacheAdapter
 from herdcache.conf import conf
 from herdcache.drivers import aget_or_compute, get_or_compute
 from herdcache.keys import get_keys, herd_key
@@ -24,7 +25,7 @@ from herdcache.pages import (
     plan_request,
     serve,
 )
-from herdcache.stampede import CacheAdapter, Computed, Policy
+from herdcache.stampede import Computed, Policy
 from herdcache.stats import arecord, record
 
 F = TypeVar("F", bound=Callable[..., Any])

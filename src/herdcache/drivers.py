@@ -14,9 +14,9 @@ from asgiref.sync import async_to_sync, sync_to_async
 from django.db import connections
 
 from herdcache import stats
+from herdcache.cache_adapter import CacheAdapter
 from herdcache.stampede import (
     COMPUTE,
-    CacheAdapter,
     Computed,
     Outcome,
     Policy,

@@ -18,6 +18,7 @@ from django.utils.cache import get_max_age, patch_response_headers, patch_vary_h
 
 from herdcache import freshness
 from herdcache import tags as tagging
+from herdcache.cache_adapter import CacheAdapter
 from herdcache.conf import conf
 from herdcache.edge import store as edge_store
 from herdcache.edge.store import (
@@ -37,7 +38,7 @@ from herdcache.rules import (
     vary_headers,
     vary_values,
 )
-from herdcache.stampede import CacheAdapter, Computed, Entry, Lookup, Outcome, Policy, classify
+from herdcache.stampede import Computed, Entry, Lookup, Outcome, Policy, classify
 
 PAYLOAD = "hc1"
 STALE_EDGE_SECONDS = 2  # how long nginx may serve a stale copy while one request re-renders

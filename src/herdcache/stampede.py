@@ -21,21 +21,18 @@ from __future__ import annotations
 
 import logging
 import math
-import pickle
 import random
 import time
-import uuid
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, replace
 from enum import IntEnum
-from typing import Any
-
-from django.core.cache import caches
-from django.core.cache.backends.base import BaseCache
+from typing import TYPE_CHECKING, Any
 
 from herdcache import tags as tagging
 from herdcache.conf import conf
-from herdcache.keys import herd_key
+
+if TYPE_CHECKING:
+    from herdcache.cache_adapter import CacheAdapter
 
 logger = logging.getLogger("herdcache")
 
@@ -119,61 +116,6 @@ def classify(entry: Entry | None, gens: tagging.Generations, beta: float) -> Sta
     if entry.delta > 0 and now + jitter >= entry.fresh_until:
         return State.EARLY
     return State.FRESH
-
-
-class CacheAdapter:
-    """The few cache operations the protocol needs, over one Django cache alias."""
-
-    def __init__(self, alias: str) -> None:
-        self.alias = alias
-        self.cache: BaseCache = caches[alias]
-
-    def read(self, key: str, tags: Sequence[str], beta: float) -> Lookup:
-        if tags:
-            found = self.cache.get_many([key, *tagging.keys_for(tags)])
-            gens = tagging.generations(self.cache, tags, found)
-            raw = found.get(key)
-        else:
-            gens, raw = {}, self.cache.get(key)
-        entry = Entry.unpack(raw)
-        return Lookup(entry, classify(entry, gens, beta), gens)
-
-    def lock(self, key: str, ttl: float) -> str | None:
-        token = uuid.uuid4().hex
-        return (
-            token
-            if self.cache.add(herd_key("l", key), token, timeout=max(1, math.ceil(ttl)))
-            else None
-        )
-
-    def lock_held(self, key: str) -> bool:
-        return self.cache.get(herd_key("l", key)) is not None
-
-    def unlock(self, key: str, token: str) -> None:
-        # Check-then-delete is not atomic; the window only matters if our lock already expired,
-        # in which case deleting someone else's lock costs one extra render, never a wrong value.
-        lock_key = herd_key("l", key)
-        if self.cache.get(lock_key) == token:
-            self.cache.delete(lock_key)
-
-    def write(
-        self, key: str, value: Any, delta: float, policy: Policy, gens: tagging.Generations
-    ) -> str | None:
-        """Store ``value``; return None, or the event explaining why it was not stored."""
-        now = time.time()
-        entry = Entry(value, now + policy.timeout, delta, gens, now + policy.timeout + policy.stale)
-        try:
-            size = len(pickle.dumps(entry.pack(), pickle.HIGHEST_PROTOCOL))
-        except Exception as exc:
-            logger.warning("herdcache: value for %s cannot be pickled (%s): not cached", key, exc)
-            return "unstorable"
-        if size > policy.max_size:
-            logger.info(
-                "herdcache: value for %s is %d bytes (> MAX_ENTRY_SIZE): not cached", key, size
-            )
-            return "oversize"
-        self.cache.set(key, entry.pack(), timeout=math.ceil(policy.timeout + policy.stale))
-        return None
 
 
 # --- the protocol -------------------------------------------------------------------------------

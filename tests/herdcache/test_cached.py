@@ -35,6 +35,7 @@ class Clock:
 def clock(monkeypatch) -> Clock:
     fake = Clock()
     monkeypatch.setattr("herdcache.stampede.time", fake)
+    monkeypatch.setattr("herdcache.cache_adapter.time", fake)
     return fake
 
 

@@ -19,8 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import herdcache
-from herdcache import freshness, pages, purging, stampede
-from herdcache.stampede import CacheAdapter, Entry, Outcome
+from herdcache import cache_adapter, freshness, pages, purging, stampede
+from herdcache.cache_adapter import CacheAdapter
+from herdcache.stampede import Entry, Outcome
 from tests.herdcache.views import RENDERS
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +50,7 @@ class FakeClock(types.SimpleNamespace):
 @pytest.fixture
 def clock(monkeypatch) -> FakeClock:
     fake = FakeClock(float(int(time.time())))
-    for module in (stampede, pages, purging, django.utils.cache):
+    for module in (stampede, cache_adapter, pages, purging, django.utils.cache):
         monkeypatch.setattr(module, "time", fake)
     return fake
 

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from django.core.cache import caches
 
+from herdcache.cache_adapter import CacheAdapter
 from herdcache.drivers import drive
 from herdcache.keys import herd_key
-from herdcache.stampede import CacheAdapter, Computed, Policy, run_protocol
+from herdcache.stampede import Computed, Policy, run_protocol
 
 KEY = "protocol-test"
 LOCK = herd_key("l", KEY)

@@ -89,8 +89,8 @@ def test_untrusted_key_headers_refill_nothing(edge):
 
 def test_a_stale_answer_during_a_refresh_goes_back_on_the_edge_briefly(edge):
     import herdcache
+    from herdcache.cache_adapter import CacheAdapter
     from herdcache.keys import page_key
-    from herdcache.stampede import CacheAdapter
 
     Client().get("/plain/", HTTP_HOST="example.com")
     key = hashlib.md5(b"example.com/plain/").hexdigest()
