@@ -5,6 +5,8 @@ deletion it announces) or one that was rejected, with the reason the source or t
 gives. Nothing here catches an exception on its own: a crash fails the test that reads.
 
 - ``mastodon/statuses``: ``statuses.to_post`` (what the timeline and streaming code call);
+  ``mastodon/streaming``: server-sent events from the streaming API page, dispatched as the
+  Mastodon source does (``update``/``status.update``: ``to_post``, ``delete``: ``to_deletion``);
   ``mastodon/accounts``: ``statuses.to_author``; the other entity examples (media, polls,
   cards, custom emoji, quotes) are put into the documentation's ``Status`` example, where a
   server sends them, and read as a status.
@@ -33,7 +35,7 @@ from crowdwall.ingest.prepare import Prepared, prepare_batch
 from crowdwall.sources.bluesky_events import JetstreamFilter
 from crowdwall.sources.bluesky_records import post_from_record
 from crowdwall.sources.feeds import parse_feed
-from crowdwall.sources.mastodon.statuses import to_author, to_post
+from crowdwall.sources.mastodon.statuses import to_author, to_deletion, to_post
 
 CORPUS = Path(__file__).parent
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)  # after every dated item in the corpus
@@ -104,9 +106,27 @@ def status_example() -> dict[str, Any]:
     return json.loads((CORPUS / "mastodon/statuses/Status-0-0.json").read_text())
 
 
+def _streaming(path: Path) -> Iterator[Outcome]:
+    """One ``event:``/``data:`` pair, as ``MastodonSource`` dispatches a streaming event."""
+    fields = dict(line.split(": ", 1) for line in path.read_text().splitlines() if line)
+    event, data = fields["event"], fields["data"]
+    try:
+        if event in ("update", "status.update"):
+            yield prepared(name(path), to_post(json.loads(data), host=HOST))
+        elif event == "delete":
+            yield prepared(name(path), to_deletion(data))
+        else:
+            yield Outcome(name(path), rejected="not a post")  # notifications, filters, ...
+    except InvalidPost as exc:
+        yield _source_rejected(name(path), exc)
+
+
 def _mastodon(path: Path) -> Iterator[Outcome]:
-    data = json.loads(path.read_text())
     kind = path.parent.name
+    if kind == "streaming":
+        yield from _streaming(path)
+        return
+    data = json.loads(path.read_text())
     origin = name(path)
     if kind == "accounts":
         try:

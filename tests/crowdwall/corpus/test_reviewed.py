@@ -40,6 +40,7 @@ class Expected:
     text: str | None = None  # exact
     text_starts: str | None = None
     created_at: str | None = None  # ISO 8601, UTC
+    edited_at: str | None = None
     handle: str | None = None
     name: str | None = None
     author_id: str | None = None
@@ -81,6 +82,7 @@ def check(expected: Expected) -> None:
     actual: dict[str, Any] = {
         "text": entry.text,
         "created_at": post.created_at.astimezone(UTC).isoformat(),
+        "edited_at": post.edited_at.astimezone(UTC).isoformat() if post.edited_at else None,
         "handle": author.handle,
         "name": author.display_name,
         "author_id": author.id,
@@ -145,6 +147,43 @@ CASES = [
             reply=True,
         ),
         id="mastodon-webhook-status",
+    ),
+    pytest.param(
+        Expected(
+            "mastodon/streaming/streaming-297-status.update.txt",
+            text_starts="#musicTuesday\n\nHere's a solo #piano track of mine called Gravity "
+            "Assist\n\n#neoclassical (#jazz ish)\n\nhttps://cstudios.bandcamp.com/track/",
+            created_at="2022-11-15T16:08:30+00:00",
+            edited_at="2022-11-15T16:10:43+00:00",
+            handle="chrismo@ruby.social",
+            author_id="https://ruby.social/@chrismo",
+            hashtags=["musictuesday", "piano", "neoclassical", "jazz"],
+            media=[],
+            language="en",
+            url="https://ruby.social/@chrismo/109348684454557541",
+            html_has=['href="https://ruby.social/tags/piano"'],
+        ),
+        id="mastodon-streaming-edit-with-tags",
+    ),
+    pytest.param(
+        Expected(
+            "mastodon/streaming/streaming-173-update.txt",
+            text="@disarray glad i was able to help",
+            created_at="2022-08-30T23:05:46.839000+00:00",
+            handle="freon@letsalllovela.in",
+            language="",  # a Pleroma post: language null
+            reply=True,
+            html_has=['href="https://pl.nulled.red/users/disarray"'],
+        ),
+        id="mastodon-streaming-pleroma-reply",
+    ),
+    pytest.param(
+        Expected("mastodon/streaming/streaming-290-delete.txt", deleted="107214471804101576"),
+        id="mastodon-streaming-delete",
+    ),
+    pytest.param(
+        Expected("mastodon/streaming/streaming-180-notification.txt", rejected="not a post"),
+        id="mastodon-streaming-notification-ignored",
     ),
     pytest.param(
         Expected("mastodon/statuses/timelines-abridged-2-1.json", rejected="missing field"),
