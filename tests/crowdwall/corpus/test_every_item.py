@@ -2,7 +2,7 @@
 
 Each item either parses (a post ready to store, a deletion, an account) or is refused with a
 reason the sources and the pipeline already give; a crash fails the file. What the parsed
-items say is checked for a reviewed sample in ``test_reviewed.py``.
+items say is checked for a reviewed sample in ``test_reviewed_*.py``.
 """
 
 from __future__ import annotations
