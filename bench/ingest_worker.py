@@ -311,7 +311,7 @@ def _run_jetstream(
 
 def _profile(source_id: int, records: list[dict[str, Any]]) -> None:
     """The replay run's pipeline work in this thread (the runner's is another), under cProfile."""
-    from crowdwall.ingest.pipeline import ingest
+    from crowdwall.ingest.write import ingest
 
     lines = [json.dumps(item) for item in records]
     profiler = cProfile.Profile()
@@ -380,7 +380,7 @@ def _parse_sanitize(lines: list[str], source_id: int) -> None:
 
     from crowdwall.exceptions import InvalidPost
     from crowdwall.ingest.normalize import DELETE, Limits, clean_post, from_dict
-    from crowdwall.ingest.pipeline import prepare
+    from crowdwall.ingest.prepare import prepare
 
     now, limits = timezone.now(), Limits.current()
     for line in lines:

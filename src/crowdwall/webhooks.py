@@ -19,7 +19,7 @@ The HTTP layer over ``crowdwall.sources.webhook`` (signatures, payload format). 
   integers past Python's 4,300 digits included), nests arrays and objects deeper than
   ``crowdwall.jsonlimits.MAX_DEPTH`` (``too_deep``), is not a post or ``{"posts": [...]}``,
   or whose posts were all rejected;
-- **200** otherwise, with counts. Posts go through ``crowdwall.ingest.pipeline.ingest`` like
+- **200** otherwise, with counts. Posts go through ``crowdwall.ingest.write.ingest`` like
   the runner's batches (same validation, sanitizing, matching, moderation, events). A
   malformed post in a batch is logged and listed under ``rejected`` with a stable ``reason``
   code and a ``detail`` written for senders (``sources.webhook.REJECTIONS``; never exception
@@ -42,7 +42,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from crowdwall.conf import conf
 from crowdwall.exceptions import SourceError
-from crowdwall.ingest.pipeline import BatchResult, Rejected, ingest
+from crowdwall.ingest.prepare import BatchResult, Rejected
+from crowdwall.ingest.write import ingest
 from crowdwall.models import Source
 from crowdwall.sources.webhook import (
     SIGNATURE_HEADER,

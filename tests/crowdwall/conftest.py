@@ -12,8 +12,9 @@ from django.core.cache import caches
 from django.db import connection
 
 from crowdwall.ingest import publisher
-from crowdwall.ingest.pipeline import BatchResult, ingest
+from crowdwall.ingest.prepare import BatchResult
 from crowdwall.ingest.publisher import Event, InProcessPublisher
+from crowdwall.ingest.write import ingest
 from crowdwall.models import Source, Wall
 
 T0 = datetime(2025, 5, 14, 9, 0, tzinfo=UTC)

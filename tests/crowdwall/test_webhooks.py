@@ -419,17 +419,17 @@ def test_a_webhook_feeds_its_own_wall_only_under_its_moderation(deliver, wall, h
 def test_senders_get_codes_and_messages_never_internal_detail(deliver, monkeypatch, caplog):
     """What went wrong inside (exception text, paths, the sender's own bad values echoed) is
     logged; the sender is told a stable code and a message written for it."""
-    from crowdwall.ingest import pipeline
+    from crowdwall.ingest import prepare as preparing
     from crowdwall.sources.webhook import OTHER_REJECTION, REJECTIONS
 
-    real = pipeline.prepare
+    real = preparing.prepare
 
     def explode(post, source_id, limits=None):
         if post.external_id == "boom":
             raise RuntimeError("psycopg: relation crowdwall_post at /srv/app/secret.py")
         return real(post, source_id, limits)
 
-    monkeypatch.setattr(pipeline, "prepare", explode)
+    monkeypatch.setattr(preparing, "prepare", explode)
     response = deliver(
         {
             "posts": [

@@ -1,5 +1,5 @@
 """Ingest: normalize -> sanitize -> match -> store, then publish (one event per post and change).
 
-``crowdwall.ingest.pipeline.ingest(source, items, cursor=...)`` is the entry point; sources call
+``crowdwall.ingest.write.ingest(source, items, cursor=...)`` is the entry point; sources call
 it with the batches their adapters produce.
 """

@@ -1,6 +1,6 @@
 """What an event carries of a post just stored: what a page needs to show it, JSON-ready.
 
-Built from the prepared post (``crowdwall.ingest.pipeline.Prepared``) and its new id, so
+Built from the prepared post (``crowdwall.ingest.prepare.Prepared``) and its new id, so
 announcing a stored chunk reads nothing back from the database.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crowdwall.ingest.pipeline import Prepared
+from crowdwall.ingest.prepare import Prepared
 
 
 def payload(post_id: int, entry: Prepared) -> dict[str, Any]:

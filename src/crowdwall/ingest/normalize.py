@@ -43,7 +43,7 @@ URL_LENGTH = 1000
 SPOILER_LENGTH = 500
 ALT_LENGTH = 1500
 MAX_TAGS = 50
-_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+EARLIEST_POST = datetime(2000, 1, 1, tzinfo=UTC)  # an older created_at is refused as a bad date
 _URL_JUNK = re.compile(r"[\s\x00-\x1f\x7f<>\"'\ud800-\udfff]")
 
 
@@ -311,7 +311,7 @@ def clean_post(post: IncomingPost, *, now: datetime, limits: Limits | None = Non
     except InvalidPost as exc:
         exc.external_id = external_id
         raise
-    if created_at < _EARLIEST:
+    if created_at < EARLIEST_POST:
         raise InvalidPost(
             "bad date", f"{created_at.isoformat()} is too old", external_id=external_id
         )

@@ -33,7 +33,7 @@ from crowdwall.exceptions import SourceError
 from crowdwall.ingest.events import author_json
 from crowdwall.ingest.match import WallRules
 from crowdwall.ingest.normalize import DELETE, IncomingPost, Limits
-from crowdwall.ingest.pipeline import BatchResult, Entry, Prepared, prepare_batch
+from crowdwall.ingest.prepare import BatchResult, Entry, Prepared, prepare_batch
 from crowdwall.ingest.references import WallsChanged
 from crowdwall.ingest.storable import storable
 from crowdwall.ingest.store import save_cursor, store_chunk

@@ -28,12 +28,12 @@ from crowdwall.ingest.bulk import allocate_ids, insert_rows, select_in, upsert_r
 from crowdwall.ingest.events import payload
 from crowdwall.ingest.match import Matcher, WallRules
 from crowdwall.ingest.normalize import IncomingAuthor, IncomingPost
-from crowdwall.ingest.pipeline import BatchResult, Entry, Prepared
+from crowdwall.ingest.prepare import BatchResult, Entry, Prepared
 from crowdwall.ingest.publisher import Event, EventKind, publish
 from crowdwall.ingest.references import WallsChanged, lock_referenced
+from crowdwall.ingest.verdicts import ban_reason, decide, decide_walls
 from crowdwall.ingest.walls import load_wall_rules
 from crowdwall.models import Author, ModerationState, Post, PostWall, Source
-from crowdwall.moderation.rules import ban_reason, decide, decide_walls
 
 logger = logging.getLogger("crowdwall.ingest")
 

@@ -65,9 +65,10 @@ from crowdwall.ingest.match import (
     fold,
     normalize_language,
 )
-from crowdwall.ingest.pipeline import fingerprint
+from crowdwall.ingest.prepare import fingerprint
 from crowdwall.ingest.publisher import Event, EventKind, publish
 from crowdwall.ingest.references import lock_walls
+from crowdwall.ingest.verdicts import ban_reason, decide
 from crowdwall.ingest.walls import load_wall_rules
 from crowdwall.jobs.base import Job, Stats
 from crowdwall.jobs.slicing import Chunk
@@ -80,7 +81,6 @@ from crowdwall.models import (
     Source,
     Wall,
 )
-from crowdwall.moderation.rules import ban_reason, decide
 
 _OPEN = (ModerationState.PENDING, ModerationState.APPROVED)
 _WALL_RULE_FIELDS = (

@@ -24,9 +24,9 @@ import herdcache
 from crowdwall.caching import aggregates_tag, purge_walls
 from crowdwall.ingest.match import AccountSet, Haystack, KeywordSet, MatchInput, WallRules, fold
 from crowdwall.ingest.publisher import Event, EventKind, publish
+from crowdwall.ingest.verdicts import ban_reason
 from crowdwall.ingest.walls import load_wall_rules
 from crowdwall.models import Author, ModerationState, PostWall, Wall
-from crowdwall.moderation.rules import ban_reason
 
 logger = logging.getLogger("crowdwall.moderation")
 

@@ -11,7 +11,7 @@ cursor *after* each batch::
             async for batch in reconnecting(lambda: self._connect(), backoff=Backoff()):
                 yield batch
 
-The runner stores each batch and its cursor in one transaction (``crowdwall.ingest.pipeline``),
+The runner stores each batch and its cursor in one transaction (``crowdwall.ingest.write``),
 so a restart resumes exactly where the last stored batch ended. Adapters never touch the
 database: they are plain asyncio code, testable against fake servers.
 """

@@ -7,8 +7,9 @@
   else escaped. The pipeline sanitizes that HTML like any other.
 - Commits carry no handle or display name, only the author's DID: the DID is the stable author id
   and, until an identity event tells us the handle, also the handle shown (placeholder).
-- ``createdAt`` is chosen by the client, so it is parsed leniently; when it is missing or not a
-  date, the time Jetstream saw the event stands in.
+- ``createdAt`` is chosen by the client, so it is parsed leniently; when it is missing, not a
+  date or older than the pipeline accepts (before 2000), the time Jetstream saw the event
+  stands in.
 - Images and videos are blobs in the author's repository, addressed by CID: we link the
   Bluesky CDN (``cdn.bsky.app/img/feed_fullsize/plain/DID/CID@jpeg``, ``video.bsky.app``).
 """
@@ -25,7 +26,13 @@ from urllib.parse import quote
 from crowdwall.exceptions import InvalidPost
 from crowdwall.ingest.items import loads
 from crowdwall.ingest.match import normalize_hashtag
-from crowdwall.ingest.normalize import IncomingAuthor, IncomingMedia, IncomingPost, parse_date
+from crowdwall.ingest.normalize import (
+    EARLIEST_POST,
+    IncomingAuthor,
+    IncomingMedia,
+    IncomingPost,
+    parse_date,
+)
 
 POST_COLLECTION = "app.bsky.feed.post"
 TAG_FEATURE = "app.bsky.richtext.facet#tag"
@@ -183,9 +190,12 @@ def _sensitive(record: Mapping[str, Any]) -> bool:
 
 def _created_at(record: Mapping[str, Any], time_us: int) -> datetime:
     try:
-        return parse_date(record.get("createdAt"))
+        created = parse_date(record.get("createdAt"))
     except InvalidPost:
         return time_from_us(time_us)
+    # A client may claim any time (backdated imports, 1970 from a zeroed clock); the pipeline
+    # refuses a post that old, and the time Jetstream saw it is known: that one stands in.
+    return created if created >= EARLIEST_POST else time_from_us(time_us)
 
 
 class JetstreamPost(NamedTuple):

@@ -28,7 +28,7 @@ from functools import partial
 from crowdwall.ingest.items import Item
 from crowdwall.ingest.match import WallRules
 from crowdwall.ingest.normalize import Limits
-from crowdwall.ingest.pipeline import PreparedBatch, prepare_batch
+from crowdwall.ingest.prepare import PreparedBatch, prepare_batch
 
 logger = logging.getLogger("crowdwall.sources")
 

@@ -32,14 +32,9 @@ from crowdwall.conf import conf
 from crowdwall.exceptions import SourceError
 from crowdwall.ingest.match import WallRules
 from crowdwall.ingest.normalize import Limits
-from crowdwall.ingest.pipeline import (
-    BatchResult,
-    PreparedBatch,
-    ingest,
-    log_rejected,
-    store_batch,
-)
+from crowdwall.ingest.prepare import BatchResult, PreparedBatch, log_rejected
 from crowdwall.ingest.walls import load_wall_rules
+from crowdwall.ingest.write import ingest, store_batch
 from crowdwall.models import Source
 from crowdwall.sources import adapter_for
 from crowdwall.sources.base import Backoff, Batch, Cursor

@@ -15,7 +15,7 @@ def main(slug: str) -> None:
     import django
 
     django.setup()
-    from crowdwall.ingest.pipeline import ingest
+    from crowdwall.ingest.write import ingest
     from crowdwall.models import Source
 
     result = ingest(Source.objects.get(wall__slug=slug), json.load(sys.stdin))

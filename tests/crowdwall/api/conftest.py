@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from crowdwall.ingest.pipeline import BatchResult
+from crowdwall.ingest.prepare import BatchResult
 from tests.crowdwall.conftest import make_post
 
 TOKEN = "test-token-0123456789"

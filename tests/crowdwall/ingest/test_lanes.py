@@ -13,8 +13,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from crowdwall.ingest.normalize import Limits
-from crowdwall.ingest.pipeline import ingest, prepare_batch, store_batch
+from crowdwall.ingest.prepare import prepare_batch
 from crowdwall.ingest.walls import load_wall_rules
+from crowdwall.ingest.write import ingest, store_batch
 from crowdwall.models import PostWall, Source, Wall
 from tests.crowdwall.conftest import make_post
 from tests.crowdwall.sources.test_runner import run

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from crowdwall.ingest.items import JSONText
 from crowdwall.ingest.normalize import IncomingAuthor, IncomingPost
-from crowdwall.ingest.pipeline import ingest
+from crowdwall.ingest.write import ingest
 from crowdwall.models import Author, BannedAuthor, BannedWord, Post, PostWall, Source, Wall
 from tests.crowdwall.conftest import T0, make_post
 
@@ -455,16 +455,16 @@ def test_adapter_objects_are_accepted_directly(store, wall):
 
 
 def test_unexpected_errors_cost_one_post(store, caplog, monkeypatch):
-    from crowdwall.ingest import pipeline
+    from crowdwall.ingest import prepare as preparing
 
-    real = pipeline.prepare
+    real = preparing.prepare
 
     def flaky(post, source_id, limits=None):
         if post.external_id == "2":
             raise ZeroDivisionError("bug")
         return real(post, source_id, limits)
 
-    monkeypatch.setattr(pipeline, "prepare", flaky)
+    monkeypatch.setattr(preparing, "prepare", flaky)
     result = store(make_post(1), make_post(2), make_post(3))
     assert result.created == 2
     assert [(r.external_id, r.reason) for r in result.rejected] == [("2", "error")]

@@ -14,7 +14,7 @@ from django.db import connection, connections, transaction
 
 from crowdwall.exceptions import SourceError
 from crowdwall.ingest import store as store_module
-from crowdwall.ingest.pipeline import ingest
+from crowdwall.ingest.write import ingest
 from crowdwall.models import Author, Post, PostWall, Source, Wall
 from crowdwall.models.locking import lock_for_delete
 from tests.crowdwall.conftest import make_post, orphans

@@ -9,8 +9,9 @@ import pytest
 from django.utils import timezone
 
 from crowdwall.ingest.normalize import Limits
-from crowdwall.ingest.pipeline import PreparedBatch, prepare_batch, store_batch
+from crowdwall.ingest.prepare import PreparedBatch, prepare_batch
 from crowdwall.ingest.walls import load_wall_rules
+from crowdwall.ingest.write import store_batch
 from crowdwall.models import BannedWord, PostWall, Wall
 from tests.crowdwall.conftest import make_post
 

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from crowdwall.ingest import pipeline, sanitize
+from crowdwall.ingest import prepare, sanitize
 from crowdwall.ingest.match import Haystack, MatchInput
 from crowdwall.ingest.match import WallRules as Rules
 from crowdwall.jobs.reindex import reconcile
@@ -157,7 +157,7 @@ def test_a_narrower_sanitizer_rewrites_html_text_and_fingerprint(wall, store, mo
         return stricter.clean(html).strip()
 
     monkeypatch.setattr(sanitize, "sanitize_html", sanitize_html)
-    monkeypatch.setattr(pipeline, "sanitize_html", sanitize_html)  # ingest's own reference
+    monkeypatch.setattr(prepare, "sanitize_html", sanitize_html)  # ingest's own reference
 
     output = reindex()
     assert "sanitized 1" in output

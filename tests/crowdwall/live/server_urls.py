@@ -7,7 +7,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
-from crowdwall.ingest.pipeline import ingest
+from crowdwall.ingest.write import ingest
 from crowdwall.models import PostWall, Source, Wall
 from crowdwall.moderation.actions import set_state
 

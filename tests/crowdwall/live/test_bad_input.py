@@ -108,7 +108,7 @@ def test_a_bad_message_closes_with_4400(wall, layer, text):
 @pytest.mark.django_db(transaction=True)
 def test_the_largest_positions_are_still_served(wall, source, layer):
     """The bounds themselves are valid: nothing after them, a catch-up that says so."""
-    from crowdwall.ingest.pipeline import ingest
+    from crowdwall.ingest.write import ingest
 
     ingest(source, [make_post()])
     query = f"since={2**63 - 1}&changes=253402300799999"

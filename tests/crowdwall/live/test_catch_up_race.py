@@ -9,8 +9,8 @@ import pytest
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
-from crowdwall.ingest.pipeline import ingest
 from crowdwall.ingest.publisher import set_publisher
+from crowdwall.ingest.write import ingest
 from crowdwall.live import catchup
 from crowdwall.live.publisher import ChannelsPublisher
 from crowdwall.live.routing import websocket_urlpatterns

@@ -19,7 +19,7 @@ import pytest
 from crowdwall.exceptions import SourceError
 from crowdwall.ingest.items import to_incoming
 from crowdwall.ingest.normalize import IncomingPost
-from crowdwall.ingest.pipeline import ingest
+from crowdwall.ingest.write import ingest
 from crowdwall.models import Post, PostWall, Wall
 from crowdwall.sources import adapter_for
 from crowdwall.sources.base import Backoff, Batch, Cursor

@@ -17,7 +17,7 @@ import pytest
 
 from crowdwall.exceptions import InvalidPost, SourceError
 from crowdwall.ingest.normalize import DELETE, IncomingPost
-from crowdwall.ingest.pipeline import ingest
+from crowdwall.ingest.write import ingest
 from crowdwall.models import Post, Wall
 from crowdwall.sources import adapter_for
 from crowdwall.sources.base import Backoff, Batch, Cursor

@@ -19,7 +19,7 @@ from crowdwall.ingest.normalize import (
     IncomingPost,
     Limits,
 )
-from crowdwall.ingest.pipeline import Prepared, PreparedBatch, prepare_batch
+from crowdwall.ingest.prepare import Prepared, PreparedBatch, prepare_batch
 from crowdwall.ingest.wire import positional_pickle
 from crowdwall.models import Post, Source, Wall
 from crowdwall.sources.bluesky_records import JetstreamPost

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from crowdwall.ingest.items import JSONText
-from crowdwall.ingest.pipeline import ingest
+from crowdwall.ingest.write import ingest
 from crowdwall.models import Post, PostWall, Source, Wall
 from crowdwall.sources.base import Batch, Cursor
 from crowdwall.sources.replay import DEFAULT_PATH, ReplaySource

@@ -35,7 +35,7 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 
 from crowdwall.caching import purge_walls
-from crowdwall.ingest.pipeline import BatchResult
+from crowdwall.ingest.prepare import BatchResult
 from crowdwall.jobs.command import add_job_arguments, run_job_command
 from crowdwall.models import ModerationMode, Source, Wall
 from crowdwall.sources.kinds import KINDS, MAX_RATE

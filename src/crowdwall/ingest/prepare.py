@@ -1,21 +1,10 @@
-"""The ingest pipeline: a batch of incoming posts in, stored posts and one event each out.
+"""Preparing posts for the store: the CPU-bound half of ingest, pure and process-safe.
 
-``ingest(source, items, cursor=...)`` is the only write path for posts:
-
-1. **Prepare** each item on its own (outside any transaction): parse our JSON if needed,
-   validate and bound it (``normalize.clean_post``), sanitize its HTML, extract plain text and
-   hashtags. A bad item is logged with its reason and dropped; the rest of the batch goes on.
-2. **Dedupe within the batch** by external id: the last version wins (a create followed by an
-   edit or a delete in the same batch is stored as its final state).
-3. **Store** in chunks of ``CROWDWALL["BATCH_SIZE"]``, one transaction each
-   (``crowdwall.ingest.store``): dedupe against the database, match against every active wall,
-   apply bans, filters and moderation modes, then bulk inserts and updates — a fixed number of
-   queries per chunk, never one ``save()`` per post. The source's cursor is written in the same
-   transaction as the last chunk, so a restart resumes exactly after what was stored. An item
-   that fails to store anyway is quarantined and the rest of its chunk stored without it
-   (``crowdwall.ingest.quarantine``): one bad post never stops a source.
-4. **After commit**, publish one event per new or changed post and soft-purge the cached pages
-   of the walls whose visible content changed.
+Each item on its own (outside any transaction): parse our JSON if needed, validate and bound it
+(``normalize.clean_post``), sanitize its HTML, extract plain text and hashtags; then keep the
+newest version of each external id in the batch, and (when a prepare worker has the walls)
+decide each post's walls and states (``crowdwall.ingest.verdicts``). A bad item is rejected with
+its reason; the rest of the batch goes on. ``crowdwall.ingest.write`` stores what this returns.
 """
 
 from __future__ import annotations
@@ -27,11 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
 
-from django.utils import timezone
-
-from crowdwall.conf import conf
 from crowdwall.exceptions import InvalidPost
 from crowdwall.ingest.items import Item, to_incoming
 from crowdwall.ingest.match import (
@@ -46,8 +31,8 @@ from crowdwall.ingest.match import (
 from crowdwall.ingest.normalize import DELETE, IncomingPost, Limits, clean_post
 from crowdwall.ingest.publisher import Event
 from crowdwall.ingest.sanitize import html_to_text, sanitize_html, text_to_html, truncate_text
+from crowdwall.ingest.verdicts import decide_walls
 from crowdwall.ingest.wire import positional_pickle
-from crowdwall.moderation.rules import decide_walls
 
 logger = logging.getLogger("crowdwall.ingest")
 
@@ -314,57 +299,3 @@ def log_rejected(source_id: int, rejected: Iterable[Rejected]) -> None:
                 source_id,
                 f"{item.reason}: {item.detail}" if item.detail else item.reason,
             )
-
-
-def store_batch(
-    source_id: int,
-    batch: PreparedBatch,
-    *,
-    cursor: str | None = None,
-    now: datetime,
-    matched_with: Sequence[WallRules] | None = None,
-) -> BatchResult:
-    """Store a prepared batch in chunks of ``CROWDWALL["BATCH_SIZE"]`` (one transaction each);
-    ``cursor``, when given, is saved with the last chunk (or alone if nothing is left).
-    ``matched_with``: the rules the batch's verdicts were decided with (``prepare_batch``).
-    An item that fails to store is quarantined, not the chunk (``crowdwall.ingest.quarantine``)."""
-    from crowdwall.ingest.quarantine import store_isolating  # the ORM half
-    from crowdwall.ingest.store import save_cursor
-
-    result = BatchResult(duplicates=batch.duplicates, rejected=list(batch.rejected))
-    entries = batch.entries
-    size = max(1, conf.BATCH_SIZE)
-    chunks = [entries[i : i + size] for i in range(0, len(entries), size)]
-    for index, chunk in enumerate(chunks):
-        last = index == len(chunks) - 1
-        result.merge(
-            store_isolating(
-                source_id,
-                chunk,
-                cursor=cursor if last else None,
-                now=now,
-                matched_with=matched_with,
-            )
-        )
-    if not chunks and cursor is not None:
-        save_cursor(source_id, cursor, now)
-    return result
-
-
-def ingest(
-    source: Any,
-    items: Iterable[Item],
-    *,
-    cursor: str | None = None,
-    now: datetime | None = None,
-) -> BatchResult:
-    """Store a batch from one source (a ``Source`` or its id); see the module docstring.
-
-    ``cursor``, when given, is saved on the source with the last chunk. Returns counts, the
-    rejected items with their reasons, and the events published after commit.
-    """
-    source_id = int(getattr(source, "pk", source))
-    now = now or timezone.now()
-    batch = prepare_batch(source_id, items, now=now, limits=Limits.current())
-    log_rejected(source_id, batch.rejected)
-    return store_batch(source_id, batch, cursor=cursor, now=now)
