@@ -189,6 +189,7 @@ def test_clean_post_carries_every_field_of_a_clean_post():
         boosts_count=1,
         favourites_count=2,
         replies_count=3,
+        date_estimated=True,
     )
     blank = IncomingPost(external_id="", action="")
     for field in dataclasses.fields(IncomingPost):
