@@ -9,8 +9,8 @@ weekday names are dropped (a date never needs its weekday; a wrong one must not 
 
 Some abbreviations are both a weekday and a month (``mar``: French *mardi*, Spanish *martes*,
 everyone's March): a leading word before a comma is the weekday, as RFC 822 places it, and
-anywhere else a month. Joining words (``de``, ``del``, ``à``, ``um``, ``Uhr``) are dropped only from a
-string in which a month name was translated, so English prose is left as dateutil reads it.
+anywhere else a month. Joining words (``de``, ``del``, ``à``, ``um``, ``Uhr``) are dropped:
+dateutil, which reads no word it does not know, would give up on the whole string.
 """
 
 from __future__ import annotations
@@ -79,17 +79,13 @@ def localize(text: str) -> str:
         and (leading[2] or not (name in MONTHS or name.title() in _ENGLISH))
     ):
         text = text[leading.end() :]
-    translated = False
 
     def word(match: re.Match[str]) -> str:
-        nonlocal translated
         name = match[0].lower().rstrip(".")
         if name in MONTHS:
-            translated = True
             return MONTHS[name]
         if name.removesuffix("-feira") in _LONG_WEEKDAYS:
             return " "
         return match[0]
 
-    text = _WORD.sub(word, text)
-    return _JOINERS.sub(" ", text) if translated else text
+    return _JOINERS.sub(" ", _WORD.sub(word, text))

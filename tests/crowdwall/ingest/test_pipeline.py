@@ -487,3 +487,17 @@ def test_batches_larger_than_batch_size_are_chunked(store, settings, published):
     assert result.created == 10
     assert len(published.events) == 10
     assert Source.objects.get().cursor == "10"
+
+
+def test_an_estimated_date_is_stored_and_published_with_its_flag(store, wall, published):
+    store(make_post(1), make_post(2, date_estimated=True))
+    flags = dict(Post.objects.values_list("external_id", "date_estimated"))
+    assert flags == {"1": False, "2": True}
+    assert [e.post["date_estimated"] for e in published.events] == [False, True]
+
+
+def test_a_date_in_the_future_is_replaced_by_now_and_flagged(store, wall):
+    store(make_post(1, created_at="2999-01-01T00:00:00Z"))
+    post = Post.objects.get()
+    assert post.date_estimated
+    assert post.created_at == post.ingested_at
