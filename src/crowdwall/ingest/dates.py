@@ -218,7 +218,8 @@ def _parse_text(value: str) -> datetime | None:
     if "/" in text and (found := _IANA_ZONE.search(text)) and found[0] in _iana_names():
         ruled = ZoneInfo(found[0])
         text = text[: found.start()] + text[found.end() :]
-    text = _LONG_ZONE.sub(lambda m: " " + _LONG_ZONES[m[1].lower()], text)
+    if "time" in text.lower():  # all the long names end so: most dates skip the expression
+        text = _LONG_ZONE.sub(lambda m: " " + _LONG_ZONES[m[1].lower()], text)
     text = _LEAP_SECOND.sub(r"\1:59", _NAMED_OFFSET.sub(_with_offset, localize(text)))
     text = text.upper()  # dateutil only takes upper-case zone names ("pdt" would be garbage)
     first = date_parser.parse(text, default=_DEFAULT_A, tzinfos=_zone)
