@@ -77,7 +77,8 @@ class Post(LockingDelete):
     fingerprint = models.CharField(max_length=32)
     created_at = models.DateTimeField()
     # created_at is a guess: the post's own date could not be read (crowdwall.ingest.dates).
-    date_estimated = models.BooleanField(default=False)
+    # db_default too: raw bulk inserts (crowdwall.ingest.bulk) that name no value still work.
+    date_estimated = models.BooleanField(default=False, db_default=False)
     ingested_at = models.DateTimeField()
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
