@@ -501,3 +501,13 @@ def test_a_date_in_the_future_is_replaced_by_now_and_flagged(store, wall):
     post = Post.objects.get()
     assert post.date_estimated
     assert post.created_at == post.ingested_at
+
+
+def test_block_markup_keeps_hashtags_apart_so_the_wall_matches(store, wall, published):
+    html = "<div>Join us at #DjangoCon</div><div>Tomorrow</div>"
+    assert store(make_post(1, html=html)).created == 1  # #djangocontomorrow would match nothing
+    post = Post.objects.get()
+    assert post.hashtags == ["djangocon"]
+    assert post.text == "Join us at #DjangoCon\nTomorrow"
+    assert post.content_html == "Join us at #DjangoCon<br>Tomorrow"
+    assert published.events[0].post["text"] == post.text
