@@ -93,6 +93,9 @@ class PostOut(Schema):
     boost: bool
     created_at: str
     edited_at: str | None
+    date_estimated: bool = Field(
+        False, description="The post's own date could not be read: created_at is a guess."
+    )
     counts: Counts
     pinned: bool
     state: str | None = Field(None, description="This wall's moderation state (staff only).")

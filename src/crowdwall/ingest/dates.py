@@ -3,37 +3,56 @@
 Feeds and webhooks send dates in every format people ever invented: RFC 822 with named zones
 (``Mon, 05 Jun 2023 14:23:00 PDT``), two-digit years, ISO 8601 with or without ``T``, ``Z``,
 fractions and colons in the offset, bare dates, English prose (``June 5, 2023 2:23 PM``) and
-epoch numbers. ``parse_datetime_robust`` tries, in order:
+epoch numbers, day and month names in the feed's language (``mer, 16 nov 2022``).
+``parse_datetime_robust`` tries, in order:
 
 1. ``datetime`` objects (naive ones are UTC);
 2. epoch numbers: ints and floats, and strings of 9-11 digits (seconds) or 12-14 digits
    (milliseconds; so are numbers too big to be seconds of a plausible date);
 3. ``datetime.fromisoformat`` (exact and fast for the ISO forms most sources use);
 4. python-dateutil's parser, without fuzzy matching (so prose is never mined for numbers),
-   with a table of named zones (dateutil knows only UTC/GMT by itself, and would otherwise
-   read "EST" as the *server's* zone when the names happen to match), and ``GMT+2`` /
-   ``UTC-05:00`` read the way people mean them (dateutil follows POSIX, where the sign is
-   inverted).
+   after day and month names in German, French, Italian, Spanish, Dutch, Portuguese and
+   Polish are read (``crowdwall.ingest.date_names``), with a table of zone abbreviations
+   (dateutil knows only UTC/GMT by itself, and would otherwise read "EST" as the *server's*
+   zone when the names happen to match); the North-American generic zones (``ET``, ``PT``
+   ...), written-out names (``Pacific Daylight Time``) and IANA names (``Europe/Berlin``)
+   by the zone's rules on that date; and ``GMT+2`` / ``UTC-05:00`` read the way people mean
+   them (dateutil follows POSIX, where the sign is inverted).
 
 Rules: no timezone means UTC; an unknown zone name counts as none (a date a few hours off
 beats a lost post); a string without a year (``June 5``, ``14:23``) is ambiguous and gives
 ``None``; a missing month or day is the first (``2023-06`` is June 1st); day and month
-order is dateutil's (``05/06/2023`` is May 6th). Dates before ``not_before`` (1970) or more
-than ``max_future`` (a year) after now are garbage, not dates, and give ``None``.
+order is dateutil's (``05/06/2023`` is May 6th). A date with an impossible field (hour 25,
+minute 60, February 30th) gives ``None``, and ``impossible()`` says so, so that no looser
+fallback (feedparser's own reading, which rolls ``T25:14:55`` over into the next day) reads
+it instead. Dates before ``not_before`` (1970) or more than ``max_future`` (a year) after now
+are garbage, not dates, and give ``None``.
 """
 
 from __future__ import annotations
 
+import calendar
 import logging
 import math
 import re
 from datetime import UTC, datetime, timedelta, tzinfo
+from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
 
 from dateutil import parser as date_parser
 from dateutil import tz
 
-__all__ = ["EARLIEST", "ZONES", "parse_datetime_robust"]
+from crowdwall.ingest.date_names import localize
+
+__all__ = [
+    "EARLIEST",
+    "RULED_ZONES",
+    "ZONES",
+    "impossible",
+    "parse_datetime_robust",
+    "read_datetime",
+]
 
 logger = logging.getLogger("crowdwall.ingest")
 
@@ -84,7 +103,54 @@ ZONES: dict[str, float] = {
     "ADT": -3,
     "NST": -3.5,
     "NDT": -2.5,
+    "MEZ": 1,  # German for CET/CEST
+    "MESZ": 2,
+    "WAT": 1,
+    "CAT": 2,
+    "SAST": 2,
+    "EAT": 3,
+    "PKT": 5,
+    "ICT": 7,
+    "WIB": 7,
+    "ACDT": 10.5,
+    "HDT": -9,
+    "BRT": -3,
+    "ART": -3,
 }
+# Names for a region whose offset changes in the year: read by its rules on that date. The
+# North-American generic names ("3 pm ET") are how US and Canadian sites write times.
+RULED_ZONES: dict[str, str] = {
+    "ET": "America/New_York",
+    "CT": "America/Chicago",
+    "MT": "America/Denver",
+    "PT": "America/Los_Angeles",
+    "AT": "America/Halifax",
+    "AKT": "America/Anchorage",
+    "NT": "America/St_Johns",
+}
+# Written-out zone names (Windows, .NET and some CMSs) as the abbreviations above.
+_LONG_ZONES = {
+    "eastern standard time": "EST", "eastern daylight time": "EDT", "eastern time": "ET",
+    "central standard time": "CST", "central daylight time": "CDT", "central time": "CT",
+    "mountain standard time": "MST", "mountain daylight time": "MDT", "mountain time": "MT",
+    "pacific standard time": "PST", "pacific daylight time": "PDT", "pacific time": "PT",
+    "atlantic standard time": "AST", "atlantic daylight time": "ADT", "atlantic time": "AT",
+    "alaska standard time": "AKST", "alaska daylight time": "AKDT",
+    "hawaii standard time": "HST", "hawaii-aleutian standard time": "HST",
+    "central european summer time": "CEST", "central european time": "CET",
+    "central european standard time": "CET", "eastern european summer time": "EEST",
+    "eastern european time": "EET", "western european summer time": "WEST",
+    "western european time": "WET", "british summer time": "BST",
+    "greenwich mean time": "GMT", "coordinated universal time": "UTC",
+    "japan standard time": "JST", "india standard time": "IST",
+    "australian eastern standard time": "AEST", "australian eastern daylight time": "AEDT",
+}  # fmt: skip
+_LONG_NAMES = "|".join(sorted(map(re.escape, _LONG_ZONES), key=len, reverse=True))
+_LONG_ZONE = re.compile(rf"\(?\b({_LONG_NAMES})\b\)?", re.IGNORECASE)
+_IANA_ZONE = re.compile(r"\b[A-Za-z]+(?:/[A-Za-z_+-]+){1,2}\b")
+# Clock and ISO date fields, to tell an impossible date from an unknown format.
+_CLOCK = re.compile(r"(?<![\d.:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\d:])")
+_ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 # "GMT+2", "UTC-05:00", "UT+0530": an offset written after a UTC name, meant as people read it.
 _NAMED_OFFSET = re.compile(r"\b(?:GMT|UTC|UT)\s*([+-])(\d{1,2})(?::?(\d{2}))?\b", re.IGNORECASE)
 _LEAP_SECOND = re.compile(r"(\d:\d{2}):60(?!\d)")  # "23:59:60": datetime has no leap seconds
@@ -95,10 +161,17 @@ _DEFAULT_A = datetime(2000, 1, 1)
 _DEFAULT_B = datetime(2001, 2, 2)
 
 
+@lru_cache(maxsize=1)
+def _iana_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
 def _zone(name: str | None, offset: int | None) -> tzinfo | None:
-    """dateutil's ``tzinfos`` hook: our table for names, the parsed offset otherwise."""
+    """dateutil's ``tzinfos`` hook: our tables for names, the parsed offset otherwise."""
     if name and name.upper() in ZONES:
         return tz.tzoffset(name.upper(), int(ZONES[name.upper()] * 3600))
+    if name and name.upper() in RULED_ZONES:
+        return ZoneInfo(RULED_ZONES[name.upper()])
     if offset is not None:
         return tz.UTC if offset == 0 else tz.tzoffset(None, offset)
     return None  # an unknown name: treated as no zone (UTC)
@@ -115,6 +188,20 @@ def _with_offset(match: re.Match[str]) -> str:
     return f"{sign}{hours:02d}{minutes}"
 
 
+def impossible(value: str) -> bool:
+    """Whether ``value`` names a clock time or an ISO date that does not exist (``25:14``,
+    ``14:60``, ``2023-02-30``): such a string is a broken date, never to be read loosely."""
+    for match in _CLOCK.finditer(value):
+        hour, minute, second = int(match[1]), int(match[2]), int(match[3] or 0)
+        if hour > 23 or minute > 59 or second > 60:
+            return True
+    for match in _ISO_DATE.finditer(value):
+        year, month, day = int(match[1]), int(match[2]), int(match[3])
+        if not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(max(year, 1), month)[1]:
+            return True
+    return False
+
+
 def _parse_text(value: str) -> datetime | None:
     text = value.strip()
     if not text or len(text) > _MAX_LENGTH:
@@ -125,13 +212,40 @@ def _parse_text(value: str) -> datetime | None:
         return datetime.fromisoformat(text)
     except ValueError:
         pass  # not ISO 8601: the slower, looser parser below
-    text = _LEAP_SECOND.sub(r"\1:59", _NAMED_OFFSET.sub(_with_offset, text))
+    if impossible(text):
+        return None
+    ruled: tzinfo | None = None
+    if "/" in text and (found := _IANA_ZONE.search(text)) and found[0] in _iana_names():
+        ruled = ZoneInfo(found[0])
+        text = text[: found.start()] + text[found.end() :]
+    if "time" in text.lower():  # all the long names end so: most dates skip the expression
+        text = _LONG_ZONE.sub(lambda m: " " + _LONG_ZONES[m[1].lower()], text)
+    text = _LEAP_SECOND.sub(r"\1:59", _NAMED_OFFSET.sub(_with_offset, localize(text)))
     text = text.upper()  # dateutil only takes upper-case zone names ("pdt" would be garbage)
     first = date_parser.parse(text, default=_DEFAULT_A, tzinfos=_zone)
     second = date_parser.parse(text, default=_DEFAULT_B, tzinfos=_zone)
     if first.year != second.year:
         return None  # no year in the string: ambiguous
+    if ruled is not None and first.tzinfo is None:
+        first = first.replace(tzinfo=ruled)
     return first
+
+
+def read_datetime(value: str) -> datetime | None:
+    """``value`` read by the rules above as an aware UTC datetime, whatever year it names;
+    ``None`` if it is no date. Never raises."""
+    try:
+        parsed = _parse_text(value)
+        if parsed is None:
+            return None
+        if parsed.tzinfo is None or parsed.utcoffset() is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError, OSError, TypeError, ArithmeticError):
+        return None
+    except Exception:  # dateutil has raised odd things on odd input
+        logger.debug("Unexpected error reading %r as a date", value, exc_info=True)
+        return None
 
 
 def parse_datetime_robust(

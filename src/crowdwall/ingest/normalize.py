@@ -13,7 +13,8 @@ adapter may hand over, such as the same format as text)::
      "html": "<p>...</p>",                      # or "text": "plain text"
      "spoiler_text": "", "sensitive": false, "reply": false, "boost": false, "language": "en",
      "tags": ["djangocon"], "media": [{"url": "https://...", "type": "image", "alt": "..."}],
-     "counts": {"boosts": 1, "favourites": 4, "replies": 0}}
+     "counts": {"boosts": 1, "favourites": 4, "replies": 0},
+     "date_estimated": false}                   # optional: created_at is a guess
 """
 
 from __future__ import annotations
@@ -25,10 +26,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from dateutil import parser as date_parser
-
 from crowdwall.conf import conf
 from crowdwall.exceptions import InvalidPost
+from crowdwall.ingest.dates import read_datetime
 from crowdwall.ingest.storable import storable_post
 from crowdwall.ingest.wire import positional_pickle
 
@@ -104,6 +104,9 @@ class IncomingPost:
     boosts_count: int | None = None
     favourites_count: int | None = None
     replies_count: int | None = None
+    # The post's own date could not be read (or lay in the future): ``created_at`` is the
+    # ingest time or the source's best guess, and pages must not present it as brand new.
+    date_estimated: bool = False
 
     @classmethod
     def deletion(cls, external_id: str) -> IncomingPost:
@@ -200,6 +203,7 @@ def from_dict(data: Any) -> IncomingPost:
             boosts_count=counts.get("boosts"),
             favourites_count=counts.get("favourites"),
             replies_count=counts.get("replies"),
+            date_estimated=_bool(data, "date_estimated"),
         )
     except InvalidPost as exc:
         exc.external_id = external_id
@@ -233,10 +237,14 @@ def parse_date(value: Any) -> datetime:
             try:
                 parsed = datetime.fromisoformat(value.strip())
             except ValueError:
-                parsed = date_parser.parse(value.strip())  # RFC 822 and friends (feeds)
+                # RFC 822 and friends, localized names and named zones (crowdwall.ingest.dates)
+                found = read_datetime(value)
+                if found is None:
+                    raise
+                parsed = found
         else:
             raise ValueError(value)
-    except (ValueError, OverflowError, TypeError, date_parser.ParserError) as exc:
+    except (ValueError, OverflowError, TypeError) as exc:
         raise InvalidPost("bad date", repr(value)[:80]) from exc
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         parsed = parsed.replace(tzinfo=UTC)
@@ -274,7 +282,8 @@ def clean_post(post: IncomingPost, *, now: datetime, limits: Limits | None = Non
     Rejected: no or overlong id, no author id/handle, no or unparseable or pre-2000 date, raw
     content bigger than ``MAX_POST_BYTES``. Cleaned: unsafe or overlong URLs dropped, strings
     cut to their column size, counts that are not non-negative integers forgotten, media beyond
-    ``MAX_MEDIA`` dropped, dates in the future replaced by ``now``. Every string is made
+    ``MAX_MEDIA`` dropped, dates in the future replaced by ``now`` (and flagged
+    ``date_estimated``). Every string is made
     ``storable`` first: this is the one place every item of every source passes.
     """
     limits = limits or Limits.current()
@@ -316,7 +325,9 @@ def clean_post(post: IncomingPost, *, now: datetime, limits: Limits | None = Non
             "bad date", f"{created_at.isoformat()} is too old", external_id=external_id
         )
     horizon = now + timedelta(seconds=limits.future_tolerance)
-    created_at = min(created_at, now) if created_at > horizon else created_at
+    estimated = bool(post.date_estimated)
+    if created_at > horizon:
+        created_at, estimated = now, True
     if edited_at is not None and (edited_at > horizon or edited_at < created_at):
         edited_at = now if edited_at > horizon else created_at
     media = (
@@ -361,4 +372,5 @@ def clean_post(post: IncomingPost, *, now: datetime, limits: Limits | None = Non
         boosts_count=_count(post.boosts_count),
         favourites_count=_count(post.favourites_count),
         replies_count=_count(post.replies_count),
+        date_estimated=estimated,
     )

@@ -92,6 +92,8 @@ def payload(entry: Entry) -> str:
             "replies": post.replies_count,
         },
     }
+    if post.date_estimated:
+        data["date_estimated"] = True
     return json.dumps(data, ensure_ascii=True)
 
 

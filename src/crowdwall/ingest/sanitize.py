@@ -13,6 +13,11 @@ through as it does past regular expressions.
   ``vbscript:`` and relative URLs are removed (after entity decoding, so ``jav&#x09;ascript:``
   is caught too).
 - Every link gets ``rel="nofollow noopener noreferrer"`` and ``target="_blank"``.
+- Block boundaries survive the tags that made them (``BLOCK_TAGS``: ``div``, ``h1``-``h6``,
+  ``section``, ``dl``/``dt``/``dd``, table rows, ``hr``, ``figure`` ...): a run of them becomes
+  one ``<br>`` (nothing where a kept block tag already breaks the line), table cells a space.
+  Dropped with nothing in between, ``<div>#DjangoCon</div><div>Tomorrow</div>`` would read as
+  the hashtag ``#DjangoConTomorrow``; now text, matching and pages all see two lines.
 
 Sanitizing happens once, at ingest; templates output the stored HTML as is.
 """
@@ -59,8 +64,18 @@ _DROP_WITH_CONTENT = frozenset(
     }
 )
 
+# Block-level tags outside the allow-list: let through the cleaner (it parses them as a browser
+# does and drops their attributes but ``lang``/``title``), then replaced by line breaks below.
+BLOCK_TAGS = frozenset(
+    {"address", "article", "aside", "caption", "center", "dd", "details", "dialog", "dir", "div",
+     "dl", "dt", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header",
+     "hgroup", "hr", "main", "menu", "nav", "section", "summary", "table", "tbody", "tfoot",
+     "thead", "tr"}
+)  # fmt: skip
+CELL_TAGS = frozenset({"td", "th"})
+
 _cleaner = nh3.Cleaner(
-    tags=set(ALLOWED_TAGS),
+    tags=set(ALLOWED_TAGS | BLOCK_TAGS | CELL_TAGS),
     clean_content_tags=set(_DROP_WITH_CONTENT),
     attributes={"a": {"href"}},
     allowed_classes={"span": {"invisible", "ellipsis"}},
@@ -71,13 +86,34 @@ _cleaner = nh3.Cleaner(
     strip_comments=True,
 )
 
-# Where the text breaks, as the sanitizer writes these tags (lower case, ``<br>`` unclosed);
-# first, the newline right after ``<pre>`` that HTML parsers drop.
-_BREAKS = [("<pre>\n", "<pre>"), ("</p>", "\n\n"), ("</blockquote>", "\n\n"), ("</pre>", "\n\n"), ("</ul>", "\n\n"),
-           ("</ol>", "\n\n"), ("<br>", "\n"), ("</li>", "\n")]  # fmt: skip
+# Where the text breaks, as the sanitizer writes these tags (lower case, ``<br>`` unclosed):
+# either side of a paragraph-like block (p, lists, quotes, pre) a paragraph, of a list item a
+# line (one between two items); blank lines collapse to one afterwards. First, the newline
+# right after ``<pre>`` that HTML parsers drop. Plain replacements (cheaper than expressions);
+# the same tags with the attributes the cleaner keeps on them (lang, title) by expression.
+_BREAKS = [("<pre>\n", "<pre>"), ("</li><li>", "\n"), ("<p>", "\n\n"), ("</p>", "\n\n"),
+           ("<br>", "\n"), ("<li>", "\n"), ("</li>", "\n"), ("<ul>", "\n\n"), ("</ul>", "\n\n"),
+           ("<ol>", "\n\n"), ("</ol>", "\n\n"), ("<blockquote>", "\n\n"),
+           ("</blockquote>", "\n\n"), ("<pre>", "\n\n"), ("</pre>", "\n\n")]  # fmt: skip
+_PARAGRAPH_TAG = re.compile(r"<(?:p|[uo]l|blockquote|pre)\s[^>]*>")
+_ITEM_TAG = re.compile(r"<li\s[^>]*>")
 # A tag as the sanitizer writes it: attribute values always double-quoted, with '"', '<' and
 # '>' inside them escaped (and '<' escaped in text), so every '<' of its output opens a tag.
 _TAG = re.compile(r'<[^>"]*(?:"[^"]*"[^>"]*)*>')
+# The names of BLOCK_TAGS and CELL_TAGS as a trie (Python's re tries alternatives one by one:
+# a flat list of 36 names costs more than the cleaner's own work on a typical post).
+_BLOCK_NAME = (
+    r"(?:a(?:ddress|rticle|side)|c(?:aption|enter)|d(?:[dlt]|etails|i(?:alog|r|v))"
+    r"|f(?:ig(?:caption|ure)|ooter)|h(?:[1-6r]|eader|group)|m(?:ain|enu)|nav|section|summary"
+    r"|t(?:able|body|foot|head|[dhr]))"
+)
+_BLOCK_TAG = re.compile(rf"</?{_BLOCK_NAME}[\s>]")
+# A run of them (with the whitespace around) in the cleaner's output, where attribute values are
+# quoted with '>' escaped: '[^>]*' cannot run past the tag.
+_BLOCK_RUN = re.compile(rf"\s*(?:</?{_BLOCK_NAME}(?:\s[^>]*)?>\s*)+")
+_CELL_RUN = re.compile(r"(?:\s*</?t[dh](?:\s[^>]*)?>\s*)+")
+# Kept tags that break the line by themselves: a boundary next to one needs no <br> of its own.
+_BREAKING = re.compile(r"</?(?:p|ul|ol|li|blockquote|pre)(?:\s[^>]*)?>|<br>")
 _SPACES = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 _URL = re.compile(r"\bhttps?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
@@ -87,21 +123,41 @@ def sanitize_html(value: str) -> str:
     """Safe HTML for our pages (see the module docstring for what survives)."""
     if not value:
         return ""
-    return _cleaner.clean(value).strip()
+    cleaned = _cleaner.clean(value)
+    if _BLOCK_TAG.search(cleaned):  # most posts have none: one quick scan to know
+        cleaned = _BLOCK_RUN.sub(_boundary, cleaned)
+    return cleaned.strip()
+
+
+def _boundary(match: re.Match[str]) -> str:
+    """What a run of block tags becomes: nothing at either end of the post or beside a tag
+    that breaks the line anyway, a space between table cells, else one line break."""
+    start, end, whole = match.start(), match.end(), match.string
+    if start == 0 or end == len(whole):
+        return ""
+    if _CELL_RUN.fullmatch(match.group(0)):
+        return " "
+    after_break = whole.endswith(">", 0, start) and bool(
+        _BREAKING.fullmatch(whole, whole.rfind("<", 0, start), start)
+    )
+    return "" if after_break or _BREAKING.match(whole, end) else "<br>"
 
 
 def html_to_text(safe_html: str) -> str:
-    """Plain text of *sanitized* HTML: paragraphs and line breaks become newlines.
+    """Plain text of *sanitized* HTML: paragraphs, list items and line breaks become newlines.
 
     Only for the sanitizer's output: its tags can be dropped by a regular expression (a second
     HTML parse would find the same text, at twice the cost), and its entities unescaped once.
     """
     if not safe_html:
         return ""
+    if ' lang="' in safe_html or ' title="' in safe_html:
+        safe_html = _ITEM_TAG.sub("\n", _PARAGRAPH_TAG.sub("\n\n", safe_html))
     for tag, newlines in _BREAKS:
         if tag in safe_html:
             safe_html = safe_html.replace(tag, newlines)
-    text = _SPACES.sub(" ", html.unescape(_TAG.sub("", safe_html)))
+    text = html.unescape(_TAG.sub("", safe_html))
+    text = _SPACES.sub(" ", text)
     return _BLANK_LINES.sub("\n\n", "\n".join([line.strip() for line in text.split("\n")])).strip()
 
 

@@ -108,7 +108,9 @@ CONTENT_FIELDS = [
     "edited_at",
     *COUNT_FIELDS,
 ]
-POST_FIELDS = ["source", "external_id", "author", *CONTENT_FIELDS, "created_at", "ingested_at"]
+POST_FIELDS = [
+    "source", "external_id", "author", *CONTENT_FIELDS, "created_at", "date_estimated", "ingested_at"
+]  # fmt: skip
 # What dedupe compares a stored post with (the first two are its id and external id).
 EXISTING_FIELDS = ["id", "external_id", "fingerprint", "edited_at", "deleted_at", *COUNT_FIELDS]
 ENTRY_FIELDS = ["wall", "post", "author", "created_at", "state", "reason", "pinned", "moderated_at"]
@@ -256,6 +258,7 @@ def _store(
                 author_ids[e.post.author.id],  # type: ignore[union-attr]
                 *_content_values(e),
                 e.post.created_at,
+                e.post.date_estimated,
                 now,
             )
             for e, _ in new

@@ -127,6 +127,7 @@ def post_payload(post: Post) -> dict[str, Any]:
         "boost": post.is_boost,
         "created_at": post.created_at.isoformat(),
         "edited_at": post.edited_at.isoformat() if post.edited_at else None,
+        "date_estimated": post.date_estimated,
         "counts": {
             "boosts": post.boosts_count,
             "favourites": post.favourites_count,

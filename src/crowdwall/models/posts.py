@@ -76,6 +76,9 @@ class Post(LockingDelete):
     # Hash of what a reader sees; an upsert that does not change it is a duplicate, not an edit.
     fingerprint = models.CharField(max_length=32)
     created_at = models.DateTimeField()
+    # created_at is a guess: the post's own date could not be read (crowdwall.ingest.dates).
+    # db_default too: raw bulk inserts (crowdwall.ingest.bulk) that name no value still work.
+    date_estimated = models.BooleanField(default=False, db_default=False)
     ingested_at = models.DateTimeField()
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)

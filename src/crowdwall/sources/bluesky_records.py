@@ -188,14 +188,15 @@ def _sensitive(record: Mapping[str, Any]) -> bool:
     return any(isinstance(v, Mapping) and v.get("val") in SENSITIVE_LABELS for v in _list(values))
 
 
-def _created_at(record: Mapping[str, Any], time_us: int) -> datetime:
+def _created_at(record: Mapping[str, Any], time_us: int) -> tuple[datetime, bool]:
+    """The record's ``createdAt``, else the event's time, flagged as an estimate."""
     try:
         created = parse_date(record.get("createdAt"))
     except InvalidPost:
-        return time_from_us(time_us)
+        return time_from_us(time_us), True
     # A client may claim any time (backdated imports, 1970 from a zeroed clock); the pipeline
     # refuses a post that old, and the time Jetstream saw it is known: that one stands in.
-    return created if created >= EARLIEST_POST else time_from_us(time_us)
+    return (created, False) if created >= EARLIEST_POST else (time_from_us(time_us), True)
 
 
 class JetstreamPost(NamedTuple):
@@ -267,12 +268,13 @@ def post_from_record(
         raise InvalidPost("wrong type", "'text' must be a string", external_id=at_uri(did, rkey))
     langs = record.get("langs")
     language = langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else ""
+    created_at, estimated = _created_at(record, time_us)
     return IncomingPost(
         external_id=at_uri(did, rkey),
         author=IncomingAuthor(id=did, handle=handle or did, profile_url=f"{APP_URL}/profile/{did}"),
         html=record_html(text, record),
         text=text,
-        created_at=_created_at(record, time_us),
+        created_at=created_at,
         edited_at=time_from_us(time_us) if update else None,
         url=f"{APP_URL}/profile/{did}/post/{rkey}",
         sensitive=_sensitive(record),
@@ -280,4 +282,5 @@ def post_from_record(
         language=language,
         hashtags=tuple(record_tags(record) if tags is None else tags),
         media=tuple(record_media(did, record.get("embed"))),
+        date_estimated=estimated,
     )

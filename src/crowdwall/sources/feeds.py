@@ -13,8 +13,12 @@ a *file name*). Per entry:
   content; a body equal to an alt text is therefore dropped, and the alt goes on its image.
 - **dates**: the raw ``published``/``updated`` strings through ``parse_datetime_robust``;
   feedparser's own tuples are the fallback, not the first choice, because they silently read
-  unknown zones ("CEST") as UTC and misread forms such as ``2023/06/05``. An entry without
-  any date is stamped with the time it was first seen.
+  unknown zones ("CEST") as UTC and misread forms such as ``2023/06/05``, and never for a
+  date ours rejected as impossible (they roll ``T25:14:55`` over into the next day). An entry
+  without a readable date is flagged ``date_estimated`` and dated as the oldest readable
+  entry of the same document (else the feed's own date, else the time it was read): part of
+  the backlog, it must not come out on top of a screen as brand new (see ``RSSSource.poll``
+  for entries that appear later).
 - **author**: the entry's (else the feed's) author name; the id is the author's URL when the
   feed gives one, else the feed URL plus the name; the handle is the site's host name.
 - **media**: ``media:content`` and enclosures, deduplicated by URL, with alt texts.
@@ -39,7 +43,7 @@ from xml.etree import ElementTree
 
 import feedparser
 
-from crowdwall.ingest.dates import parse_datetime_robust
+from crowdwall.ingest.dates import impossible, parse_datetime_robust
 from crowdwall.ingest.normalize import ID_LENGTH, IncomingAuthor, IncomingMedia, IncomingPost
 from crowdwall.ingest.sanitize import html_to_text, sanitize_html
 
@@ -156,9 +160,12 @@ def _media(
 
 def _date(entry: dict[str, Any], name: str, now: datetime) -> datetime | None:
     # dict.get: feedparser's own get() answers "updated" with "published" (and warns).
-    parsed = parse_datetime_robust(dict.get(entry, name), now=now)
+    raw = dict.get(entry, name)
+    parsed = parse_datetime_robust(raw, now=now)
     stamp_tuple = dict.get(entry, f"{name}_parsed")
-    if parsed is None and stamp_tuple:
+    # feedparser's reading only for a format ours does not know (Korean, Greek ...): never for a
+    # date we rejected as impossible, which it would roll over ("T25:14" as the next day).
+    if parsed is None and stamp_tuple and not (isinstance(raw, str) and impossible(raw)):
         try:
             stamp = datetime.fromtimestamp(calendar.timegm(stamp_tuple), tz=UTC)
         except (TypeError, ValueError, OverflowError):
@@ -277,7 +284,7 @@ def entry_post(
     body, is_html = _with_title(entry, *_body(entry, alts))
     published = _date(entry, "published", now) or _date(entry, "created", now)
     updated = _date(entry, "updated", now)
-    created = published or updated or now
+    created = published or updated  # None: dated by parse_feed, from the rest of the document
     edited = updated if published and updated and updated > published else None
     content = entry.get("content") or [{}]
     language = _text(content[0].get("language")) or feed.language
@@ -287,13 +294,14 @@ def entry_post(
         author=_author(entry, feed),
         html=body if is_html else "",
         text="" if is_html else body,
-        created_at=created,
+        created_at=created or now,
         edited_at=edited,
         url=_text(entry.get("link")),
         sensitive=_text(rating.get("content")).lower() == "adult",
         language=language,
         hashtags=_tags(entry),
         media=_media(entry, alts, feed.url),
+        date_estimated=created is None,
     )
 
 
@@ -341,6 +349,10 @@ def parse_feed(
         alts = None  # cannot pair them up safely
     feed = _Feed.of(parsed, url)
     result = ParsedFeed(version=version)
+    feed_date = _date(parsed.get("feed") or {}, "updated", now) or _date(
+        parsed.get("feed") or {}, "published", now
+    )
+    modified = parse_datetime_robust(response_headers.get("last-modified"), now=now)
     seen: set[str] = set()
     for index, entry in enumerate(entries):
         try:
@@ -352,4 +364,17 @@ def parse_feed(
             continue  # the same entry twice in one document: the first (newest) wins
         seen.add(post.external_id)
         result.entries.append(FeedEntry(post, _version(post)))
+    _date_estimated(result.entries, feed_date or modified)
     return result
+
+
+def _date_estimated(entries: list[FeedEntry], fallback: datetime | None) -> None:
+    """Date the entries without a readable date as the oldest entry that has one (else as
+    ``fallback``, the feed's own date): they are part of what the document holds, not news."""
+    dated = [e.post.created_at for e in entries if e.post.created_at and not e.post.date_estimated]
+    oldest = min(dated, default=None) or fallback
+    if oldest is None:
+        return  # nothing better than the time the feed was read
+    for entry in entries:
+        if entry.post.date_estimated:
+            entry.post.created_at = min(oldest, entry.post.created_at or oldest)

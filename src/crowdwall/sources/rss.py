@@ -13,6 +13,11 @@ at an hour). Other 4xx are retried on the same schedule (a feed that moved is an
 fix, not a reason to hammer it); ``410 Gone`` stops the source. A malformed document is
 skipped with its reason logged, and the cursor does not move: the next poll reads it again.
 
+**Undated entries.** An entry whose date cannot be read is flagged ``date_estimated``. On the
+first read of a feed (and in a backfill) it is part of the backlog, dated as the document's
+oldest readable entry (``crowdwall.sources.feeds``), so a screen never shows it on top as
+brand new; on later polls an entry that was not there before is news, dated when it was read.
+
 **Cursor.** JSON ``{"etag", "modified", "seen": [[external id, version], ...]}``: the
 validators of the last complete read, and the entries already emitted with a hash of what a
 reader saw (oldest first, bounded to ``max_seen`` but never forgetting an entry still in the
@@ -216,6 +221,11 @@ class RSSSource(SourceAdapter):
             logger.warning("Feed %s skipped: %s", self.url, parsed.problem)
             return None
         fresh = [e for e in reversed(parsed.entries) if state.seen.get(e.key) != e.version]
+        if state.seen:  # not the first read: an undated entry new since the last poll is news
+            read_at = datetime.now(UTC)
+            for entry in fresh:
+                if entry.post.date_estimated and entry.key not in state.seen:
+                    entry.post.created_at = read_at
         fresh.sort(key=lambda e: e.post.created_at or datetime.min.replace(tzinfo=UTC))
         emit = fresh if limit is None else fresh[: max(limit, 0)]
         after = FeedCursor(state.etag, state.modified, dict(state.seen))

@@ -153,3 +153,9 @@ def test_a_forged_cursor_is_a_400_bad_cursor(anon, posts, cursor):
     response = anon.get(POSTS, {"cursor": cursor})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "bad_cursor"
+
+
+def test_posts_say_whether_their_date_is_estimated(anon, wall, store):
+    store(make_post(1), make_post(2, date_estimated=True))
+    objects = anon.get(POSTS).json()["objects"]
+    assert {p["external_id"]: p["date_estimated"] for p in objects} == {"1": False, "2": True}

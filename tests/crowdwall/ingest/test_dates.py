@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crowdwall.ingest.dates import parse_datetime_robust
+from crowdwall.ingest.dates import impossible, parse_datetime_robust, read_datetime
 
 NOW = datetime(2025, 5, 14, 9, 0, tzinfo=UTC)
 AT = datetime(2023, 6, 5, 14, 23, tzinfo=UTC)  # the moment most samples below name
@@ -160,6 +160,119 @@ def test_bounds_are_adjustable():
     assert parse_datetime_robust("1999-12-31", now=NOW, not_before=utc(2000, 1, 1)) is None
     assert parse_datetime_robust("2025-05-15", now=NOW, max_future=timedelta(0)) is None
     assert parse_datetime_robust("2025-05-15", now=NOW) == utc(2025, 5, 15)
+
+
+# Seen in real feeds (WordPress, Blogger and CMS installs in the site's language).
+NOV = utc(2022, 11, 15, 23, 38, 15)  # 16 Nov 2022 00:38:15 +0100
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "mer, 16 nov 2022 00:38:15 +0100",  # fr
+        "mercredi, 16 novembre 2022 00:38:15 +0100",
+        "Mi, 16 Nov 2022 00:38:15 +0100",  # de
+        "Mi., 16. Nov. 2022 00:38:15 +0100",
+        "Mittwoch, 16. November 2022 00:38:15 +0100",
+        "Mittwoch, 16. November 2022 um 00:38:15 Uhr +0100",
+        "mer, 16 nov 2022 00:38:15 +0100",  # it
+        "mercoledì, 16 novembre 2022 00:38:15 +0100",
+        "mié, 16 nov 2022 00:38:15 +0100",  # es
+        "miércoles, 16 de noviembre de 2022 00:38:15 +0100",
+        "wo, 16 nov 2022 00:38:15 +0100",  # nl
+        "woensdag 16 november 2022 00:38:15 +0100",
+        "qua, 16 nov 2022 00:38:15 +0100",  # pt
+        "quarta-feira, 16 de novembro de 2022 00:38:15 +0100",
+        "śr, 16 lis 2022 00:38:15 +0100",  # pl
+        "środa, 16 listopada 2022 00:38:15 +0100",
+        "ŚR, 16 LIS 2022 00:38:15 +0100",  # any case
+        "Wed, 16 Nov 2022 00:38:15 +0100",  # en
+    ],
+)
+def test_localized_day_and_month_names(value):
+    assert parse_datetime_robust(value, now=NOW) == NOV
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("mar, 15 mar 2022 10:00:00 +0100", utc(2022, 3, 15, 9)),  # Tuesday, March (fr)
+        ("Mar 15 2022 10:00 GMT", utc(2022, 3, 15, 10)),  # March (en)
+        ("jeu, 01 déc 2022 08:00:00 +0100", utc(2022, 12, 1, 7)),
+        ("sáb, 05 ago 2023 12:00:00 -0300", utc(2023, 8, 5, 15)),
+        ("Do., 16. März 2023 14:23 MEZ", utc(2023, 3, 16, 13, 23)),
+        ("Sa, 17. Jun 2023 14:23 MESZ", utc(2023, 6, 17, 12, 23)),
+        ("vr, 3 mrt 2023 09:00:00 +0100", utc(2023, 3, 3, 8)),
+        ("sex, 05 out 2023 12:00:00 +0000", utc(2023, 10, 5, 12)),
+        ("pt, 16 gru 2022 12:00:00 +0100", utc(2022, 12, 16, 11)),  # Polish Friday, not PT
+        ("9 settembre 2023 12:00", utc(2023, 9, 9, 12)),
+    ],
+)
+def test_localized_names_that_look_alike(value, expected):
+    assert parse_datetime_robust(value, now=NOW) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # North-American generic zones: by the zone's rules on that date (DST or not)
+        ("Mon, 05 Jun 2023 10:23:00 ET", AT),
+        ("Tue, 05 Dec 2023 09:23:00 ET", utc(2023, 12, 5, 14, 23)),
+        ("Mon, 05 Jun 2023 09:23:00 CT", AT),
+        ("Mon, 05 Jun 2023 08:23:00 MT", AT),
+        ("Mon, 05 Jun 2023 07:23:00 PT", AT),
+        ("Tue, 05 Dec 2023 06:23:00 PT", utc(2023, 12, 5, 14, 23)),
+        ("Mon, 05 Jun 2023 11:23:00 AT", AT),
+        ("June 5, 2023 7:23 AM PT", AT),
+        ("Mon, 05 Jun 2023 10:23:00 EDT", AT),
+        ("Mon, 05 Jun 2023 11:23:00 ADT", AT),
+        ("Mon, 05 Jun 2023 05:23:00 AKST", AT),
+        ("Mon, 05 Jun 2023 04:23:00 HST", AT),
+        # Written-out names
+        ("Mon, 05 Jun 2023 07:23:00 Pacific Daylight Time", AT),
+        ("Mon, 05 Jun 2023 10:23:00 (Eastern Daylight Time)", AT),
+        ("Mon, 05 Jun 2023 16:23:00 Central European Summer Time", AT),
+        # IANA names: by the zone's rules; an explicit offset wins
+        ("2023-06-05 16:23:00 Europe/Berlin", AT),
+        ("2023-12-05 15:23:00 Europe/Berlin", utc(2023, 12, 5, 14, 23)),
+        ("2023-06-05 10:23 America/New_York", AT),
+        ("Mon, 05 Jun 2023 14:23:00 +0000 Europe/Berlin", AT),
+        # At sounds like a zone but is a word before the hour
+        ("June 5, 2023 at 2:23 PM", AT),
+    ],
+)
+def test_named_zones_map_to_their_offsets(value, expected):
+    assert parse_datetime_robust(value, now=NOW) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2023-06-05T25:14:55Z",
+        "2023-06-05 25:14:55",
+        "2023-06-05T14:60:00Z",
+        "Mon, 05 Jun 2023 14:23:61 GMT",
+        "Mon, 05 Jun 2023 24:30:00 GMT",
+        "2023-02-30T10:00:00Z",
+        "2023-13-01T10:00:00Z",
+    ],
+)
+def test_impossible_dates_are_rejected_and_said_so(value):
+    assert parse_datetime_robust(value, now=NOW) is None
+    assert impossible(value)
+
+
+@pytest.mark.parametrize(
+    "value", ["2023-06-05T14:23:00Z", "Mon, 05 Jun 2023 23:59:60 GMT", "2024-02-29", "soon"]
+)
+def test_possible_dates_are_not_called_impossible(value):
+    assert not impossible(value)
+
+
+def test_read_datetime_has_no_plausibility_bounds():
+    assert read_datetime("1900-01-01 12:00 PT") == utc(1900, 1, 1, 20)
+    assert read_datetime("mer, 16 nov 2022 00:38:15 +0100") == NOV
+    assert read_datetime("nonsense") is None
 
 
 def test_unknown_zone_names_count_as_utc():

@@ -77,6 +77,8 @@ def test_from_dict_rejects_malformed_input(data, reason):
         ("2025-05-14T12:00:00+02:00", datetime(2025, 5, 14, 10, tzinfo=UTC)),
         ("2025-05-14 10:00:00", datetime(2025, 5, 14, 10, tzinfo=UTC)),
         ("Wed, 14 May 2025 10:00:00 GMT", datetime(2025, 5, 14, 10, tzinfo=UTC)),
+        ("mer, 14 mai 2025 12:00:00 +0200", datetime(2025, 5, 14, 10, tzinfo=UTC)),
+        ("Wed, 14 May 2025 06:00:00 ET", datetime(2025, 5, 14, 10, tzinfo=UTC)),  # not UTC
         (1747216800, datetime(2025, 5, 14, 10, tzinfo=UTC)),
         (datetime(2025, 5, 14, 10), datetime(2025, 5, 14, 10, tzinfo=UTC)),
     ],
@@ -87,7 +89,19 @@ def test_parse_date_accepts_common_formats_and_returns_utc(value, expected):
 
 
 @pytest.mark.parametrize(
-    "value", ["", "soon", "2025-13-01", "99999-01-01", float("nan"), 1e20, True, [], None]
+    "value",
+    [
+        "",
+        "soon",
+        "2025-13-01",
+        "99999-01-01",
+        "2023-06-05T25:14:55Z",
+        float("nan"),
+        1e20,
+        True,
+        [],
+        None,
+    ],
 )
 def test_parse_date_rejects_garbage(value):
     with pytest.raises(InvalidPost) as caught:
@@ -132,8 +146,17 @@ def test_clean_post_bounds_fields():
 def test_clean_post_clamps_future_dates_and_edits_before_creation():
     cleaned = clean_post(upsert(created_at=NOW + timedelta(days=3)), now=NOW)
     assert cleaned.created_at == NOW
+    assert cleaned.date_estimated  # the source's date was wrong: now is a guess
     cleaned = clean_post(upsert(edited_at=NOW - timedelta(days=1)), now=NOW)
     assert cleaned.edited_at == cleaned.created_at
+    assert not cleaned.date_estimated
+
+
+def test_date_estimated_is_read_from_our_json_format():
+    assert from_dict(make_post(1, date_estimated=True)).date_estimated
+    assert not from_dict(make_post(1)).date_estimated
+    with pytest.raises(InvalidPost, match="wrong type"):
+        from_dict(make_post(1, date_estimated="yes"))
 
 
 def test_clean_post_tolerates_small_clock_skew():
@@ -189,6 +212,7 @@ def test_clean_post_carries_every_field_of_a_clean_post():
         boosts_count=1,
         favourites_count=2,
         replies_count=3,
+        date_estimated=True,
     )
     blank = IncomingPost(external_id="", action="")
     for field in dataclasses.fields(IncomingPost):

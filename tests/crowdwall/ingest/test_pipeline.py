@@ -487,3 +487,27 @@ def test_batches_larger_than_batch_size_are_chunked(store, settings, published):
     assert result.created == 10
     assert len(published.events) == 10
     assert Source.objects.get().cursor == "10"
+
+
+def test_an_estimated_date_is_stored_and_published_with_its_flag(store, wall, published):
+    store(make_post(1), make_post(2, date_estimated=True))
+    flags = dict(Post.objects.values_list("external_id", "date_estimated"))
+    assert flags == {"1": False, "2": True}
+    assert [e.post["date_estimated"] for e in published.events] == [False, True]
+
+
+def test_a_date_in_the_future_is_replaced_by_now_and_flagged(store, wall):
+    store(make_post(1, created_at="2999-01-01T00:00:00Z"))
+    post = Post.objects.get()
+    assert post.date_estimated
+    assert post.created_at == post.ingested_at
+
+
+def test_block_markup_keeps_hashtags_apart_so_the_wall_matches(store, wall, published):
+    html = "<div>Join us at #DjangoCon</div><div>Tomorrow</div>"
+    assert store(make_post(1, html=html)).created == 1  # #djangocontomorrow would match nothing
+    post = Post.objects.get()
+    assert post.hashtags == ["djangocon"]
+    assert post.text == "Join us at #DjangoCon\nTomorrow"
+    assert post.content_html == "Join us at #DjangoCon<br>Tomorrow"
+    assert published.events[0].post["text"] == post.text

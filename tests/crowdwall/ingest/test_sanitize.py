@@ -12,13 +12,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crowdwall.ingest.sanitize import (
+    _BLOCK_TAG,
     ALLOWED_TAGS,
+    BLOCK_TAGS,
+    CELL_TAGS,
     LINK_REL,
     html_to_text,
     sanitize_html,
     text_to_html,
     truncate_text,
 )
+from crowdwall.ingest.terms import tags_in
 
 ALLOWED_ATTRIBUTES = {"a": {"href", "rel", "target"}, "span": {"class"}}
 
@@ -190,6 +194,112 @@ def test_plain_text_extraction_keeps_paragraphs_and_lines():
     assert html_to_text(safe) == "One\ntwo\n\nThree four\n\na\nb"
 
 
+@pytest.mark.parametrize(
+    ("raw", "safe", "text"),
+    [
+        (
+            "<div>Join us at #DjangoCon</div><div>Tomorrow</div>",
+            "Join us at #DjangoCon<br>Tomorrow",
+            "Join us at #DjangoCon\nTomorrow",
+        ),
+        ("<h1>Title</h1>Body<hr>more", "Title<br>Body<br>more", "Title\nBody\nmore"),
+        ('<h2 lang="en" title="t">A</h2><section>B</section>', "A<br>B", "A\nB"),
+        ("<dl><dt>When</dt><dd>Today</dd></dl>", "When<br>Today", "When\nToday"),
+        (
+            "<table><tr><th>a</th><td>b</td></tr><tr><td>c</td></tr></table>d",
+            "a b<br>c<br>d",
+            "a b\nc\nd",
+        ),
+        ("<figure>img</figure><figcaption>cap</figcaption>", "img<br>cap", "img\ncap"),
+        ("<article><div>x</div>\n\n <div>y</div></article>", "x<br>y", "x\ny"),
+        # Beside a kept block tag no extra line: the tag breaks it already.
+        ("<p>x</p><div>y</div><p>z</p>", "<p>x</p>y<p>z</p>", "x\n\ny\n\nz"),
+        ("<ul><li><div>a</div></li><li>b</li></ul>", "<ul><li>a</li><li>b</li></ul>", "a\nb"),
+        ("a<br><div>b</div>", "a<br>b", "a\nb"),
+        ("<blockquote>q</blockquote><div>r</div>", "<blockquote>q</blockquote>r", "q\n\nr"),
+        # Inline tags join words as a browser shows them.
+        ("<div><b>Dj</b>ango<u>Con</u></div>", "<b>Dj</b>angoCon", "DjangoCon"),
+        # Text before a paragraph is a paragraph of its own.
+        ("intro<p>body</p>", "intro<p>body</p>", "intro\n\nbody"),
+    ],
+)
+def test_block_boundaries_become_line_breaks(raw, safe, text):
+    assert sanitize_html(raw) == safe
+    assert html_to_text(safe) == text
+    assert sanitize_html(safe) == safe  # idempotent: reindex sanitizes stored HTML again
+
+
+def test_every_block_tag_is_found_and_no_kept_tag_is():
+    for tag in BLOCK_TAGS | CELL_TAGS:
+        assert _BLOCK_TAG.search(f"x<{tag}>y") and _BLOCK_TAG.search(f'</{tag} lang="de">'), tag
+    for tag in ALLOWED_TAGS | {"abbr", "hgroups", "thx", "dialogs"}:
+        assert not _BLOCK_TAG.search(f"<{tag}>x</{tag}>"), tag
+
+
+def test_hashtags_of_block_markup_do_not_merge():
+    text = html_to_text(sanitize_html("<div>Join us at #DjangoCon</div><div>Tomorrow</div>"))
+    assert tags_in(text) == ["djangocon"]
+
+
+# Block elements a post may contain, with the children the HTML parser keeps in place (text in
+# a table outside its cells is moved out of it, so tables get rows and cells only).
+_BLOCKS = ["div", "p", "h1", "h3", "h6", "section", "article", "aside", "header", "footer",
+           "nav", "main", "figure", "figcaption", "blockquote", "dl", "dt", "dd", "ul", "ol", "li",
+           "address", "center", "details", "summary", "pre"]  # fmt: skip
+_WORD = st.text("abcXYZ019#_", min_size=1, max_size=6)
+_TEXT = st.lists(_WORD, min_size=1, max_size=3).map(" ".join)
+
+
+def _element(children: list[str], tag: str) -> str:
+    return f"<{tag}>{''.join(children)}</{tag}>"
+
+
+def _cells(texts: list[list[str]]) -> str:
+    rows = "".join("<tr>" + "".join(f"<td>{t}</td>" for t in row) + "</tr>" for row in texts)
+    return f"<table>{rows}</table>"
+
+
+_NODE = st.recursive(
+    _TEXT.map(html.escape),
+    lambda inner: st.one_of(
+        st.builds(_element, st.lists(inner, min_size=1, max_size=4), st.sampled_from(_BLOCKS)),
+        st.lists(st.lists(_TEXT, min_size=1, max_size=3), min_size=1, max_size=3).map(_cells),
+        st.lists(inner, min_size=2, max_size=4).map("<br>".join),
+        st.lists(inner, min_size=2, max_size=4).map("<hr>".join),
+    ),
+    max_leaves=12,
+)
+
+
+class _TextNodes(HTMLParser):
+    """The text nodes of a document, as a parser reports them between any two tags."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.nodes: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.nodes.append(data)
+
+
+def _shown_words(safe: str) -> list[str]:
+    """The words of sanitized HTML as a browser lays it out: only inline tags join text."""
+    inline = "a|span|strong|em|b|i|code"
+    marked = re.sub(rf"<(?!/?(?:{inline})\b)[^>]*>", " ", safe)
+    return html.unescape(re.sub(r"<[^>]*>", "", marked)).split()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_NODE, min_size=1, max_size=4).map("".join))
+def test_no_word_spans_two_text_nodes_of_block_markup(markup):
+    parser = _TextNodes()
+    parser.feed(markup)
+    words = [word for node in parser.nodes for word in node.split()]
+    safe = sanitize_html(markup)
+    assert html_to_text(safe).split() == words  # the plain text: matching, API, screen
+    assert _shown_words(safe) == words  # the HTML as pages show it
+
+
 def test_text_to_html_escapes_and_links():
     output = text_to_html('Hi <b>there</b> & see https://ok.example/x?y=1&z=2.\n\nSecond "para"')
     assert output.startswith(
@@ -249,9 +359,13 @@ MARKUP = st.lists(
 
 
 def _text_by_second_parse(safe: str) -> str:
-    """``html_to_text`` as it was first written: the tags dropped by a second nh3 parse."""
-    marked = re.sub(r"</p>|</blockquote>|</pre>|</ul>|</ol>", r"\g<0>\n\n", safe, flags=re.I)
-    marked = re.sub(r"<br\s*/?>|</li>", r"\g<0>\n", marked, flags=re.I)
+    """``html_to_text`` by a second nh3 parse: a paragraph break either side of p, lists,
+    quotes and pre, a line break either side of li (one between two items) and after br."""
+    marked = re.sub(r"</li><li>", "\n\\g<0>", safe)
+    marked = re.sub(r"</?(?:p|ul|ol|blockquote|pre)\b[^>]*>", "\n\n\\g<0>\n\n", marked, flags=re.I)
+    marked = re.sub(r"(?<!</li>)<li\b[^>]*>", "\n\\g<0>", marked, flags=re.I)
+    marked = re.sub(r"</li>(?!<li>)", "\\g<0>\n", marked, flags=re.I)
+    marked = re.sub(r"<br\s*/?>", "\\g<0>\n", marked, flags=re.I)
     text = html.unescape(nh3.clean(marked, tags=set(), clean_content_tags=set()))
     lines = (re.sub(r"[^\S\n]+", " ", line).strip() for line in text.split("\n"))
     return re.sub(r"\n\s*\n+", "\n\n", "\n".join(lines)).strip()

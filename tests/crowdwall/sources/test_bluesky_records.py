@@ -110,7 +110,9 @@ def test_images_videos_and_quote_media_link_the_cdn_with_alt_text():
 )
 def test_created_at_is_parsed_leniently_to_utc(created_at, expected):
     record = {"text": "hi", "createdAt": created_at}
-    assert post_from_record(DID, "3k", record, time_us=TIME_US).created_at == expected
+    post = post_from_record(DID, "3k", record, time_us=TIME_US)
+    assert post.created_at == expected
+    assert post.date_estimated is (created_at in ("not a date", None))  # Jetstream's time
 
 
 def test_a_full_record_maps_every_field_and_passes_validation():

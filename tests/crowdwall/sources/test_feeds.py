@@ -198,14 +198,74 @@ def test_dates_are_read_robustly_and_stored_in_utc(raw, expected):
     assert post.created_at == expected
 
 
-def test_an_undated_or_garbage_dated_entry_gets_the_time_it_was_seen():
+def test_localized_dates_in_a_feed():
+    (post,) = parse(
+        rss(
+            "<item><guid>1</guid><title>t</title><pubDate>mer, 16 nov 2022 00:38:15 +0100</pubDate></item>"
+        )
+    )
+    assert post.created_at == datetime(2022, 11, 15, 23, 38, 15, tzinfo=UTC)
+    assert not post.date_estimated
+
+
+def test_an_undated_or_garbage_dated_entry_gets_the_time_it_was_seen_and_is_flagged():
     undated, garbage = parse(
         rss(
             "<item><guid>1</guid><title>t</title></item>"
             "<item><guid>2</guid><title>t</title><pubDate>soon-ish</pubDate></item>"
         )
     )
-    assert undated.created_at == garbage.created_at == NOW
+    assert undated.created_at == garbage.created_at == NOW  # nothing better in the document
+    assert undated.date_estimated and garbage.date_estimated
+
+
+def test_an_impossible_date_is_not_rolled_over_by_feedparser():
+    dated, broken = parse(
+        rss(
+            "<item><guid>1</guid><title>t</title><pubDate>2023-06-04T10:00:00Z</pubDate></item>"
+            "<item><guid>2</guid><title>t</title><pubDate>2023-06-05T25:14:55Z</pubDate></item>"
+        )
+    )
+    assert not dated.date_estimated
+    assert broken.date_estimated  # feedparser alone would say 2023-06-06T01:14:55
+    assert broken.created_at == dated.created_at
+
+
+def test_undated_entries_of_a_backlog_are_dated_as_its_oldest_entry_not_as_new():
+    posts = parse(
+        rss(
+            "<item><guid>new</guid><title>t</title><pubDate>Mon, 05 Jun 2023 14:23:00 GMT</pubDate></item>"
+            "<item><guid>undated</guid><title>t</title></item>"
+            "<item><guid>old</guid><title>t</title><pubDate>Sat, 03 Jun 2023 08:00:00 GMT</pubDate></item>"
+        )
+    )
+    new, undated, old = posts
+    assert undated.date_estimated
+    assert undated.created_at == datetime(2023, 6, 3, 8, 0, tzinfo=UTC)
+    assert not new.date_estimated and not old.date_estimated
+
+
+@pytest.mark.parametrize(
+    ("channel", "headers", "expected"),
+    [
+        (
+            "<lastBuildDate>Sat, 03 Jun 2023 08:00:00 GMT</lastBuildDate>",
+            {},
+            datetime(2023, 6, 3, 8, tzinfo=UTC),
+        ),
+        (
+            "",
+            {"Last-Modified": "Sun, 04 Jun 2023 08:00:00 GMT"},
+            datetime(2023, 6, 4, 8, tzinfo=UTC),
+        ),
+    ],
+)
+def test_without_any_dated_entry_the_feeds_own_date_is_used(channel, headers, expected):
+    body = rss("<item><guid>1</guid><title>t</title></item>", f"<title>Blog</title>{channel}")
+    parsed = parse_feed(body, url=URL, headers=headers, now=NOW)
+    (entry,) = parsed.entries
+    assert entry.post.created_at == expected
+    assert entry.post.date_estimated
 
 
 def test_duplicate_entries_in_one_document_count_once():

@@ -49,6 +49,7 @@ ITEMS: list = [
         hashtags=("python",),
         media=(IncomingMedia(url="https://m.example/2.png", alt="chart"),),
         boosts_count=3,
+        date_estimated=True,
     ),
     {"id": "9", "action": "delete"},
     IncomingPost.deletion("4"),
@@ -111,6 +112,7 @@ def test_prepared_batches_survive_pickling_field_for_field():
         Prepared,
     ]
     assert "<script>" not in copy.entries[0].html
+    assert copy.entries[3].post.date_estimated  # the flag crosses to and from workers
     haystack = copy.entries[3].matching().body
     assert haystack.words(False) == frozenset({"plain", "strasse", "text"})  # lazily, as before
 

@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 import pytest
 
@@ -151,6 +152,22 @@ def test_only_new_entries_come_out_and_an_edited_one_comes_again(feed):
     second = poll(source(feed), first.cursor)
     assert ids(feed, [second]) == ["e1", "e3"]
     assert "corrected" in second.posts[0].html
+
+
+def test_undated_entries_are_backlog_on_the_first_read_and_news_later(feed):
+    add_entries(feed, 1, 2)
+    feed.add("u1", title="Undated 1", html="<p>No date</p>")
+    first = poll(source(feed))
+    undated = {p.external_id: p for p in first.posts}[entry_id(feed, "u1")]
+    assert undated.date_estimated
+    assert undated.created_at == datetime(2023, 6, 5, 14, 1, tzinfo=UTC)  # the oldest entry
+    assert undated.created_at == min(p.created_at for p in first.posts)  # not on top
+    before = datetime.now(UTC)
+    feed.add("u2", title="Undated 2", html="<p>No date either</p>")
+    (news,) = poll(source(feed), first.cursor).posts
+    assert news.external_id == entry_id(feed, "u2")
+    assert news.date_estimated
+    assert before <= news.created_at <= datetime.now(UTC)  # new since the last poll: news
 
 
 def test_a_stream_restarted_from_its_cursor_neither_repeats_nor_misses(feed):
