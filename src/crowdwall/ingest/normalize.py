@@ -12,14 +12,15 @@ adapter may hand over, such as the same format as text)::
                 "avatar_url": "https://...", "profile_url": "https://...", "bot": false},
      "html": "<p>...</p>",                      # or "text": "plain text"
      "spoiler_text": "", "sensitive": false, "reply": false, "boost": false, "language": "en",
-     "tags": ["djangocon"], "media": [{"url": "https://...", "type": "image", "alt": "..."}],
-     "counts": {"boosts": 1, "favourites": 4, "replies": 0}}
+     "tags": ["djangocon"], "media": [{"url": "https://...", "type": "image", "alt": "...",
+                                       "preview_url": "https://...", "blurhash": "..."}],
+     "counts": {"boosts": 1, "favourites": 4, "replies": 0},
+     "card": {...}, "poll": {...}, "quote": {...}}  # optional: crowdwall.ingest.extras
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,6 +30,8 @@ from dateutil import parser as date_parser
 
 from crowdwall.conf import conf
 from crowdwall.exceptions import InvalidPost
+from crowdwall.ingest.extras import EXTRA_KINDS, clean_extras
+from crowdwall.ingest.extras import safe_url as _url
 from crowdwall.ingest.storable import storable_post
 from crowdwall.ingest.wire import positional_pickle
 
@@ -44,7 +47,6 @@ SPOILER_LENGTH = 500
 ALT_LENGTH = 1500
 MAX_TAGS = 50
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-_URL_JUNK = re.compile(r"[\s\x00-\x1f\x7f<>\"'\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,7 @@ class IncomingMedia:
     type: str = "image"
     alt: str = ""
     preview_url: str = ""
+    blurhash: str = ""  # a placeholder to paint while the image loads (Mastodon sends one)
 
 
 @positional_pickle
@@ -104,6 +107,8 @@ class IncomingPost:
     boosts_count: int | None = None
     favourites_count: int | None = None
     replies_count: int | None = None
+    # A link card, a poll, a quoted post: JSON-ready dicts (``crowdwall.ingest.extras``).
+    extras: dict[str, Any] | None = None
 
     @classmethod
     def deletion(cls, external_id: str) -> IncomingPost:
@@ -194,12 +199,14 @@ def from_dict(data: Any) -> IncomingPost:
                     type=_str(m, "type", "image"),
                     alt=_str(m, "alt"),
                     preview_url=_str(m, "preview_url"),
+                    blurhash=_str(m, "blurhash"),
                 )
                 for m in media
             ),
             boosts_count=counts.get("boosts"),
             favourites_count=counts.get("favourites"),
             replies_count=counts.get("replies"),
+            extras={k: data[k] for k in EXTRA_KINDS if data.get(k)} or None,
         )
     except InvalidPost as exc:
         exc.external_id = external_id
@@ -247,19 +254,6 @@ def parse_date(value: Any) -> datetime:
 
 
 # Validation --------------------------------------------------------------------------------
-
-
-def _url(value: str) -> str:
-    """An absolute http(s) URL, or "" (javascript:, data:, relative and overlong URLs dropped)."""
-    if not value:
-        return ""
-    value = value.strip()
-    lowered = value[:8].lower()
-    if len(value) > URL_LENGTH or not (
-        lowered.startswith("https://") or lowered.startswith("http://")
-    ):
-        return ""
-    return "" if _URL_JUNK.search(value) else value
 
 
 def _count(value: Any) -> int | None:
@@ -326,6 +320,7 @@ def clean_post(post: IncomingPost, *, now: datetime, limits: Limits | None = Non
                 type=m.type if m.type in MEDIA_TYPES else "unknown",
                 alt=(m.alt or "")[:ALT_LENGTH],
                 preview_url=_url(m.preview_url),
+                blurhash=(m.blurhash or "")[:100],
             )
             for m in post.media[: limits.max_media]
             if (url := _url(m.url))
@@ -361,4 +356,5 @@ def clean_post(post: IncomingPost, *, now: datetime, limits: Limits | None = Non
         boosts_count=_count(post.boosts_count),
         favourites_count=_count(post.favourites_count),
         replies_count=_count(post.replies_count),
+        extras=(clean_extras(post.extras) or None) if post.extras else None,
     )

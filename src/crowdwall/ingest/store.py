@@ -104,6 +104,7 @@ CONTENT_FIELDS = [
     "language",
     "hashtags",
     "media",
+    "extras",
     "fingerprint",
     "edited_at",
     *COUNT_FIELDS,
@@ -128,6 +129,7 @@ def _content_values(entry: Prepared) -> tuple[Any, ...]:
         post.language,
         entry.hashtags,
         entry.media,
+        post.extras or {},
         entry.fingerprint,
         post.edited_at,
         post.boosts_count,
@@ -342,7 +344,13 @@ def _store(
         # Deletions at the source: content erased, every wall entry marked deleted.
         if deletions:
             Post.objects.filter(pk__in=deletions).update(
-                deleted_at=now, content_html="", text="", spoiler_text="", media=[], hashtags=[]
+                deleted_at=now,
+                content_html="",
+                text="",
+                spoiler_text="",
+                media=[],
+                hashtags=[],
+                extras={},
             )
             PostWall.objects.filter(post_id__in=deletions).update(
                 state=ModerationState.DELETED,
