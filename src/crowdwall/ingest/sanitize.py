@@ -9,6 +9,9 @@ through as it does past regular expressions.
   ours).
 - Attributes: only ``a[href]`` and the classes Mastodon uses to shorten links
   (``span.invisible``, ``span.ellipsis``). No ``style``, no event handlers, no ids.
+- Images: only custom emoji, ``<img class="emoji" src alt title>`` with an http(s) ``src``
+  (``crowdwall.sources.mastodon.shapes`` writes them; CSS keeps them text-sized). Every
+  other image is removed: a post's pictures are its media, shown apart with their alt texts.
 - URLs: absolute ``http``, ``https`` and ``mailto`` only; ``javascript:``, ``data:``,
   ``vbscript:`` and relative URLs are removed (after entity decoding, so ``jav&#x09;ascript:``
   is caught too).
@@ -40,6 +43,7 @@ ALLOWED_TAGS = frozenset(
         "blockquote",
         "code",
         "pre",
+        "img",  # custom emoji only: see _drop_images
     }
 )
 LINK_REL = "nofollow noopener noreferrer"
@@ -62,8 +66,8 @@ _DROP_WITH_CONTENT = frozenset(
 _cleaner = nh3.Cleaner(
     tags=set(ALLOWED_TAGS),
     clean_content_tags=set(_DROP_WITH_CONTENT),
-    attributes={"a": {"href"}},
-    allowed_classes={"span": {"invisible", "ellipsis"}},
+    attributes={"a": {"href"}, "img": {"src", "alt", "title"}},
+    allowed_classes={"span": {"invisible", "ellipsis"}, "img": {"emoji"}},
     link_rel=LINK_REL,
     set_tag_attribute_values={"a": {"target": "_blank"}},
     url_schemes=set(URL_SCHEMES),
@@ -80,6 +84,11 @@ _BREAKS = [("<pre>\n", "<pre>"), ("</p>", "\n\n"), ("</blockquote>", "\n\n"), ("
 _TAG = re.compile(r'<[^>"]*(?:"[^"]*"[^>"]*)*>')
 _SPACES = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
+# An image as the cleaner writes it ('>' escaped in attribute values), and what makes it an emoji.
+_IMG = re.compile(r"<img\b[^>]*>")
+_EMOJI_CLASS = re.compile(r'\sclass="emoji"')
+_EMOJI_SRC = re.compile(r'\ssrc="https?://')
+_EMOJI_ALT = re.compile(r'<img\b[^>]*\salt="(:\w{1,100}:)"[^>]*>')
 _URL = re.compile(r"\bhttps?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
 
 
@@ -87,7 +96,14 @@ def sanitize_html(value: str) -> str:
     """Safe HTML for our pages (see the module docstring for what survives)."""
     if not value:
         return ""
-    return _cleaner.clean(value).strip()
+    cleaned = _cleaner.clean(value).strip()
+    return _IMG.sub(_drop_images, cleaned) if "<img" in cleaned else cleaned
+
+
+def _drop_images(found: re.Match[str]) -> str:
+    """An emoji image as it is; any other image removed (see the module docstring)."""
+    tag = found.group(0)
+    return tag if _EMOJI_CLASS.search(tag) and _EMOJI_SRC.search(tag) else ""
 
 
 def html_to_text(safe_html: str) -> str:
@@ -98,6 +114,8 @@ def html_to_text(safe_html: str) -> str:
     """
     if not safe_html:
         return ""
+    if "<img" in safe_html:  # a custom emoji reads as its :shortcode:
+        safe_html = _EMOJI_ALT.sub(r"\1", safe_html)
     for tag, newlines in _BREAKS:
         if tag in safe_html:
             safe_html = safe_html.replace(tag, newlines)
