@@ -8,8 +8,8 @@ and travel in events and the API unchanged), through the constructors here:
 - ``poll``: ``{"options": [{"title", "votes"}], "votes", "voters", "multiple", "expires_at",
   "closed"}`` (vote counts may be null: some servers hide them until the poll ends);
 - ``quote``: the post this one quotes — ``{"url", "id", "handle", "name", "profile_url",
-  "text"}``; ``text`` only when the network sent the quoted post along (Mastodon does,
-  Bluesky's firehose does not).
+  "text"}``; ``text`` when the network sent the quoted post along (Mastodon does, Bluesky's
+  firehose does not) or we have it (``crowdwall.ingest.quotes``).
 
 ``clean_extras`` bounds and checks whatever a source (or our JSON format) handed over: unknown
 keys dropped, strings made storable and cut to size, URLs that are not absolute http(s)

@@ -30,6 +30,7 @@ from crowdwall.ingest.match import Matcher, WallRules
 from crowdwall.ingest.normalize import IncomingAuthor, IncomingPost
 from crowdwall.ingest.pipeline import BatchResult, Entry, Prepared
 from crowdwall.ingest.publisher import Event, EventKind, publish
+from crowdwall.ingest.quotes import fill_quotes
 from crowdwall.ingest.references import WallsChanged, lock_referenced
 from crowdwall.ingest.walls import load_wall_rules
 from crowdwall.models import Author, ModerationState, Post, PostWall, Source
@@ -229,6 +230,7 @@ def _store(
             chunk, existing, matcher, walls_by_id if verdicts else None, result
         )
         author_ids = _upsert_authors([e for e, _ in new] + [e for _, e, _ in edits], now)
+        fill_quotes(source_id, (e for e, _ in new))  # a quoted post we have: its words
         entries: list[tuple[Any, ...]] = []  # new wall entries, in ENTRY_FIELDS order
 
         def add_entry(

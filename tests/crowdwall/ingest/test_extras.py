@@ -99,3 +99,18 @@ def test_a_post_with_only_a_card_or_a_quote_is_not_empty(store, wall):
     )
     assert [(r.external_id, r.reason) for r in result.rejected] == [("3", "empty")]
     assert result.created == 2
+
+
+@pytest.mark.django_db
+def test_a_quote_of_a_post_we_have_gets_its_text_and_author(store, wall, published):
+    """As Bluesky quotes arrive: a bare reference, completed from the stored post."""
+    quoted = make_post(1, html="<p>The #DjangoCon keynote was great</p>",
+                       author={"id": "did:plc:bo", "handle": "bo.example", "display_name": "Bo"})  # fmt: skip
+    ref = {"url": "https://bsky.example/bo/1", "id": "1", "handle": "did:plc:bo"}
+    store(quoted)
+    store(make_post(2, quote=ref), make_post(3, quote={**ref, "id": "unknown"}))
+    filled = Post.objects.get(external_id="2").extras["quote"]
+    assert filled == {**ref, "handle": "bo.example", "name": "Bo",
+                      "text": "The #DjangoCon keynote was great"}  # fmt: skip
+    assert published.events[-2].post["quote"] == filled
+    assert Post.objects.get(external_id="3").extras["quote"] == {**ref, "id": "unknown"}
