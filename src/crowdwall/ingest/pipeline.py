@@ -165,7 +165,9 @@ def prepare(post: IncomingPost, source_id: int, limits: Limits | None = None) ->
     spoiler = post.spoiler_text
     if not text and not post.media and not spoiler and not post.extras:
         # A GIF or a link card alone, a bare quote: a post, though its text is empty.
-        raise InvalidPost("empty", "no text, no media", external_id=post.external_id)
+        raise InvalidPost(
+            "empty", "no text, media, card, poll or quote", external_id=post.external_id
+        )
     body = Haystack(f"{spoiler}\n{text}" if spoiler else text)
     tags = {normalize_hashtag(t): None for t in post.hashtags}
     tags.update(dict.fromkeys(body.hashtags()))  # the text's #tags, from its normalised form
