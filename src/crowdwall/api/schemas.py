@@ -74,6 +74,53 @@ class Counts(Schema):
     replies: int | None
 
 
+class MediaOut(Schema):
+    """An attachment; ``alt`` is always there ("" when the author wrote none)."""
+
+    url: str
+    type: str = Field(description="image, video, gifv, audio or unknown")
+    alt: str = ""
+    preview_url: str = ""
+    blurhash: str = Field("", description="A placeholder (https://blurha.sh), or empty.")
+
+
+class CardOut(Schema):
+    """A link preview card."""
+
+    url: str
+    title: str = ""
+    description: str = ""
+    image: str = ""
+    image_alt: str = ""
+    site: str = ""
+    blurhash: str = ""
+
+
+class PollOptionOut(Schema):
+    title: str
+    votes: int | None = Field(None, description="null while the server hides the counts")
+
+
+class PollOut(Schema):
+    options: list[PollOptionOut]
+    votes: int | None = None
+    voters: int | None = Field(None, description="People who voted (multiple choice polls)")
+    multiple: bool = False
+    expires_at: str = ""
+    closed: bool = False
+
+
+class QuoteOut(Schema):
+    """The post a post quotes: its link and author; ``text`` when the network sent it along."""
+
+    url: str
+    id: str = ""
+    handle: str = ""
+    name: str = ""
+    profile_url: str = ""
+    text: str = ""
+
+
 class PostOut(Schema):
     """A post on a wall: ``post_payload`` plus this wall's ``pinned`` and (staff only) ``state``."""
 
@@ -86,7 +133,10 @@ class PostOut(Schema):
     text: str
     spoiler_text: str
     sensitive: bool
-    media: list[dict[str, Any]]
+    media: list[MediaOut]
+    card: CardOut | None = None
+    poll: PollOut | None = None
+    quote: QuoteOut | None = None
     hashtags: list[str]
     language: str
     reply: bool

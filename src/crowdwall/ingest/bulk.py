@@ -76,10 +76,15 @@ def _json_adapter(field: models.Field, connection: Any, *, copy: bool) -> Adapte
     else:
         dump = partial(connection.ops.adapt_json_value, encoder=encoder)
     seen: dict[tuple[str, ...], Any] = {}
+    empty: list[Any] = []  # the dumped ``{}``
 
     def adapt(value: Any) -> Any:
         if value is None:
             return None
+        if type(value) is dict and not value:  # most posts have no extras
+            if not empty:
+                empty.append(dump(value))
+            return empty[0]
         # Only lists of str: as keys, ``[1]`` and ``[True]`` would be one tuple.
         if type(value) is list and all(type(item) is str for item in value):
             key = tuple(value)

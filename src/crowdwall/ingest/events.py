@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crowdwall.ingest.extras import extras_json
 from crowdwall.ingest.prepare import Prepared
 
 
@@ -26,6 +27,7 @@ def payload(post_id: int, entry: Prepared) -> dict[str, Any]:
         "spoiler_text": post.spoiler_text,
         "sensitive": post.sensitive,
         "media": entry.media,
+        **extras_json(post.extras),
         "hashtags": entry.hashtags,
         "language": post.language,
         "reply": post.is_reply,

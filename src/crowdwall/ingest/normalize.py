@@ -12,15 +12,16 @@ adapter may hand over, such as the same format as text)::
                 "avatar_url": "https://...", "profile_url": "https://...", "bot": false},
      "html": "<p>...</p>",                      # or "text": "plain text"
      "spoiler_text": "", "sensitive": false, "reply": false, "boost": false, "language": "en",
-     "tags": ["djangocon"], "media": [{"url": "https://...", "type": "image", "alt": "..."}],
+     "tags": ["djangocon"], "media": [{"url": "https://...", "type": "image", "alt": "...",
+                                       "preview_url": "https://...", "blurhash": "..."}],
      "counts": {"boosts": 1, "favourites": 4, "replies": 0},
+     "card": {...}, "poll": {...}, "quote": {...},  # optional: crowdwall.ingest.extras
      "date_estimated": false}                   # optional: created_at is a guess
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,6 +30,8 @@ from typing import Any
 from crowdwall.conf import conf
 from crowdwall.exceptions import InvalidPost
 from crowdwall.ingest.dates import read_datetime
+from crowdwall.ingest.extras import EXTRA_KINDS, clean_extras
+from crowdwall.ingest.extras import safe_url as _url
 from crowdwall.ingest.storable import storable_post
 from crowdwall.ingest.wire import positional_pickle
 
@@ -44,7 +47,6 @@ SPOILER_LENGTH = 500
 ALT_LENGTH = 1500
 MAX_TAGS = 50
 EARLIEST_POST = datetime(2000, 1, 1, tzinfo=UTC)  # an older created_at is refused as a bad date
-_URL_JUNK = re.compile(r"[\s\x00-\x1f\x7f<>\"'\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,7 @@ class IncomingMedia:
     type: str = "image"
     alt: str = ""
     preview_url: str = ""
+    blurhash: str = ""  # a placeholder to paint while the image loads (Mastodon sends one)
 
 
 @positional_pickle
@@ -107,6 +110,8 @@ class IncomingPost:
     # The post's own date could not be read (or lay in the future): ``created_at`` is the
     # ingest time or the source's best guess, and pages must not present it as brand new.
     date_estimated: bool = False
+    # A link card, a poll, a quoted post: JSON-ready dicts (``crowdwall.ingest.extras``).
+    extras: dict[str, Any] | None = None
 
     @classmethod
     def deletion(cls, external_id: str) -> IncomingPost:
@@ -197,6 +202,7 @@ def from_dict(data: Any) -> IncomingPost:
                     type=_str(m, "type", "image"),
                     alt=_str(m, "alt"),
                     preview_url=_str(m, "preview_url"),
+                    blurhash=_str(m, "blurhash"),
                 )
                 for m in media
             ),
@@ -204,6 +210,7 @@ def from_dict(data: Any) -> IncomingPost:
             favourites_count=counts.get("favourites"),
             replies_count=counts.get("replies"),
             date_estimated=_bool(data, "date_estimated"),
+            extras={k: data[k] for k in EXTRA_KINDS if data.get(k)} or None,
         )
     except InvalidPost as exc:
         exc.external_id = external_id
@@ -255,19 +262,6 @@ def parse_date(value: Any) -> datetime:
 
 
 # Validation --------------------------------------------------------------------------------
-
-
-def _url(value: str) -> str:
-    """An absolute http(s) URL, or "" (javascript:, data:, relative and overlong URLs dropped)."""
-    if not value:
-        return ""
-    value = value.strip()
-    lowered = value[:8].lower()
-    if len(value) > URL_LENGTH or not (
-        lowered.startswith("https://") or lowered.startswith("http://")
-    ):
-        return ""
-    return "" if _URL_JUNK.search(value) else value
 
 
 def _count(value: Any) -> int | None:
@@ -337,6 +331,7 @@ def clean_post(post: IncomingPost, *, now: datetime, limits: Limits | None = Non
                 type=m.type if m.type in MEDIA_TYPES else "unknown",
                 alt=(m.alt or "")[:ALT_LENGTH],
                 preview_url=_url(m.preview_url),
+                blurhash=(m.blurhash or "")[:100],
             )
             for m in post.media[: limits.max_media]
             if (url := _url(m.url))
@@ -373,4 +368,5 @@ def clean_post(post: IncomingPost, *, now: datetime, limits: Limits | None = Non
         favourites_count=_count(post.favourites_count),
         replies_count=_count(post.replies_count),
         date_estimated=estimated,
+        extras=(clean_extras(post.extras) or None) if post.extras else None,
     )

@@ -10,12 +10,14 @@ its reason; the rest of the batch goes on. ``crowdwall.ingest.write`` stores wha
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from crowdwall.exceptions import InvalidPost
 from crowdwall.ingest.items import Item, to_incoming
@@ -110,11 +112,19 @@ class BatchResult:
             self.rules = other.rules
 
 
-def fingerprint(html: str, post: IncomingPost, hashtags: list[str], media: list[dict]) -> str:
+def fingerprint(
+    html: str,
+    post: IncomingPost,
+    hashtags: list[str],
+    media: list[dict],
+    extras: Mapping[str, Any] | None = None,
+) -> str:
     """Hash of what a reader sees: equal fingerprints mean "nothing to update"."""
     parts = [html, post.spoiler_text, str(post.sensitive), post.language, post.url, *hashtags]
     for item in media:
         parts += [item["url"], item["type"], item.get("alt", "")]
+    if extras:  # a card, poll or quote (a poll's new vote counts are an update, too)
+        parts.append(json.dumps(extras, sort_keys=True))
     return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
 
 
@@ -139,8 +149,11 @@ def prepare(post: IncomingPost, source_id: int, limits: Limits | None = None) ->
         text = truncate_text(text, limit)
         html = text_to_html(text)
     spoiler = post.spoiler_text
-    if not text and not post.media and not spoiler:
-        raise InvalidPost("empty", "no text, no media", external_id=post.external_id)
+    if not text and not post.media and not spoiler and not post.extras:
+        # A GIF or a link card alone, a bare quote: a post, though its text is empty.
+        raise InvalidPost(
+            "empty", "no text, media, card, poll or quote", external_id=post.external_id
+        )
     body = Haystack(f"{spoiler}\n{text}" if spoiler else text)
     tags = {normalize_hashtag(t): None for t in post.hashtags}
     tags.update(dict.fromkeys(body.hashtags()))  # the text's #tags, from its normalised form
@@ -155,12 +168,13 @@ def prepare(post: IncomingPost, source_id: int, limits: Limits | None = None) ->
                 ("type", m.type),
                 ("alt", m.alt),
                 ("preview_url", m.preview_url),
+                ("blurhash", m.blurhash),
             )
             if v
         }
         for m in post.media
     ]
-    digest = fingerprint(html, post, hashtags, media)
+    digest = fingerprint(html, post, hashtags, media, post.extras)
     return Prepared(post, html, text, hashtags, media, digest, source_id, match)
 
 

@@ -83,9 +83,16 @@ def payload(entry: Entry) -> str:
         "language": post.language,
         "tags": list(post.hashtags),
         "media": [
-            {"url": m.url, "type": m.type, "alt": m.alt, "preview_url": m.preview_url}
+            {
+                "url": m.url,
+                "type": m.type,
+                "alt": m.alt,
+                "preview_url": m.preview_url,
+                "blurhash": m.blurhash,
+            }
             for m in post.media
         ],
+        **(post.extras or {}),
         "counts": {
             "boosts": post.boosts_count,
             "favourites": post.favourites_count,

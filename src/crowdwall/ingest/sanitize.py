@@ -9,6 +9,9 @@ through as it does past regular expressions.
   ours).
 - Attributes: only ``a[href]`` and the classes Mastodon uses to shorten links
   (``span.invisible``, ``span.ellipsis``). No ``style``, no event handlers, no ids.
+- Images: only custom emoji, ``<img class="emoji" src alt title>`` with an http(s) ``src``
+  (``crowdwall.sources.mastodon.shapes`` writes them; CSS keeps them text-sized). Every
+  other image is removed: a post's pictures are its media, shown apart with their alt texts.
 - URLs: absolute ``http``, ``https`` and ``mailto`` only; ``javascript:``, ``data:``,
   ``vbscript:`` and relative URLs are removed (after entity decoding, so ``jav&#x09;ascript:``
   is caught too).
@@ -45,6 +48,7 @@ ALLOWED_TAGS = frozenset(
         "blockquote",
         "code",
         "pre",
+        "img",  # custom emoji only: see _drop_images
     }
 )
 LINK_REL = "nofollow noopener noreferrer"
@@ -77,8 +81,8 @@ CELL_TAGS = frozenset({"td", "th"})
 _cleaner = nh3.Cleaner(
     tags=set(ALLOWED_TAGS | BLOCK_TAGS | CELL_TAGS),
     clean_content_tags=set(_DROP_WITH_CONTENT),
-    attributes={"a": {"href"}},
-    allowed_classes={"span": {"invisible", "ellipsis"}},
+    attributes={"a": {"href"}, "img": {"src", "alt", "title"}},
+    allowed_classes={"span": {"invisible", "ellipsis"}, "img": {"emoji"}},
     link_rel=LINK_REL,
     set_tag_attribute_values={"a": {"target": "_blank"}},
     url_schemes=set(URL_SCHEMES),
@@ -116,6 +120,11 @@ _CELL_RUN = re.compile(r"(?:\s*</?t[dh](?:\s[^>]*)?>\s*)+")
 _BREAKING = re.compile(r"</?(?:p|ul|ol|li|blockquote|pre)(?:\s[^>]*)?>|<br>")
 _SPACES = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
+# An image as the cleaner writes it ('>' escaped in attribute values), and what makes it an emoji.
+_IMG = re.compile(r"<img\b[^>]*>")
+_EMOJI_CLASS = re.compile(r'\sclass="emoji"')
+_EMOJI_SRC = re.compile(r'\ssrc="https?://')
+_EMOJI_ALT = re.compile(r'<img\b[^>]*\salt="(:\w{1,100}:)"[^>]*>')
 _URL = re.compile(r"\bhttps?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
 
 
@@ -126,7 +135,8 @@ def sanitize_html(value: str) -> str:
     cleaned = _cleaner.clean(value)
     if _BLOCK_TAG.search(cleaned):  # most posts have none: one quick scan to know
         cleaned = _BLOCK_RUN.sub(_boundary, cleaned)
-    return cleaned.strip()
+    cleaned = cleaned.strip()
+    return _IMG.sub(_drop_images, cleaned) if "<img" in cleaned else cleaned
 
 
 def _boundary(match: re.Match[str]) -> str:
@@ -143,6 +153,12 @@ def _boundary(match: re.Match[str]) -> str:
     return "" if after_break or _BREAKING.match(whole, end) else "<br>"
 
 
+def _drop_images(found: re.Match[str]) -> str:
+    """An emoji image as it is; any other image removed (see the module docstring)."""
+    tag = found.group(0)
+    return tag if _EMOJI_CLASS.search(tag) and _EMOJI_SRC.search(tag) else ""
+
+
 def html_to_text(safe_html: str) -> str:
     """Plain text of *sanitized* HTML: paragraphs, list items and line breaks become newlines.
 
@@ -153,6 +169,8 @@ def html_to_text(safe_html: str) -> str:
         return ""
     if ' lang="' in safe_html or ' title="' in safe_html:
         safe_html = _ITEM_TAG.sub("\n", _PARAGRAPH_TAG.sub("\n\n", safe_html))
+    if "<img" in safe_html:  # a custom emoji reads as its :shortcode:
+        safe_html = _EMOJI_ALT.sub(r"\1", safe_html)
     for tag, newlines in _BREAKS:
         if tag in safe_html:
             safe_html = safe_html.replace(tag, newlines)

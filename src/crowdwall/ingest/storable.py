@@ -86,7 +86,7 @@ def _is_clean(post: IncomingPost) -> bool:
             )
         text = "".join((post.html, post.text, post.spoiler_text))
         for m in media:
-            line += "".join((m.url, m.type, m.preview_url))
+            line += "".join((m.url, m.type, m.preview_url, m.blurhash))
             text += m.alt
     except TypeError:  # a value that is not a string: the general path converts it
         return False

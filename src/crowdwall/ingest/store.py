@@ -30,6 +30,7 @@ from crowdwall.ingest.match import Matcher, WallRules
 from crowdwall.ingest.normalize import IncomingAuthor, IncomingPost
 from crowdwall.ingest.prepare import BatchResult, Entry, Prepared
 from crowdwall.ingest.publisher import Event, EventKind, publish
+from crowdwall.ingest.quotes import fill_quotes
 from crowdwall.ingest.references import WallsChanged, lock_referenced
 from crowdwall.ingest.verdicts import ban_reason, decide, decide_walls
 from crowdwall.ingest.walls import load_wall_rules
@@ -104,6 +105,7 @@ CONTENT_FIELDS = [
     "language",
     "hashtags",
     "media",
+    "extras",
     "fingerprint",
     "edited_at",
     *COUNT_FIELDS,
@@ -130,6 +132,7 @@ def _content_values(entry: Prepared) -> tuple[Any, ...]:
         post.language,
         entry.hashtags,
         entry.media,
+        post.extras or {},
         entry.fingerprint,
         post.edited_at,
         post.boosts_count,
@@ -229,6 +232,7 @@ def _store(
             chunk, existing, matcher, walls_by_id if verdicts else None, result
         )
         author_ids = _upsert_authors([e for e, _ in new] + [e for _, e, _ in edits], now)
+        fill_quotes(source_id, (e for e, _ in new))  # a quoted post we have: its words
         entries: list[tuple[Any, ...]] = []  # new wall entries, in ENTRY_FIELDS order
 
         def add_entry(
@@ -345,7 +349,13 @@ def _store(
         # Deletions at the source: content erased, every wall entry marked deleted.
         if deletions:
             Post.objects.filter(pk__in=deletions).update(
-                deleted_at=now, content_html="", text="", spoiler_text="", media=[], hashtags=[]
+                deleted_at=now,
+                content_html="",
+                text="",
+                spoiler_text="",
+                media=[],
+                hashtags=[],
+                extras={},
             )
             PostWall.objects.filter(post_id__in=deletions).update(
                 state=ModerationState.DELETED,

@@ -111,6 +111,7 @@ _POST_FIELDS = (
     "language",
     "hashtags",
     "media",
+    "extras",
     "fingerprint",
     "created_at",
     "author__id",
@@ -227,7 +228,11 @@ def _resanitized(row: dict[str, Any]) -> tuple[str, str, str] | None:
         language=row["language"],
         url=row["url"],
     )
-    return html, sanitize.html_to_text(html), fingerprint(html, fields, row["hashtags"], media)  # type: ignore[arg-type]
+    return (
+        html,
+        sanitize.html_to_text(html),
+        fingerprint(html, fields, row["hashtags"], media, row["extras"]),
+    )  # type: ignore[arg-type]
 
 
 class ReindexJob(Job):

@@ -26,6 +26,7 @@ import hashlib
 import json
 from typing import Any
 
+from crowdwall.ingest.extras import extras_json
 from crowdwall.models import Post
 
 GROUP_PREFIX = "wall."
@@ -121,6 +122,7 @@ def post_payload(post: Post) -> dict[str, Any]:
         "spoiler_text": post.spoiler_text,
         "sensitive": post.sensitive,
         "media": post.media,
+        **extras_json(post.extras),
         "hashtags": post.hashtags,
         "language": post.language,
         "reply": post.is_reply,

@@ -69,7 +69,10 @@ class Post(LockingDelete):
     is_boost = models.BooleanField(default=False)
     language = models.CharField(max_length=16, blank=True)
     hashtags = models.JSONField(default=list, blank=True)
-    media = models.JSONField(default=list, blank=True)  # [{"url", "type", "alt", "preview_url"}]
+    # [{"url", "type", "alt", "preview_url", "blurhash"}]
+    media = models.JSONField(default=list, blank=True)
+    # {"card": {...}, "poll": {...}, "quote": {...}}, each optional: crowdwall.ingest.extras
+    extras = models.JSONField(default=dict, blank=True, null=True)  # null: raw inserts without it
     boosts_count = models.PositiveIntegerField(null=True, blank=True)
     favourites_count = models.PositiveIntegerField(null=True, blank=True)
     replies_count = models.PositiveIntegerField(null=True, blank=True)

@@ -9,9 +9,9 @@
   and, until an identity event tells us the handle, also the handle shown (placeholder).
 - ``createdAt`` is chosen by the client, so it is parsed leniently; when it is missing, not a
   date or older than the pipeline accepts (before 2000), the time Jetstream saw the event
-  stands in.
-- Images and videos are blobs in the author's repository, addressed by CID: we link the
-  Bluesky CDN (``cdn.bsky.app/img/feed_fullsize/plain/DID/CID@jpeg``, ``video.bsky.app``).
+  stands in (and the post is flagged ``date_estimated``).
+- The embed (images, gallery, video, link card, quoted post) is read by
+  ``crowdwall.sources.bluesky_embeds``.
 """
 
 from __future__ import annotations
@@ -26,29 +26,19 @@ from urllib.parse import quote
 from crowdwall.exceptions import InvalidPost
 from crowdwall.ingest.items import loads
 from crowdwall.ingest.match import normalize_hashtag
-from crowdwall.ingest.normalize import (
-    EARLIEST_POST,
-    IncomingAuthor,
-    IncomingMedia,
-    IncomingPost,
-    parse_date,
-)
+from crowdwall.ingest.normalize import EARLIEST_POST, IncomingAuthor, IncomingPost, parse_date
+from crowdwall.sources.bluesky_embeds import record_extras, record_media
 
 POST_COLLECTION = "app.bsky.feed.post"
 TAG_FEATURE = "app.bsky.richtext.facet#tag"
 LINK_FEATURE = "app.bsky.richtext.facet#link"
 MENTION_FEATURE = "app.bsky.richtext.facet#mention"
 APP_URL = "https://bsky.app"
-IMAGE_URL = "https://cdn.bsky.app/img/feed_fullsize/plain/{did}/{cid}@jpeg"
-THUMB_URL = "https://cdn.bsky.app/img/feed_thumbnail/plain/{did}/{cid}@jpeg"
-VIDEO_URL = "https://video.bsky.app/watch/{did}/{cid}/playlist.m3u8"
-VIDEO_THUMB_URL = "https://video.bsky.app/watch/{did}/{cid}/thumbnail.jpg"
 # Self-labels an author puts on their own post (com.atproto.label.defs#selfLabels).
 SENSITIVE_LABELS = frozenset({"porn", "sexual", "nudity", "graphic-media", "gore"})
 
 DID = re.compile(r"^did:[a-z]+:[A-Za-z0-9._:%-]{1,2000}$")
 RKEY = re.compile(r"^[A-Za-z0-9._:~-]{1,512}$")
-_CID = re.compile(r"^[A-Za-z0-9]{8,128}$")
 _BLANK_LINES = re.compile(r"\n[^\S\n]*\n\s*")
 
 
@@ -137,49 +127,6 @@ def record_html(text: str, record: Mapping[str, Any]) -> str:
         position = end
     out.append(_escape(data[position:].decode(errors="replace")))
     return f"<p>{''.join(out)}</p>"
-
-
-def _blob_cid(blob: Any) -> str:
-    """The CID of a blob reference: ``{"ref": {"$link": CID}}`` or the legacy ``{"cid": CID}``."""
-    if not isinstance(blob, Mapping):
-        return ""
-    ref = blob.get("ref")
-    cid = ref.get("$link") if isinstance(ref, Mapping) else blob.get("cid")
-    return cid if isinstance(cid, str) and _CID.match(cid) else ""
-
-
-def record_media(did: str, embed: Any) -> list[IncomingMedia]:
-    """Images (with alt text) and videos of an embed, including the media of a quote post."""
-    if not isinstance(embed, Mapping):
-        return []
-    kind = embed.get("$type")
-    if kind == "app.bsky.embed.recordWithMedia":
-        return record_media(did, embed.get("media"))
-    media = []
-    if kind == "app.bsky.embed.images":
-        for image in _list(embed.get("images")):
-            cid = _blob_cid(image.get("image")) if isinstance(image, Mapping) else ""
-            if cid:
-                alt = image.get("alt")
-                media.append(
-                    IncomingMedia(
-                        url=IMAGE_URL.format(did=did, cid=cid),
-                        type="image",
-                        alt=alt if isinstance(alt, str) else "",
-                        preview_url=THUMB_URL.format(did=did, cid=cid),
-                    )
-                )
-    elif kind == "app.bsky.embed.video" and (cid := _blob_cid(embed.get("video"))):
-        alt = embed.get("alt")
-        media.append(
-            IncomingMedia(
-                url=VIDEO_URL.format(did=did, cid=cid),
-                type="video",
-                alt=alt if isinstance(alt, str) else "",
-                preview_url=VIDEO_THUMB_URL.format(did=did, cid=cid),
-            )
-        )
-    return media
 
 
 def _sensitive(record: Mapping[str, Any]) -> bool:
@@ -283,4 +230,5 @@ def post_from_record(
         hashtags=tuple(record_tags(record) if tags is None else tags),
         media=tuple(record_media(did, record.get("embed"))),
         date_estimated=estimated,
+        extras=record_extras(did, record.get("embed")),
     )

@@ -22,8 +22,10 @@ a *file name*). Per entry:
 - **author**: the entry's (else the feed's) author name; the id is the author's URL when the
   feed gives one, else the feed URL plus the name; the handle is the site's host name.
 - **media**: ``media:content`` and enclosures, deduplicated by URL, with alt texts.
-- **hashtags**: categories (spaces and hyphens removed: "Web Development" is
-  #WebDevelopment); ``#words`` in the text are found by the pipeline.
+- **hashtags**: categories, their words joined ("Web Development" is #WebDevelopment,
+  "News / Q. & A." #NewsQA); ``#words`` in the text are found by the pipeline.
+
+JSON Feed documents are read by ``crowdwall.sources.jsonfeed`` (``parse_feed`` hands them on).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import calendar
 import hashlib
 import html
 import io
+import json
 import logging
 import re
 from collections.abc import Mapping
@@ -86,7 +89,7 @@ class ParsedFeed:
     version: str = ""
 
 
-def _hash(*parts: str, size: int = 16) -> str:
+def feed_hash(*parts: str, size: int = 16) -> str:
     return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=size).hexdigest()
 
 
@@ -122,7 +125,7 @@ def media_alts(body: bytes, base: str = "") -> list[dict[str, str]] | None:
     return found
 
 
-def _media_type(medium: str, mime: str, url: str) -> str:
+def media_type(medium: str, mime: str, url: str) -> str:
     if medium in ("image", "video", "audio"):
         return medium
     major = mime.split("/", 1)[0].lower()
@@ -142,13 +145,13 @@ def _media(
     for item in entry.get("media_content") or []:
         url = urljoin(base, _text(item.get("url")))  # feedparser leaves these relative
         if url and url not in media:
-            kind = _media_type(_text(item.get("medium")), _text(item.get("type")), url)
+            kind = media_type(_text(item.get("medium")), _text(item.get("type")), url)
             media[url] = IncomingMedia(url=url, type=kind, alt=alts.get(url, ""))
     enclosures = [link for link in entry.get("links") or [] if link.get("rel") == "enclosure"]
     for item in enclosures:
         url = urljoin(base, _text(item.get("href")))
         if url and url not in media:
-            kind = _media_type("", _text(item.get("type")), url)
+            kind = media_type("", _text(item.get("type")), url)
             media[url] = IncomingMedia(url=url, type=kind, alt=alts.get(url, ""))
     thumbnails = [urljoin(base, _text(t.get("url"))) for t in entry.get("media_thumbnail") or []]
     if media and thumbnails and thumbnails[0]:
@@ -193,7 +196,7 @@ def _body(entry: Mapping[str, Any], alts: Mapping[str, str]) -> tuple[str, bool]
     return "", True
 
 
-def _with_title(entry: Mapping[str, Any], body: str, is_html: bool) -> tuple[str, bool]:
+def with_title(entry: Mapping[str, Any], body: str, is_html: bool) -> tuple[str, bool]:
     title = _text(entry.get("title"))
     if not title:
         return body, is_html
@@ -214,13 +217,19 @@ def _with_title(entry: Mapping[str, Any], body: str, is_html: bool) -> tuple[str
     return f"{plain_title}\n\n{body}", False
 
 
-def _tags(entry: Mapping[str, Any]) -> tuple[str, ...]:
+def tags_of(terms: list[str]) -> tuple[str, ...]:
+    """Hashtags of feed categories: the words of each, joined ("Web Development" is
+    #WebDevelopment, "News / Q. & A." #NewsQA); a category without a letter is skipped."""
     tags: dict[str, None] = {}
-    for tag in entry.get("tags") or []:
-        term = "".join(_text(tag.get("term") or tag.get("label")).replace("-", " ").split())
-        if term and len(term) <= 100 and _TAG_WORD.fullmatch(term) and not term.isdigit():
-            tags[term] = None
+    for term in terms:
+        tag = "".join(_TAG_WORD.findall(term))
+        if tag and len(tag) <= 100 and not tag.replace("_", "").isdigit():
+            tags[tag] = None
     return tuple(tags)
+
+
+def _tags(entry: Mapping[str, Any]) -> tuple[str, ...]:
+    return tags_of([_text(t.get("term") or t.get("label")) for t in entry.get("tags") or []])
 
 
 @dataclass(slots=True)
@@ -259,7 +268,7 @@ def _author(entry: Mapping[str, Any], feed: _Feed) -> IncomingAuthor:
     else:
         key = f"{feed.url}#{name}" if name else feed.url
     if len(key) > ID_LENGTH:
-        key = "feed:" + _hash(key, size=32)
+        key = "feed:" + feed_hash(key, size=32)
     return IncomingAuthor(
         id=key,
         handle=host,
@@ -273,15 +282,15 @@ def _external_id(entry: dict[str, Any]) -> str:
     key = _text(entry.get("id")) or _text(entry.get("link"))
     if not key:
         stamp = dict.get(entry, "published") or dict.get(entry, "updated")
-        key = "hash:" + _hash(_text(entry.get("title")), _text(stamp))
-    return key if len(key) <= ID_LENGTH else "hash:" + _hash(key)
+        key = "hash:" + feed_hash(_text(entry.get("title")), _text(stamp))
+    return key if len(key) <= ID_LENGTH else "hash:" + feed_hash(key)
 
 
 def entry_post(
     entry: dict[str, Any], feed: _Feed, alts: Mapping[str, str], now: datetime
 ) -> IncomingPost:
     """One feedparser entry as an ``IncomingPost`` (see the module docstring)."""
-    body, is_html = _with_title(entry, *_body(entry, alts))
+    body, is_html = with_title(entry, *_body(entry, alts))
     published = _date(entry, "published", now) or _date(entry, "created", now)
     updated = _date(entry, "updated", now)
     created = published or updated  # None: dated by parse_feed, from the rest of the document
@@ -305,10 +314,17 @@ def entry_post(
     )
 
 
-def _version(post: IncomingPost) -> str:
+def entry_version(post: IncomingPost) -> str:
     media = [f"{m.url} {m.alt}" for m in post.media]
     stamp = post.edited_at.isoformat() if post.edited_at else ""
-    return _hash(post.html, post.text, post.url, stamp, *media, size=8)
+    extras = json.dumps(post.extras, sort_keys=True) if post.extras else ""
+    return feed_hash(post.html, post.text, post.url, stamp, *media, extras, size=8)
+
+
+def is_json_feed(body: bytes, content_type: str = "") -> bool:
+    """Whether ``body`` is for ``crowdwall.sources.jsonfeed`` (a JSON Content-Type, or ``{``)."""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return kind in ("application/feed+json", "application/json") or body.lstrip()[:1] == b"{"
 
 
 def parse_feed(
@@ -318,10 +334,14 @@ def parse_feed(
     headers: Mapping[str, str] | None = None,
     now: datetime | None = None,
 ) -> ParsedFeed:
-    """Parse a fetched RSS/Atom document; ``headers`` (the response's) help find its
+    """Parse a fetched RSS/Atom (or JSON Feed) document; ``headers`` (the response's) help find its
     encoding and base URL. Malformed documents give ``problem``; a bad entry is skipped."""
     now = now or datetime.now(UTC)
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
+    if is_json_feed(body, response_headers.get("content-type", "")):
+        from crowdwall.sources.jsonfeed import parse_json_feed  # it builds on this module
+
+        return parse_json_feed(body, url=url, now=now)
     response_headers.setdefault("content-location", url)
     parsed = feedparser.parse(
         io.BytesIO(body),
@@ -363,7 +383,7 @@ def parse_feed(
         if post.external_id in seen:
             continue  # the same entry twice in one document: the first (newest) wins
         seen.add(post.external_id)
-        result.entries.append(FeedEntry(post, _version(post)))
+        result.entries.append(FeedEntry(post, entry_version(post)))
     _date_estimated(result.entries, feed_date or modified)
     return result
 

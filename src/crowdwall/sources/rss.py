@@ -1,4 +1,4 @@
-"""The RSS/Atom source: polls one feed politely; each entry becomes a post once (and again when
+"""The RSS/Atom/JSON Feed source: polls one feed politely; each entry becomes a post once (and again when
 it is edited). Entries are read by ``crowdwall.sources.feeds``; this module is the HTTP side.
 
 Config (validated by ``crowdwall.sources.kinds``): ``url``, ``poll_interval`` (seconds between
@@ -57,7 +57,7 @@ SEEN_LIMIT = 500
 RETRY_STATUSES = frozenset({408, 425, 429})
 USER_AGENT = f"crowdwall/{__version__} (feed reader)"
 ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
+    "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9, "
     "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.1"
 )
 

@@ -214,7 +214,7 @@ REJECTIONS: dict[str, tuple[str, str]] = {
         f"'author.id' is longer than {ID_LENGTH} characters.",
     ),
     "too large": ("too_large", "The post's HTML, text and content warning are too large."),
-    "empty": ("empty", "The post has no text, no media and no content warning."),
+    "empty": ("empty", "The post has no text, media, card, poll, quote or content warning."),
 }
 # Any other reason (an unexpected error, a check added later): a code that promises nothing.
 OTHER_REJECTION = ("invalid_post", "The post could not be stored; the server logged why.")

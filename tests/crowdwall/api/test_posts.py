@@ -159,3 +159,26 @@ def test_posts_say_whether_their_date_is_estimated(anon, wall, store):
     store(make_post(1), make_post(2, date_estimated=True))
     objects = anon.get(POSTS).json()["objects"]
     assert {p["external_id"]: p["date_estimated"] for p in objects} == {"1": False, "2": True}
+
+
+def test_posts_carry_media_with_alt_text_cards_polls_and_quotes(anon, wall, store):
+    card = {"url": "https://l.example/", "title": "A link"}
+    poll = {"options": [{"title": "yes", "votes": 3}, {"title": "no", "votes": None}]}
+    quote = {"url": "https://q.example/@bo/1", "handle": "bo@q.example", "text": "quoted"}
+    media = [
+        {"url": "https://m.example/1.jpg", "type": "image"},  # no alt text: "" all the same
+        {"url": "https://m.example/2.mp4", "type": "gifv", "alt": "Clapping", "blurhash": "LEHV6n"},
+    ]
+    store(make_post(1, media=media, card=card, poll=poll, quote=quote), make_post(2))
+    shaped, plain = sorted(anon.get(POSTS).json()["objects"], key=lambda p: p["id"])
+    assert shaped["media"] == [
+        {"url": "https://m.example/1.jpg", "type": "image", "alt": "", "preview_url": "", "blurhash": ""},
+        {"url": "https://m.example/2.mp4", "type": "gifv", "alt": "Clapping", "preview_url": "",
+         "blurhash": "LEHV6n"},
+    ]  # fmt: skip
+    assert shaped["card"] == {**card, "description": "", "image": "", "image_alt": "", "site": "",
+                              "blurhash": ""}  # fmt: skip
+    assert shaped["poll"] == {**poll, "votes": None, "voters": None, "multiple": False,
+                              "expires_at": "", "closed": False}  # fmt: skip
+    assert shaped["quote"] == {**quote, "id": "", "name": "", "profile_url": ""}
+    assert (plain["media"], plain["card"], plain["poll"], plain["quote"]) == ([], None, None, None)

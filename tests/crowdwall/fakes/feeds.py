@@ -1,4 +1,4 @@
-"""A fake RSS 2.0 / Atom 1.0 server on loopback: real HTTP (``http.server`` in a thread) with
+"""A fake RSS 2.0 / Atom 1.0 / JSON Feed 1.1 server on loopback: real HTTP (``http.server`` in a thread) with
 the controls the RSS source's tests need::
 
     with FeedServer(format="atom") as feed:
@@ -17,6 +17,7 @@ two were ever served at once.
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -140,6 +141,30 @@ def _atom(title: str, site: str, items: list[Item], updated: str) -> str:
     return "\n".join(out)
 
 
+def _json(title: str, site: str, items: list[Item]) -> str:
+    """JSON Feed 1.1: categories as ``tags``, media and enclosures as ``attachments`` (with
+    the alt text as their ``title``), plain text as ``content_text``."""
+    out = []
+    for item in items:
+        entry: dict[str, object] = {"id": item.id} if item.id is not None else {}
+        fields = [("title", item.title), ("url", item.link), ("date_published", item.published),
+                  ("date_modified", item.updated), ("content_html", item.html)]  # fmt: skip
+        entry.update((k, v) for k, v in fields if v)
+        if item.text and not item.html:
+            entry["content_text"] = item.text
+        if item.author:
+            entry["authors"] = [{"name": item.author}]
+        if item.categories:
+            entry["tags"] = item.categories
+        attachments = [{"url": u, "mime_type": m, "title": a} for u, m, a in item.media]
+        attachments += [{"url": u, "mime_type": m} for u, m in item.enclosures]
+        if attachments:
+            entry["attachments"] = attachments
+        out.append(entry)
+    feed = {"version": "https://jsonfeed.org/version/1.1", "title": title, "home_page_url": site}
+    return json.dumps({**feed, "language": "en", "items": out}, indent=1)
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _HTTPServer
@@ -163,7 +188,7 @@ class FeedServer:
     """The fake feed; a context manager, or ``start()``/``stop()`` (see the module docstring)."""
 
     def __init__(self, *, format: str = "rss", title: str = "Fake feed", path: str = "/feed.xml"):
-        assert format in ("rss", "atom")
+        assert format in ("rss", "atom", "json")
         self.format = format
         self.title = title
         self.path = path
@@ -288,6 +313,8 @@ class FeedServer:
         items = list(reversed(self.items))[: self.max_items]
         if self.format == "rss":
             text = _rss(self.title, self.site, items)
+        elif self.format == "json":
+            text = _json(self.title, self.site, items)
         else:
             text = _atom(
                 self.title,
@@ -344,7 +371,11 @@ class FeedServer:
                 if fresh:
                     self._respond(handler, record, 304, b"", "", validators)
                 else:
-                    kind = self.content_type or f"application/{self.format}+xml; charset=utf-8"
+                    kind = self.content_type or (
+                        "application/feed+json"
+                        if self.format == "json"
+                        else f"application/{self.format}+xml; charset=utf-8"
+                    )
                     self._respond(handler, record, 200, body, kind, validators)
         except OSError:
             handler.close_connection = True  # the client went away (it timed out): fine

@@ -207,12 +207,15 @@ def test_clean_post_carries_every_field_of_a_clean_post():
         language="en",
         hashtags=("tag",),
         media=(
-            IncomingMedia("https://m.example/1.jpg", "video", "alt", "https://m.example/p.jpg"),
+            IncomingMedia(
+                "https://m.example/1.jpg", "video", "alt", "https://m.example/p.jpg", "LEHV6n"
+            ),
         ),
         boosts_count=1,
         favourites_count=2,
         replies_count=3,
         date_estimated=True,
+        extras={"card": {"url": "https://l.example/", "title": "Link"}},
     )
     blank = IncomingPost(external_id="", action="")
     for field in dataclasses.fields(IncomingPost):

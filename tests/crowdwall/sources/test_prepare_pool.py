@@ -39,6 +39,9 @@ ITEMS: list = [
         "media": [{"url": "https://m.example/1.jpg", "type": "image", "alt": "a cat"}],
         "spoiler_text": "cw",
         "language": "en",
+        "card": {"url": "https://l.example/", "title": "A link", "image": "https://l.example/i"},
+        "poll": {"options": [{"title": "yes", "votes": 2}, {"title": "no", "votes": 1}]},
+        "quote": {"url": "https://q.example/@bo/1", "handle": "bo", "text": "quoted"},
     },
     {"id": "2", "created_at": "not a date", "author": {"id": "replay:bo", "handle": "bo"}},
     IncomingPost(

@@ -44,7 +44,7 @@ class Sleeps:
         await asyncio.sleep(0)
 
 
-@pytest.fixture(params=["rss", "atom"])
+@pytest.fixture(params=["rss", "atom", "json"])
 def feed(request) -> Iterator[FeedServer]:
     with FeedServer(format=request.param) as server:
         yield server

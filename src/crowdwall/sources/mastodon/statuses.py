@@ -12,6 +12,8 @@ and counts come from the boosted status, with ``is_boost=True``. ``created_at`` 
 Authors are keyed by their ActivityPub actor URI (``account.uri``, the same on every server),
 falling back to the profile URL and then to ``mastodon:<host>:<account id>``: a bare account id
 is only unique on one server, and ``Author.key`` is global. Local handles get ``@host`` added.
+
+Custom emoji, polls, preview cards and quotes: ``crowdwall.sources.mastodon.shapes``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from crowdwall.ingest.normalize import (
     IncomingPost,
     parse_date,
 )
+from crowdwall.sources.mastodon.shapes import status_extras, with_emoji
 
 
 def id_key(status_id: str) -> tuple[int, str]:
@@ -103,6 +106,7 @@ def _media(items: list[Any]) -> tuple[IncomingMedia, ...]:
     for item in items:
         if not isinstance(item, Mapping):
             raise InvalidPost("wrong type", "'media_attachments' must hold objects")
+        # Our server's copy first; the original on the author's server if it has none.
         url = _get(item, "url", str, "") or _get(item, "remote_url", str, "")
         if not url:
             continue  # remote media the server has not fetched: nothing to show
@@ -113,6 +117,7 @@ def _media(items: list[Any]) -> tuple[IncomingMedia, ...]:
                 type=kind if kind in MEDIA_TYPES else "unknown",
                 alt=_get(item, "description", str, ""),
                 preview_url=_get(item, "preview_url", str, ""),
+                blurhash=_get(item, "blurhash", str, ""),
             )
         )
     return tuple(media)
@@ -148,7 +153,7 @@ def to_post(status: Any, *, host: str) -> IncomingPost:
         return IncomingPost(
             external_id=external_id,
             author=to_author(original.get("account"), host),
-            html=_required(original, "content", str),
+            html=with_emoji(_required(original, "content", str), original.get("emojis")),
             created_at=parse_date(_required(status, "created_at", str)),
             edited_at=parse_date(edited) if edited else None,
             url=_get(original, "url", str, "") or _get(original, "uri", str, ""),
@@ -162,6 +167,7 @@ def to_post(status: Any, *, host: str) -> IncomingPost:
             boosts_count=_count(original, "reblogs_count"),
             favourites_count=_count(original, "favourites_count"),
             replies_count=_count(original, "replies_count"),
+            extras=status_extras(original, host),
         )
     except InvalidPost as exc:
         exc.external_id = external_id

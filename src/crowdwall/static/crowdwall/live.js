@@ -64,34 +64,133 @@
 
   function plural(n, one, many) { return n + " " + (n === 1 ? one : many); }
 
+  /* Post shapes (issue 16 §3): the DOM twins of _post_media, _post_card, _post_poll and
+     _post_quote.html. */
+  var BASE83 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz#$%*+,-.:;=?@[]^_{|}~";
+
+  function blurhashColor(hash) { // the average colour (characters 2-5), as the template filter
+    if (typeof hash !== "string" || hash.length < 6) { return "#808080"; }
+    var value = 0;
+    for (var i = 2; i < 6; i++) {
+      var digit = BASE83.indexOf(hash.charAt(i));
+      if (digit < 0) { return "#808080"; }
+      value = value * 83 + digit;
+    }
+    return "#" + ("00000" + Math.min(value, 0xffffff).toString(16)).slice(-6);
+  }
+
   function mediaList(post) {
-    var list = el("ul", "media");
-    (Array.isArray(post.media) ? post.media : []).forEach(function (item) {
+    var items = Array.isArray(post.media) ? post.media : [];
+    var list = el("ul", "media media--" + items.length);
+    items.forEach(function (item) {
       var url = item && httpUrl(item.url);
       if (!url) { return; }
-      var li = el("li"), node, alt = typeof item.alt === "string" ? item.alt : "";
-      if (item.type === "image") {
+      var type = ["image", "video", "gifv", "audio"].indexOf(item.type) >= 0 ? item.type : "unknown";
+      var li = el("li", "media-item media-item--" + type), node, alt = typeof item.alt === "string" ? item.alt : "";
+      if (type === "image") {
         node = el("img");
         node.src = url;
         node.alt = alt || "Image without a description";
         node.loading = "lazy";
-      } else if (item.type === "video" || item.type === "gifv" || item.type === "audio") {
-        node = el(item.type === "audio" ? "audio" : "video");
+      } else if (type === "video" || type === "gifv") {
+        node = el("video");
+        node.muted = true; node.loop = true; node.playsInline = true; node.preload = "none";
+        node.setAttribute("muted", ""); node.setAttribute("loop", ""); node.setAttribute("playsinline", "");
+        if (type === "gifv") { node.autoplay = true; node.setAttribute("autoplay", ""); } else { node.controls = true; }
+        node.src = url;
+        var poster = httpUrl(item.preview_url);
+        if (poster) { node.poster = poster; }
+        node.setAttribute("aria-label", alt || "Video without a description");
+      } else if (type === "audio") {
+        node = el("audio");
         node.src = url;
         node.controls = true;
         node.preload = "none";
-        var poster = httpUrl(item.preview_url);
-        if (poster && item.type !== "audio") { node.poster = poster; }
-        node.setAttribute("aria-label", alt || "Media without a description");
+        node.setAttribute("aria-label", alt || "Audio without a description");
       } else {
         node = link(url);
         node.textContent = alt || "Attachment";
       }
+      if (item.blurhash && (type === "image" || type === "video" || type === "gifv")) {
+        node.style.backgroundColor = blurhashColor(item.blurhash);
+      }
       li.appendChild(node);
-      if (alt && item.type !== "image") { li.appendChild(el("p", "alt", alt)); }
+      if (alt && type !== "image") { li.appendChild(el("p", "alt", alt)); }
       list.appendChild(li);
     });
     return list.children.length ? list : null;
+  }
+
+  function truncated(text, size) { // as Django's truncatechars
+    text = String(text || "");
+    return text.length > size ? text.slice(0, size - 1) + "…" : text;
+  }
+
+  function renderCard(card) {
+    var url = card && httpUrl(card.url);
+    if (!url) { return null; }
+    var box = link(url, "link-card");
+    var image = httpUrl(card.image);
+    if (image) {
+      var img = el("img", "link-card-image");
+      img.src = image; img.alt = card.image_alt || ""; img.loading = "lazy";
+      if (card.blurhash) { img.style.backgroundColor = blurhashColor(card.blurhash); }
+      box.appendChild(img);
+    }
+    var body = el("span", "link-card-body");
+    body.appendChild(el("span", "link-card-site", card.site || "Link"));
+    body.appendChild(el("strong", "link-card-title", card.title || url));
+    if (card.description) { body.appendChild(el("span", "link-card-description", truncated(card.description, 200))); }
+    box.appendChild(body);
+    return box;
+  }
+
+  function renderPoll(poll) {
+    if (!poll || !Array.isArray(poll.options) || !poll.options.length) { return null; }
+    var box = el("div", "poll"), list = el("ul", "poll-options");
+    var total = poll.voters || poll.votes;
+    poll.options.forEach(function (option) {
+      var li = el("li", "poll-option");
+      if (typeof option.votes === "number" && poll.votes) {
+        var share = Math.round(option.votes / total * 100); // as {% widthratio %}
+        var bar = el("span", "poll-bar");
+        bar.style.width = share + "%";
+        li.appendChild(bar);
+        li.appendChild(el("span", "poll-share", share + "%"));
+      }
+      li.appendChild(el("span", "poll-title", option.title));
+      list.appendChild(li);
+    });
+    box.appendChild(list);
+    var meta = typeof poll.votes === "number" ? plural(poll.votes, "vote", "votes") : "";
+    meta += poll.closed ? " · Final results" : poll.expires_at ? " · Open poll" : "";
+    box.appendChild(el("p", "poll-meta", meta));
+    return box;
+  }
+
+  function renderQuote(quote) {
+    var url = quote && httpUrl(quote.url);
+    if (!url) { return null; }
+    var box = el("blockquote", "quote"), author = el("p", "quote-author");
+    var who = httpUrl(quote.profile_url) ? link(httpUrl(quote.profile_url)) : author;
+    if (quote.name) { who.appendChild(el("strong", "", quote.name)); who.appendChild(document.createTextNode(" ")); }
+    var handle = String(quote.handle || "");
+    who.appendChild(el("span", "handle", handle.slice(0, 4) === "did:" ? "Bluesky account" : "@" + handle));
+    if (who !== author) { author.appendChild(who); }
+    box.appendChild(author);
+    if (quote.text) {
+      var text = el("p", "quote-text");
+      String(quote.text).split("\n").forEach(function (line, i) {
+        if (i) { text.appendChild(el("br")); }
+        text.appendChild(document.createTextNode(line));
+      });
+      box.appendChild(text);
+    }
+    var more = el("p", "quote-link"), a = link(url);
+    a.textContent = "View the quoted post";
+    more.appendChild(a);
+    box.appendChild(more);
+    return box;
   }
 
   function body(post, inWarning) {
@@ -108,6 +207,9 @@
     } else if (media) {
       frag.appendChild(media);
     }
+    [renderCard(post.card), renderPoll(post.poll), renderQuote(post.quote)].forEach(function (node) {
+      if (node) { frag.appendChild(node); }
+    });
     return frag;
   }
 
