@@ -384,11 +384,11 @@ def parse_feed(
             continue  # the same entry twice in one document: the first (newest) wins
         seen.add(post.external_id)
         result.entries.append(FeedEntry(post, entry_version(post)))
-    _date_estimated(result.entries, feed_date or modified)
+    date_undated(result.entries, feed_date or modified)
     return result
 
 
-def _date_estimated(entries: list[FeedEntry], fallback: datetime | None) -> None:
+def date_undated(entries: list[FeedEntry], fallback: datetime | None) -> None:
     """Date the entries without a readable date as the oldest entry that has one (else as
     ``fallback``, the feed's own date): they are part of what the document holds, not news."""
     dated = [e.post.created_at for e in entries if e.post.created_at and not e.post.date_estimated]

@@ -31,6 +31,7 @@ from crowdwall.ingest.normalize import ID_LENGTH, IncomingAuthor, IncomingMedia,
 from crowdwall.sources.feeds import (
     FeedEntry,
     ParsedFeed,
+    date_undated,
     entry_version,
     feed_hash,
     media_type,
@@ -112,7 +113,7 @@ def item_post(
     body, is_html = with_title({"title": _str(item, "title")}, body, is_html)
     published = parse_datetime_robust(item.get("date_published"), now=now)
     modified = parse_datetime_robust(item.get("date_modified"), now=now)
-    created = published or modified or now
+    created = published or modified  # None: dated from the rest of the document
     edited = modified if published and modified and modified > published else None
     external = _str(item, "external_url")
     tags = item.get("tags")
@@ -121,8 +122,9 @@ def item_post(
         author=_author(item, feed, url),
         html=body if is_html else "",
         text="" if is_html else body,
-        created_at=created,
+        created_at=created or now,
         edited_at=edited,
+        date_estimated=created is None,
         url=urljoin(url, _str(item, "url")) if _str(item, "url") else external,
         language=_str(item, "language") or _str(feed, "language"),
         hashtags=tags_of([t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []),
@@ -156,4 +158,5 @@ def parse_json_feed(body: bytes, *, url: str, now: datetime) -> ParsedFeed:
         if post.external_id not in seen:
             seen.add(post.external_id)
             result.entries.append(FeedEntry(post, entry_version(post)))
+    date_undated(result.entries, None)  # a JSON Feed has no date of its own
     return result

@@ -84,7 +84,11 @@ def test_items_become_posts_like_rss_entries():
         ("https://podcast.example/42.jpg", "image", ""),
     ]
     assert third.external_id == "https://daringfireball.example/3"
-    assert third.text == "Only a summary" and third.created_at == NOW  # no date: first seen
+    # No date: dated as the oldest dated item of the document (a backlog, not news), flagged.
+    assert third.text == "Only a summary" and third.created_at == datetime(
+        2025, 5, 13, 8, 0, tzinfo=UTC
+    )
+    assert third.date_estimated
 
 
 def test_a_json_feed_is_found_by_its_content_or_its_type():
