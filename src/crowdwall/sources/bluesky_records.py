@@ -11,6 +11,8 @@
   date, the time Jetstream saw the event stands in.
 - Images and videos are blobs in the author's repository, addressed by CID: we link the
   Bluesky CDN (``cdn.bsky.app/img/feed_fullsize/plain/DID/CID@jpeg``, ``video.bsky.app``).
+- A record self-labelled ``!no-unauthenticated`` (its author does not want it shown to
+  logged-out viewers) is ``opted_out``: no wall shows it (``crowdwall.ingest.consent``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from crowdwall.exceptions import InvalidPost
+from crowdwall.ingest.consent import has_opt_out_label
 from crowdwall.ingest.items import loads
 from crowdwall.ingest.match import normalize_hashtag
 from crowdwall.ingest.normalize import IncomingAuthor, IncomingMedia, IncomingPost, parse_date
@@ -181,6 +184,12 @@ def _sensitive(record: Mapping[str, Any]) -> bool:
     return any(isinstance(v, Mapping) and v.get("val") in SENSITIVE_LABELS for v in _list(values))
 
 
+def _opted_out(record: Mapping[str, Any]) -> bool:
+    """Whether the record carries the ``!no-unauthenticated`` self-label."""
+    labels = record.get("labels")
+    return has_opt_out_label(labels.get("values") if isinstance(labels, Mapping) else None)
+
+
 def _created_at(record: Mapping[str, Any], time_us: int) -> datetime:
     try:
         return parse_date(record.get("createdAt"))
@@ -270,4 +279,5 @@ def post_from_record(
         language=language,
         hashtags=tuple(record_tags(record) if tags is None else tags),
         media=tuple(record_media(did, record.get("embed"))),
+        opted_out=_opted_out(record),
     )

@@ -171,6 +171,10 @@ def test_clean_post_carries_every_field_of_a_clean_post():
             avatar_url="https://a.example/a.png",
             profile_url="https://a.example/@ann",
             is_bot=True,
+            noindex=True,
+            discoverable=False,
+            indexable=False,
+            no_unauthenticated=True,
         ),
         html="<p>x</p>",
         text="x",
@@ -189,9 +193,12 @@ def test_clean_post_carries_every_field_of_a_clean_post():
         boosts_count=1,
         favourites_count=2,
         replies_count=3,
+        opted_out=True,
     )
     blank = IncomingPost(external_id="", action="")
     for field in dataclasses.fields(IncomingPost):
         if field.name != "action":  # every field set to something else than its default
             assert getattr(full, field.name) != getattr(blank, field.name), field.name
+    for field in dataclasses.fields(IncomingAuthor):
+        assert getattr(full.author, field.name) != getattr(IncomingAuthor("", ""), field.name)
     assert clean_post(full, now=NOW) == full
