@@ -79,3 +79,13 @@ def test_adding_twice_keeps_one_entry(bearer, wall):
     assert post(bearer, G, {"account": ANN}).status_code == 201
     assert post(bearer, G, {"account": ANN}).status_code == 201
     assert NeverShow.objects.count() == 1
+
+
+def test_a_wall_may_opt_in_the_accounts_it_follows_through_the_api(bearer, wall):
+    assert bearer.get("/api/walls/djangocon/").json()["followed_accounts_opt_in"] is False
+    response = bearer.patch(
+        "/api/walls/djangocon/", {"followed_accounts_opt_in": True}, content_type="application/json"
+    )
+    assert response.status_code == 200 and response.json()["followed_accounts_opt_in"] is True
+    wall.refresh_from_db()
+    assert wall.followed_accounts_opt_in is True
