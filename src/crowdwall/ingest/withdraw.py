@@ -82,10 +82,20 @@ def _announce(changed: Iterable[tuple[int, str]]) -> None:
     )
 
 
+def author_opted_out(author: IncomingAuthor) -> bool:
+    """Whether an incoming author's flags opt the account out (``crowdwall.ingest.consent``)."""
+    return account_opted_out(
+        noindex=author.noindex,
+        discoverable=author.discoverable,
+        indexable=author.indexable,
+        no_unauthenticated=author.no_unauthenticated,
+    )
+
+
 def consent_values(author: IncomingAuthor) -> tuple[bool | None, ...]:
     """An author's ``CONSENT_FIELDS`` and then its ``opted_out`` verdict, for its row."""
     flags = (author.noindex, author.discoverable, author.indexable, author.no_unauthenticated)
-    return (*flags, account_opted_out(**dict(zip(CONSENT_FIELDS, flags, strict=True))))
+    return (*flags, author_opted_out(author))
 
 
 def withdraw_opted_out(chunk: Iterable[Entry], walls: Mapping[int, WallRules]) -> int:
@@ -98,7 +108,7 @@ def withdraw_opted_out(chunk: Iterable[Entry], walls: Mapping[int, WallRules]) -
     opted: dict[str, IncomingAuthor] = {}
     for entry in chunk:
         author = entry.post.author if isinstance(entry, Prepared) else None
-        if author is not None and consent_values(author)[-1]:
+        if author is not None and author_opted_out(author):
             opted[author.id] = author
     if not opted:
         return 0
