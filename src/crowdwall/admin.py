@@ -1,4 +1,5 @@
-"""Django admin for walls, sources, posts, moderation, bans and quarantined posts.
+"""Django admin for walls, sources, posts, moderation, bans, the never-show list and quarantined
+posts.
 
 List fields (hashtags, keywords, accounts, languages) are edited one entry per line. Moderation
 happens on "posts on walls" through actions only, so every change goes through
@@ -20,12 +21,14 @@ from crowdwall.models import (
     BannedWord,
     ModerationLog,
     ModerationState,
+    NeverShow,
     Post,
     PostWall,
     QuarantinedPost,
     Source,
     Wall,
 )
+from crowdwall.moderation import never_show
 from crowdwall.moderation.actions import reapply_bans, set_pinned, set_state
 
 
@@ -71,6 +74,7 @@ class WallForm(forms.ModelForm):
             "hide_boosts",
             "hide_bots",
             "hide_sensitive",
+            "followed_accounts_opt_in",
         ]
 
 
@@ -270,6 +274,31 @@ class BannedAuthorAdmin(_BanAdmin):
 class BannedWordAdmin(_BanAdmin):
     list_display = ["word", "wall", "created_at"]
     search_fields = ["word"]
+
+
+@admin.register(NeverShow)
+class NeverShowAdmin(admin.ModelAdmin):
+    """Accounts that asked not to be shown; saving one takes their posts off at once
+    (``crowdwall.moderation.never_show``, audited like the API and the command)."""
+
+    list_display = ["account", "wall", "note", "created_at"]
+    list_filter = [("wall", admin.EmptyFieldListFilter), "wall"]
+    search_fields = ["account", "note"]
+    fields = ["account", "wall", "note"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change:  # edited (account, scope): saved as is, then applied to old posts as new
+            super().save_model(request, obj, form, change)
+        _, withdrawn = never_show.add(obj.account, wall=obj.wall, note=obj.note, actor=request.user)
+        if withdrawn:
+            messages.info(request, f"{withdrawn} post(s) taken off the walls.")
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        never_show.remove(obj.account, wall=obj.wall, actor=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for entry in queryset:
+            never_show.remove(entry.account, wall=entry.wall, actor=request.user)
 
 
 # The moderation audit log: read-only (crowdwall.moderation.service writes it) ---------------

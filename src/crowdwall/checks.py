@@ -30,7 +30,7 @@ _POSITIVE_INTS = (
     "LIVE_SOCKET_BACKLOG",
     "PREPARE_MIN_BATCH",
 )
-_NON_NEGATIVE = ("MAX_MEDIA", "FUTURE_TOLERANCE", "LIVE_COALESCE_MS")
+_NON_NEGATIVE = ("MAX_MEDIA", "FUTURE_TOLERANCE", "LIVE_COALESCE_MS", "ROBOTS_CACHE_SECONDS")
 _POSITIVE = ("RESTART_BASE_DELAY", "RESTART_MAX_DELAY", "LIVE_HEARTBEAT_SECONDS")
 
 
@@ -63,6 +63,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
     errors += _check_blocklist(merged["BLOCKLIST"])
     errors += _check_live_transport(merged)
     errors += _check_replay_dirs(merged["REPLAY_DIRS"])
+    errors += _check_contact(merged["CONTACT_URL"], merged["USER_AGENT"])
     if merged["WEBHOOK_ALLOW_BODY_ONLY_SIGNATURES"]:
         errors.append(
             Warning(
@@ -70,6 +71,34 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
                 "signed without a timestamp: a captured delivery can be replayed at any time.",
                 hint="Have senders send X-Crowdwall-Timestamp and turn this off.",
                 id="crowdwall.W010",
+            )
+        )
+    return errors
+
+
+def _check_contact(contact: Any, agent: Any) -> list[CheckMessage]:
+    """CONTACT_URL: an http(s) or mailto URL (it goes into headers and pages); USER_AGENT: one
+    line of printable ASCII, or None for the default."""
+    errors: list[CheckMessage] = []
+    scheme = urlsplit(contact).scheme if isinstance(contact, str) else ""
+    if not isinstance(contact, str) or (
+        contact and (scheme not in ("http", "https", "mailto") or not contact.isprintable())
+    ):
+        errors.append(
+            Error(
+                f"CROWDWALL['CONTACT_URL'] must be an https://, http:// or mailto: URL (or ''), "
+                f"not {contact!r}.",
+                id="crowdwall.E060",
+            )
+        )
+    if agent is not None and not (
+        isinstance(agent, str) and agent.strip() and agent.isascii() and agent.isprintable()
+    ):
+        errors.append(
+            Error(
+                f"CROWDWALL['USER_AGENT'] must be one line of printable ASCII, not {agent!r}.",
+                hint="None sends crowdwall/<version> (+<CONTACT_URL>).",
+                id="crowdwall.E061",
             )
         )
     return errors

@@ -21,6 +21,7 @@ from typing import Any
 from django.conf import settings as django_settings
 from django.utils.module_loading import import_string
 
+from crowdwall import __version__
 from herdcache.conf import conf as herdcache_conf
 
 DEFAULTS: dict[str, Any] = {
@@ -109,7 +110,17 @@ DEFAULTS: dict[str, Any] = {
     # Seconds between the hub's round trips through the channel layer; a lost or failed one
     # (Redis down or restarted) makes it re-subscribe and resynchronise its sockets.
     "LIVE_HEARTBEAT_SECONDS": 1.0,
+    # Consent and politeness (crowdwall.sources.http, the about page). Where people reach the
+    # wall's organisers: to ask for the never-show list, and in the User-Agent of every request
+    # to other servers ("https://..." or "mailto:...").
+    "CONTACT_URL": "",
+    # The User-Agent of every outbound request; None: "crowdwall/<version> (+<CONTACT_URL>)".
+    "USER_AGENT": None,
+    # How long a host's robots.txt is trusted before feeds of that host ask again (seconds).
+    "ROBOTS_CACHE_SECONDS": 3600,
 }
+
+PROJECT_URL = "https://github.com/crowdwall"  # the contact when CONTACT_URL is unset
 
 
 class CrowdwallSettings:
@@ -264,6 +275,21 @@ class CrowdwallSettings:
     @property
     def LIVE_HEARTBEAT_SECONDS(self) -> float:
         return float(self._get("LIVE_HEARTBEAT_SECONDS"))
+
+    @property
+    def CONTACT_URL(self) -> str:
+        return str(self._get("CONTACT_URL") or "")
+
+    @property
+    def USER_AGENT(self) -> str:
+        value = self._get("USER_AGENT")
+        if value:
+            return str(value)
+        return f"crowdwall/{__version__} (+{self.CONTACT_URL or PROJECT_URL})"
+
+    @property
+    def ROBOTS_CACHE_SECONDS(self) -> float:
+        return float(self._get("ROBOTS_CACHE_SECONDS"))
 
 
 conf = CrowdwallSettings()

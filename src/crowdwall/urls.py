@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from crowdwall import screen, views, webhooks
+from crowdwall import about, screen, views, webhooks
 from crowdwall.api.api import api
 from crowdwall.live import views as live
 from crowdwall.moderation import views as moderation
@@ -14,6 +14,7 @@ urlpatterns = [
     path("walls/", views.wall_list, name="wall_list"),
     path("walls/<slug:slug>/", views.wall, name="wall"),
     path("walls/<slug:slug>/archive/", views.archive, name="archive"),
+    path("walls/<slug:slug>/about/", about.about, name="about"),
     # The big screen, its overlay, the wall's CSS and older posts: crowdwall.screen
     path("walls/<slug:slug>/screen/", screen.screen, name="screen"),
     path("walls/<slug:slug>/overlay/", screen.overlay, name="overlay"),

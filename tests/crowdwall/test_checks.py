@@ -95,3 +95,21 @@ def test_replay_dirs_must_be_a_list_of_existing_absolute_directories(settings, v
 
 def test_replay_dirs_that_exist_pass(settings, tmp_path):
     assert ids(settings, {"REPLAY_DIRS": [str(tmp_path), tmp_path]}) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"CONTACT_URL": "https://events.example/contact", "USER_AGENT": "wall/1 (+x)"}, []),
+        ({"CONTACT_URL": "mailto:wall@events.example", "ROBOTS_CACHE_SECONDS": 0}, []),
+        ({"CONTACT_URL": "javascript:alert(1)"}, ["crowdwall.E060"]),
+        ({"CONTACT_URL": "events.example"}, ["crowdwall.E060"]),
+        ({"CONTACT_URL": None}, ["crowdwall.E060"]),
+        ({"USER_AGENT": "two\nlines"}, ["crowdwall.E061"]),
+        ({"USER_AGENT": "wäll"}, ["crowdwall.E061"]),
+        ({"USER_AGENT": 3}, ["crowdwall.E061"]),
+        ({"ROBOTS_CACHE_SECONDS": -1}, ["crowdwall.E004"]),
+    ],
+)
+def test_consent_settings_have_their_ids(settings, value, expected):
+    assert ids(settings, value) == expected

@@ -189,6 +189,7 @@ class WallOut(Schema):
     hide_boosts: bool
     hide_bots: bool
     hide_sensitive: bool
+    followed_accounts_opt_in: bool
     screen_theme: str
     info_text: str
     qr_url: str
@@ -221,6 +222,7 @@ class WallPatch(Strict):
     hide_boosts: bool | None = None
     hide_bots: bool | None = None
     hide_sensitive: bool | None = None
+    followed_accounts_opt_in: bool | None = None
     screen_theme: ThemeName | None = None
     info_text: str | None = Field(None, max_length=300)
     qr_url: str | None = Field(None, max_length=500)

@@ -28,6 +28,10 @@ Rules (also shown to admins in the Wall form's help texts):
   are accepted for convenience but break when the account is renamed.
 - **Languages**: ISO 639 codes; ``en`` also accepts ``en-GB``. A post whose language is unknown
   passes the filter (most servers leave it empty more often than they get it wrong).
+- **Consent** (``crowdwall.ingest.consent``): a post whose author (or the post itself) opted
+  out of being shown, and every post of an account on the wall's or the global never-show
+  list, matches no wall; a wall with ``followed_opt_in`` still shows its own ``accounts``
+  when they opted out (never when they are on a never-show list).
 - **Filters** (hide replies / boosts / bots / sensitive posts) apply after matching.
 - **Lanes**: a source whose scope is "own" (every webhook; RSS and replay by default) feeds
   its own wall only: its posts never reach another wall, whatever they match. Each wall lists
@@ -55,7 +59,13 @@ from crowdwall.ingest.terms import (  # re-exported: callers import them from he
 )
 from crowdwall.ingest.wire import positional_pickle
 
+# Why a post is taken off a wall (the reason its wall entries record; crowdwall.ingest.consent).
+NEVER_SHOW_REASON = "never show"
+OPTED_OUT_REASON = "author opted out"
+
 __all__ = [
+    "NEVER_SHOW_REASON",
+    "OPTED_OUT_REASON",
     "AccountSet",
     "Haystack",
     "KeywordRule",
@@ -114,6 +124,7 @@ class MatchInput:
     is_boost: bool = False
     is_bot: bool = False
     sensitive: bool = False
+    opted_out: bool = False  # the account or the post opted out (crowdwall.ingest.consent)
 
 
 @dataclass(slots=True)
@@ -137,6 +148,10 @@ class WallRules:
     banned_authors: AccountSet = field(default_factory=AccountSet)
     banned_words: KeywordSet = field(default_factory=lambda: KeywordSet(()))
     blocklist: KeywordSet | None = None
+    # Consent: accounts never shown here (the wall's and the global never-show list), and
+    # whether the wall's own accounts are shown even when they opted out.
+    never_show: AccountSet = field(default_factory=AccountSet)
+    followed_opt_in: bool = False
 
     def selects(self, post: MatchInput) -> bool:
         """Whether the post is about this wall (before language and filters)."""
@@ -147,9 +162,25 @@ class WallRules:
             or self.accounts.contains(post.author_id, post.author_handle)
         )
 
+    def refusal(self, post: MatchInput) -> str:
+        """Why consent keeps this post off this wall ("" when it does not)."""
+        if self.never_show and self.never_show.contains(post.author_id, post.author_handle):
+            return NEVER_SHOW_REASON
+        if post.opted_out and not self.shows_opted_out(post.author_id, post.author_handle):
+            return OPTED_OUT_REASON
+        return ""
+
+    def shows_opted_out(self, author_id: str, handle_folded: str) -> bool:
+        """Whether this wall shows an opted-out account anyway: one it follows by name, when
+        it says so (``Wall.followed_accounts_opt_in``)."""
+        return self.followed_opt_in and self.accounts.contains(author_id, handle_folded)
+
     def admits(self, post: MatchInput) -> bool:
-        """Lane, language and filters: whether a selected post may appear on this wall at all."""
+        """Lane, consent, language and filters: whether a selected post may appear on this wall
+        at all."""
         if post.source_id in self.closed_sources:
+            return False
+        if self.refusal(post):
             return False
         if self.languages and post.language and post.language not in self.languages:
             return False

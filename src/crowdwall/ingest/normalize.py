@@ -9,7 +9,9 @@ adapter may hand over, such as the same format as text)::
     {"id": "123", "action": "create",          # or "update" / "delete" (then only "id")
      "created_at": "2025-05-01T10:00:00Z", "edited_at": null, "url": "https://...",
      "author": {"id": "stable-id", "handle": "ann@example.social", "display_name": "Ann",
-                "avatar_url": "https://...", "profile_url": "https://...", "bot": false},
+                "avatar_url": "https://...", "profile_url": "https://...", "bot": false,
+                "noindex": null, "discoverable": null, "indexable": null,  # optional consent
+                "no_unauthenticated": null},            # flags: crowdwall.ingest.consent
      "html": "<p>...</p>",                      # or "text": "plain text"
      "spoiler_text": "", "sensitive": false, "reply": false, "boost": false, "language": "en",
      "tags": ["djangocon"], "media": [{"url": "https://...", "type": "image", "alt": "...",
@@ -72,6 +74,11 @@ class IncomingAuthor:
     avatar_url: str = ""
     profile_url: str = ""
     is_bot: bool = False
+    # Consent flags as the source reported them; None: not reported (crowdwall.ingest.consent).
+    noindex: bool | None = None
+    discoverable: bool | None = None
+    indexable: bool | None = None
+    no_unauthenticated: bool | None = None
 
 
 @positional_pickle
@@ -112,6 +119,9 @@ class IncomingPost:
     date_estimated: bool = False
     # A link card, a poll, a quoted post: JSON-ready dicts (``crowdwall.ingest.extras``).
     extras: dict[str, Any] | None = None
+    # The author asked for this post alone not to be shown outside their network (Bluesky's
+    # ``!no-unauthenticated`` self-label on the record; crowdwall.ingest.consent).
+    opted_out: bool = False
 
     @classmethod
     def deletion(cls, external_id: str) -> IncomingPost:
@@ -141,6 +151,14 @@ def _bool(data: Mapping[str, Any], key: str) -> bool:
     if not isinstance(value, bool):
         raise InvalidPost("wrong type", f"{key!r} must be true or false")
     return value
+
+
+def _flag(data: Mapping[str, Any], key: str) -> bool | None:
+    """An optional true/false (``None`` when missing or null: not reported)."""
+    value = data.get(key)
+    if value is None or value is True or value is False:
+        return value
+    raise InvalidPost("wrong type", f"{key!r} must be true, false or null")
 
 
 def _is_mapping(value: Any) -> bool:
@@ -184,6 +202,10 @@ def from_dict(data: Any) -> IncomingPost:
                 avatar_url=_str(author_data, "avatar_url"),
                 profile_url=_str(author_data, "profile_url"),
                 is_bot=_bool(author_data, "bot"),
+                noindex=_flag(author_data, "noindex"),
+                discoverable=_flag(author_data, "discoverable"),
+                indexable=_flag(author_data, "indexable"),
+                no_unauthenticated=_flag(author_data, "no_unauthenticated"),
             ),
             html=_str(data, "html"),
             text=_str(data, "text"),
@@ -270,6 +292,10 @@ def _count(value: Any) -> int | None:
     return min(value, 2**31 - 1)
 
 
+def _optional_bool(value: Any) -> bool | None:
+    return None if value is None else bool(value)
+
+
 def clean_post(post: IncomingPost, *, now: datetime, limits: Limits | None = None) -> IncomingPost:
     """A validated, bounded copy of ``post``; ``InvalidPost`` if it cannot be stored at all.
 
@@ -351,6 +377,10 @@ def clean_post(post: IncomingPost, *, now: datetime, limits: Limits | None = Non
             avatar_url=_url(author.avatar_url),
             profile_url=_url(author.profile_url),
             is_bot=bool(author.is_bot),
+            noindex=_optional_bool(author.noindex),
+            discoverable=_optional_bool(author.discoverable),
+            indexable=_optional_bool(author.indexable),
+            no_unauthenticated=_optional_bool(author.no_unauthenticated),
         ),
         html=raw_html,
         text=raw_text,
@@ -369,4 +399,5 @@ def clean_post(post: IncomingPost, *, now: datetime, limits: Limits | None = Non
         replies_count=_count(post.replies_count),
         date_estimated=estimated,
         extras=(clean_extras(post.extras) or None) if post.extras else None,
+        opted_out=bool(post.opted_out),
     )

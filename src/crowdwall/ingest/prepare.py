@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from crowdwall.exceptions import InvalidPost
+from crowdwall.ingest.consent import account_opted_out
 from crowdwall.ingest.items import Item, to_incoming
 from crowdwall.ingest.match import (
     Haystack,
@@ -201,6 +202,13 @@ def match_input(
         is_boost=post.is_boost,
         is_bot=author.is_bot,
         sensitive=post.sensitive,
+        opted_out=post.opted_out
+        or account_opted_out(
+            noindex=author.noindex,
+            discoverable=author.discoverable,
+            indexable=author.indexable,
+            no_unauthenticated=author.no_unauthenticated,
+        ),
     )
 
 

@@ -34,12 +34,22 @@ from crowdwall.ingest.quotes import fill_quotes
 from crowdwall.ingest.references import WallsChanged, lock_referenced
 from crowdwall.ingest.verdicts import ban_reason, decide, decide_walls
 from crowdwall.ingest.walls import load_wall_rules
+from crowdwall.ingest.withdraw import CONSENT_FIELDS, consent_values, withdraw_opted_out
 from crowdwall.models import Author, ModerationState, Post, PostWall, Source
 
 logger = logging.getLogger("crowdwall.ingest")
 
 COUNT_FIELDS = ("boosts_count", "favourites_count", "replies_count")
-AUTHOR_FIELDS = ["handle", "display_name", "avatar_url", "profile_url", "is_bot", "updated_at"]
+AUTHOR_FIELDS = [
+    "handle",
+    "display_name",
+    "avatar_url",
+    "profile_url",
+    "is_bot",
+    *CONSENT_FIELDS,
+    "opted_out",
+    "updated_at",
+]
 _OPEN = (ModerationState.PENDING, ModerationState.APPROVED)
 STORE_ATTEMPTS = 3  # a chunk raced by another writer, or by a wall's deletion, is stored again
 
@@ -86,7 +96,16 @@ def _upsert_authors(entries: list[Prepared], now: datetime) -> dict[str, int]:
         Author,
         ["key", *AUTHOR_FIELDS],
         (
-            (a.id, a.handle, a.display_name, a.avatar_url, a.profile_url, a.is_bot, now)
+            (
+                a.id,
+                a.handle,
+                a.display_name,
+                a.avatar_url,
+                a.profile_url,
+                a.is_bot,
+                *consent_values(a),
+                now,
+            )
             for a in authors.values()
         ),
         unique="key",
@@ -231,6 +250,8 @@ def _store(
         new, edits, recounts, deletions = _classify(
             chunk, existing, matcher, walls_by_id if verdicts else None, result
         )
+        # Before the authors' rows are refreshed: who has opted out since we last saw them.
+        withdraw_opted_out(chunk, walls_by_id)
         author_ids = _upsert_authors([e for e, _ in new] + [e for _, e, _ in edits], now)
         fill_quotes(source_id, (e for e, _ in new))  # a quoted post we have: its words
         entries: list[tuple[Any, ...]] = []  # new wall entries, in ENTRY_FIELDS order
@@ -294,7 +315,8 @@ def _store(
             ):
                 current[row["post_id"]].append(row)
 
-        # Edits: new content; walls it now matches are added; wall bans are checked again.
+        # Edits: new content; walls it now matches are added; wall bans (and consent: a post
+        # labelled since, a never-show entry) are checked again.
         Post.objects.bulk_update(
             [
                 Post(pk=pid, **{**_content(e), "edited_at": e.post.edited_at or now})
@@ -315,7 +337,7 @@ def _store(
                     result.purged_walls.add(row["wall__slug"])
                 if wall is None or row["state"] not in _OPEN:
                     continue
-                reason = ban_reason(wall, entry.matching())
+                reason = ban_reason(wall, entry.matching()) or wall.refusal(entry.matching())
                 if reason:
                     rejected.append(
                         PostWall(

@@ -6,6 +6,8 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 
+from django.db.models import Q
+
 from crowdwall.conf import conf
 from crowdwall.ingest.bulk import select_in
 from crowdwall.ingest.match import (
@@ -15,7 +17,7 @@ from crowdwall.ingest.match import (
     compile_keywords,
     parse_keyword,
 )
-from crowdwall.models import BannedAuthor, BannedWord, Source, Wall
+from crowdwall.models import BannedAuthor, BannedWord, NeverShow, Source, Wall
 from crowdwall.sources.kinds import get_kind
 from crowdwall.states import SourceScope
 
@@ -47,6 +49,7 @@ def build_rules(
     banned_authors: Iterable[str] = (),
     banned_words: Iterable[str] = (),
     blocklist: KeywordSet | None = None,
+    never_show: Iterable[str] = (),
 ) -> WallRules:
     where = f"wall {wall.slug!r}"
     return WallRules(
@@ -66,6 +69,8 @@ def build_rules(
         banned_authors=AccountSet.of(banned_authors),
         banned_words=_keywords(banned_words, f"the bans of {where}"),
         blocklist=blocklist if wall.use_default_blocklist else None,
+        never_show=AccountSet.of(never_show),
+        followed_opt_in=wall.followed_accounts_opt_in,
     )
 
 
@@ -85,7 +90,7 @@ def _any_wall(kind: str, scope: str) -> bool:
 
 
 def load_wall_rules(wall_ids: Iterable[int] | None = None) -> list[WallRules]:
-    """Every active wall (or the given ones), compiled; four queries whatever the count.
+    """Every active wall (or the given ones), compiled; five queries whatever the count.
 
     A source confined to its own wall (scope other than "any") is closed to every other wall,
     active or not: its wall being inactive must not let its posts spill elsewhere."""
@@ -115,6 +120,12 @@ def load_wall_rules(wall_ids: Iterable[int] | None = None) -> list[WallRules]:
     words: dict[int, list[str]] = defaultdict(list)
     for wall_id, word in select_in(BannedWord, ["wall", "word"], "wall", ids):
         words[wall_id].append(word)
+    # The never-show list: entries without a wall apply to every wall.
+    hidden: dict[int | None, list[str]] = defaultdict(list)
+    for wall_id, account in NeverShow.objects.filter(
+        Q(wall__isnull=True) | Q(wall__in=ids)
+    ).values_list("wall", "account"):
+        hidden[wall_id].append(account)
     all_confined: frozenset[int] = frozenset().union(*confined.values())
     blocklist = default_blocklist() if any(w.use_default_blocklist for w in walls) else None
     return [
@@ -125,6 +136,7 @@ def load_wall_rules(wall_ids: Iterable[int] | None = None) -> list[WallRules]:
             banned_authors=authors[wall.pk],
             banned_words=sorted(words[wall.pk]),
             blocklist=blocklist,
+            never_show=[*hidden[None], *hidden[wall.pk]],
         )
         for wall in walls
     ]

@@ -52,12 +52,14 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Q
 
 from crowdwall.caching import purge_walls
 from crowdwall.conf import conf
 from crowdwall.exceptions import JobError
 from crowdwall.ingest import sanitize
 from crowdwall.ingest.match import (
+    OPTED_OUT_REASON,
     Haystack,
     Matcher,
     MatchInput,
@@ -76,6 +78,7 @@ from crowdwall.models import (
     BannedAuthor,
     BannedWord,
     ModerationState,
+    NeverShow,
     Post,
     PostWall,
     Source,
@@ -97,6 +100,7 @@ _WALL_RULE_FIELDS = (
     "hide_boosts",
     "hide_bots",
     "hide_sensitive",
+    "followed_accounts_opt_in",
 )
 _POST_FIELDS = (
     "id",
@@ -119,6 +123,7 @@ _POST_FIELDS = (
     "author__handle",
     "author__display_name",
     "author__is_bot",
+    "author__opted_out",
 )
 
 
@@ -163,6 +168,12 @@ def rules_digest(wall_ids: list[int]) -> str:
         "banned_words": sorted(
             BannedWord.objects.filter(wall__in=wall_ids).values_list("wall_id", "word")
         ),
+        "never_show": sorted(
+            NeverShow.objects.filter(Q(wall__in=wall_ids) | Q(wall__isnull=True)).values_list(
+                "wall_id", "account"
+            ),
+            key=repr,
+        ),
         "blocklist": sorted(conf.BLOCKLIST),
         "sanitizer": sanitizer_digest(),
     }
@@ -185,6 +196,7 @@ def match_input(row: dict[str, Any]) -> MatchInput:
         is_boost=row["is_boost"],
         is_bot=row["author__is_bot"],
         sensitive=row["sensitive"],
+        opted_out=row["author__opted_out"],
     )
 
 
@@ -200,8 +212,8 @@ def reconcile(
     action is ``add``, ``set`` or ``remove`` (the table in the module docstring)."""
     if entry is None:
         return ("add", *decide(wall, post)) if matched else None
-    if entry["state"] == ModerationState.DELETED:
-        return None
+    if entry["state"] == ModerationState.DELETED or entry["reason"] == OPTED_OUT_REASON:
+        return None  # final; an opt-out may have come from a post's own label, not stored
     if is_human(entry):
         reason = ban_reason(wall, post) if entry["state"] in _OPEN else ""
         return ("set", ModerationState.REJECTED, reason) if reason else None

@@ -1,5 +1,5 @@
 """crowdwall's models: walls and their sources, posts and the walls they appear on, bans,
-stored aggregates, the moderation audit log, posts that failed to store (quarantine), and the
+stored aggregates, the never-show list, the moderation audit log, posts that failed to store (quarantine), and the
 completion log of maintenance jobs.
 
 See ``crowdwall.models.posts`` for why a post and a wall meet in ``PostWall``.
@@ -8,6 +8,7 @@ See ``crowdwall.models.posts`` for why a post and a wall meet in ``PostWall``.
 from crowdwall.models.aggregates import AuthorWallCount, WallAggregate
 from crowdwall.models.audit import ModerationAction, ModerationLog
 from crowdwall.models.bans import BannedAuthor, BannedWord
+from crowdwall.models.consent import NeverShow
 from crowdwall.models.jobs import JobChunk, JobRun
 from crowdwall.models.posts import Author, ModerationState, Post, PostWall
 from crowdwall.models.quarantine import QuarantinedPost
@@ -24,6 +25,7 @@ __all__ = [
     "ModerationLog",
     "ModerationMode",
     "ModerationState",
+    "NeverShow",
     "Post",
     "PostWall",
     "QuarantinedPost",

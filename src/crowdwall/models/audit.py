@@ -20,6 +20,8 @@ class ModerationAction(models.TextChoices):
     BAN_WORD = "ban_word", "Ban word"
     UNBAN_WORD = "unban_word", "Unban word"
     CONFIGURE = "configure", "Change wall or source"
+    NEVER_SHOW = "never_show", "Never show account"
+    SHOW_AGAIN = "show_again", "Lift never-show"
 
 
 class ModerationLog(models.Model):

@@ -42,6 +42,13 @@ class Author(LockingDelete):
     avatar_url = models.URLField(max_length=1000, blank=True)
     profile_url = models.URLField(max_length=1000, blank=True)
     is_bot = models.BooleanField(default=False)
+    # Consent, as the author's network last reported it (null: not reported), and the verdict
+    # (crowdwall.ingest.consent): re-read with every post, so an opt-out takes their posts off.
+    noindex = models.BooleanField(null=True, blank=True)
+    discoverable = models.BooleanField(null=True, blank=True)
+    indexable = models.BooleanField(null=True, blank=True)
+    no_unauthenticated = models.BooleanField(null=True, blank=True)
+    opted_out = models.BooleanField(default=False, db_default=False)  # raw inserts omit it
     updated_at = models.DateTimeField()
 
     def __str__(self) -> str:

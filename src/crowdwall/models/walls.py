@@ -63,6 +63,14 @@ class Wall(LockingDelete):
     hide_boosts = models.BooleanField(default=False)
     hide_bots = models.BooleanField(default=False)
     hide_sensitive = models.BooleanField(default=False)
+    followed_accounts_opt_in = models.BooleanField(
+        default=False,
+        help_text=(
+            "Show the wall's own accounts even when they opted out of discovery (Mastodon "
+            "noindex / not discoverable / not indexable, Bluesky !no-unauthenticated): listing "
+            "them is a deliberate choice. Off: their opt-out is respected here too."
+        ),
+    )
     # The big screen: theme, an info line, a QR code target, and the wall's own CSS (staff-
     # written, served as a stylesheet, never inlined into other pages).
     screen_theme = models.CharField(

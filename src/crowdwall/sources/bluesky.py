@@ -49,6 +49,7 @@ from crowdwall.exceptions import SourceDisconnected, SourceError
 from crowdwall.sources.base import Backoff, Batch, Cursor, SourceAdapter, reconnecting
 from crowdwall.sources.bluesky_events import JetstreamFilter
 from crowdwall.sources.bluesky_records import POST_COLLECTION
+from crowdwall.sources.http import user_agent
 
 logger = logging.getLogger("crowdwall.sources.bluesky")
 
@@ -146,7 +147,7 @@ class BlueskySource(SourceAdapter):
                 max_queue=QUEUE_FRAMES,
                 open_timeout=20,
                 close_timeout=5,
-                user_agent_header="crowdwall (Jetstream consumer)",
+                user_agent_header=user_agent(),
             ) as websocket:
                 if hello is not None:
                     await websocket.send(hello)

@@ -12,6 +12,8 @@
   stands in (and the post is flagged ``date_estimated``).
 - The embed (images, gallery, video, link card, quoted post) is read by
   ``crowdwall.sources.bluesky_embeds``.
+- A record self-labelled ``!no-unauthenticated`` (its author does not want it shown to
+  logged-out viewers) is ``opted_out``: no wall shows it (``crowdwall.ingest.consent``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from crowdwall.exceptions import InvalidPost
+from crowdwall.ingest.consent import has_opt_out_label
 from crowdwall.ingest.items import loads
 from crowdwall.ingest.match import normalize_hashtag
 from crowdwall.ingest.normalize import EARLIEST_POST, IncomingAuthor, IncomingPost, parse_date
@@ -135,6 +138,12 @@ def _sensitive(record: Mapping[str, Any]) -> bool:
     return any(isinstance(v, Mapping) and v.get("val") in SENSITIVE_LABELS for v in _list(values))
 
 
+def _opted_out(record: Mapping[str, Any]) -> bool:
+    """Whether the record carries the ``!no-unauthenticated`` self-label."""
+    labels = record.get("labels")
+    return has_opt_out_label(labels.get("values") if isinstance(labels, Mapping) else None)
+
+
 def _created_at(record: Mapping[str, Any], time_us: int) -> tuple[datetime, bool]:
     """The record's ``createdAt``, else the event's time, flagged as an estimate."""
     try:
@@ -231,4 +240,5 @@ def post_from_record(
         media=tuple(record_media(did, record.get("embed"))),
         date_estimated=estimated,
         extras=record_extras(did, record.get("embed")),
+        opted_out=_opted_out(record),
     )

@@ -12,6 +12,8 @@ after an exponential backoff with jitter, never sooner than a ``Retry-After`` as
 at an hour). Other 4xx are retried on the same schedule (a feed that moved is an admin's
 fix, not a reason to hammer it); ``410 Gone`` stops the source. A malformed document is
 skipped with its reason logged, and the cursor does not move: the next poll reads it again.
+Every request sends crowdwall's User-Agent, and a feed its host's robots.txt disallows for
+that agent is not read: the source stops with that reason (``crowdwall.sources.http``).
 
 **Undated entries.** An entry whose date cannot be read is flagged ``date_estimated``. On the
 first read of a feed (and in a backfill) it is part of the backlog, dated as the document's
@@ -39,11 +41,11 @@ from typing import Any
 
 import httpx
 
-from crowdwall import __version__
 from crowdwall.exceptions import SourceDisconnected, SourceError
 from crowdwall.ingest.dates import parse_datetime_robust
 from crowdwall.sources.base import Backoff, Batch, Cursor, SourceAdapter
 from crowdwall.sources.feeds import FeedEntry, parse_feed
+from crowdwall.sources.http import ROBOTS, RobotsUnavailable, http_client
 
 logger = logging.getLogger("crowdwall.sources.rss")
 
@@ -55,7 +57,6 @@ MAX_FEED_BYTES = 5 * 1024 * 1024
 MAX_RETRY_AFTER = 3600.0
 SEEN_LIMIT = 500
 RETRY_STATUSES = frozenset({408, 425, 429})
-USER_AGENT = f"crowdwall/{__version__} (feed reader)"
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9, "
     "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.1"
@@ -152,11 +153,11 @@ class RSSSource(SourceAdapter):
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = httpx.AsyncClient(
+            self._client = http_client(
                 timeout=httpx.Timeout(self.timeout),
                 follow_redirects=True,
                 max_redirects=5,
-                headers={"User-Agent": USER_AGENT, "Accept": ACCEPT},
+                headers={"Accept": ACCEPT},
             )
         return self._client
 
@@ -172,6 +173,10 @@ class RSSSource(SourceAdapter):
             headers["If-None-Match"] = state.etag
         if state.modified:
             headers["If-Modified-Since"] = state.modified
+        try:
+            await ROBOTS.check(self._http(), self.url)  # RobotsDisallowed stops the source
+        except RobotsUnavailable as exc:
+            raise FeedUnavailable(f"robots.txt unavailable ({exc})") from exc
         try:
             async with self._http().stream("GET", self.url, headers=headers) as response:
                 status = response.status_code

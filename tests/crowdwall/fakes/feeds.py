@@ -8,11 +8,15 @@ the controls the RSS source's tests need::
         feed.malformed = "truncated"             # serve half a document from now on
         gate = feed.hold()                       # requests wait until gate.set()
         feed.requests[-1].headers["if-none-match"]
+        feed.robots = "User-agent: crowdwall\nDisallow: /"   # served at /robots.txt
+        feed.robots_status = 503                 # /robots.txt answers 503 instead
+        feed.robots_requests[-1].headers["user-agent"]
 
 Every revision of the feed has its own ``ETag`` and ``Last-Modified``; a request whose
 ``If-None-Match`` (or, without one, ``If-Modified-Since``) names the current revision gets
 ``304``. Requests are recorded with start and end times, and ``max_in_flight`` tells whether
-two were ever served at once.
+two were ever served at once. ``/robots.txt`` is answered apart (404 until ``robots`` is set)
+and its requests are kept in ``robots_requests``, so the feed's own requests count as before.
 """
 
 from __future__ import annotations
@@ -201,6 +205,9 @@ class FeedServer:
         self.body: bytes | None = None  # served as is instead of the feed, when set
         self.content_type = ""
         self.requests: list[Recorded] = []
+        self.robots: str | None = None
+        self.robots_status: int | None = None
+        self.robots_requests: list[Recorded] = []
         self.in_flight = 0
         self.max_in_flight = 0
         self._failures: deque[tuple[int, str | None]] = deque()
@@ -337,6 +344,9 @@ class FeedServer:
     def _serve(self, handler: _Handler) -> None:
         headers = {k.lower(): v for k, v in handler.headers.items()}
         record = Recorded(handler.command, handler.path, headers, time.monotonic())
+        if handler.path.split("?")[0] == "/robots.txt":
+            self._serve_robots(handler, record)
+            return
         with self._lock:
             self.requests.append(record)
             self.in_flight += 1
@@ -381,6 +391,15 @@ class FeedServer:
             handler.close_connection = True  # the client went away (it timed out): fine
         finally:
             self._done(record, record.status)
+
+    def _serve_robots(self, handler: _Handler, record: Recorded) -> None:
+        with self._lock:
+            self.robots_requests.append(record)
+            self.in_flight += 1  # _done counts it out again
+            self._lock.notify_all()
+        status = self.robots_status or (404 if self.robots is None else 200)
+        body = (self.robots or "no robots.txt").encode() if status == 200 else b"nope"
+        self._respond(handler, record, status, body, "text/plain", {})
 
     def _done(self, record: Recorded, status: int | None) -> None:
         """Record the end of a request *before* its last byte goes out: a client that sends

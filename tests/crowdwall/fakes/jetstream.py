@@ -135,6 +135,7 @@ class Connection:
     sent: list[int] = field(default_factory=list)  # time_us of every frame sent
     cut: bool = False  # dropped by a cut (no close frame)
     closed: bool = False
+    user_agent: str = ""  # the User-Agent of the handshake
 
     @property
     def cursor(self) -> int | None:
@@ -286,6 +287,7 @@ class FakeJetstream:
         path = websocket.request.path
         params = parse_qs(urlsplit(path).query)
         record = Connection(path, params)
+        record.user_agent = websocket.request.headers.get("User-Agent", "")
         self._open.add(websocket)
         collections = set(params.get("wantedCollections", []))
         dids = set(params.get("wantedDids", []))

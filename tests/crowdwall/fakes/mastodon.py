@@ -64,6 +64,7 @@ class RequestRecord:
     reset: float | None = None  # X-RateLimit-Reset sent back (epoch seconds)
     body: bytes = b""  # the request body (REST)
     content_type: str = ""
+    user_agent: str = ""
 
     def param(self, name: str) -> str | None:
         values = self.query.get(name)
@@ -182,6 +183,10 @@ class FakeMastodon:
                 "avatar": f"https://{host}/avatars/{username}.png",
                 "bot": bot,
                 "locked": False,
+                # Consent flags as Mastodon 4.2+ sends them (crowdwall.ingest.consent).
+                "discoverable": True,
+                "indexable": True,
+                "noindex": False,
                 "created_at": now_iso(),
             }
             self._accounts[account_id] = account
@@ -356,6 +361,7 @@ class FakeMastodon:
             path=scope["path"],
             query=parse_qs(scope.get("query_string", b"").decode()),
             authorization=headers.get(b"authorization", b"").decode(),
+            user_agent=headers.get(b"user-agent", b"").decode(),
             port=(scope.get("server") or ("", 0))[1],
             start=time.monotonic(),
             wall=time.time(),

@@ -194,6 +194,10 @@ def test_clean_post_carries_every_field_of_a_clean_post():
             avatar_url="https://a.example/a.png",
             profile_url="https://a.example/@ann",
             is_bot=True,
+            noindex=True,
+            discoverable=False,
+            indexable=False,
+            no_unauthenticated=True,
         ),
         html="<p>x</p>",
         text="x",
@@ -216,9 +220,12 @@ def test_clean_post_carries_every_field_of_a_clean_post():
         replies_count=3,
         date_estimated=True,
         extras={"card": {"url": "https://l.example/", "title": "Link"}},
+        opted_out=True,
     )
     blank = IncomingPost(external_id="", action="")
     for field in dataclasses.fields(IncomingPost):
         if field.name != "action":  # every field set to something else than its default
             assert getattr(full, field.name) != getattr(blank, field.name), field.name
+    for field in dataclasses.fields(IncomingAuthor):
+        assert getattr(full.author, field.name) != getattr(IncomingAuthor("", ""), field.name)
     assert clean_post(full, now=NOW) == full

@@ -9,6 +9,7 @@
     manage.py crowdwall rebuild-aggregates [--wall SLUG] [--cluster k/N] [--processes P]
     manage.py crowdwall lister --wall SLUG --source NAME --list TITLE [--dry-run]
     manage.py crowdwall quarantine list|replay|discard [IDS ...] [--wall SLUG] [--all]
+    manage.py crowdwall never-show list|add|remove [ACCOUNT] [--wall SLUG] [--note NOTE]
 
 (The two maintenance jobs are clustered and resumable: see ``crowdwall.jobs``.)
 
@@ -85,6 +86,10 @@ class Command(BaseCommand):
         "quarantine": (
             "handle_quarantine",
             "List, replay or discard posts that failed to store.",
+        ),
+        "never-show": (
+            "handle_never_show",
+            "List, add or remove accounts no wall (or one wall) may show.",
         ),
     }
 
@@ -403,3 +408,15 @@ class Command(BaseCommand):
         from crowdwall.ingest.quarantine_command import run_quarantine_command
 
         run_quarantine_command(self, options)
+
+    # never-show -----------------------------------------------------------------------------
+
+    def add_never_show_arguments(self, parser: CommandParser) -> None:
+        from crowdwall.moderation.never_show_command import add_never_show_arguments
+
+        add_never_show_arguments(parser)
+
+    def handle_never_show(self, **options: Any) -> None:
+        from crowdwall.moderation.never_show_command import run_never_show_command
+
+        run_never_show_command(self, options)

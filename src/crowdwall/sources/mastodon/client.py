@@ -32,10 +32,10 @@ import httpx
 
 from crowdwall.exceptions import SourceDisconnected, SourceError
 from crowdwall.sources.base import Backoff
+from crowdwall.sources.http import http_client
 
 logger = logging.getLogger("crowdwall.sources.mastodon")
 
-USER_AGENT = "crowdwall (+https://github.com/crowdwall)"
 MAX_WAIT = 900.0  # never trust a rate-limit reset further away than 15 minutes
 
 
@@ -124,9 +124,7 @@ class MastodonClient:
         self.rate_limit = RateLimit()
         self._sleep = sleep
         self._own_http = http is None
-        self.http = http or httpx.AsyncClient(
-            timeout=timeout, headers={"User-Agent": USER_AGENT}, follow_redirects=False
-        )
+        self.http = http or http_client(timeout=timeout, follow_redirects=False)
         self._lock = asyncio.Lock()
         self._not_before = 0.0  # event-loop time before which no request may start
 

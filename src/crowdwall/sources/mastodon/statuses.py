@@ -14,6 +14,8 @@ falling back to the profile URL and then to ``mastodon:<host>:<account id>``: a 
 is only unique on one server, and ``Author.key`` is global. Local handles get ``@host`` added.
 
 Custom emoji, polls, preview cards and quotes: ``crowdwall.sources.mastodon.shapes``.
+Each status carries its account's ``noindex``, ``discoverable`` and ``indexable`` flags, so an
+account's consent is re-read with every post (``crowdwall.ingest.consent``).
 """
 
 from __future__ import annotations
@@ -78,6 +80,12 @@ def _count(data: Mapping[str, Any], key: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _flag(data: Mapping[str, Any], key: str) -> bool | None:
+    """A consent flag; anything but true or false is "not reported" (it costs no post)."""
+    value = data.get(key)
+    return value if isinstance(value, bool) else None
+
+
 def to_author(account: Any, host: str) -> IncomingAuthor:
     if not isinstance(account, Mapping):
         raise InvalidPost("missing field" if account is None else "wrong type", "'account'")
@@ -98,6 +106,10 @@ def to_author(account: Any, host: str) -> IncomingAuthor:
         avatar_url=_get(account, "avatar", str, ""),
         profile_url=profile,
         is_bot=_get(account, "bot", bool, False),
+        # Consent flags (crowdwall.ingest.consent); absent or null on servers that predate them.
+        noindex=_flag(account, "noindex"),
+        discoverable=_flag(account, "discoverable"),
+        indexable=_flag(account, "indexable"),
     )
 
 

@@ -31,7 +31,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from crowdwall.exceptions import SourceDisconnected, SourceError
-from crowdwall.sources.mastodon.client import USER_AGENT
+from crowdwall.sources.http import user_agent
 
 logger = logging.getLogger("crowdwall.sources.mastodon")
 
@@ -75,7 +75,7 @@ class WebSocketStream:
             self._ws = await connect(
                 self.url,
                 additional_headers={"Authorization": f"Bearer {self.token}"},
-                user_agent_header=USER_AGENT,
+                user_agent_header=user_agent(),
                 open_timeout=self.timeout,
                 close_timeout=1,
                 max_size=2**22,
