@@ -11,7 +11,15 @@ from crowdwall.models.bans import BannedAuthor, BannedWord
 from crowdwall.models.jobs import JobChunk, JobRun
 from crowdwall.models.posts import Author, ModerationState, Post, PostWall
 from crowdwall.models.quarantine import QuarantinedPost
-from crowdwall.models.walls import ModerationMode, ScreenTheme, Source, Wall
+from crowdwall.models.screens import (
+    OverlayBackground,
+    OverlayPosition,
+    OverlaySize,
+    ScreenLayout,
+    ScreenTheme,
+    Slide,
+)
+from crowdwall.models.walls import ModerationMode, Source, Wall
 
 __all__ = [
     "Author",
@@ -27,7 +35,12 @@ __all__ = [
     "Post",
     "PostWall",
     "QuarantinedPost",
+    "OverlayBackground",
+    "OverlayPosition",
+    "OverlaySize",
+    "ScreenLayout",
     "ScreenTheme",
+    "Slide",
     "Source",
     "Wall",
     "WallAggregate",

@@ -1,0 +1,307 @@
+"""The big screen's layouts and its overlay in real Chromium at projector sizes: no horizontal
+overflow, no post cut off at an edge, body text at least 1/60 of the viewport's height, relative
+times, slides, spotlight rotation, ticker crawl. A screenshot of every page goes to
+``test-artifacts/screen-layouts/`` on every run, for a person to look at."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.crowdwall.browser.test_live_js import no_errors
+from tests.crowdwall.conftest import make_post
+from tests.crowdwall.live.conftest import Api, AsgiServer
+from tests.fixtures.browser import ARTIFACTS
+
+pytestmark = pytest.mark.slow
+
+SHOTS = ARTIFACTS / "screen-layouts"
+SIZES = {
+    "720p": (1280, 720),
+    "1080p": (1920, 1080),
+    "4k": (3840, 2160),
+    "portrait": (1080, 1920),
+}
+LAYOUTS = ["columns", "spotlight", "media", "ticker"]
+CARDS = "[data-live-root] > article.post, [data-live-root] > .slide"
+
+TEXTS = [
+    "<p>Keynote starting now! The room is packed 🎉🐍 #DjangoCon</p>",
+    "<p>東京からこんにちは！DjangoCon の発表、とても楽しみです。非同期ビューの話が最高でした。</p>",
+    "<p>مرحبا من المؤتمر! العرض عن قواعد البيانات كان رائعا جدا #DjangoCon</p>",
+    "<p>" + "A very long post about migrations, caching, and the ORM that goes on and on. " * 9
+    + "</p>",
+    "<p>שלום מהכנס! הרצאה מעולה על אבטחה</p>",
+    "<p>Coffee ☕ and stroopwafels at the sponsor booth. Who else is here for the sprints?</p>",
+    "<p>Slides for my talk on async Django are up. Thanks for all the questions! 🙌</p>",
+    "<p>Lightning talks in 10 minutes, main hall.</p>",
+]
+COLOURS = ["#e4572e", "#17bebb", "#ffc914", "#76b041", "#2e282a", "#5b5f97", "#ff6b6b", "#4ecdc4"]
+
+
+def svg_image(url: str) -> str:
+    """A stand-in picture for a remote image: an initial on a colour (avatars) or a scene."""
+    colour = COLOURS[sum(url.encode()) % len(COLOURS)]
+    if "/a/" in url:
+        letter = url.rsplit("/", 1)[-1][:1].upper()
+        return (
+            '<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96">'
+            f'<rect width="96" height="96" fill="{colour}"/><text x="48" y="64" font-size="48"'
+            f' text-anchor="middle" fill="#fff" font-family="sans-serif">{letter}</text></svg>'
+        )
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="800" height="600">'
+        f'<rect width="800" height="600" fill="{colour}"/><circle cx="600" cy="160" r="90"'
+        ' fill="#fff8"/><path d="M0 600 L260 260 L460 480 L600 360 L800 600Z" fill="#0005"/>'
+        "</svg>"
+    )
+
+
+def offline_pictures(page: Any) -> None:
+    """Remote avatars and media answered here with drawn pictures (no network in tests)."""
+    page.route(
+        re.compile(r"^https?://(?!127\.0\.0\.1[:/])"),
+        lambda route: route.fulfill(
+            status=200, content_type="image/svg+xml", body=svg_image(route.request.url)
+        ),
+    )
+
+
+def sample_posts(count: int = 24) -> list[dict[str, Any]]:
+    """Posts as an event produces them: recent, varied, some with photos, some long."""
+    now = datetime.now(UTC)
+    names = ["Ann", "Bo", "Chidi", "Dana", "Eun-ji", "Farid", "Gus", "Hila"]
+    posts = []
+    for n in range(1, count + 1):
+        name = names[n % len(names)]
+        fields: dict[str, Any] = {
+            "created_at": (now - timedelta(minutes=3 * (count - n) + 1)).isoformat(),
+            "html": TEXTS[n % len(TEXTS)],
+            "author": {
+                "id": f"https://social.example/users/{name.lower()}",
+                "handle": f"{name.lower()}@social.example",
+                "display_name": name,
+                "avatar_url": f"https://social.example/a/{name.lower()}.png",
+            },
+        }
+        if n % 3 == 0:
+            fields["media"] = [
+                {"type": "image", "url": f"https://media.example/p/{n}.jpg", "alt": "A photo"}
+            ]
+        posts.append(make_post(n, **fields))
+    return posts
+
+
+def configure(server: AsgiServer, slug: str, wall: dict[str, Any], slides: list[Any]) -> None:
+    response = httpx.post(
+        f"http://{server.base}/test/walls/{slug}/screen/",
+        json={"wall": wall, "slides": slides},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+
+
+@pytest.fixture(scope="module")
+def event_wall(page_server: AsgiServer) -> Api:
+    """One wall with an event's posts, a brand colour, and a sponsor slide every 5 posts."""
+    api = Api(page_server, slug="screens").create()
+    configure(
+        page_server,
+        api.slug,
+        {"brand_color": "#7b2cbf", "slide_every": 5, "info_text": "Wi-Fi: djangocon / pony2026"},
+        [{"title": "Thanks to our sponsors", "text": "Coffee by Stroopwafel & Co."}],
+    )
+    api.ingest(*sample_posts())
+    return api
+
+
+def open_screen(page: Any, server: AsgiServer, path: str, size: str) -> None:
+    width, height = SIZES[size]
+    page.set_viewport_size({"width": width, "height": height})
+    offline_pictures(page)
+    page.goto(f"http://{server.base}{path}")
+    expect(page.locator('[data-live-status][data-state="live"]')).to_be_attached()
+    page.wait_for_function("document.fonts.status === 'loaded'")
+    page.evaluate("document.getAnimations().forEach(a => { if (a.animationName !== 'cw-ticker') a.finish(); })")
+
+
+def shoot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+GEOMETRY = """
+() => {
+  const root = document.querySelector('[data-live-root]');
+  const clip = root.getBoundingClientRect();
+  const view = {left: 0, top: 0, right: innerWidth, bottom: innerHeight};
+  const shown = [], cut = [];
+  for (const node of root.querySelectorAll(':scope > article.post, :scope > .slide')) {
+    const r = node.getBoundingClientRect();
+    if (r.width < 1 || r.height < 1 || getComputedStyle(node).visibility === 'hidden') continue;
+    const box = {left: Math.max(clip.left, 0), top: Math.max(clip.top, 0),
+                 right: Math.min(clip.right, view.right), bottom: Math.min(clip.bottom, view.bottom)};
+    const overlaps = r.right > box.left && r.left < box.right && r.bottom > box.top && r.top < box.bottom;
+    if (!overlaps) continue;
+    const inside = r.left >= box.left - 1 && r.right <= box.right + 1 && r.top >= box.top - 1 && r.bottom <= box.bottom + 1;
+    (inside ? shown : cut).push(node.id || node.className);
+  }
+  const text = [...root.querySelectorAll('.content')].find(n => n.getBoundingClientRect().height > 0);
+  return {
+    overflowX: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - innerWidth,
+    overflowY: document.documentElement.scrollHeight - innerHeight,
+    shown, cut,
+    fontPx: text ? parseFloat(getComputedStyle(text).fontSize) : 0,
+  };
+}
+"""
+
+
+def check_geometry(page: Any, *, minimum: int, whole: bool = True) -> dict[str, Any]:
+    """No overflow; every post that shows shows whole; body text ≥ 1/60 of the height."""
+    geometry = page.evaluate(GEOMETRY)
+    height = page.viewport_size["height"]
+    assert geometry["overflowX"] <= 0, geometry
+    assert geometry["overflowY"] <= 0, geometry
+    if whole:
+        assert geometry["cut"] == [], geometry
+    assert len(geometry["shown"]) + (0 if whole else len(geometry["cut"])) >= minimum, geometry
+    assert geometry["fontPx"] >= height / 60, geometry
+    return geometry
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_each_layout_fits_each_screen(
+    page: Any, page_server: AsgiServer, event_wall: Api, layout: str, size: str
+):
+    open_screen(page, page_server, f"/walls/{event_wall.slug}/screen/?layout={layout}", size)
+    shoot(page, f"screen-{layout}-{size}")
+    minimum = {"columns": 3, "media": 4, "spotlight": 1, "ticker": 1}[layout]
+    check_geometry(page, minimum=minimum, whole=layout != "ticker")
+    if layout != "ticker":  # the banner and its captioned QR code are whole on screen too
+        expect(page.locator(".qr-box figcaption")).to_contain_text("Scan to")
+        expect(page.locator(".qr-box")).to_be_in_viewport(ratio=1)
+    else:
+        band = page.locator(".screen-scroll").bounding_box()
+        assert band["y"] + band["height"] <= page.viewport_size["height"] + 1
+    no_errors(page)
+
+
+@pytest.mark.parametrize("theme", ["dark", "light", "contrast", "brand"])
+def test_themes(page: Any, page_server: AsgiServer, event_wall: Api, theme: str):
+    open_screen(page, page_server, f"/walls/{event_wall.slug}/screen/?theme={theme}", "1080p")
+    shoot(page, f"theme-{theme}-1080p")
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == {
+        "dark": "rgb(14, 15, 17)",
+        "light": "rgb(238, 240, 242)",
+        "contrast": "rgb(0, 0, 0)",
+        "brand": "rgb(123, 44, 191)",  # the wall's brand colour
+    }[theme]
+    check_geometry(page, minimum=3)
+
+
+@pytest.mark.parametrize(
+    ("query", "corner"),
+    [
+        ("", "bottom-left"),
+        ("?position=top-right&size=s", "top-right"),
+        ("?background=chroma&size=l", "bottom-left"),
+        ("?position=bottom-right&theme=light", "bottom-right"),
+    ],
+)
+@pytest.mark.parametrize("size", ["720p", "1080p"])
+def test_overlay_shows_whole_posts_in_its_corner(
+    page: Any, page_server: AsgiServer, event_wall: Api, query: str, corner: str, size: str
+):
+    open_screen(page, page_server, f"/walls/{event_wall.slug}/overlay/{query}", size)
+    name = re.sub(r"\W+", "-", query.strip("?")) or "default"
+    shoot(page, f"overlay-{name}-{size}")
+    geometry = check_geometry(page, minimum=1)
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == ("rgb(0, 177, 64)" if "chroma" in query else "rgba(0, 0, 0, 0)")
+    root = page.locator("[data-live-root]").bounding_box()
+    width, height = SIZES[size]
+    vertical, horizontal = corner.split("-")
+    assert (root["y"] < height / 2) == (vertical == "top"), geometry
+    assert (root["x"] < width / 2) == (horizontal == "left"), geometry
+
+
+def test_spotlight_rotates_posts_pinned_and_slides(
+    page: Any, page_server: AsgiServer, event_wall: Api
+):
+    page.add_init_script(  # a one-second turn instead of eight
+        "new MutationObserver((_, observer) => {"
+        "  const root = document.querySelector('[data-live-root]');"
+        "  if (root) { root.dataset.spotlightSeconds = '1'; observer.disconnect(); }"
+        "}).observe(document, {childList: true, subtree: true});"
+    )
+    open_screen(page, page_server, f"/walls/{event_wall.slug}/screen/?layout=spotlight", "1080p")
+    spotlit = page.locator("[data-live-root] > .is-spotlit")
+    expect(spotlit).to_have_count(1)
+    first = spotlit.get_attribute("data-post-id")
+    expect(spotlit).not_to_have_attribute("data-post-id", first or "", timeout=5000)
+    expect(page.locator("[data-live-root] > .slide.is-spotlit")).to_have_count(1, timeout=15000)
+    new = event_wall.ingest(make_post(500, html="<p>Breaking: the sprint room moved</p>"))
+    expect(page.locator(f"#post-{new['500']}.is-spotlit")).to_be_visible()
+    no_errors(page)
+
+
+def test_relative_times_in_the_walls_language_and_no_screen_controls(
+    page: Any, page_server: AsgiServer, event_wall: Api
+):
+    open_screen(page, page_server, f"/walls/{event_wall.slug}/screen/", "1080p")
+    newest = page.locator("[data-live-root] > article.post time").first
+    expect(newest).to_have_text(re.compile(r"^(now|\d+ minutes? ago|1 minute ago)$"))
+    assert newest.get_attribute("datetime")  # kept for machines (and pages without JavaScript)
+    assert page.locator("button, [data-load-earlier]").count() == 0
+    decoration = page.evaluate(
+        "getComputedStyle(document.querySelector('.post .permalink')).textDecorationLine"
+    )
+    assert decoration == "none"
+    # The wall in German: the same times, in German.
+    configure(page_server, event_wall.slug, {"languages": ["de"]}, [])
+    page.goto(f"http://{page_server.base}/walls/{event_wall.slug}/screen/?theme=light")
+    expect(page.locator("[data-live-root] > article.post time").first).to_have_text(
+        re.compile(r"^(jetzt|vor \d+ Minuten?)$")
+    )
+    configure(
+        page_server,
+        event_wall.slug,
+        {"languages": []},
+        [{"title": "Thanks to our sponsors", "text": "Coffee by Stroopwafel & Co."}],
+    )
+
+
+def test_one_card_layout_clamped_long_posts_and_scripts(
+    page: Any, page_server: AsgiServer, event_wall: Api
+):
+    open_screen(page, page_server, f"/walls/{event_wall.slug}/screen/", "1080p")
+    # Name and handle sit beside the avatar on every card, never below it.
+    offsets = page.evaluate(
+        "[...document.querySelectorAll('[data-live-root] > article.post')].map(p => {"
+        "  const a = p.querySelector('.avatar').getBoundingClientRect();"
+        "  const n = p.querySelector('.author strong').getBoundingClientRect();"
+        "  return [Math.round(n.left - a.right), n.top < a.bottom]; })"
+    )
+    assert {tuple(o) for o in offsets} == {tuple(offsets[0])} and offsets[0][1], offsets
+    long = page.locator("[data-live-root] > article.post .content.is-clamped").first
+    expect(long).to_contain_text("A very long post")
+    assert page.evaluate("e => getComputedStyle(e).maskImage", long.element_handle()) != "none"
+    rtl = page.locator("[data-live-root] .content p", has_text="مرحبا").first
+    box, text = rtl.bounding_box(), rtl.evaluate(
+        "p => { const r = document.createRange(); r.selectNodeContents(p);"
+        " return r.getBoundingClientRect(); }"
+    )
+    assert text["right"] >= box["x"] + box["width"] - 2  # Arabic runs from the right
+    fonts = page.evaluate(
+        "() => ['12px \"Noto Sans CJK JP\"', '12px \"Noto Color Emoji\"', '12px \"Noto Sans Arabic\"']"
+        ".map(f => document.fonts.check(f))"
+    )
+    assert fonts == [True, True, True]
