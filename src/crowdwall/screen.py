@@ -92,13 +92,15 @@ def _screen(request: HttpRequest, slug: str, *, overlay: bool = False) -> HttpRe
         if with_pins
         else [],
         "with_pins": with_pins,
-        "slides": [] if overlay or not wall.slide_every else list(wall.slides.filter(is_active=True)),
+        "slides": []
+        if overlay or not wall.slide_every
+        else list(wall.slides.filter(is_active=True)),
         "last_id": approved.aggregate(last=Max("post_id"))["last"],
         "qr": "" if overlay else qr_svg(qr_target),
-        "qr_caption": _qr_caption(qr_target),
-        # Linked only when it is a web address (the field is validated in forms, not in code).
-        "qr_url": qr_target if qr_target.startswith(("https://", "http://")) else "",
     }
+    # Linked and captioned only when it is a web address (validated in forms, not in code).
+    context["qr_url"] = qr_target if qr_target.startswith(("https://", "http://")) else ""
+    context["qr_caption"] = _qr_caption(context["qr_url"])
     return render(request, "crowdwall/screen.html", context)
 
 

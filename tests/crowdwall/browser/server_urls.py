@@ -1,8 +1,7 @@
 """The live test server's endpoints, crowdwall's pages, and its static files."""
 
-from pathlib import Path
-
 import json
+from pathlib import Path
 
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path, re_path
@@ -29,6 +28,7 @@ def screen_settings(request: HttpRequest, slug: str) -> JsonResponse:
         Slide.objects.create(wall=wall, position=n, **slide)
     purge_walls([slug])
     return JsonResponse({"wall": wall.pk})
+
 
 STATIC_ROOT = Path(crowdwall.__file__).parent / "static"
 

@@ -34,7 +34,8 @@ TEXTS = [
     "<p>Keynote starting now! The room is packed 🎉🐍 #DjangoCon</p>",
     "<p>東京からこんにちは！DjangoCon の発表、とても楽しみです。非同期ビューの話が最高でした。</p>",
     "<p>مرحبا من المؤتمر! العرض عن قواعد البيانات كان رائعا جدا #DjangoCon</p>",
-    "<p>" + "A very long post about migrations, caching, and the ORM that goes on and on. " * 9
+    "<p>"
+    + "A very long post about migrations, caching, and the ORM that goes on and on. " * 9
     + "</p>",
     "<p>שלום מהכנס! הרצאה מעולה על אבטחה</p>",
     "<p>Coffee ☕ and stroopwafels at the sponsor booth. Who else is here for the sprints?</p>",
@@ -127,7 +128,9 @@ def open_screen(page: Any, server: AsgiServer, path: str, size: str) -> None:
     page.goto(f"http://{server.base}{path}")
     expect(page.locator('[data-live-status][data-state="live"]')).to_be_attached()
     page.wait_for_function("document.fonts.status === 'loaded'")
-    page.evaluate("document.getAnimations().forEach(a => { if (a.animationName !== 'cw-ticker') a.finish(); })")
+    page.evaluate(
+        "document.getAnimations().forEach(a => { if (a.animationName !== 'cw-ticker') a.finish(); })"
+    )
 
 
 def shoot(page: Any, name: str) -> None:
@@ -198,12 +201,15 @@ def test_themes(page: Any, page_server: AsgiServer, event_wall: Api, theme: str)
     open_screen(page, page_server, f"/walls/{event_wall.slug}/screen/?theme={theme}", "1080p")
     shoot(page, f"theme-{theme}-1080p")
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
-    assert background == {
-        "dark": "rgb(14, 15, 17)",
-        "light": "rgb(238, 240, 242)",
-        "contrast": "rgb(0, 0, 0)",
-        "brand": "rgb(123, 44, 191)",  # the wall's brand colour
-    }[theme]
+    assert (
+        background
+        == {
+            "dark": "rgb(14, 15, 17)",
+            "light": "rgb(238, 240, 242)",
+            "contrast": "rgb(0, 0, 0)",
+            "brand": "rgb(123, 44, 191)",  # the wall's brand colour
+        }[theme]
+    )
     check_geometry(page, minimum=3)
 
 
@@ -295,9 +301,12 @@ def test_one_card_layout_clamped_long_posts_and_scripts(
     expect(long).to_contain_text("A very long post")
     assert page.evaluate("e => getComputedStyle(e).maskImage", long.element_handle()) != "none"
     rtl = page.locator("[data-live-root] .content p", has_text="مرحبا").first
-    box, text = rtl.bounding_box(), rtl.evaluate(
-        "p => { const r = document.createRange(); r.selectNodeContents(p);"
-        " return r.getBoundingClientRect(); }"
+    box, text = (
+        rtl.bounding_box(),
+        rtl.evaluate(
+            "p => { const r = document.createRange(); r.selectNodeContents(p);"
+            " return r.getBoundingClientRect(); }"
+        ),
     )
     assert text["right"] >= box["x"] + box["width"] - 2  # Arabic runs from the right
     fonts = page.evaluate(

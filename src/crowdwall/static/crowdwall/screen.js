@@ -80,16 +80,21 @@
     return play;
   }
 
-  /* A copy of the next slide after every data-every posts (columns, media grid). */
+  /* A copy of the next slide after every data-every posts (columns, media grid), counted in
+     the order the posts show: the media grid puts posts with pictures first (CSS order), and
+     a slide takes the order of the post it follows. */
   function interleave(root, slides, every) {
     root.querySelectorAll(":scope > .slide").forEach(function (node) { node.remove(); });
     if (!slides.length) { return; }
-    var next = 0;
-    postsIn(root).forEach(function (post, index) {
+    var posts = Array.prototype.slice.call(postsIn(root)).map(function (post, index) {
+      return { post: post, index: index, order: Number(getComputedStyle(post).order) || 0 };
+    });
+    posts.sort(function (a, b) { return a.order - b.order || a.index - b.index; });
+    posts.forEach(function (item, index) {
       if ((index + 1) % every === 0) {
-        var copy = slides[next % slides.length].cloneNode(true);
-        next += 1;
-        post.after(copy);
+        var copy = slides[Math.floor(index / every) % slides.length].cloneNode(true);
+        copy.style.order = String(item.order);
+        item.post.after(copy);
       }
     });
   }
