@@ -38,6 +38,7 @@ MAX_SCREEN_POSTS = 200
 OVERLAY_POSTS = 4  # the overlay's stack: a lower third, not a wall
 QUIET_SECONDS = 60  # the big screen re-shows an older post after this long without a new one
 SPOTLIGHT_SECONDS = 8  # each post's turn in the spotlight
+SETTINGS_SECONDS = 300  # how often an open screen checks for a new layout, theme or slides
 
 
 @lru_cache(maxsize=256)
@@ -84,6 +85,7 @@ def _screen(request: HttpRequest, slug: str, *, overlay: bool = False) -> HttpRe
         "max_posts": OVERLAY_POSTS if overlay else MAX_SCREEN_POSTS,
         "quiet_seconds": 0 if overlay or options.layout != ScreenLayout.COLUMNS else QUIET_SECONDS,
         "spotlight_seconds": SPOTLIGHT_SECONDS,
+        "settings_seconds": SETTINGS_SECONDS,
         "pinned": list(
             approved.filter(pinned=True)
             .select_related("post", "author")

@@ -315,3 +315,58 @@ def test_one_card_layout_clamped_long_posts_and_scripts(
         ".map(f => document.fonts.check(f))"
     )
     assert fonts == [True, True, True]
+
+
+DOCS = ARTIFACTS.parent / "docs" / "screens"
+DOC_SHOTS = [  # (file, path, viewport, clip to the bottom this many CSS px, or 0)
+    ("columns.png", "/screen/", (1920, 1080), 0),
+    ("spotlight.png", "/screen/?layout=spotlight&theme=light", (1920, 1080), 0),
+    ("media.png", "/screen/?layout=media&theme=brand", (1920, 1080), 0),
+    ("ticker.png", "/screen/?layout=ticker&theme=contrast", (1920, 1080), 110),
+    ("overlay-chroma.png", "/overlay/?background=chroma&position=bottom-right", (1920, 1080), 0),
+    ("portrait.png", "/screen/", (1080, 1920), 0),
+]
+
+
+@pytest.mark.skipif(
+    not __import__("os").environ.get("CROWDWALL_DOCS_SCREENS"),
+    reason="CROWDWALL_DOCS_SCREENS=1 regenerates docs/screens/ (half-size PNGs, ~320 KB in all)",
+)
+def test_regenerate_the_readmes_screenshots(chromium: Any, page_server: AsgiServer, event_wall):
+    """The README's pictures, at half size (run by hand; commit the optimized PNGs)."""
+    DOCS.mkdir(parents=True, exist_ok=True)
+    for name, path, (width, height), bottom in DOC_SHOTS:
+        context = chromium.new_context(
+            viewport={"width": width, "height": height}, device_scale_factor=0.5
+        )
+        page = context.new_page()
+        offline_pictures(page)
+        page.goto(f"http://{page_server.base}/walls/{event_wall.slug}{path}")
+        expect(page.locator('[data-live-status][data-state="live"]')).to_be_attached()
+        page.evaluate(
+            "() => { const root = document.querySelector('[data-live-root]');"
+            " document.getAnimations().forEach(a => {"
+            "  if (a.animationName !== 'cw-ticker') { a.finish(); return; }"
+            "  a.pause(); a.currentTime = a.effect.getComputedTiming().duration"
+            "   * (0.8 * innerWidth / root.offsetWidth); }); }"
+        )
+        page.wait_for_timeout(300)  # images decoded and painted: no event tells a screenshot
+        clip = {"x": 0, "y": height - bottom, "width": width, "height": bottom} if bottom else None
+        page.screenshot(path=str(DOCS / name), clip=clip)
+        context.close()
+
+
+def test_an_open_screen_follows_a_change_of_layout(page: Any, page_server: AsgiServer):
+    api = Api(page_server).create()
+    api.ingest(*sample_posts(6))
+    page.add_init_script(  # check every second instead of every five minutes
+        "new MutationObserver((_, observer) => {"
+        "  const root = document.querySelector('[data-live-root]');"
+        "  if (root) { root.dataset.settingsSeconds = '1'; observer.disconnect(); }"
+        "}).observe(document, {childList: true, subtree: true});"
+    )
+    open_screen(page, page_server, f"/walls/{api.slug}/screen/", "720p")
+    expect(page.locator("html")).to_have_class(re.compile(r"\blayout-columns\b"))
+    configure(page_server, api.slug, {"screen_layout": "spotlight"}, [])
+    expect(page.locator("html")).to_have_class(re.compile(r"\blayout-spotlight\b"), timeout=20000)
+    no_errors(page)

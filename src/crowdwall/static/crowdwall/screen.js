@@ -1,6 +1,6 @@
 /* crowdwall big screen and overlay: what live.js does not (live.js adds the posts and fires
    "crowdwall:post" on the [data-live-root] for each new one). Here: relative times in the wall's
-   language, the fade on clamped posts, cards gliding to their new places when a post arrives,
+   language, the fade on clamped posts, reloading when the wall's screen settings change, cards gliding to their new places when a post arrives,
    slides between the posts, the spotlight's rotation, the ticker's pace, and re-showing older
    posts when the wall is quiet. Configured by the root's data-layout, data-locale,
    data-quiet-seconds, data-spotlight-seconds and the [data-slides] element. Plain ES2017. */
@@ -203,12 +203,31 @@
     }, 1000);
   }
 
+  /* A kiosk nobody touches still picks up a new layout, theme or slides: every
+     data-settings-seconds it fetches its own (cached) page and reloads when the wall's
+     settings version (data-settings) has changed. */
+  function followSettings(root) {
+    var version = root.getAttribute("data-settings");
+    var seconds = Number(root.getAttribute("data-settings-seconds")) || 0;
+    if (!version || seconds <= 0) { return; }
+    setInterval(function () {
+      fetch(window.location.href, { credentials: "same-origin", cache: "no-store" })
+        .then(function (response) { return response.ok ? response.text() : ""; })
+        .then(function (html) {
+          var found = /data-settings="(\d+)"/.exec(html);
+          if (found && found[1] !== version) { window.location.reload(); }
+        })
+        .catch(function () { /* offline: live.js shows it; try again next time */ });
+    }, seconds * 1000);
+  }
+
   function init() {
     var holder = document.querySelector("[data-slides]");
     var slides = holder ? Array.prototype.slice.call(holder.querySelectorAll(".slide")) : [];
     var every = holder ? Number(holder.getAttribute("data-every")) || 0 : 0;
     document.querySelectorAll("[data-live-root]").forEach(function (root) {
       var layout = root.getAttribute("data-layout") || "columns";
+      followSettings(root);
       var times = relativeTimes(root.getAttribute("data-locale") || document.documentElement.lang || "en");
       var pending = false;
       times();
