@@ -370,3 +370,19 @@ def test_an_open_screen_follows_a_change_of_layout(page: Any, page_server: AsgiS
     configure(page_server, api.slug, {"screen_layout": "spotlight"}, [])
     expect(page.locator("html")).to_have_class(re.compile(r"\blayout-spotlight\b"), timeout=20000)
     no_errors(page)
+
+
+def test_cards_glide_to_their_new_places_when_a_post_arrives(page: Any, page_server: AsgiServer):
+    api = Api(page_server).create()
+    ids = api.ingest(*sample_posts(8))
+    open_screen(page, page_server, f"/walls/{api.slug}/screen/", "1080p")
+    page.evaluate(  # any card that moves must move by a transition, not jump
+        "() => { window.glided = []; document.querySelectorAll('[data-live-root] > article.post')"
+        ".forEach(n => n.addEventListener('transitionstart', e => {"
+        " if (e.propertyName === 'transform') window.glided.push(n.id); })); }"
+    )
+    now = datetime.now(UTC).isoformat()
+    new = api.ingest(make_post(900, html="<p>Just in</p>", created_at=now))
+    expect(page.locator("[data-live-root] > article.post").first).to_have_id(f"post-{new['900']}")
+    page.wait_for_function("window.glided.length > 0")
+    assert f"post-{ids['8']}" in page.evaluate("window.glided")  # the newest before it moved

@@ -75,8 +75,15 @@
       });
       remember();
     }
+    var queued = false;
+    function later() { // pictures loading and windows resizing move cards without a post
+      if (queued) { return; }
+      queued = true;
+      window.requestAnimationFrame(function () { queued = false; remember(); });
+    }
     remember();
-    window.addEventListener("resize", remember);
+    window.addEventListener("resize", later);
+    root.addEventListener("load", later, true); // img and video load events do not bubble
     return play;
   }
 
