@@ -196,6 +196,26 @@ def test_each_layout_fits_each_screen(
     no_errors(page)
 
 
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_each_layout_on_a_phone(page: Any, page_server: AsgiServer, event_wall: Api, layout: str):
+    """Someone opens the screen's link on a phone: it scrolls, but never sideways."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    offline_pictures(page)
+    page.goto(f"http://{page_server.base}/walls/{event_wall.slug}/screen/?layout={layout}")
+    expect(page.locator('[data-live-status][data-state="live"]')).to_be_attached()
+    shoot(page, f"screen-{layout}-phone")
+    width = page.evaluate(
+        "Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
+    )
+    assert width <= 390
+    if layout == "ticker":  # still a band at the bottom
+        band = page.locator(".screen-scroll").bounding_box()
+        assert band["y"] > 844 / 2 and band["y"] + band["height"] <= 845
+    else:
+        expect(page.locator("[data-live-root] > article.post").first).to_be_in_viewport()
+    no_errors(page)
+
+
 @pytest.mark.parametrize("theme", ["dark", "light", "contrast", "brand"])
 def test_themes(page: Any, page_server: AsgiServer, event_wall: Api, theme: str):
     open_screen(page, page_server, f"/walls/{event_wall.slug}/screen/?theme={theme}", "1080p")
