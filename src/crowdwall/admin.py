@@ -25,6 +25,7 @@ from crowdwall.models import (
     Post,
     PostWall,
     QuarantinedPost,
+    Slide,
     Source,
     Wall,
 )
@@ -123,6 +124,12 @@ class BannedWordInline(admin.TabularInline):
     extra = 0
 
 
+class SlideInline(admin.TabularInline):
+    model = Slide
+    fields = ["position", "title", "text", "image_url", "image_alt", "is_active"]
+    extra = 0
+
+
 @admin.register(Wall)
 class WallAdmin(admin.ModelAdmin):
     form = WallForm
@@ -130,7 +137,29 @@ class WallAdmin(admin.ModelAdmin):
     list_filter = ["is_active", "moderation"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name", "slug"]
-    inlines = [SourceInline, BannedAuthorInline, BannedWordInline]
+    inlines = [SourceInline, BannedAuthorInline, BannedWordInline, SlideInline]
+    # The form's fields, plus the big screen's in a section of their own (docs/live-pages.md).
+    fieldsets = [
+        (None, {"fields": WallForm.Meta.fields}),
+        (
+            "Big screen and overlay",
+            {
+                "fields": [
+                    "screen_layout",
+                    "screen_theme",
+                    "brand_color",
+                    "logo_url",
+                    "info_text",
+                    "qr_url",
+                    "slide_every",
+                    "overlay_position",
+                    "overlay_size",
+                    "overlay_background",
+                    "custom_css",
+                ]
+            },
+        ),
+    ]
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)

@@ -1,11 +1,13 @@
 """The big screen and its companions, all cached with herdcache under the wall's tag.
 
-- ``/walls/<slug>/screen/``: a full-screen wall for a projector: banner (name, hashtags, info
-  text, QR code), pinned strip, posts in columns, kept live by ``crowdwall/live.js``. Query
-  keys ``theme`` (``dark``/``light``, default ``Wall.screen_theme``) and ``overlay=1`` (the
-  overlay variant); anything else in the query string is ignored (not part of the cache key).
-- ``/walls/<slug>/overlay/``: the transparent variant for streaming software (OBS browser
-  source): no banner, a stack of the latest few posts.
+- ``/walls/<slug>/screen/``: a full-screen wall for a projector: banner (logo, name, hashtags,
+  info text, captioned QR code), pinned strip, posts in one of four layouts (columns,
+  spotlight, media grid, ticker) with the wall's slides between them, kept live by
+  ``crowdwall/live.js`` and animated by ``crowdwall/screen.js``. Query keys: see
+  ``crowdwall.screen_options`` (anything else is ignored, and not part of the cache key).
+- ``/walls/<slug>/overlay/``: the variant for streaming software (OBS browser source) or a
+  video mixer: transparent or chroma-key green, no banner, the latest few whole posts in a
+  corner.
 - ``/walls/<slug>/wall.css``: the wall's own CSS (``Wall.custom_css``) as a stylesheet. Staff
   CSS is never inlined into a page, so nothing in it can end a ``<style>`` element early.
 - ``/walls/<slug>/posts/?before=<post id>``: the "load earlier posts" fragment: the rendered
@@ -27,13 +29,16 @@ from django.utils.safestring import SafeString, mark_safe
 import herdcache
 from crowdwall.caching import wall_tag
 from crowdwall.conf import conf
-from crowdwall.models import ModerationState, PostWall, ScreenTheme, Wall
+from crowdwall.models import ModerationState, PostWall, ScreenLayout, Wall
+from crowdwall.screen_options import QUERY_KEYS, ScreenOptionError, screen_options
 from crowdwall.views import BadPosition, older, position
 
 SCREEN_POSTS = 50  # rendered on the big screen at first; live.js keeps up to MAX_SCREEN_POSTS
 MAX_SCREEN_POSTS = 200
 OVERLAY_POSTS = 4  # the overlay's stack: a lower third, not a wall
 QUIET_SECONDS = 60  # the big screen re-shows an older post after this long without a new one
+SPOTLIGHT_SECONDS = 8  # each post's turn in the spotlight
+SETTINGS_SECONDS = 300  # how often an open screen checks for a new layout, theme or slides
 
 
 @lru_cache(maxsize=256)
@@ -51,38 +56,53 @@ def _bad(message: str) -> HttpResponse:
     return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
 
 
+def _qr_caption(target: str) -> str:
+    # What the code opens, readable from the back of the room: the address without its scheme.
+    return target.split("://", 1)[-1].rstrip("/")
+
+
 def _screen(request: HttpRequest, slug: str, *, overlay: bool = False) -> HttpResponse:
     wall = get_object_or_404(Wall, slug=slug, is_active=True)
-    theme = request.GET.get("theme") or wall.screen_theme
-    if theme not in ScreenTheme.values:
-        return _bad("theme: dark or light.")
-    overlay_value = request.GET.get("overlay", "")
-    if overlay_value not in ("", "0", "1"):
-        return _bad("overlay: 1 or 0.")
-    overlay = overlay or overlay_value == "1"
+    try:
+        options = screen_options(request.GET, wall, overlay=overlay)
+    except ScreenOptionError as exc:
+        return _bad(str(exc))
+    overlay = options.overlay
     approved = PostWall.objects.filter(wall=wall, state=ModerationState.APPROVED)
     qr_target = wall.qr_url or request.build_absolute_uri(
         reverse("crowdwall:wall", args=[wall.slug])
     )
+    with_pins = not overlay and options.layout != ScreenLayout.TICKER
     context: dict[str, Any] = {
         "wall": wall,
-        "theme": theme,
+        "options": options,
+        "theme": options.theme,
+        "layout": options.layout,
         "overlay": overlay,
+        # Relative times ("2 min ago") in the wall's language; English when it has none.
+        "locale": wall.languages[0] if wall.languages else "en",
         "posts": OVERLAY_POSTS if overlay else SCREEN_POSTS,
         "max_posts": OVERLAY_POSTS if overlay else MAX_SCREEN_POSTS,
-        "quiet_seconds": 0 if overlay else QUIET_SECONDS,
-        "pinned": []
-        if overlay
-        else list(
+        "quiet_seconds": 0 if overlay or options.layout != ScreenLayout.COLUMNS else QUIET_SECONDS,
+        "spotlight_seconds": SPOTLIGHT_SECONDS,
+        "settings_seconds": SETTINGS_SECONDS,
+        "pinned": list(
             approved.filter(pinned=True)
             .select_related("post", "author")
             .order_by("-created_at")[: conf.ARCHIVE_PAGE_SIZE]
-        ),
+        )
+        if with_pins
+        else [],
+        "with_pins": with_pins,
+        "slides": []
+        if overlay or not wall.slide_every
+        else list(wall.slides.filter(is_active=True)),
         "last_id": approved.aggregate(last=Max("post_id"))["last"],
         "qr": "" if overlay else qr_svg(qr_target),
-        # Linked only when it is a web address (the field is validated in forms, not in code).
-        "qr_url": qr_target if qr_target.startswith(("https://", "http://")) else "",
     }
+    # Linked and captioned only when it is a web address (validated in forms, not in code).
+    context["qr_url"] = qr_target if qr_target.startswith(("https://", "http://")) else ""
+    context["qr_caption"] = _qr_caption(context["qr_url"])
     return render(request, "crowdwall/screen.html", context)
 
 
@@ -130,13 +150,13 @@ def _cached(view: Any, timeout: int, keys: tuple[str, ...]) -> Any:
 
 
 def screen(request: HttpRequest, slug: str) -> HttpResponse:
-    """The big screen of a wall (``?theme=light|dark``, ``?overlay=1``)."""
-    return _cached(_screen, conf.ARCHIVE_CACHE_SECONDS, ("theme", "overlay"))(request, slug)
+    """The big screen of a wall (``?layout=``, ``?theme=``, ``?overlay=1``, …)."""
+    return _cached(_screen, conf.ARCHIVE_CACHE_SECONDS, QUERY_KEYS)(request, slug)
 
 
 def overlay(request: HttpRequest, slug: str) -> HttpResponse:
-    """The transparent overlay of a wall for streaming software (``?theme=light|dark``)."""
-    return _cached(_overlay, conf.ARCHIVE_CACHE_SECONDS, ("theme",))(request, slug)
+    """The overlay of a wall for streaming software (``?position=``, ``?background=``, …)."""
+    return _cached(_overlay, conf.ARCHIVE_CACHE_SECONDS, QUERY_KEYS)(request, slug)
 
 
 def wall_css(request: HttpRequest, slug: str) -> HttpResponse:

@@ -1,5 +1,6 @@
 """The big screen, its overlay, the wall's stylesheet and the "load earlier posts" fragment:
-what they render, what they refuse (400, never 500), and how they are cached and purged."""
+what they render (layouts, themes, slides, overlay placement), what they refuse (400, never
+500), and how they are cached and purged. Their looks: tests/crowdwall/browser/."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from crowdwall.models import ModerationState, Post, PostWall, Wall
+from crowdwall.models import ModerationState, Post, PostWall, Slide, Wall
 from crowdwall.moderation.actions import set_pinned, set_state
 from crowdwall.screen import qr_svg
 from tests.crowdwall.conftest import make_post
@@ -43,18 +44,18 @@ def test_screen_renders_banner_posts_and_live_root(store, wall):
     page = get(SCREEN)
     assert page.status_code == 200
     body = page.content.decode()
-    assert '<html lang="en" class="screen-page theme-dark">' in body
+    assert '<html lang="en" class="screen-page theme-dark layout-columns">' in body
     assert "<h1>DjangoCon</h1>" in body and "#djangocon" in body
     assert '<p class="info">Wi-Fi: &lt;djangocon&gt;</p>' in body  # plain text, escaped
     assert shown(page) == ["2", "1"]
     root = re.search(r"<main [^>]*data-live-root[^>]*>", body).group(0)
     assert f'data-last-id="{pk("2")}"' in root and 'data-wall="djangocon"' in root
-    assert 'data-quiet-seconds="60"' in root and 'data-auto-scroll="1"' in root
+    assert 'data-quiet-seconds="60"' in root and 'data-layout="columns"' in root
+    assert 'data-locale="en"' in root
     assert f'data-post-id="{pk("2")}" id="post-{pk("2")}" data-boost="1"' in body
     assert re.search(r"<p [^>]*data-live-status[^>]*data-state=\"connecting\"", body)
     assert 'src="crowdwall/live.js" defer' in body and 'src="crowdwall/screen.js" defer' in body
-    assert "data-load-earlier " in body and 'data-url="/walls/djangocon/posts/"' in body
-    assert 'href="/walls/djangocon/archive/">' in body  # the fallback without JavaScript
+    assert "data-load-earlier" not in body and "<button" not in body  # nobody can click it
     assert not re.search(r"<style[\s>]", body) and "/wall.css" not in body  # no custom CSS
 
 
@@ -68,6 +69,7 @@ def test_screen_qr_code_points_at_the_wall_page_or_the_walls_qr_url(wall):
     Wall.objects.filter(pk=wall.pk).update(qr_url="javascript:alert(1)")  # not via a form
     body = get(SCREEN, theme="light").content.decode()
     assert "javascript:" not in body and '<a class="qr"><svg ' in body
+    assert "qr-address" not in body
     assert qr_svg("https://x.example/") is qr_svg("https://x.example/")  # generated once
 
 
@@ -81,16 +83,28 @@ def test_qr_svg_is_plain_modules_without_the_url_text():
 @pytest.mark.parametrize(("query", "theme"), [({}, "dark"), ({"theme": "light"}, "light")])
 def test_screen_themes(wall, query, theme):
     body = get(SCREEN, **query).content.decode()
-    assert f'class="screen-page theme-{theme}"' in body
+    assert f'class="screen-page theme-{theme} layout-columns"' in body
 
 
 def test_the_walls_theme_is_the_default(wall):
     Wall.objects.filter(pk=wall.pk).update(screen_theme="light")
-    assert 'theme-light"' in get(SCREEN).content.decode()
-    assert 'theme-dark"' in get(SCREEN, theme="dark").content.decode()
+    assert "theme-light " in get(SCREEN).content.decode()
+    assert "theme-dark " in get(SCREEN, theme="dark").content.decode()
 
 
-@pytest.mark.parametrize("query", [{"theme": "pink"}, {"theme": "<x>"}, {"overlay": "yes"}])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"theme": "pink"},
+        {"theme": "<x>"},
+        {"overlay": "yes"},
+        {"layout": "grid"},
+        {"layout": "<x>"},
+        {"position": "middle"},
+        {"size": "xl"},
+        {"background": "blue"},
+    ],
+)
 def test_bad_screen_options_are_400(wall, query):
     response = get(SCREEN, **query)
     assert response.status_code == 400
@@ -121,9 +135,12 @@ def test_overlay_is_transparent_without_chrome(store, wall):
     store(*[make_post(n) for n in range(1, 8)])
     for page in (get(OVERLAY), get(SCREEN, overlay="1")):
         body = page.content.decode()
-        assert 'class="screen-page theme-dark is-overlay"' in body
+        assert (
+            'class="screen-page theme-dark layout-columns is-overlay overlay-bottom-left'
+            ' overlay-size-m overlay-bg-transparent"'
+        ) in body
         assert "screen-banner" not in body and "data-pinned" not in body
-        assert "data-load-earlier" not in body and "<svg" not in body and "screen.js" not in body
+        assert "data-load-earlier" not in body and "<svg" not in body
         assert 'data-max-posts="4"' in body and 'data-quiet-seconds="0"' in body
         assert shown(page) == ["7", "6", "5", "4"]
         assert "data-live-config" in body
@@ -220,3 +237,100 @@ def test_theme_repeated_takes_the_last_value_on_every_request(wall):
     assert "theme-dark" in dark_last.content.decode()
     assert "theme-light" in light_last.content.decode()
     assert "theme-dark" in get(f"{SCREEN}?theme=light&theme=dark").content.decode()
+
+
+def test_qr_code_is_captioned_with_what_it_opens(wall):
+    body = get(SCREEN).content.decode()
+    caption = re.search(r"<figcaption>(.*?)</figcaption>", body, re.S).group(1)
+    assert "Scan to follow the wall on your phone" in caption
+    assert '<span class="qr-address">testserver/walls/djangocon</span>' in caption
+    Wall.objects.filter(pk=wall.pk).update(qr_url="https://djangocon.example/join")
+    body = get(SCREEN, theme="light").content.decode()
+    assert '<span class="qr-address">djangocon.example/join</span>' in body
+
+
+@pytest.mark.parametrize("layout", ["columns", "spotlight", "media", "ticker"])
+def test_layouts_by_query_and_by_wall(wall, layout):
+    body = get(SCREEN, layout=layout).content.decode()
+    assert f"layout-{layout}" in body and f'data-layout="{layout}"' in body
+    Wall.objects.filter(pk=wall.pk).update(screen_layout=layout)
+    assert f'data-layout="{layout}"' in get(SCREEN, theme="light").content.decode()
+    # Only the columns re-show older posts; the ticker has no pinned strip.
+    assert ('data-quiet-seconds="60"' in body) == (layout == "columns")
+    assert ("data-pinned" in body) == (layout != "ticker")
+
+
+def test_brand_colour_logo_and_language(wall):
+    Wall.objects.filter(pk=wall.pk).update(
+        brand_color="#7b2cbf", logo_url="https://djangocon.example/logo.svg", languages=["de"]
+    )
+    body = get(SCREEN, theme="brand").content.decode()
+    assert 'class="screen-page theme-brand layout-columns" style="--brand: #7b2cbf"' in body
+    assert '<img class="logo" src="https://djangocon.example/logo.svg" alt="">' in body
+    assert 'data-locale="de"' in body
+
+
+def test_brand_colour_must_be_a_hex_colour(wall):
+    from django.core.exceptions import ValidationError
+
+    for bad in ("red", "#12345", "#1234567", "#12345g", "#fff;}"):
+        wall.brand_color = bad
+        with pytest.raises(ValidationError) as exc:
+            wall.full_clean()
+        assert "brand_color" in exc.value.message_dict
+    wall.brand_color = "#0B6e4f"
+    wall.full_clean()
+
+
+def test_slides_render_for_screen_js_when_the_wall_interleaves_them(wall):
+    Slide.objects.create(wall=wall, position=2, title="Second", text="<b>plain</b>")
+    Slide.objects.create(
+        wall=wall, position=1, title="Sponsor", image_url="https://x.example/l.png"
+    )
+    Slide.objects.create(wall=wall, position=3, title="Off", is_active=False)
+    assert "data-slides" not in get(SCREEN).content.decode()  # slide_every 0: none
+    Wall.objects.filter(pk=wall.pk).update(slide_every=5)
+    body = get(SCREEN, theme="light").content.decode()
+    holder = re.search(r'<div class="screen-slides" data-slides data-every="5" hidden>.*?</div>',
+                       body, re.S).group(0)  # fmt: skip
+    assert re.findall(r"<h2>(.*?)</h2>", holder) == ["Sponsor", "Second"]
+    assert "&lt;b&gt;plain&lt;/b&gt;" in holder and "Off" not in holder
+    assert "data-slides" not in get(OVERLAY).content.decode()
+
+
+def test_a_slide_needs_something_to_show(wall):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        Slide(wall=wall).full_clean()
+
+
+@pytest.mark.parametrize(
+    ("query", "classes"),
+    [
+        ({}, "overlay-bottom-left overlay-size-m overlay-bg-transparent"),
+        (
+            {"position": "top-right", "size": "l", "background": "chroma"},
+            "overlay-top-right overlay-size-l overlay-bg-chroma",
+        ),
+    ],
+)
+def test_overlay_position_size_and_background(wall, query, classes):
+    assert classes in get(OVERLAY, **query).content.decode()
+
+
+def test_overlay_defaults_come_from_the_wall(wall):
+    Wall.objects.filter(pk=wall.pk).update(
+        overlay_position="top-left", overlay_size="s", overlay_background="chroma"
+    )
+    body = get(OVERLAY).content.decode()
+    assert "overlay-top-left overlay-size-s overlay-bg-chroma" in body
+
+
+def test_every_screen_option_is_its_own_cache_entry(wall, django_assert_num_queries):
+    get(SCREEN, layout="ticker")
+    with django_assert_num_queries(0):
+        assert "layout-ticker" in get(SCREEN, layout="ticker").content.decode()
+    assert "layout-spotlight" in get(SCREEN, layout="spotlight").content.decode()
+    assert "overlay-top-left" in get(OVERLAY, position="top-left").content.decode()
+    assert "overlay-bottom-left" in get(OVERLAY).content.decode()

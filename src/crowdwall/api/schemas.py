@@ -172,7 +172,30 @@ class CountOut(Schema):
 
 
 ModerationModeName = Literal["open", "pre_approve", "accounts_only"]
-ThemeName = Literal["dark", "light"]
+ThemeName = Literal["dark", "light", "contrast", "brand"]
+LayoutName = Literal["columns", "spotlight", "media", "ticker"]
+PositionName = Literal["bottom-left", "bottom-right", "top-left", "top-right"]
+SizeName = Literal["s", "m", "l"]
+BackgroundName = Literal["transparent", "chroma"]
+MAX_SLIDES = 50
+
+
+class SlideOut(Schema):
+    title: str
+    text: str
+    image_url: str
+    image_alt: str
+    is_active: bool
+
+
+class SlideIn(Strict):
+    """A sponsor or announcement slide: a title, a text and/or an image."""
+
+    title: str = Field("", max_length=120)
+    text: str = Field("", max_length=300)
+    image_url: str = Field("", max_length=500)
+    image_alt: str = Field("", max_length=200)
+    is_active: bool = True
 
 
 class WallOut(Schema):
@@ -191,6 +214,13 @@ class WallOut(Schema):
     hide_sensitive: bool
     followed_accounts_opt_in: bool
     screen_theme: str
+    screen_layout: str
+    brand_color: str
+    logo_url: str
+    slide_every: int
+    overlay_position: str
+    overlay_size: str
+    overlay_background: str
     info_text: str
     qr_url: str
     created_at: datetime
@@ -199,6 +229,7 @@ class WallOut(Schema):
 
 class WallDetail(WallOut):
     post_count: int = Field(description="Approved posts (cached; may lag a minute).")
+    slides: list[SlideOut] = Field(description="The big screen's slides, in order.")
 
 
 class WallPage(Schema):
@@ -224,8 +255,18 @@ class WallPatch(Strict):
     hide_sensitive: bool | None = None
     followed_accounts_opt_in: bool | None = None
     screen_theme: ThemeName | None = None
+    screen_layout: LayoutName | None = None
+    brand_color: str | None = Field(None, max_length=7)
+    logo_url: str | None = Field(None, max_length=500)
+    slide_every: int | None = Field(None, ge=0, le=1000)
+    overlay_position: PositionName | None = None
+    overlay_size: SizeName | None = None
+    overlay_background: BackgroundName | None = None
     info_text: str | None = Field(None, max_length=300)
     qr_url: str | None = Field(None, max_length=500)
+    slides: list[SlideIn] | None = Field(
+        None, max_length=MAX_SLIDES, description="Replaces all of the wall's slides, in order."
+    )
 
 
 class WallIn(WallPatch):

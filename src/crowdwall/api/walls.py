@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from ninja import Query, Router, Status
@@ -26,7 +27,7 @@ from crowdwall.api.schemas import (
 )
 from crowdwall.caching import WALL_LIST_TAG, wall_tag
 from crowdwall.live.frames import post_payload
-from crowdwall.models import ModerationAction, Wall
+from crowdwall.models import ModerationAction, Slide, Wall
 from crowdwall.moderation import service
 
 router = Router(tags=["walls"])
@@ -35,9 +36,34 @@ MAX_TOP = 100
 
 
 def _detail(wall: Wall) -> dict[str, Any]:
-    data = {name: getattr(wall, name) for name in WallDetail.model_fields if name != "post_count"}
+    computed = ("post_count", "slides")
+    data = {name: getattr(wall, name) for name in WallDetail.model_fields if name not in computed}
     data["post_count"] = aggregates.post_count(wall)
+    data["slides"] = list(wall.slides.all())
     return data
+
+
+def _slides(wall: Wall, slides: list[dict[str, Any]] | None) -> list[Slide] | None:
+    """The new slides of ``wall`` (validated like the admin's), or None to keep its own."""
+    if slides is None:
+        return None
+    built = [Slide(wall=wall, position=n, **slide) for n, slide in enumerate(slides)]
+    errors = {}
+    for n, slide in enumerate(built):
+        try:
+            slide.full_clean(exclude=["wall"])
+        except ValidationError as exc:
+            errors[f"slides.{n}"] = [m for ms in exc.message_dict.values() for m in ms]
+    if errors:
+        raise ValidationError(errors)
+    return built
+
+
+def _save(wall: Wall, slides: list[Slide] | None) -> None:
+    wall.save()
+    if slides is not None:
+        wall.slides.all().delete()
+        Slide.objects.bulk_create(slides)
 
 
 @router.get("/", response=WallPage, summary="Active walls")
@@ -64,10 +90,13 @@ def list_walls(
 @router.post("/", response={201: WallDetail}, auth=STAFF, summary="Create a wall")
 def create_wall(request: HttpRequest, payload: WallIn) -> Status:
     """Create a wall (staff); validated like the admin form, 422 with ``fields`` otherwise."""
-    wall = Wall(**payload.model_dump(exclude_none=True))
+    fields = payload.model_dump(exclude_none=True)
+    slide_data = fields.pop("slides", None)
+    wall = Wall(**fields)
     wall.full_clean()
+    slides = _slides(wall, slide_data)
     with transaction.atomic():
-        wall.save()
+        _save(wall, slides)
         service.record(
             request.auth, ModerationAction.CONFIGURE, wall=wall, detail={"created": wall.slug}
         )
@@ -90,16 +119,18 @@ def update_wall(request: HttpRequest, slug: str, payload: WallPatch) -> dict[str
     if any(value is None for value in changes.values()):
         nulls = {name: ["May not be null."] for name, value in changes.items() if value is None}
         raise ApiError(422, "The request is not valid.", fields=nulls)
+    slide_data = changes.pop("slides", None)
     for name, value in changes.items():
         setattr(wall, name, value)
     wall.full_clean()
+    slides = _slides(wall, slide_data)
     with transaction.atomic():
-        wall.save()
+        _save(wall, slides)
         service.record(
             request.auth,
             ModerationAction.CONFIGURE,
             wall=wall,
-            detail={"changed": sorted(changes)},
+            detail={"changed": sorted([*changes, *(["slides"] if slides is not None else [])])},
         )
     purge_now([WALL_LIST_TAG, wall_tag(slug), wall_tag(wall.slug)])
     return _detail(wall)

@@ -12,7 +12,15 @@ from crowdwall.models.consent import NeverShow
 from crowdwall.models.jobs import JobChunk, JobRun
 from crowdwall.models.posts import Author, ModerationState, Post, PostWall
 from crowdwall.models.quarantine import QuarantinedPost
-from crowdwall.models.walls import ModerationMode, ScreenTheme, Source, Wall
+from crowdwall.models.screens import (
+    OverlayBackground,
+    OverlayPosition,
+    OverlaySize,
+    ScreenLayout,
+    ScreenTheme,
+    Slide,
+)
+from crowdwall.models.walls import ModerationMode, Source, Wall
 
 __all__ = [
     "Author",
@@ -26,10 +34,15 @@ __all__ = [
     "ModerationMode",
     "ModerationState",
     "NeverShow",
+    "OverlayBackground",
+    "OverlayPosition",
+    "OverlaySize",
     "Post",
     "PostWall",
     "QuarantinedPost",
+    "ScreenLayout",
     "ScreenTheme",
+    "Slide",
     "Source",
     "Wall",
     "WallAggregate",

@@ -14,6 +14,14 @@ from crowdwall.ingest.match import (
     parse_keyword,
 )
 from crowdwall.models.locking import LockingDelete
+from crowdwall.models.screens import (
+    OverlayBackground,
+    OverlayPosition,
+    OverlaySize,
+    ScreenLayout,
+    ScreenTheme,
+    validate_brand_color,
+)
 from crowdwall.rule_limits import list_errors
 from crowdwall.sources.kinds import KINDS, get_kind
 from crowdwall.states import ModerationMode, SourceScope
@@ -27,11 +35,6 @@ def _string_list(value: Any, field: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValidationError({field: "Expected a list of strings."})
     return value
-
-
-class ScreenTheme(models.TextChoices):
-    DARK = "dark", "Dark"
-    LIGHT = "light", "Light"
 
 
 class Wall(LockingDelete):
@@ -85,6 +88,29 @@ class Wall(LockingDelete):
         help_text="QR code target on the big screen; default: the wall page.",
     )
     custom_css = models.TextField(blank=True, help_text="Extra CSS for this wall's pages.")
+    # Layout, brand, slides and overlay of the big screen (crowdwall.models.screens).
+    screen_layout = models.CharField(
+        max_length=10, choices=ScreenLayout.choices, default=ScreenLayout.COLUMNS
+    )
+    brand_color = models.CharField(
+        max_length=7,
+        blank=True,
+        validators=[validate_brand_color],
+        help_text="#rrggbb: accents (and the background of the brand theme).",
+    )
+    logo_url = models.URLField(max_length=500, blank=True, help_text="Shown on the banner.")
+    slide_every = models.PositiveSmallIntegerField(
+        default=0, help_text="Show the next slide after this many posts; 0: no slides."
+    )
+    overlay_position = models.CharField(
+        max_length=12, choices=OverlayPosition.choices, default=OverlayPosition.BOTTOM_LEFT
+    )
+    overlay_size = models.CharField(
+        max_length=1, choices=OverlaySize.choices, default=OverlaySize.MEDIUM
+    )
+    overlay_background = models.CharField(
+        max_length=12, choices=OverlayBackground.choices, default=OverlayBackground.TRANSPARENT
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

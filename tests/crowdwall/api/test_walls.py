@@ -99,3 +99,58 @@ def test_wall_rules_beyond_their_bounds_are_422(bearer, wall, field, values):
     assert len(changed.content) < 2_000  # the error does not echo the values
     assert not Wall.objects.filter(slug="new").exists()
     assert Wall.objects.get(slug="djangocon").hashtags == ["djangocon"]
+
+
+def test_screen_settings_and_slides(bearer, anon, wall):
+    changes = {
+        "screen_layout": "spotlight",
+        "screen_theme": "contrast",
+        "brand_color": "#7b2cbf",
+        "logo_url": "https://djangocon.example/logo.svg",
+        "slide_every": 6,
+        "overlay_position": "top-right",
+        "overlay_size": "l",
+        "overlay_background": "chroma",
+        "slides": [
+            {"title": "Thanks to our sponsors", "image_url": "https://x.example/a.png"},
+            {"text": "Lunch at 12:30 in the foyer"},
+        ],
+    }
+    response = bearer.patch(f"{W}/", changes, content_type="application/json")
+    assert response.status_code == 200, response.json()
+    detail = anon.get(f"{W}/").json()
+    for name, value in changes.items():
+        if name != "slides":
+            assert detail[name] == value
+    assert [(s["title"], s["text"]) for s in detail["slides"]] == [
+        ("Thanks to our sponsors", ""),
+        ("", "Lunch at 12:30 in the foyer"),
+    ]
+    # Patching other fields keeps the slides; "slides" replaces them all.
+    bearer.patch(f"{W}/", {"slide_every": 3}, content_type="application/json")
+    assert len(anon.get(f"{W}/").json()["slides"]) == 2
+    bearer.patch(f"{W}/", {"slides": []}, content_type="application/json")
+    assert anon.get(f"{W}/").json()["slides"] == []
+    assert "slides" in ModerationLog.objects.latest("id").detail["changed"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"screen_layout": "grid"}, "screen_layout"),
+        ({"screen_theme": "pink"}, "screen_theme"),
+        ({"brand_color": "purple"}, "brand_color"),
+        ({"overlay_position": "middle"}, "overlay_position"),
+        ({"slide_every": -1}, "slide_every"),
+        ({"slides": [{}]}, "slides.0"),
+        ({"slides": [{"title": "x", "image_url": "javascript:alert(1)"}]}, "slides.0"),
+        ({"slides": [{"title": "x", "colour": "red"}]}, "slides.0.colour"),
+    ],
+)
+def test_bad_screen_settings_are_422_and_change_nothing(bearer, wall, changes, field):
+    response = bearer.patch(f"{W}/", changes, content_type="application/json")
+    assert response.status_code == 422
+    assert field in response.json()["error"]["fields"], response.json()
+    wall.refresh_from_db()
+    assert wall.screen_layout == "columns" and wall.brand_color == ""
+    assert not wall.slides.exists()

@@ -1,20 +1,199 @@
-/* crowdwall big screen: re-shows older posts when the wall is quiet, and scrolls gently through
-   what overflows. Works on [data-live-root] elements with data-quiet-seconds / data-auto-scroll
-   ="1"; live.js adds the posts and fires "crowdwall:post" on the root for each new one.
-   Plain ES2017, no build step. */
+/* crowdwall big screen and overlay: what live.js does not (live.js adds the posts and fires
+   "crowdwall:post" on the [data-live-root] for each new one). Here: relative times in the wall's
+   language, the fade on clamped posts, reloading when the wall's screen settings change, cards gliding to their new places when a post arrives,
+   slides between the posts, the spotlight's rotation, the ticker's pace, and re-showing older
+   posts when the wall is quiet. Configured by the root's data-layout, data-locale,
+   data-quiet-seconds, data-spotlight-seconds and the [data-slides] element. Plain ES2017. */
 (function () {
   "use strict";
 
+  var TIME_EVERY_MS = 30000;
+  var TICKER_PX_PER_S = 7; // crawl speed, in root font sizes per second
   var reducedMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)");
 
   function calm() { return !!(reducedMotion && reducedMotion.matches); }
 
   function postsIn(root) { return root.querySelectorAll(":scope > article.post[data-post-id]"); }
 
+  function arrive(node) {
+    if (calm()) { return; }
+    node.classList.add("is-new");
+    setTimeout(function () { node.classList.remove("is-new"); }, 2500);
+  }
+
+  /* "2 minutes ago" in the wall's language; the absolute time stays in datetime and title. */
+  function relativeTimes(locale) {
+    var format;
+    try { format = new Intl.RelativeTimeFormat(locale, { numeric: "auto" }); } catch (e) { return function () {}; }
+    var units = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600], ["minute", 60]];
+    function label(ms) {
+      var seconds = Math.round((ms - Date.now()) / 1000);
+      for (var i = 0; i < units.length; i++) {
+        if (Math.abs(seconds) >= units[i][1]) { return format.format(Math.round(seconds / units[i][1]), units[i][0]); }
+      }
+      return format.format(0, "second"); // "now"
+    }
+    return function update() {
+      document.querySelectorAll(".post time[datetime]").forEach(function (node) {
+        var ms = Date.parse(node.getAttribute("datetime"));
+        if (isNaN(ms)) { return; }
+        var text = label(ms);
+        if (!node.title) { node.title = node.textContent; }
+        if (node.textContent !== text) { node.textContent = text; } // no change, no mutation
+
+      });
+    };
+  }
+
+  function markClamped(scope) {
+    scope.querySelectorAll(".post .content").forEach(function (node) {
+      node.classList.toggle("is-clamped", node.scrollHeight > node.clientHeight + 2);
+    });
+  }
+
+  /* Cards glide from where they were to where the new post pushed them (FLIP), instead of
+     the whole screen jumping. Positions are remembered after every change. */
+  function glide(root) {
+    var last = new Map();
+    function remember() {
+      last = new Map();
+      postsIn(root).forEach(function (node) { last.set(node, node.getBoundingClientRect()); });
+    }
+    function play() {
+      if (calm()) { remember(); return; }
+      postsIn(root).forEach(function (node) {
+        var before = last.get(node);
+        if (!before) { return; }
+        var now = node.getBoundingClientRect();
+        var dx = before.left - now.left, dy = before.top - now.top;
+        if (!dx && !dy) { return; }
+        node.style.transition = "none";
+        node.style.transform = "translate(" + dx + "px," + dy + "px)";
+        node.getBoundingClientRect(); // apply the start position before transitioning away from it
+        node.style.transition = "transform .7s cubic-bezier(.2, .8, .2, 1)";
+        node.style.transform = "";
+      });
+      remember();
+    }
+    var queued = false;
+    function later() { // pictures loading and windows resizing move cards without a post
+      if (queued) { return; }
+      queued = true;
+      window.requestAnimationFrame(function () { queued = false; remember(); });
+    }
+    remember();
+    window.addEventListener("resize", later);
+    root.addEventListener("load", later, true); // img and video load events do not bubble
+    return play;
+  }
+
+  /* A copy of the next slide after every data-every posts (columns, media grid), counted in
+     the order the posts show: the media grid puts posts with pictures first (CSS order), and
+     a slide takes the order of the post it follows. */
+  function interleave(root, slides, every) {
+    root.querySelectorAll(":scope > .slide").forEach(function (node) { node.remove(); });
+    if (!slides.length) { return; }
+    var posts = Array.prototype.slice.call(postsIn(root)).map(function (post, index) {
+      return { post: post, index: index, order: Number(getComputedStyle(post).order) || 0 };
+    });
+    posts.sort(function (a, b) { return a.order - b.order || a.index - b.index; });
+    posts.forEach(function (item, index) {
+      if ((index + 1) % every === 0) {
+        var copy = slides[Math.floor(index / every) % slides.length].cloneNode(true);
+        copy.style.order = String(item.order);
+        item.post.after(copy);
+      }
+    });
+  }
+
+  /* Spotlight: one post at a time, newest first; a pinned post every third turn and a slide
+     after every data-every posts. A new post takes the stage at once. */
+  function spotlight(root, slides, every) {
+    var seconds = Number(root.getAttribute("data-spotlight-seconds")) || 8;
+    var pinned = document.querySelector("[data-pinned]");
+    var current = null, turns = 0, pinTurn = 0, slideTurn = 0, shownPosts = 0, timer = null;
+    root.setAttribute("data-spotlight", "");
+    function show(node) {
+      if (current && current !== node) {
+        current.classList.remove("is-spotlit");
+        if (current.hasAttribute("data-guest")) { current.remove(); }
+      }
+      current = node;
+      if (!node) { return; }
+      node.classList.add("is-spotlit");
+      markClamped(root);
+      arrive(node);
+    }
+    function guest(node) { // a copy of a pinned post or a slide, on stage for one turn
+      var copy = node.cloneNode(true);
+      copy.removeAttribute("id");
+      copy.removeAttribute("data-post-id");
+      copy.setAttribute("data-guest", "");
+      root.insertBefore(copy, root.firstChild);
+      return copy;
+    }
+    function nextPost() {
+      var posts = Array.prototype.slice.call(postsIn(root));
+      if (!posts.length) { return null; }
+      var at = posts.indexOf(current);
+      return posts[(at + 1) % posts.length];
+    }
+    function advance() {
+      turns += 1;
+      var pins = pinned ? pinned.querySelectorAll(":scope > article.post") : [];
+      if (slides.length && every && shownPosts >= every) {
+        shownPosts = 0;
+        show(guest(slides[slideTurn++ % slides.length]));
+      } else if (pins.length && turns % 3 === 0) {
+        show(guest(pins[pinTurn++ % pins.length]));
+      } else {
+        var post = current && current.hasAttribute("data-guest") ? (root._lastPost || null) : current;
+        current = post;
+        post = nextPost();
+        root._lastPost = post;
+        shownPosts += 1;
+        show(post);
+      }
+    }
+    function restart() { clearInterval(timer); timer = setInterval(advance, seconds * 1000); }
+    // live.js replaces an updated post and removes a rejected one: keep the stage filled.
+    new MutationObserver(function () {
+      if (current && !current.isConnected) {
+        var id = current.getAttribute("data-post-id");
+        var twin = id && root.querySelector(':scope > article.post[data-post-id="' + id + '"]');
+        current = null;
+        if (twin) { show(twin); } else { advance(); }
+      }
+    }).observe(root, { childList: true });
+    root.addEventListener("crowdwall:post", function (event) {
+      var node = root.querySelector(':scope > article.post[data-post-id="' + event.detail.id + '"]');
+      if (node) { root._lastPost = node; shownPosts += 1; show(node); restart(); }
+    });
+    root._lastPost = postsIn(root)[0] || null;
+    show(root._lastPost);
+    restart();
+  }
+
+  /* Ticker: the crawl takes as long as its length needs, at a constant, readable speed; the
+     new length applies when a lap ends, so the line never jumps. */
+  function ticker(root, slides) {
+    root.setAttribute("data-ticker", "");
+    function pace() {
+      var em = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+      var seconds = Math.max(10, root.scrollWidth / (em * TICKER_PX_PER_S));
+      root.style.setProperty("--ticker-seconds", seconds.toFixed(1) + "s");
+    }
+    slides.forEach(function (slide) { root.appendChild(slide.cloneNode(true)); });
+    root.addEventListener("animationiteration", pace);
+    pace();
+    if (calm()) { // no crawl: the first item goes to the end every few seconds
+      setInterval(function () { if (root.firstElementChild) { root.appendChild(root.firstElementChild); } }, 6000);
+    }
+  }
+
   /* When nothing new arrives for data-quiet-seconds, bring the oldest shown post back to the
-     top, highlighted (class is-reshown; live.js still places new posts above it). Each re-shown
-     post goes to the top, so they cycle. */
-  function quietMode(root, toTop) {
+     top, highlighted (class is-reshown; live.js still places new posts above it). */
+  function quietMode(root, moved) {
     var quiet = Number(root.getAttribute("data-quiet-seconds")) || 0;
     if (quiet <= 0) { return; }
     var lastArrival = Date.now();
@@ -25,55 +204,64 @@
       var node = posts[posts.length - 1];
       node.classList.add("is-reshown");
       root.insertBefore(node, root.firstElementChild);
-      if (!calm()) {
-        node.classList.add("is-new");
-        setTimeout(function () { node.classList.remove("is-new"); }, 2500);
-      }
+      arrive(node);
       lastArrival = Date.now();
-      toTop();
+      moved();
     }, 1000);
   }
 
-  /* Scroll the [data-scroll-box] around the root gently (~30 px/s), resting at both ends and
-     while the pointer is over it; new posts bring it back to the top. Reduced motion: page by
-     page instead of gliding. */
-  function autoScroll(root) {
-    var box = root.closest("[data-scroll-box]") || root;
-    var hovered = false, pauseUntil = Date.now() + 5000, last = 0, pos = 0;
-    function toTop() {
-      if (hovered) { return; }
-      box.scrollTop = 0;
-      pos = 0;
-      pauseUntil = Date.now() + 5000;
-    }
-    if (root.getAttribute("data-auto-scroll") !== "1") { return function () {}; }
-    box.addEventListener("mouseenter", function () { hovered = true; });
-    box.addEventListener("mouseleave", function () { hovered = false; });
-    root.addEventListener("crowdwall:post", toTop);
-    function step(now) {
-      var dt = last ? now - last : 0, room = box.scrollHeight - box.clientHeight;
-      last = now;
-      if (!hovered && room > 2 && Date.now() >= pauseUntil) {
-        if (box.scrollTop >= room - 1) { // at the bottom: rest, then back to the top
-          pauseUntil = Date.now() + 5000;
-          setTimeout(function () { box.scrollTop = 0; pos = 0; }, 4000);
-        } else if (calm()) {
-          box.scrollTop = Math.min(room, box.scrollTop + box.clientHeight * 0.9);
-          pauseUntil = Date.now() + 10000;
-        } else {
-          pos = Math.max(pos, box.scrollTop) + dt * 0.03;
-          box.scrollTop = pos;
-        }
-      }
-      window.requestAnimationFrame(step);
-    }
-    window.requestAnimationFrame(step);
-    return toTop;
+  /* A kiosk nobody touches still picks up a new layout, theme or slides: every
+     data-settings-seconds it fetches its own (cached) page and reloads when the wall's
+     settings version (data-settings) has changed. */
+  function followSettings(root) {
+    var version = root.getAttribute("data-settings");
+    var seconds = Number(root.getAttribute("data-settings-seconds")) || 0;
+    if (!version || seconds <= 0) { return; }
+    setInterval(function () {
+      fetch(window.location.href, { credentials: "same-origin", cache: "no-store" })
+        .then(function (response) { return response.ok ? response.text() : ""; })
+        .then(function (html) {
+          var found = /data-settings="(\d+)"/.exec(html);
+          if (found && found[1] !== version) { window.location.reload(); }
+        })
+        .catch(function () { /* offline: live.js shows it; try again next time */ });
+    }, seconds * 1000);
   }
 
   function init() {
+    var holder = document.querySelector("[data-slides]");
+    var slides = holder ? Array.prototype.slice.call(holder.querySelectorAll(".slide")) : [];
+    var every = holder ? Number(holder.getAttribute("data-every")) || 0 : 0;
     document.querySelectorAll("[data-live-root]").forEach(function (root) {
-      quietMode(root, autoScroll(root));
+      var layout = root.getAttribute("data-layout") || "columns";
+      followSettings(root);
+      var times = relativeTimes(root.getAttribute("data-locale") || document.documentElement.lang || "en");
+      var pending = false;
+      times();
+      setInterval(times, TIME_EVERY_MS);
+      // Posts live.js adds or replaces (an edit, a pin) get their relative time at once.
+      new MutationObserver(function () {
+        if (pending) { return; }
+        pending = true;
+        window.requestAnimationFrame(function () { pending = false; times(); markClamped(root); });
+      }).observe(document.body, { childList: true, subtree: true });
+      if (layout === "spotlight") { spotlight(root, slides, every); return; }
+      if (layout === "ticker") {
+        ticker(root, slides);
+        root.addEventListener("crowdwall:post", times);
+        return;
+      }
+      var play = glide(root);
+      function changed() {
+        if (every) { interleave(root, slides, every); }
+        times();
+        markClamped(root);
+        play();
+      }
+      if (every) { interleave(root, slides, every); }
+      markClamped(document);
+      root.addEventListener("crowdwall:post", changed);
+      quietMode(root, changed);
     });
   }
 
