@@ -1,8 +1,12 @@
-"""The live test server's endpoints, crowdwall's pages, and its static files."""
+"""The live test server's endpoints, crowdwall's pages, its static files, and a staff login."""
 
 from pathlib import Path
 
+from django.contrib.auth import get_user_model, login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import include, path, re_path
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.static import serve
 
 import crowdwall
@@ -10,8 +14,18 @@ from tests.crowdwall.live import server_urls
 
 STATIC_ROOT = Path(crowdwall.__file__).parent / "static"
 
+
+def staff_login(request: HttpRequest) -> HttpResponse:
+    """Test only: log the browser in as a staff user (the moderation pages), then go to ?next=."""
+    user, _ = get_user_model().objects.get_or_create(username="staff", defaults={"is_staff": True})
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    target = request.GET.get("next", "/walls/")
+    return redirect(target if url_has_allowed_host_and_scheme(target, None) else "/walls/")
+
+
 urlpatterns = [
     *server_urls.urlpatterns,
+    path("test/login/", staff_login),
     re_path(r"^static/(?P<path>.*)$", serve, {"document_root": STATIC_ROOT}),
     path("", include("crowdwall.urls")),
 ]
