@@ -1,16 +1,22 @@
 """Every page of crowdwall in real Chromium: no serious or critical axe-core violation at phone
 and laptop sizes, and screenshots at phone, laptop, 1080p and 4K saved on every run under
-``test-artifacts/pages/<size>/`` for a person to look at."""
+``test-artifacts/pages/<size>/`` for a person to look at. The example project's landing page
+is checked on the example project itself (``manage.py runserver`` on a throwaway SQLite file)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.crowdwall.browser.pages import SIZES, axe_problems, photos, replay_posts, shoot
-from tests.crowdwall.live.conftest import Api, AsgiServer
+from tests.crowdwall.live.conftest import ROOT, Api, AsgiServer
+from tests.fixtures.servers import Server, run_server
 
 pytestmark = pytest.mark.slow
 
@@ -25,6 +31,7 @@ PAGES = {
     "moderate-approved": "/walls/{slug}/moderate/?state=approved",
     "moderate-log": "/walls/{slug}/moderate/log/",
     "quarantine": "/walls/{slug}/moderate/quarantine/",
+    "about": "/walls/{slug}/about/",  # where the branch has it (issue 16 §4)
 }
 STAFF_ONLY = ("moderate", "moderate-approved", "moderate-log", "quarantine")
 
@@ -47,10 +54,47 @@ def test_page_is_accessible_at_every_size(
     if name in STAFF_ONLY:
         path = f"/test/login/?next={path}"
     response = page.goto(f"http://{page_server.base}{path}")
-    assert response is not None and response.status == 200
+    assert response is not None
+    if name == "about" and response.status == 404:
+        pytest.skip("no about page here yet")
+    assert response.status == 200
+    check(page, name)
+
+
+def check(page: Any, name: str) -> None:
+    """Screenshots at every size, then axe-core at phone and laptop size (their layouts differ)."""
     page.wait_for_load_state("networkidle")
     shoot(page, name)
     for size in ("phone", "laptop"):
         width, height = SIZES[size]
         page.set_viewport_size({"width": width, "height": height})
         assert axe_problems(page) == [], size
+
+
+@pytest.fixture(scope="module")
+def example_site() -> Iterator[Server]:
+    """The example project (as ``make demo`` runs it, demo wall included) on a free port."""
+    manage = ROOT / "example" / "manage.py"
+
+    def command(port: int, workdir: Path) -> list[str]:
+        env = {
+            "PYTHONPATH": str(ROOT / "src"),
+            "CROWDWALL_SQLITE_PATH": str(workdir / "db.sqlite3"),
+        }
+        full = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"} | env
+        for args in (["migrate", "--noinput", "-v0"], ["crowdwall", "demo"]):
+            subprocess.run(
+                [sys.executable, str(manage), *args], env=full, cwd=manage.parent, check=True,
+                timeout=300,
+            )  # fmt: skip
+        # Server.start passes its own environment on: this one goes in through env(1).
+        return ["env", "-u", "DJANGO_SETTINGS_MODULE", *(f"{k}={v}" for k, v in env.items()),
+                sys.executable, str(manage), "runserver", f"127.0.0.1:{port}", "--noreload"]  # fmt: skip
+
+    yield from run_server("example", command)
+
+
+def test_the_example_landing_page_is_accessible(page: Any, example_site: Server):
+    response = page.goto(f"http://{example_site.address}/")
+    assert response is not None and response.status == 200
+    check(page, "landing")
