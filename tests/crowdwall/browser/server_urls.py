@@ -1,5 +1,7 @@
-"""The live test server's endpoints, crowdwall's pages, its static files, and a staff login."""
+"""The live test server's endpoints, crowdwall's pages, its static files, a staff login and a
+way to fill a wall's quarantine."""
 
+import json
 from pathlib import Path
 
 from django.contrib.auth import get_user_model, login
@@ -7,9 +9,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import include, path, re_path
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
 from django.views.static import serve
 
 import crowdwall
+from crowdwall.models import QuarantinedPost, Source
 from tests.crowdwall.live import server_urls
 
 STATIC_ROOT = Path(crowdwall.__file__).parent / "static"
@@ -23,9 +27,28 @@ def staff_login(request: HttpRequest) -> HttpResponse:
     return redirect(target if url_has_allowed_host_and_scheme(target, None) else "/walls/")
 
 
+@csrf_exempt
+def quarantine(request: HttpRequest, slug: str) -> HttpResponse:
+    """Test only: three posts of the wall's source that "failed to store"."""
+    source = Source.objects.get(wall__slug=slug)
+    for n, reason in enumerate(
+        [
+            "DataError: value too long for type character varying(255)",
+            "IntegrityError: poisoned row",
+            "DataError: invalid byte sequence for encoding UTF8",
+        ]
+    ):
+        QuarantinedPost.objects.create(
+            source=source, external_id=f"quarantined-{n}", reason=reason,
+            payload=json.dumps({"id": f"quarantined-{n}", "html": "<p>#test</p>"}),
+        )  # fmt: skip
+    return HttpResponse("ok")
+
+
 urlpatterns = [
     *server_urls.urlpatterns,
     path("test/login/", staff_login),
+    path("test/walls/<slug:slug>/quarantine/", quarantine),
     re_path(r"^static/(?P<path>.*)$", serve, {"document_root": STATIC_ROOT}),
     path("", include("crowdwall.urls")),
 ]

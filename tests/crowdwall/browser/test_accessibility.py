@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.crowdwall.browser.pages import SIZES, axe_problems, photos, replay_posts, shoot
@@ -42,6 +43,7 @@ def rich_wall(page_server: AsgiServer) -> Iterator[Api]:
     ids = api.ingest(*replay_posts(40))
     api.moderate(ids["replay-0007"], "pending")
     api.moderate(ids["replay-0008"], "rejected")
+    httpx.post(f"http://{page_server.base}/test/walls/{api.slug}/quarantine/").raise_for_status()
     yield api
 
 

@@ -62,6 +62,7 @@ def test_new_posts_wait_behind_a_bar_while_the_reader_is_scrolled_down(
     expect(button).to_be_in_viewport()  # the bar is sticky
     assert post_ids(page) == shown
     assert top_of(page, reading) == before  # what they read did not move
+    shoot(page, "wall-new-posts-waiting")
 
     # Moderation still applies, to the held posts and to the shown ones.
     api.moderate(ids["40"], "rejected")
