@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.crowdwall.browser.pages import SIZES, axe_problems, photos, replay_posts, shoot
 from tests.crowdwall.live.conftest import ROOT, Api, AsgiServer
@@ -100,3 +101,27 @@ def test_the_example_landing_page_is_accessible(page: Any, example_site: Server)
     response = page.goto(f"http://{example_site.address}/")
     assert response is not None and response.status == 200
     check(page, "landing")
+
+
+@pytest.mark.parametrize(
+    "path", ["/walls/{slug}/", "/walls/{slug}/screen/", "/walls/{slug}/overlay/"]
+)
+def test_reduced_motion_no_animation_on_live_pages(path: str, page: Any, page_server: AsgiServer):
+    """``prefers-reduced-motion: reduce``: a post arriving live comes in without any animation."""
+    api = Api(page_server).create()
+    api.ingest(*replay_posts(5))
+    page.emulate_media(reduced_motion="reduce")
+    photos(page)
+    page.goto(f"http://{page_server.base}{path.format(slug=api.slug)}")
+    expect(page.locator('[data-live-status][data-state="live"]')).to_be_attached()
+    page.evaluate(
+        "window.__moved = []; for (const kind of ['animationstart', 'transitionstart'])"
+        "  document.addEventListener(kind, e => window.__moved.push(kind), true)"
+    )
+    ids = api.ingest(*replay_posts(6)[5:])
+    expect(page.locator(f"#post-{ids['replay-0006']}")).to_be_attached()
+    page.wait_for_timeout(300)  # an animation would have started by now: none may
+    assert page.evaluate("window.__moved") == []
+    assert (
+        page.evaluate("document.getAnimations().filter(a => a.playState === 'running').length") == 0
+    )
