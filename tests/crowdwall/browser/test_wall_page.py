@@ -178,3 +178,21 @@ def test_reduced_motion_means_no_animation_and_no_smooth_scroll(page: Any, page_
     page.keyboard.press("j")
     assert page.evaluate("getComputedStyle(document.documentElement).scrollBehavior") == "auto"
     no_errors(page)
+
+
+def test_waiting_posts_are_bounded_like_the_list(page: Any, page_server: AsgiServer):
+    api = Api(page_server).create()
+    api.ingest(make_post(1))
+    page.add_init_script(  # a list of two posts instead of 200
+        "new MutationObserver((_, observer) => {"
+        "  const root = document.querySelector('[data-live-root]');"
+        "  if (root) { root.dataset.maxPosts = '2'; observer.disconnect(); }"
+        "}).observe(document, {childList: true, subtree: true});"
+    )
+    open_wall(page, page_server, api.slug)
+    page.locator(PAUSE).click()
+    ids = api.ingest(make_post(2), make_post(3), make_post(4))
+    expect(page.locator(NEW_POSTS)).to_have_text("Show 2 new posts")
+    page.locator(NEW_POSTS).click()
+    expect_ids(page, [ids["4"], ids["3"]])
+    no_errors(page)

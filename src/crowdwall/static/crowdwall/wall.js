@@ -44,6 +44,10 @@
       if (this.paused || this.held.size || this.reading()) {
         event.preventDefault();
         this.held.set(id, event.detail.node); // an edit of a held post replaces it
+        // Bounded like the list itself (live.js keeps data-max-posts): a reader away for hours
+        // on a busy wall gets the newest ones; the older ones are in the archive.
+        var max = Number(this.root.getAttribute("data-max-posts")) || 200;
+        while (this.held.size > max) { this.held.delete(this.held.keys().next().value); }
         this.update();
       }
     }
