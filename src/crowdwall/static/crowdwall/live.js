@@ -5,8 +5,9 @@
    a "crowdwall:post" event on the root (screen.js listens). Hooks for a page that holds new
    posts back (wall.js): "crowdwall:incoming" (cancelable, detail {id, node}) fires before a new
    post is placed; cancelled, the page keeps the node and later hands it back with
-   "crowdwall:release" (detail {nodes}); "crowdwall:removed" (detail {id}) fires for every removal. Frames: crowdwall/live/frames.py. Post HTML (post.html) is sanitized by the
-   server; everything else in a post is set with textContent/setAttribute, never as HTML. */
+   "crowdwall:release" (detail {nodes}); "crowdwall:removed" (detail {id}) fires for every
+   removal. Frames: crowdwall/live/frames.py. Post HTML (post.html) is sanitized by the server;
+   everything else in a post is set with textContent/setAttribute, never as HTML. */
 (function () {
   "use strict";
 
