@@ -152,6 +152,15 @@ def test_keyboard_steps_through_the_posts_in_order(page: Any, page_server: AsgiS
         if int(current) != seen[-1]:
             seen.append(int(current))
     assert seen == shown
+    # Going back up, the focused post is never hidden under the sticky bar.
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    for _ in shown:
+        page.keyboard.press("k")
+        page.wait_for_function(
+            "() => document.activeElement.getBoundingClientRect().top >="
+            " document.querySelector('[data-live-bar]').getBoundingClientRect().bottom - 1"
+        )
+    assert page.evaluate(focused) == str(shown[0])
     # Typing in a field is not stepping.
     page.locator("[data-boost-switch] input").focus()
     page.keyboard.press("j")
