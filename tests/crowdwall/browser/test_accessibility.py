@@ -74,6 +74,16 @@ def check(page: Any, name: str) -> None:
         assert axe_problems(page) == [], size
 
 
+def test_the_moderation_keyboard_help_is_accessible(
+    page: Any, page_server: AsgiServer, rich_wall: Api
+):
+    photos(page)
+    page.goto(f"http://{page_server.base}/test/login/?next=/walls/{rich_wall.slug}/moderate/")
+    page.locator("[data-mod-help-open]").click()
+    expect(page.locator("[data-mod-help]")).to_be_visible()
+    check(page, "moderate-help")
+
+
 @pytest.fixture(scope="module")
 def example_site() -> Iterator[Server]:
     """The example project (as ``make demo`` runs it, demo wall included) on a free port."""
