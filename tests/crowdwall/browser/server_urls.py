@@ -1,5 +1,5 @@
-"""The live test server's endpoints, crowdwall's pages, its static files, a staff login and a
-way to fill a wall's quarantine."""
+"""The live test server's endpoints, crowdwall's pages, its static files, a staff login, and
+ways to pin a post and to fill a wall's quarantine."""
 
 import json
 from pathlib import Path
@@ -13,7 +13,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.static import serve
 
 import crowdwall
-from crowdwall.models import QuarantinedPost, Source
+from crowdwall.models import PostWall, QuarantinedPost, Source
+from crowdwall.moderation.actions import set_pinned
 from tests.crowdwall.live import server_urls
 
 STATIC_ROOT = Path(crowdwall.__file__).parent / "static"
@@ -45,10 +46,18 @@ def quarantine(request: HttpRequest, slug: str) -> HttpResponse:
     return HttpResponse("ok")
 
 
+@csrf_exempt
+def pin(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
+    """Test only: pin an approved post of the wall, as a moderator would."""
+    set_pinned(PostWall.objects.filter(wall__slug=slug, post_id=post_id), True)
+    return HttpResponse("ok")
+
+
 urlpatterns = [
     *server_urls.urlpatterns,
     path("test/login/", staff_login),
     path("test/walls/<slug:slug>/quarantine/", quarantine),
+    path("test/pin/<slug:slug>/<int:post_id>/", pin),
     re_path(r"^static/(?P<path>.*)$", serve, {"document_root": STATIC_ROOT}),
     path("", include("crowdwall.urls")),
 ]

@@ -45,6 +45,8 @@ def rich_wall(page_server: AsgiServer) -> Iterator[Api]:
     api.moderate(ids["replay-0007"], "pending")
     api.moderate(ids["replay-0008"], "rejected")
     httpx.post(f"http://{page_server.base}/test/walls/{api.slug}/quarantine/").raise_for_status()
+    pinned = ids["replay-0003"]
+    httpx.post(f"http://{page_server.base}/test/pin/{api.slug}/{pinned}/").raise_for_status()
     yield api
 
 
