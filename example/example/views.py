@@ -20,7 +20,7 @@ def slow_remote_fetch() -> str:
 @herdcache.cache_page(5, tags=["home"])
 def home(request):
     return HttpResponse(
-        "<!doctype html><title>crowdwall demo</title><h1>crowdwall demo</h1>"
+        '<!doctype html><html lang="en"><title>crowdwall demo</title><h1>crowdwall demo</h1>'
         f"<p>Rendered at {timezone.now().isoformat(timespec='seconds')}.</p>"
         f"<p>Slow data fetched at {slow_remote_fetch()}.</p>"
         '<p><a href="/walls/">Walls</a> · <a href="/walls/djangocon/archive/">the demo wall</a>'

@@ -208,6 +208,7 @@ def test_wall_page_shows_latest_posts_and_figures_without_javascript(store, wall
     assert [re.search(r'crowdwall/([\w-]+\.js)" defer>$', s).group(1) for s in scripts] == [
         "boost-switch.js",
         "live.js",
+        "wall.js",
     ]
     assert not re.search(r"<script[^>]*>[^<]", body)
     assert "data-boost-switch hidden" in body

@@ -2,8 +2,12 @@
    Plain ES2017, no build step, no framework. Configuration comes from the element that
    {% live_updates wall %} renders ([data-live-config], also the [data-live-status] display) and
    from the root's own data attributes (data-last-id, data-max-posts). Each post it adds fires
-   a "crowdwall:post" event on the root (screen.js listens). Frames: crowdwall/live/frames.py. Post HTML (post.html) is sanitized by the
-   server; everything else in a post is set with textContent/setAttribute, never as HTML. */
+   a "crowdwall:post" event on the root (screen.js listens). Hooks for a page that holds new
+   posts back (wall.js): "crowdwall:incoming" (cancelable, detail {id, node}) fires before a new
+   post is placed; cancelled, the page keeps the node and later hands it back with
+   "crowdwall:release" (detail {nodes}); "crowdwall:removed" (detail {id}) fires for every
+   removal. Frames: crowdwall/live/frames.py. Post HTML (post.html) is sanitized by the server;
+   everything else in a post is set with textContent/setAttribute, never as HTML. */
 (function () {
   "use strict";
 
@@ -219,6 +223,7 @@
     var article = el("article", "post" + (post.boost ? " post--boost" : "") + (post.reply ? " post--reply" : ""));
     article.setAttribute("data-post-id", String(id));
     article.id = anchor + "-" + id;
+    article.tabIndex = 0; // keyboard readers step through posts (as the template renders them)
     if (post.boost) { article.setAttribute("data-boost", "1"); }
     if (typeof post.language === "string" && post.language) { article.lang = post.language; }
     var header = el("header");
@@ -303,6 +308,13 @@
       }
     }
     container.appendChild(node);
+  }
+
+  function insert(root, node, id) {
+    place(root, node);
+    arrive(node);
+    trim(root);
+    root.dispatchEvent(new CustomEvent("crowdwall:post", { bubbles: true, detail: { id: id } }));
   }
 
   function leave(node) {
@@ -435,10 +447,8 @@
           old.replaceWith(node);
           return;
         }
-        place(root, node);
-        arrive(node);
-        trim(root);
-        root.dispatchEvent(new CustomEvent("crowdwall:post", { bubbles: true, detail: { id: id } }));
+        var incoming = new CustomEvent("crowdwall:incoming", { cancelable: true, detail: { id: id, node: node } });
+        if (root.dispatchEvent(incoming)) { insert(root, node, id); } // cancelled: held by the page
       });
       document.querySelectorAll("[data-pinned]").forEach(function (area) {
         if (area.getAttribute("data-wall") && area.getAttribute("data-wall") !== this.slug) { return; }
@@ -457,6 +467,7 @@
         var old = find(container, id);
         if (old) { leave(old); }
         if (container.hasAttribute("data-pinned")) { container.hidden = postsIn(container).length === 0; }
+        else { container.dispatchEvent(new CustomEvent("crowdwall:removed", { detail: { id: id } })); }
       });
     }
 
@@ -520,6 +531,12 @@
     var configs = Array.prototype.slice.call(document.querySelectorAll("[data-live-config]"));
     roots.forEach(function (root) {
       var wall = root.getAttribute("data-wall");
+      root.addEventListener("crowdwall:release", function (event) { // posts a page held back
+        (event.detail && event.detail.nodes || []).forEach(function (node) {
+          var id = node.getAttribute("data-post-id");
+          if (id && !find(root, id)) { insert(root, node, Number(id)); }
+        });
+      });
       document.querySelectorAll("[data-load-earlier]").forEach(function (button) {
         if (button.getAttribute("data-wall") === wall) { loadEarlier(button, root); }
       });
