@@ -84,11 +84,12 @@ def _media(item: Mapping[str, Any], base: str) -> tuple[IncomingMedia, ...]:
     for attachment in attachments if isinstance(attachments, list) else []:
         if not isinstance(attachment, Mapping):
             continue
-        url = urljoin(base, _str(attachment, "url"))
+        url = urljoin(base, _str(attachment, "url")) if _str(attachment, "url") else ""
         if url and url not in media:
             kind = media_type("", _str(attachment, "mime_type"), url)
             media[url] = IncomingMedia(url=url, type=kind, alt=_str(attachment, "title"))
-    image = urljoin(base, _str(item, "image"))
+    # urljoin of "" is the feed's own address: an item without an image has none.
+    image = urljoin(base, _str(item, "image")) if _str(item, "image") else ""
     if image and image not in media:
         media[image] = IncomingMedia(url=image, type="image")
     return tuple(media.values())

@@ -3,9 +3,7 @@
 Each case names one item (a file, ``file:line`` for Jetstream frames and text files,
 ``file#entry`` for feeds) and what a reader of the wall must get from it: text, date, author,
 media, hashtags — or the reason it is refused. Expectations are written by hand from the
-source file, never copied from the parser's output. Where today's parser is wrong because of
-work done in parallel (issue 16 §1–§3), the case keeps the right expectation and is a strict
-xfail (``shapes``), so it flips when that lands.
+source file, never copied from the parser's output.
 """
 
 from __future__ import annotations
@@ -15,8 +13,6 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from functools import cache
 from typing import Any
-
-import pytest
 
 from crowdwall.ingest.normalize import IncomingPost
 from tests.crowdwall.corpus import reading
@@ -41,6 +37,7 @@ class Expected:
     url: str | None = None
     reply: bool | None = None
     html_has: list[str] = field(default_factory=list)
+    quote_url: str | None = None  # the quoted post's link (stored with the post's extras)
     rejected: str | None = None
     deleted: str | None = None  # the external id of a deletion
 
@@ -82,14 +79,12 @@ def check(expected: Expected) -> None:
         "language": post.language,
         "url": post.url,
         "reply": post.is_reply,
+        "quote_url": ((post.extras or {}).get("quote") or {}).get("url"),
     }
     wanted = {k: v for k, v in vars(expected).items() if k in actual and v is not None}
-    assert {k: actual[k] for k in wanted} == wanted
+    got_fields = {k: actual[k] for k in wanted}
+    assert got_fields == wanted, f"got {got_fields!r}"
     if expected.text_starts is not None:
         assert entry.text.startswith(expected.text_starts), entry.text
     for fragment in expected.html_has:
         assert fragment in entry.html, entry.html
-
-
-def shapes(reason: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, reason=f"issue 16 §3: {reason}")

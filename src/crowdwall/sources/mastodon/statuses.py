@@ -128,11 +128,20 @@ def _media(items: list[Any]) -> tuple[IncomingMedia, ...]:
                 url=url,
                 type=kind if kind in MEDIA_TYPES else "unknown",
                 alt=_get(item, "description", str, ""),
-                preview_url=_get(item, "preview_url", str, ""),
+                preview_url=_preview(_get(item, "preview_url", str, "")),
                 blurhash=_get(item, "blurhash", str, ""),
             )
         )
     return tuple(media)
+
+
+_NOT_A_PICTURE = (".mp3", ".ogg", ".oga", ".m4a", ".wav", ".flac", ".opus", ".mp4", ".webm", ".mov")
+
+
+def _preview(url: str) -> str:
+    """A preview is a picture; servers without one for audio repeat the audio file itself (as
+    Mastodon's own documentation shows), which an <img> or a poster cannot show."""
+    return "" if url.lower().split("?", 1)[0].endswith(_NOT_A_PICTURE) else url
 
 
 def _tags(items: list[Any]) -> tuple[str, ...]:
