@@ -57,18 +57,25 @@ def withdraw(entries: QuerySet[PostWall], reason: str, *, spare: Spare | None = 
                 state=ModerationState.REJECTED, reason=reason, pinned=False, changed_at=now
             )
         if rows:
-            changed = [(post_id, slug) for _, post_id, _, slug, _, _ in rows]
-            transaction.on_commit(partial(_announce, changed))
+            rejected = ModerationState.REJECTED
+            changed = [(post_id, slug, rejected, False) for _, post_id, _, slug, _, _ in rows]
+            transaction.on_commit(partial(announce, changed))
     return len(rows)
 
 
-def _announce(changed: Iterable[tuple[int, str]]) -> None:
-    """One ``post.moderation`` event per post, after purging its walls' pages and figures."""
+def announce(changed: Iterable[tuple[int, str, str, bool]]) -> None:
+    """After commit: ``changed`` holds (post id, wall slug, new state, pinned) rows. Purges the
+    walls' pages first (a page reloading on the event must not get the old copy) and their
+    figures, then publishes one ``post.moderation`` event per post. Moderation uses it too."""
     by_post: dict[int, dict[str, str]] = defaultdict(dict)
-    for post_id, slug in changed:
-        by_post[post_id][slug] = ModerationState.REJECTED
+    pins: dict[int, dict[str, bool]] = defaultdict(dict)
+    for post_id, slug, state, pinned in changed:
+        by_post[post_id][slug] = state
+        pins[post_id][slug] = pinned
     slugs = {slug for walls in by_post.values() for slug in walls}
-    purge_walls(slugs)  # first: a page reloading on the event must not get the old copy
+    if not slugs:
+        return
+    purge_walls(slugs)
     tags = sorted(aggregates_tag(slug) for slug in slugs)
     try:
         herdcache.purge(tags=tags)
@@ -76,7 +83,7 @@ def _announce(changed: Iterable[tuple[int, str]]) -> None:
         logger.exception("Purging cache tags %s failed", tags)
     publish(
         [
-            Event(EventKind.MODERATION, post_id, walls, pinned=dict.fromkeys(walls, False))
+            Event(EventKind.MODERATION, post_id, walls, pinned=pins[post_id])
             for post_id, walls in by_post.items()
         ]
     )

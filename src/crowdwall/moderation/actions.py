@@ -11,7 +11,6 @@ refresh.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Iterable
 from functools import partial
 from typing import Any
@@ -20,46 +19,15 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-import herdcache
-from crowdwall.caching import aggregates_tag, purge_walls
 from crowdwall.ingest.match import AccountSet, Haystack, KeywordSet, MatchInput, WallRules, fold
-from crowdwall.ingest.publisher import Event, EventKind, publish
 from crowdwall.ingest.verdicts import ban_reason
 from crowdwall.ingest.walls import load_wall_rules
+from crowdwall.ingest.withdraw import announce
 from crowdwall.models import Author, ModerationState, PostWall, Wall
 
 logger = logging.getLogger("crowdwall.moderation")
 
 _CHUNK = 500
-
-
-def _purge_figures(slugs: Iterable[str]) -> None:
-    """Hard-purge these walls' cached figures; a cache outage is logged, never raised (this
-    runs after commit)."""
-    tags = sorted({aggregates_tag(slug) for slug in slugs})
-    if not tags:
-        return
-    try:
-        herdcache.purge(tags=tags)
-    except Exception:
-        logger.exception("Purging cache tags %s failed", tags)
-
-
-def _announce(changed: list[tuple[int, str, str, bool]]) -> None:
-    """``changed``: (post id, wall slug, new state, pinned) rows, committed."""
-    by_post: dict[int, dict[str, str]] = defaultdict(dict)
-    pins: dict[int, dict[str, bool]] = defaultdict(dict)
-    for post_id, slug, state, pinned in changed:
-        by_post[post_id][slug] = state
-        pins[post_id][slug] = pinned
-    events = [
-        Event(EventKind.MODERATION, pid, walls, pinned=pins[pid]) for pid, walls in by_post.items()
-    ]
-    slugs = {slug for _, slug, _, _ in changed}
-    # Purge before the push: a page reloading on the event must not get the old copy.
-    purge_walls(slugs)
-    _purge_figures(slugs)
-    publish(events)
 
 
 def set_state(entries: QuerySet[PostWall], state: str) -> int:
@@ -80,7 +48,7 @@ def set_state(entries: QuerySet[PostWall], state: str) -> int:
                 state=state, reason="", moderated_at=now, changed_at=now
             )
         changed = [(post_id, slug, state, pinned) for _, post_id, slug, pinned in rows]
-        transaction.on_commit(partial(_announce, changed))
+        transaction.on_commit(partial(announce, changed))
     return len(rows)
 
 
@@ -95,7 +63,7 @@ def set_pinned(entries: QuerySet[PostWall], pinned: bool) -> int:
             pinned=pinned, changed_at=timezone.now()
         )
         changed = [(post_id, slug, state, pinned) for _, post_id, slug, state in rows]
-        transaction.on_commit(partial(_announce, changed))
+        transaction.on_commit(partial(announce, changed))
     return len(rows)
 
 
@@ -155,7 +123,7 @@ def reapply_bans(
         PostWall.objects.bulk_update(
             rejected, ["state", "reason", "pinned", "changed_at"], batch_size=_CHUNK
         )
-        transaction.on_commit(partial(_announce, changed))
+        transaction.on_commit(partial(announce, changed))
     return len(rejected)
 
 
