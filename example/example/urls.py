@@ -6,6 +6,7 @@ from example import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("cache-demo/", views.cache_demo, name="cache_demo"),
+    path("favicon.ico", views.favicon),
     path("slow/", views.slow, name="slow"),
     path("admin/", admin.site.urls),
     path("herdcache/", include("herdcache.urls")),

@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 
 import herdcache
@@ -17,6 +18,11 @@ def home(request: HttpRequest) -> HttpResponse:
     """The landing page: every active wall, with links to each of its pages and its API."""
     walls = Wall.objects.filter(is_active=True).order_by("slug")
     return render(request, "example/home.html", {"walls": walls})
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on every site: an icon, not a 404 in the console."""
+    return redirect(static("example/favicon.svg"), permanent=True)
 
 
 @herdcache.cached(10, stale=300)

@@ -7,7 +7,7 @@ staff account to moderate them.
 The replay source (scope ``any``, so its posts reach both walls) plays the sample day at its
 recorded pace, sped up (keynote bursts, quiet breaks), loops, and deletes each post again
 ``KEEP`` lines later, so the walls and the moderation queue stay bounded however long the demo
-runs. Only the ``crowdwall demo`` command calls this module: no setting creates these walls or
+runs; each ``crowdwall demo`` removes the erased rows those deletions leave. Only the ``crowdwall demo`` command calls this module: no setting creates these walls or
 the account.
 """
 
@@ -21,7 +21,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from crowdwall.ingest.pipeline import ingest
-from crowdwall.models import ModerationMode, Source, Wall
+from crowdwall.models import ModerationMode, Post, Source, Wall
 from crowdwall.sources import adapter_for
 from crowdwall.sources.base import Batch, Cursor
 
@@ -78,6 +78,7 @@ def ensure_demo(
     source.config = replay_config(site_url=site_url, rate=rate, speed=speed)
     source.full_clean()
     source.save()
+    prune_deleted(source)
     prefilled = prefill(source) if not source.cursor else 0
     password = secrets.token_urlsafe(12)
     user, _ = get_user_model().objects.get_or_create(username=STAFF_USERNAME)
@@ -86,6 +87,15 @@ def ensure_demo(
     user.set_password(password)
     user.save()
     return Demo([wall, moderated], created, STAFF_USERNAME, password, prefilled)
+
+
+def prune_deleted(source: Source) -> int:
+    """Remove for good the source's posts it deleted again (``keep``): the pipeline leaves an
+    erased row for each, which a long demo would pile up; the number of posts removed."""
+    gone = Post.objects.filter(source=source).exclude(deleted_at=None)
+    count = gone.count()
+    gone.delete()  # with their wall entries (crowdwall.models.locking)
+    return count
 
 
 def prefill(source: Source, count: int = PREFILL) -> int:

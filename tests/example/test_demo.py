@@ -89,6 +89,8 @@ def test_the_landing_page_links_every_page_of_both_demo_walls(demo: str):
             assert f'href="/walls/{slug}/{path}"' in page.text
         assert f'href="/api/walls/{slug}/posts/"' in page.text
     assert httpx.get(f"http://{demo}/cache-demo/", timeout=30).status_code == 200  # moved here
+    icon = httpx.get(f"http://{demo}/favicon.ico", timeout=30, follow_redirects=True)
+    assert icon.status_code == 200  # no 404 in the browser's console
 
 
 def test_the_demo_posts_avatars_and_photos_load_from_the_demo_itself(demo: str):

@@ -11,7 +11,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from crowdwall.demo import KEEP, MODERATED_SLUG, STAFF_USERNAME
-from crowdwall.models import PostWall, Source, Wall
+from crowdwall.ingest.pipeline import ingest
+from crowdwall.models import Post, PostWall, Source, Wall
 
 pytestmark = pytest.mark.django_db
 
@@ -71,3 +72,17 @@ def test_rate_gives_a_steady_replay_and_bad_arguments_are_refused():
         demo("--site-url", "javascript:alert(1)")
     with pytest.raises(CommandError, match="speed"):
         demo("--speed", "nan")
+
+
+def test_each_run_removes_the_posts_the_replay_deleted_again(django_capture_on_commit_callbacks):
+    demo()
+    source = Source.objects.get()
+    live = list(Post.objects.filter(source=source).order_by("pk")[:3])
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest(source, [{"id": post.external_id, "action": "delete"} for post in live])
+    assert Post.objects.exclude(deleted_at=None).count() == 3  # erased, still there
+    before = Post.objects.count()
+    demo()
+    assert Post.objects.exclude(deleted_at=None).count() == 0
+    assert Post.objects.count() == before - 3
+    assert not PostWall.objects.filter(post_id__in=[post.pk for post in live]).exists()
