@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from crowdwall.caching import purge_walls
 from crowdwall.ingest.pipeline import ingest
 from crowdwall.models import ModerationMode, Post, Source, Wall
 from crowdwall.sources import adapter_for
@@ -80,6 +81,8 @@ def ensure_demo(
     source.save()
     prune_deleted(source)
     prefilled = prefill(source) if not source.cursor else 0
+    # Cached pages (a shared cache outlives the server) show the walls as they are now.
+    transaction.on_commit(lambda: purge_walls([DEMO_SLUG, MODERATED_SLUG], wall_list=True))
     password = secrets.token_urlsafe(12)
     user, _ = get_user_model().objects.get_or_create(username=STAFF_USERNAME)
     # A superuser, so the admin shows everything too; demo only (see the module docstring).
