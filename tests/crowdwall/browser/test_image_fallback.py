@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from crowdwall.avatars import initials, tone
 from tests.crowdwall.conftest import make_post
 from tests.crowdwall.live.conftest import Api, AsgiServer
 
@@ -79,6 +80,19 @@ def test_a_live_post_with_a_failed_avatar_shows_initials(page: Any, page_server:
     expect_fallbacks(page, f"article#post-{ids['9']}", "DJ")
     expect(page.locator(f"article#post-{ids['9']} .media-missing")).to_have_text("A full room")
     assert page.console_log.errors == []
+    # The browser's initials and colours are the server's (crowdwall.avatars).
+    names = [
+        "Ann",
+        "Dan ✨",
+        "佐藤 ひろし",
+        "Zoë  Brooks",
+        " ",
+        "@kat_99 x",
+        "Олександр",
+        "😀 Émile",
+    ]
+    script = "ns => ns.map(n => [CrowdwallImages.initials(n), CrowdwallImages.tone(n)])"
+    assert page.evaluate(script, names) == [[initials(n), tone(n)] for n in names]
 
 
 def test_without_javascript_a_failed_avatar_shows_the_initials_under_it(
