@@ -7,6 +7,7 @@ DEMO_STAMP := $(VENV)/.installed-demo
 TEST_DEBS := memcached redis-server libmemcached-dev zlib1g-dev nginx libnginx-mod-http-ndk libnginx-mod-http-set-misc libnginx-mod-http-cache-purge libnginx-mod-nchan postgresql chromium fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji
 BENCH_DEBS := memcached redis-server wrk nginx libnginx-mod-http-ndk libnginx-mod-http-set-misc libnginx-mod-http-cache-purge libnginx-mod-nchan postgresql
 PYTEST_ARGS ?=
+PORT ?= 8000
 PG_TESTS ?= tests/crowdwall tests/security tests/herdcache/test_lifecycle.py
 # Two distributions: herdcache (packages/herdcache, its source is src/herdcache) and crowdwall (the
 # root, which pins herdcache exactly). One pip command installs both editable, so the pin is met by
@@ -14,7 +15,7 @@ PG_TESTS ?= tests/crowdwall tests/security tests/herdcache/test_lifecycle.py
 HERDCACHE := packages/herdcache
 PROJECTS := pyproject.toml $(HERDCACHE)/pyproject.toml
 
-.PHONY: demo test acceptance lint bench format clean venv
+.PHONY: demo demo-port-free test acceptance lint bench format clean venv
 
 # Debian's own Python needs python3-venv for `-m venv`: install it only if venv creation fails.
 $(PY):
@@ -32,11 +33,15 @@ $(STAMP): $(PROJECTS) | $(PY)
 
 venv: $(STAMP)
 
-demo: $(DEMO_STAMP)
+# The port is checked first, before anything is installed: taken, make demo stops at once.
+demo: demo-port-free $(DEMO_STAMP)
 	cd example && ../$(PY) manage.py migrate --noinput -v0
-	cd example && ../$(PY) manage.py crowdwall demo
-	@echo "Demo wall: http://127.0.0.1:8000/walls/djangocon/ (live; Ctrl-C stops it)"
-	cd example && ../$(PY) manage.py runserver 127.0.0.1:8000
+	cd example && ../$(PY) manage.py crowdwall demo --site-url http://127.0.0.1:$(PORT)
+	@echo "Serving http://127.0.0.1:$(PORT)/ (live; Ctrl-C stops it)"
+	cd example && ../$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+demo-port-free:
+	@$(PYTHON) scripts/port_free.py "$(PORT)"
 
 # The whole suite on SQLite, then crowdwall's (and herdcache's remembered-URL lifecycle) again on
 # PostgreSQL (started by the fixtures).

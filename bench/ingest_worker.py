@@ -63,7 +63,11 @@ def _records(count: int) -> list[dict[str, Any]]:
     """``count`` items: the bundled sample posts, lap after lap with fresh ids."""
     from crowdwall.sources.replay import DEFAULT_PATH
 
-    records = [json.loads(line) for line in DEFAULT_PATH.read_text().splitlines() if line.strip()]
+    # The demo's avatars and photos are "static:<path>" (resolved by the replay source from a
+    # site URL): absolute URLs here, as posts from a network carry, so every line streams as
+    # it is, like the lines of any replay file.
+    text = DEFAULT_PATH.read_text().replace('"static:', '"https://demo.example/static/')
+    records = [json.loads(line) for line in text.splitlines() if line.strip()]
     out = []
     for position in range(count):
         item = dict(records[position % len(records)])

@@ -5,8 +5,10 @@
 Runs the example project on a throwaway SQLite file (the demo wall, a staff user ``shots``, a
 few quarantined posts and a filled pre-approve queue) under ``manage.py runserver`` on a free
 loopback port, logs in through the admin, and saves a full-page PNG of each path at each size
-under ``test-artifacts/screens/<size>/``: what fits the screen (``--full``: the whole page). Default paths: the wall, the big screen, the archive,
-the moderation screen, its quarantine list, and the admin's quarantine and source pages.
+under ``test-artifacts/screens/<size>/``: what fits the screen (``--full``: the whole page).
+Default paths: the landing page, the wall, the big screen, the archive, the moderation screen,
+its quarantine list, the pre-approve demo wall's queue, and the admin's quarantine and source
+pages.
 """
 
 from __future__ import annotations
@@ -26,11 +28,13 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "test-artifacts" / "screens"
 SIZES = {"phone": (390, 844), "laptop": (1366, 768), "1080p": (1920, 1080), "4k": (3840, 2160)}
 PATHS = [
+    "/",
     "/walls/djangocon/",
     "/walls/djangocon/screen/",
     "/walls/djangocon/archive/",
     "/walls/djangocon/moderate/",
     "/walls/djangocon/moderate/quarantine/",
+    "/walls/djangocon-moderated/moderate/",
     "/admin/crowdwall/quarantinedpost/",
     "/admin/crowdwall/source/",
 ]
@@ -77,9 +81,10 @@ def main(arguments: list[str]) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="crowdwall-shots-"))
     env = {**os.environ, "CROWDWALL_SQLITE_PATH": str(workdir / "db.sqlite3")}
     manage = [sys.executable, str(ROOT / "example" / "manage.py")]
-    for args in (["migrate", "--noinput", "-v0"], ["crowdwall", "demo"], ["shell", "-c", SETUP]):
-        subprocess.run([*manage, *args], env=env, check=True, cwd=ROOT / "example")
     port = _free_port()
+    demo = ["crowdwall", "demo", "--site-url", f"http://127.0.0.1:{port}"]
+    for args in (["migrate", "--noinput", "-v0"], demo, ["shell", "-c", SETUP]):
+        subprocess.run([*manage, *args], env=env, check=True, cwd=ROOT / "example")
     server = subprocess.Popen(
         [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
         env=env, cwd=ROOT / "example", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -133,6 +133,7 @@ CROWDWALL = {
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "static-root"
+STATICFILES_DIRS = [BASE_DIR / "static"]  # the landing page's stylesheet
 # Django's two default finders, answering 404 (not 500) to /static/../ paths under runserver.
 STATICFILES_FINDERS = [
     "example.staticfiles.FileSystemFinder",

@@ -18,6 +18,7 @@ Config = dict[str, Any]
 # mistake, and NaN or infinity is refused everywhere.
 MAX_RATE = 100_000.0  # replay posts per second (0: as fast as possible)
 MAX_BATCH = 10_000  # posts per batch
+MAX_KEEP = 1_000_000  # replay: posts kept before each is deleted again (0: all kept)
 HOUR = 3_600.0
 DAY = 86_400.0
 
@@ -113,7 +114,10 @@ def validate_replay(config: Config) -> Config:
     from crowdwall.conf import conf  # here, not at the top: this module stays settings-free
     from crowdwall.sources.replay_files import REFUSED, resolve_replay_path
 
-    _only(config, {"path", "rate", "loop", "retime", "batch_size"})
+    _only(
+        config,
+        {"path", "rate", "loop", "retime", "batch_size", "pacing", "speed", "keep", "site_url"},
+    )
     path = config.get("path") or ""
     resolved = resolve_replay_path(path, conf.REPLAY_DIRS) if path else None
     if path and resolved is None:
@@ -126,6 +130,16 @@ def validate_replay(config: Config) -> Config:
             config, "batch_size", 100, minimum=1, maximum=MAX_BATCH, integer=True
         ),
     }
+    pacing = config.get("pacing", "steady")
+    if pacing not in ("steady", "recorded"):
+        raise ValueError(f"'pacing' must be 'steady' or 'recorded', not {pacing!r}.")
+    if pacing != "steady" or "speed" in config:  # stored only when set: old configs unchanged
+        cleaned["pacing"] = pacing
+        cleaned["speed"] = _number(config, "speed", 1.0, minimum=0.01, maximum=MAX_RATE)
+    if "keep" in config:
+        cleaned["keep"] = _number(config, "keep", 0, minimum=0, maximum=MAX_KEEP, integer=True)
+    if config.get("site_url"):
+        cleaned["site_url"] = _url(config["site_url"], "site_url", {"https", "http"})
     if resolved is not None:  # stored resolved: the stream reads exactly what was checked
         cleaned["path"] = str(resolved)
     return cleaned

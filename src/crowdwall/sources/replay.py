@@ -1,10 +1,17 @@
-"""The replay source: posts from a JSONL file, streamed at a steady rate (the demo's source).
+"""The replay source: posts from a JSONL file, streamed at a steady rate or at the pace they
+were written (the demo's source).
 
 Each line is one post in crowdwall's JSON format (``crowdwall.ingest.normalize``); the bundled
-file (``data/replay.jsonl``, built by ``replay_data.py``) holds a few hundred sample posts written
-for this project. Config: ``path`` (default: the bundled file), ``rate`` (posts per second; 0:
-as fast as the pipeline takes them), ``loop`` (start over at the end), ``retime`` (stamp posts
-with the time they are replayed, so the demo looks live), ``batch_size``.
+file (``data/replay.jsonl``, built by ``replay_data.py``) holds a conference day of sample posts
+written for this project. Config: ``path`` (default: the bundled file), ``rate`` (posts per
+second; 0: as fast as the pipeline takes them), ``pacing`` (``steady``: at ``rate``;
+``recorded``: the gaps between the posts' ``created_at``, divided by ``speed`` and at most
+``MAX_GAP`` seconds, so bursts and quiet spells come through), ``loop`` (start over at the end),
+``retime`` (stamp posts with the time they are replayed, so the demo looks live), ``keep`` (when
+non-zero, each post is deleted again, through the pipeline, ``keep`` lines later: the wall and
+the database stay bounded however long the demo loops), ``site_url`` (the site's address, for
+``static:<path>`` URLs: the bundled posts' avatars and photos are the app's static files and
+become ``site_url`` + ``static(path)``, so they follow any ``STATIC_URL``), ``batch_size``.
 
 The cursor is the number of lines consumed, counting laps when looping (lap *k* >= 1 suffixes
 ids with ``~k`` so each lap is new posts). Resuming from a cursor therefore neither skips nor
@@ -19,12 +26,14 @@ that is not JSON is then rejected by the pipeline, logged with its line number.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, overload
+from urllib.parse import urljoin
 
 from crowdwall.exceptions import SourceError
 from crowdwall.ingest.items import Item, JSONText
@@ -32,6 +41,10 @@ from crowdwall.sources.base import Batch, Cursor, SourceAdapter
 from crowdwall.sources.replay_files import DEFAULT_PATH
 
 logger = logging.getLogger("crowdwall.sources.replay")
+
+STATIC = "static:"  # a URL naming one of the site's static files (replay_data.STATIC)
+MAX_GAP = 60.0  # recorded pacing: the longest wait between two posts, in seconds
+LAP_GAP = 30.0  # recorded pacing: the recorded pause between the end of a lap and the next
 
 
 _UNREAD = object()
@@ -62,6 +75,10 @@ class Records(Sequence[Any]):
         if found is _UNREAD:
             found = self._parsed[index] = self._parse(index)
         return found
+
+    def plain(self, index: int) -> bool:
+        """Whether line ``index`` can go out as it is (it names no ``static:`` URL)."""
+        return STATIC not in self._lines[index][1]
 
     def text(self, index: int) -> JSONText:
         """Line ``index`` as it is, for the pipeline to parse."""
@@ -96,7 +113,13 @@ class ReplaySource(SourceAdapter):
         self.loop = bool(self.config.get("loop", False))
         self.retime = bool(self.config.get("retime", True))
         self.batch_size = int(self.config.get("batch_size", 100))
+        self.pacing = str(self.config.get("pacing", "steady"))
+        self.speed = float(self.config.get("speed", 1.0))
+        self.keep = int(self.config.get("keep", 0))
+        self.site_url = str(self.config.get("site_url", ""))
         self._records: Records | None = None
+        self._times: list[float] | None = None
+        self._static: dict[str, str] = {}
 
     async def records(self) -> Records:
         if self._records is None:
@@ -104,7 +127,7 @@ class ReplaySource(SourceAdapter):
         return self._records
 
     def record(self, position: int, records: Records, now: datetime) -> Item | None:
-        if position < len(records) and not self.retime:
+        if position < len(records) and not self.retime and records.plain(position):
             return records.text(position)  # as it is: parsed where it is prepared
         raw = records[position % len(records)]
         if not isinstance(raw, Mapping):
@@ -118,16 +141,80 @@ class ReplaySource(SourceAdapter):
             item["created_at"] = stamp
             if item.get("edited_at"):
                 item["edited_at"] = stamp
+        self._resolve_static(item)
         return item
 
+    def _resolve_static(self, item: dict[str, Any]) -> None:
+        """``static:<path>`` URLs of the author and the media made the site's URLs (copies)."""
+        author = item.get("author")
+        if isinstance(author, Mapping) and str(author.get("avatar_url", "")).startswith(STATIC):
+            item["author"] = {**author, "avatar_url": self.static_url(author["avatar_url"])}
+        media = item.get("media")
+        if isinstance(media, list):
+            item["media"] = [
+                {
+                    **m,
+                    **{
+                        key: self.static_url(m[key])
+                        for key in ("url", "preview_url")
+                        if str(m.get(key, "")).startswith(STATIC)
+                    },
+                }
+                if isinstance(m, Mapping)
+                else m
+                for m in media
+            ]
+
+    def static_url(self, value: str) -> str:
+        """The absolute URL of ``static:<path>``: ``site_url`` joined to ``static(path)``
+        (absolute already when ``STATIC_URL`` is); "" when it cannot be made (then the
+        pipeline drops it and the wall shows initials, or no photo)."""
+        found = self._static.get(value)
+        if found is None:
+            from django.templatetags.static import static
+
+            try:
+                url = static(value[len(STATIC) :])
+            except ValueError:  # a manifest storage that does not know the file
+                url = ""
+            if url and not url.startswith(("http://", "https://")):
+                url = urljoin(self.site_url.rstrip("/") + "/", url) if self.site_url else ""
+            found = self._static[value] = url
+        return found
+
+    def deletion(self, position: int, records: Records) -> dict[str, str] | None:
+        """The deletion of the post line ``position`` created (None: that line created none)."""
+        raw = records[position % len(records)]
+        if not isinstance(raw, Mapping) or raw.get("action", "create") != "create":
+            return None
+        if "id" not in raw:
+            return None
+        lap = position // len(records)
+        return {"id": f"{raw['id']}~{lap}" if lap else str(raw["id"]), "action": "delete"}
+
+    def gap(self, position: int, records: Records) -> float:
+        """Recorded pacing: seconds to wait between line ``position - 1`` and line ``position``."""
+        if self._times is None:
+            self._times = recorded_times(records)
+        count = len(records)
+        index = position % count
+        if position > 0 and index == 0:
+            recorded = LAP_GAP
+        elif position == 0:
+            recorded = 0.0
+        else:
+            recorded = self._times[index] - self._times[index - 1]
+        return min(max(recorded, 0.0) / self.speed, MAX_GAP)
+
     def stream(self, cursor: Cursor) -> AsyncIterator[Batch]:
-        return self._replay(cursor, rate=self.rate, loop=self.loop, limit=self.limit)
+        paced = self.pacing == "recorded"
+        return self._replay(cursor, rate=self.rate, loop=self.loop, limit=self.limit, paced=paced)
 
     def backfill(self, cursor: Cursor, *, limit: int | None = None) -> AsyncIterator[Batch]:
-        return self._replay(cursor, rate=0.0, loop=False, limit=limit or self.limit)
+        return self._replay(cursor, rate=0.0, loop=False, limit=limit or self.limit, paced=False)
 
     async def _replay(
-        self, cursor: Cursor, *, rate: float, loop: bool, limit: int | None
+        self, cursor: Cursor, *, rate: float, loop: bool, limit: int | None, paced: bool
     ) -> AsyncIterator[Batch]:
         try:
             position = int(cursor.value or 0)
@@ -140,6 +227,7 @@ class ReplaySource(SourceAdapter):
             return
         clock = asyncio.get_running_loop().time
         started, emitted = clock(), 0
+        due = started  # recorded pacing: when the line at ``position`` is due (the first: now)
         while True:
             remaining = None if loop else len(records) - position
             if limit is not None:
@@ -149,18 +237,52 @@ class ReplaySource(SourceAdapter):
             if remaining is not None and remaining <= 0:
                 return
             count = self.batch_size if remaining is None else min(self.batch_size, remaining)
-            if rate > 0:
+            if paced:
+                # The lines due by now, each after its recorded gap (a slow consumer gets
+                # them together, never a backlog of sleeps).
+                if clock() < due:
+                    await asyncio.sleep(due - clock())
+                    continue
+                ready = 1
+                due += self.gap(position + 1, records)
+                while ready < count and due <= clock():
+                    ready += 1
+                    due += self.gap(position + ready, records)
+                count = ready
+            elif rate > 0:
                 # Items due by now at a steady rate (the first at once); a slow consumer gets
                 # bigger batches, never a backlog of sleeps.
-                due = int((clock() - started) * rate) + 1 - emitted
-                if due <= 0:
+                due_now = int((clock() - started) * rate) + 1 - emitted
+                if due_now <= 0:
                     await asyncio.sleep((emitted / rate) - (clock() - started))
                     continue
-                count = min(count, due)
+                count = min(count, due_now)
             now = datetime.now(UTC)
             posts = [self.record(position + i, records, now) for i in range(count)]
+            if self.keep:  # the posts of the lines ``keep`` before these go again
+                first = max(position, self.keep)
+                gone = (
+                    self.deletion(p - self.keep, records) for p in range(first, position + count)
+                )
+                posts.extend(d for d in gone if d is not None)
             position += count
             emitted += count
             yield Batch([p for p in posts if p is not None] or [], Cursor(str(position)))
-            if rate <= 0:
+            if rate <= 0 and not paced:
                 await asyncio.sleep(0)  # let the other sources run
+
+
+def recorded_times(records: Records) -> list[float]:
+    """Each line's ``created_at`` in seconds; a line without a readable one (an edit, a
+    deletion, a bad line) takes the time of the line before it: it follows at once."""
+    times: list[float] = []
+    last = 0.0
+    for index in range(len(records)):
+        raw = records[index]
+        stamp = raw.get("created_at") if isinstance(raw, Mapping) else None
+        action = raw.get("action", "create") if isinstance(raw, Mapping) else None
+        if isinstance(stamp, str) and action == "create":
+            with contextlib.suppress(ValueError):  # unreadable: no gap before it
+                last = datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+        times.append(last)
+    return times

@@ -88,7 +88,7 @@ def test_add_source_builds_the_config_per_kind():
         (["w", "rss"], "'url' is required"),
         (["w", "replay", "--url", "https://x.example"], "--url does not apply"),
         (["w", "replay", "--config", "{bad json"], "not JSON"),
-        (["w", "replay", "--config", '{"speed": 2}'], "Unknown config key"),
+        (["w", "replay", "--config", '{"tempo": 2}'], "Unknown config key"),
         (["w", "replay", "--path", "/no/such.jsonl"], "bundled samples or in a directory"),
         (["w", "replay", "--path", "/etc/passwd"], "bundled samples or in a directory"),
         (["w", "replay", "--path", "../../../../etc/hosts"], "bundled samples or in a directory"),

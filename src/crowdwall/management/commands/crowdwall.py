@@ -58,6 +58,17 @@ def _rate(value: str) -> float:
     return rate
 
 
+def _speed(value: str) -> float:
+    """An argparse type: a finite speed-up from 0.01 to ``MAX_RATE``."""
+    try:
+        speed = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 0.01 <= speed <= MAX_RATE:  # NaN fails this too
+        raise argparse.ArgumentTypeError(f"must be from 0.01 to {MAX_RATE:g}, not {value!r}")
+    return speed
+
+
 def _validation_message(exc: ValidationError) -> str:
     if hasattr(exc, "message_dict"):
         return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
@@ -73,7 +84,10 @@ class Command(BaseCommand):
         "walls": ("handle_walls", "List walls with their sources."),
         "add-wall": ("handle_add_wall", "Create a wall."),
         "add-source": ("handle_add_source", "Add a source to a wall."),
-        "demo": ("handle_demo", "Create the demo wall and its replay source (idempotent)."),
+        "demo": (
+            "handle_demo",
+            "Create the demo walls, their replay source and a staff login (idempotent).",
+        ),
         "reindex": (
             "handle_reindex",
             "Re-sanitize and re-match stored posts after a rule change (clustered, resumable).",
@@ -149,7 +163,8 @@ class Command(BaseCommand):
     def handle_stream(
         self, *, wall: str | None, rate: float | None, limit: int | None, **options: Any
     ) -> None:
-        overrides = {} if rate is None else {"rate": rate}
+        # --rate means a steady rate, also for a replay set to its recorded pace (the demo's).
+        overrides = {} if rate is None else {"rate": rate, "pacing": "steady"}
         self._run("stream", wall, overrides, limit, options["verbosity"])
 
     def handle_backfill(self, *, wall: str | None, limit: int | None, **options: Any) -> None:
@@ -360,15 +375,47 @@ class Command(BaseCommand):
     # demo ---------------------------------------------------------------------------------
 
     def add_demo_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--rate", type=_rate, default=2.0, help="replay posts per second")
+        parser.add_argument(
+            "--site-url",
+            default="http://127.0.0.1:8000",
+            help="where the demo is served (the replayed posts' avatars and photos load from it)",
+        )
+        parser.add_argument(
+            "--speed",
+            type=_speed,
+            default=None,
+            help="how much faster than recorded the sample day plays (default: 5)",
+        )
+        parser.add_argument(
+            "--rate", type=_rate, help="a steady number of posts per second instead"
+        )
 
-    def handle_demo(self, *, rate: float, **options: Any) -> None:
-        from crowdwall.demo import ensure_demo_wall
+    def handle_demo(
+        self, *, site_url: str, speed: float | None, rate: float | None, **options: Any
+    ) -> None:
+        from crowdwall.demo import SPEED, ensure_demo
 
-        wall, created = ensure_demo_wall(rate)
-        state = "created" if created else "already there"
+        if speed is not None and rate is not None:
+            raise CommandError("Give --speed (the recorded pace) or --rate (steady), not both.")
+        try:
+            demo = ensure_demo(site_url=site_url, rate=rate, speed=speed or SPEED)
+        except ValidationError as exc:
+            raise CommandError(f"Invalid demo source: {_validation_message(exc)}") from exc
+        base = site_url.rstrip("/")
+        state = "created" if demo.created else "already there"
+        filled = f" ({demo.prefilled} posts to start with)" if demo.prefilled else ""
+        self.stdout.write(self.style.SUCCESS(f"Demo walls {state}{filled}. Start here: {base}/"))
+        for wall in demo.walls:
+            self.stdout.write(f"  {wall.name} ({wall.get_moderation_display().split(':')[0]})")
+            for label, path in (
+                ("wall", ""),
+                ("big screen", "screen/"),
+                ("moderation", "moderate/"),
+            ):
+                self.stdout.write(f"    {label + ':':<12}{base}/walls/{wall.slug}/{path}")
         self.stdout.write(
-            self.style.SUCCESS(f"Demo wall {wall.slug!r} {state}: /walls/{wall.slug}/archive/")
+            f"Staff login (moderation, admin): {demo.username} / {demo.password}"
+            " (a new password each run)"
         )
 
     # reindex / rebuild-aggregates ---------------------------------------------------------

@@ -228,7 +228,9 @@
     if (typeof post.language === "string" && post.language) { article.lang = post.language; }
     var header = el("header");
     var avatar = httpUrl(author.avatar_url);
-    if (avatar) {
+    if (window.CrowdwallImages) { // fallback.js: the picture over the initials, as _avatar.html
+      header.appendChild(window.CrowdwallImages.avatar(author.display_name || author.handle, author.handle, avatar));
+    } else if (avatar) {
       var img = el("img", "avatar");
       img.src = avatar; img.alt = ""; img.width = 48; img.height = 48; img.loading = "lazy";
       header.appendChild(img);
