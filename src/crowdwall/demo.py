@@ -21,7 +21,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from crowdwall.caching import purge_walls
-from crowdwall.ingest.pipeline import ingest
+from crowdwall.ingest.write import ingest
 from crowdwall.models import ModerationMode, Post, Source, Wall
 from crowdwall.sources import adapter_for
 from crowdwall.sources.base import Batch, Cursor

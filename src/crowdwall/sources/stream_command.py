@@ -1,16 +1,20 @@
-"""``manage.py crowdwall stream|backfill``: which sources run, and the summary printed after."""
+"""``manage.py crowdwall stream|backfill``: which sources run, running them, their summary."""
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from django.core.management.base import CommandError
 from rich import box
 from rich.table import Table
 
+from crowdwall.ingest.prepare import BatchResult
 from crowdwall.models import Source, Wall
 from crowdwall.sources.kinds import KINDS
-from crowdwall.sources.runner import SourceStats
+from crowdwall.sources.runner import Mode, SourceStats, StreamRunner
 
 _COLUMNS = (
     "source",
@@ -62,3 +66,59 @@ def summary_table(sources: list[Source], stats: Mapping[int, SourceStats]) -> Ta
             state,
         )
     return table
+
+
+def run_sources(
+    mode: Mode,
+    sources: list[Source],
+    *,
+    overrides: Mapping[str, Any],
+    limit: int | None,
+    verbose: bool,
+    say: Callable[[str], None],
+    warn: Callable[[str], None],
+) -> Table:
+    """Run ``sources`` until SIGTERM/SIGINT (stream) or until each is done (backfill); the
+    summary table. ``say`` gets progress lines (per batch when ``verbose``), ``warn`` errors."""
+
+    def on_batch(source: Source, result: BatchResult, stats: SourceStats) -> None:
+        if verbose:
+            say(
+                f"{source.name}: +{result.created} new, {result.updated} updated, "
+                f"{result.deleted} deleted, {len(result.rejected)} rejected, "
+                f"{result.quarantined} quarantined (cursor {stats.cursor})"
+            )
+
+    def on_error(source: Source, exc: BaseException, delay: float) -> None:
+        retry = f"; restarting in {delay:.1f} s" if delay else ""
+        warn(f"{source.name}: {exc}{retry}")
+
+    runner = StreamRunner(
+        sources,
+        mode=mode,
+        overrides=dict(overrides),
+        limit=limit,
+        on_batch=on_batch,
+        on_error=on_error,
+    )
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        names = ", ".join(s.name for s in sources)
+        workers = runner.pool.processes
+        say(
+            f"{mode}: {len(sources)} source(s) running: {names}"
+            f" ({workers} prepare worker process{'es' if workers != 1 else ''})"
+        )
+        try:
+            await runner.run(stop)
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+        say("stopped" if stop.is_set() else "finished")
+
+    asyncio.run(main())
+    return summary_table(sources, runner.stats)

@@ -7,11 +7,11 @@ import io
 import re
 
 import pytest
-from crowdwall.ingest.pipeline import ingest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from crowdwall.demo import KEEP, MODERATED_SLUG, STAFF_USERNAME
+from crowdwall.ingest.write import ingest
 from crowdwall.models import Post, PostWall, Source, Wall
 
 pytestmark = pytest.mark.django_db

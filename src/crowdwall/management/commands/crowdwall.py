@@ -20,11 +20,8 @@ options, ``add_<name>_arguments`` (the layout of ``manage.py herdcache``).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import io
-import json
 import shutil
-import signal
 from collections.abc import Callable
 from typing import Any
 
@@ -36,26 +33,19 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 
 from crowdwall.caching import purge_walls
-from crowdwall.ingest.prepare import BatchResult
 from crowdwall.jobs.command import add_job_arguments, run_job_command
-from crowdwall.models import ModerationMode, Source, Wall
-from crowdwall.sources.kinds import KINDS, MAX_RATE
-from crowdwall.sources.runner import Mode, SourceStats, StreamRunner
-from crowdwall.sources.stream_command import runnable_sources, summary_table
-from crowdwall.states import SourceScope
+from crowdwall.models import ModerationMode, Wall
+from crowdwall.sources.add_source_command import (
+    add_add_source_arguments,
+    rate_argument,
+    run_add_source_command,
+    validation_message,
+)
+from crowdwall.sources.kinds import MAX_RATE
+from crowdwall.sources.runner import Mode
+from crowdwall.sources.stream_command import run_sources, runnable_sources
 
 _PIPE_WIDTH = 200
-
-
-def _rate(value: str) -> float:
-    """An argparse type: posts per second, finite, from 0 to ``MAX_RATE``."""
-    try:
-        rate = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if not 0 <= rate <= MAX_RATE:  # NaN fails this too
-        raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_RATE:g}, not {value!r}")
-    return rate
 
 
 def _speed(value: str) -> float:
@@ -67,12 +57,6 @@ def _speed(value: str) -> float:
     if not 0.01 <= speed <= MAX_RATE:  # NaN fails this too
         raise argparse.ArgumentTypeError(f"must be from 0.01 to {MAX_RATE:g}, not {value!r}")
     return speed
-
-
-def _validation_message(exc: ValidationError) -> str:
-    if hasattr(exc, "message_dict"):
-        return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
-    return " ".join(exc.messages)
 
 
 class Command(BaseCommand):
@@ -153,7 +137,9 @@ class Command(BaseCommand):
 
     def add_stream_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--wall", help="only this wall's sources (slug); default: all walls")
-        parser.add_argument("--rate", type=_rate, help="replay sources: posts per second (0: max)")
+        parser.add_argument(
+            "--rate", type=rate_argument, help="replay sources: posts per second (0: max)"
+        )
         parser.add_argument("--limit", type=int, help="stop each source after N posts")
 
     def add_backfill_arguments(self, parser: CommandParser) -> None:
@@ -180,52 +166,21 @@ class Command(BaseCommand):
     ) -> None:
         if limit is not None and limit < 1:
             raise CommandError("--limit must be >= 1.")
-        sources = runnable_sources(wall, warn=self.stderr.write)
-
-        def on_batch(source: Source, result: BatchResult, stats: SourceStats) -> None:
-            if verbosity >= 2:
-                self._say(
-                    f"{source.name}: +{result.created} new, {result.updated} updated, "
-                    f"{result.deleted} deleted, {len(result.rejected)} rejected, "
-                    f"{result.quarantined} quarantined (cursor {stats.cursor})"
-                )
-
-        def on_error(source: Source, exc: BaseException, delay: float) -> None:
-            retry = f"; restarting in {delay:.1f} s" if delay else ""
-            self.stderr.write(f"{source.name}: {exc}{retry}")
-            self.stderr.flush()
-
-        runner = StreamRunner(
-            sources,
-            mode=mode,
+        table = run_sources(
+            mode,
+            runnable_sources(wall, warn=self.stderr.write),
             overrides=overrides,
             limit=limit,
-            on_batch=on_batch,
-            on_error=on_error,
+            verbose=verbosity >= 2,
+            say=self._say,
+            warn=self._warn,
         )
-
-        async def main() -> None:
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(sig, stop.set)
-            names = ", ".join(s.name for s in sources)
-            workers = runner.pool.processes
-            self._say(
-                f"{mode}: {len(sources)} source(s) running: {names}"
-                f" ({workers} prepare worker process{'es' if workers != 1 else ''})"
-            )
-            try:
-                await runner.run(stop)
-            finally:
-                for sig in (signal.SIGTERM, signal.SIGINT):
-                    loop.remove_signal_handler(sig)
-            self._say("stopped" if stop.is_set() else "finished")
-
-        asyncio.run(main())
-        table = summary_table(sources, runner.stats)
         self._print(table)
         self._say("cursors saved.")
+
+    def _warn(self, message: str) -> None:
+        self.stderr.write(message)
+        self.stderr.flush()
 
     # walls --------------------------------------------------------------------------------
 
@@ -292,7 +247,7 @@ class Command(BaseCommand):
         try:
             wall.full_clean()
         except ValidationError as exc:
-            raise CommandError(f"Invalid wall: {_validation_message(exc)}") from exc
+            raise CommandError(f"Invalid wall: {validation_message(exc)}") from exc
         wall.save()
         transaction.on_commit(lambda: purge_walls([], wall_list=True))
         self.stdout.write(self.style.SUCCESS(f"Wall {wall.slug!r} created."))
@@ -300,77 +255,10 @@ class Command(BaseCommand):
     # add-source ---------------------------------------------------------------------------
 
     def add_add_source_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("wall", help="the wall's slug")
-        parser.add_argument("kind", choices=list(KINDS))
-        parser.add_argument("--name", help="unique per wall (default: the kind)")
-        parser.add_argument("--url", help="instance (mastodon), endpoint (bluesky), feed (rss)")
-        parser.add_argument("--secret", default="", help="webhook secret or API token")
-        parser.add_argument(
-            "--hashtag",
-            action="append",
-            dest="hashtags",
-            metavar="TAG",
-            help="mastodon: hashtags to follow (default: the wall's)",
-        )
-        parser.add_argument("--path", help="replay: JSONL file (default: the bundled demo data)")
-        parser.add_argument("--rate", type=_rate, help="replay: posts per second")
-        parser.add_argument("--loop", action="store_true", help="replay: start over at the end")
-        parser.add_argument("--config", help="more config as a JSON object")
-        parser.add_argument(
-            "--include-all",
-            action="store_true",
-            help="every post of this source belongs to the wall",
-        )
-        parser.add_argument(
-            "--scope",
-            choices=list(SourceScope.values),
-            help="own: its posts reach its wall only; any: every wall whose rules match "
-            "(default per kind; webhooks: always own)",
-        )
-        parser.add_argument("--disabled", action="store_true")
+        add_add_source_arguments(parser)
 
-    def handle_add_source(self, *, wall: str, kind: str, **options: Any) -> None:
-        try:
-            wall_obj = Wall.objects.get(slug=wall)
-        except Wall.DoesNotExist:
-            raise CommandError(f"No wall with slug {wall!r}.") from None
-        config: dict[str, Any] = {}
-        if options["config"]:
-            try:
-                config = json.loads(options["config"])
-            except json.JSONDecodeError as exc:
-                raise CommandError(f"--config is not JSON: {exc}") from exc
-            if not isinstance(config, dict):
-                raise CommandError("--config must be a JSON object.")
-        spec = KINDS[kind]
-        if options["url"]:
-            if spec.url_key is None:
-                raise CommandError(f"--url does not apply to {kind} sources.")
-            config[spec.url_key] = options["url"]
-        for key in ("path", "rate", "hashtags"):
-            if options[key] is not None:
-                config[key] = options[key]
-        if options["loop"]:
-            config["loop"] = True
-        source = Source(
-            wall=wall_obj,
-            name=options["name"] or kind,
-            kind=kind,
-            config=config,
-            secret=options["secret"],
-            include_all=options["include_all"],
-            scope=options["scope"] or "",
-            enabled=not options["disabled"],
-        )
-        try:
-            source.full_clean()
-        except ValidationError as exc:
-            raise CommandError(f"Invalid source: {_validation_message(exc)}") from exc
-        source.save()
-        note = "" if spec.adapter else f" (note: {kind} sources cannot stream yet)"
-        self.stdout.write(
-            self.style.SUCCESS(f"Source {source.name!r} ({kind}) added to {wall_obj.slug!r}{note}.")
-        )
+    def handle_add_source(self, **options: Any) -> None:
+        run_add_source_command(self, options)
 
     # demo ---------------------------------------------------------------------------------
 
@@ -387,7 +275,7 @@ class Command(BaseCommand):
             help="how much faster than recorded the sample day plays (default: 5)",
         )
         parser.add_argument(
-            "--rate", type=_rate, help="a steady number of posts per second instead"
+            "--rate", type=rate_argument, help="a steady number of posts per second instead"
         )
 
     def handle_demo(
@@ -400,7 +288,7 @@ class Command(BaseCommand):
         try:
             demo = ensure_demo(site_url=site_url, rate=rate, speed=speed or SPEED)
         except ValidationError as exc:
-            raise CommandError(f"Invalid demo source: {_validation_message(exc)}") from exc
+            raise CommandError(f"Invalid demo source: {validation_message(exc)}") from exc
         base = site_url.rstrip("/")
         state = "created" if demo.created else "already there"
         filled = f" ({demo.prefilled} posts to start with)" if demo.prefilled else ""
