@@ -19,8 +19,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-import herdcache
-from crowdwall.caching import aggregates_tag, purge_walls
+from crowdwall.caching import purge_figures, purge_walls
 from crowdwall.ingest.match import Haystack, MatchInput, fold
 from crowdwall.ingest.publisher import Event, EventKind, publish
 from crowdwall.ingest.walls import load_wall_rules
@@ -30,18 +29,6 @@ from crowdwall.moderation.rules import ban_reason
 logger = logging.getLogger("crowdwall.moderation")
 
 _CHUNK = 500
-
-
-def _purge_figures(slugs: Iterable[str]) -> None:
-    """Hard-purge these walls' cached figures; a cache outage is logged, never raised (this
-    runs after commit)."""
-    tags = sorted({aggregates_tag(slug) for slug in slugs})
-    if not tags:
-        return
-    try:
-        herdcache.purge(tags=tags)
-    except Exception:
-        logger.exception("Purging cache tags %s failed", tags)
 
 
 def _announce(changed: list[tuple[int, str, str, bool]]) -> None:
@@ -55,9 +42,10 @@ def _announce(changed: list[tuple[int, str, str, bool]]) -> None:
         Event(EventKind.MODERATION, pid, walls, pinned=pins[pid]) for pid, walls in by_post.items()
     ]
     slugs = {slug for _, slug, _, _ in changed}
-    # Purge before the push: a page reloading on the event must not get the old copy.
+    # Purge before the push: a page reloading on the event must not get the old copy. Figures
+    # first: a page re-rendered between the two purges must not cache the old ones.
+    purge_figures(slugs)
     purge_walls(slugs)
-    _purge_figures(slugs)
     publish(events)
 
 

@@ -117,7 +117,7 @@ def test_store_path_uses_a_fixed_number_of_queries(store, wall):
         return len(queries)
 
     small, big = count(5, 100), count(200, 1000)
-    assert small <= 14
+    assert small <= 15  # 14, and herdcache asking whether figures have edge copies (none)
     # More rows only add the statements SQLite's 999-parameter limit splits bulk inserts into
     # (about 45 posts per INSERT): nothing per post.
     assert big - small <= 200 // 45 + 200 // 120 + 200 // 140 + 1
