@@ -144,7 +144,7 @@ class WallOut(Schema):
 
 
 class WallDetail(WallOut):
-    post_count: int = Field(description="Approved posts (cached; may lag a minute).")
+    post_count: int = Field(description="Approved posts (the same figure as /count/).")
 
 
 class WallPage(Schema):

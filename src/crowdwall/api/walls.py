@@ -108,7 +108,7 @@ def update_wall(request: HttpRequest, slug: str, payload: WallPatch) -> dict[str
 @router.get("/{slug}/count/", response=CountOut, summary="Number of approved posts")
 @decorate_view(cache_wall_response())
 def count(request: HttpRequest, slug: str) -> dict[str, Any]:
-    """The wall's number of approved posts (cached; may lag a minute)."""
+    """The wall's number of approved posts (= the post list's ``total_count``)."""
     wall = public_wall(slug, staff_of(request))
     return {"slug": wall.slug, "count": aggregates.post_count(wall)}
 
