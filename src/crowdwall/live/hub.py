@@ -318,10 +318,12 @@ class Hub:
 
 
 def latest_figures(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``messages`` minus every ``wall.figures`` but the last: in a burst, only the newest
-    figures matter to a page, and they are the biggest frames."""
-    last = max((i for i, m in enumerate(messages) if m.get("kind") == FIGURES), default=-1)
-    return [m for i, m in enumerate(messages) if m.get("kind") != FIGURES or i == last]
+    """``messages`` minus every ``wall.figures`` but the newest (highest ``at``; publishers in
+    several processes may arrive out of order): in a burst, only the newest figures matter to a
+    page, and they are the biggest frames."""
+    found = [(m.get("at") or 0, i) for i, m in enumerate(messages) if m.get("kind") == FIGURES]
+    keep = max(found)[1] if found else -1
+    return [m for i, m in enumerate(messages) if m.get("kind") != FIGURES or i == keep]
 
 
 def _jitter(delay: float) -> float:

@@ -113,14 +113,14 @@ def test_a_burst_keeps_only_its_newest_figures():
         await hub.join(GROUP, socket)
         await layer.group_send(GROUP, message(1))  # isolated: sent at once
         await socket.wait(1)
-        for send in (message(2), figures(1), message(3), figures(2)):
+        for send in (message(2), figures(1), figures(3), message(3), figures(2)):
             await layer.group_send(GROUP, send)
         await socket.wait(2)
         frames = json.loads(socket.batches[1].text)
         assert [(f["type"], f.get("id"), f.get("count")) for f in frames] == [
             ("post.new", 2, None),
+            ("wall.figures", None, 3),  # the newest by ``at``, though not the last to arrive
             ("post.new", 3, None),
-            ("wall.figures", None, 2),
         ]
         await hub.close()
 
