@@ -125,6 +125,8 @@ def run(args: argparse.Namespace) -> Result:
     workdir = Path(tempfile.mkdtemp(prefix="crowdwall-bench-fanout-"))
     db = workdir / "fanout.sqlite3"
     _prepare_database(db)
+    # The nchan publisher process reads the wall's figures from it, as a shipped one does.
+    os.environ["FANOUT_DB"] = str(db)
     measured: dict[str, dict[str, Any]] = {}
     with running("redis-fanout", redis_command) as redis:
         for name in names:

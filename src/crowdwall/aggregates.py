@@ -1,24 +1,32 @@
 """A wall's live figures: its post count, top authors and top posts, without a cron job.
 
-Each figure is computed from ``PostWall`` and memoized with ``herdcache.cached``, keyed by wall id
-(and ``n``) and tagged ``wall:<slug>:aggregates``. For ``AGGREGATES_CACHE_SECONDS`` (60) a value
-is fresh; after that it is still served, for up to ``AGGREGATES_STALE_SECONDS`` (an hour), while
-*one* background refresh recomputes it. So a busy wall pays for each query once per period,
-whatever its traffic, and no request waits after the first fill. A quiet wall's figures simply
-expire. ``purge_aggregates`` soft-purges them (served stale, refreshed in the background).
+One definition, used by the pages, the API (``count``, the list's ``total_count``, the top
+lists) and the live ``wall.figures`` frames: a wall's *posts* are its ``PostWall`` entries in
+the ``approved`` state (a post deleted at the source moves to ``deleted``, so it is never
+counted).
 
-The figures are deliberately not purged on ingest (that tag is ``wall:<slug>``, for pages): they
-may lag by a period, which is what "1,204 posts" or a "top authors" box can afford. Stored,
-rebuilt-by-job counts live in ``crowdwall.models.aggregates``; these need no job.
+Each figure is memoized with ``herdcache.cached``, keyed by wall id (and the list length) and
+tagged ``wall:<slug>:aggregates``. The figures are exact: every change that can move them
+(ingest storing, editing or deleting an approved post; every moderation decision; a re-index)
+*hard*-purges that tag after commit and before the pages and the live frames are told
+(``crowdwall.caching.purge_figures``), and the live publisher then recomputes them once for
+every open page (``crowdwall.live.figures``), which refills the cache for everyone else. So the
+cache only smooths load: between two changes a busy wall is queried once, whatever its
+traffic. For ``AGGREGATES_CACHE_SECONDS`` (60) a value is fresh; after that it is still served,
+for up to ``AGGREGATES_STALE_SECONDS``, while one background refresh recomputes it (that only
+matters for rows changed behind crowdwall's back, in the admin or the database shell).
 
 Queries, all restricted to one wall's approved entries:
 
 - ``post_count``: ``COUNT(*)`` over the ``(wall, state, ...)`` indexes, no table rows read;
 - ``top_authors``: ``GROUP BY author`` over the ``(wall, state, author)`` index, then one
-  lookup of the ``n`` authors by primary key;
+  lookup of the authors by primary key;
 - ``top_posts``: a join to ``Post`` ordered by boosts + favourites. No index can serve that
   order (the counts change at the source), so it reads the wall's approved entries once per
-  period: exactly what the stale-while-revalidate cache is for.
+  change: exactly what the cache is for.
+
+Top lists are computed (and cached) at least ``LIVE_FIGURES_TOP`` long and cut to the ``n``
+asked for, so a page's "top 5", the live frame and the API's default share one query.
 """
 
 from __future__ import annotations
@@ -37,7 +45,9 @@ from crowdwall.models import Author, ModerationState, Post, PostWall, Wall
 
 __all__ = [
     "AuthorCount",
+    "Figures",
     "WallRef",
+    "figures",
     "post_count",
     "purge_aggregates",
     "resolve_wall",
@@ -62,6 +72,15 @@ class AuthorCount:
     posts: int
 
 
+@dataclass(frozen=True)
+class Figures:
+    """Everything a wall page shows about a wall as a whole, read together."""
+
+    count: int
+    top_authors: list[AuthorCount]
+    top_posts: list[Post]
+
+
 def resolve_wall(wall: Wall | WallRef | str) -> WallRef:
     """A ``WallRef`` for a wall instance (no query) or a slug (one lookup of the unique slug).
 
@@ -77,6 +96,7 @@ def resolve_wall(wall: Wall | WallRef | str) -> WallRef:
 
 
 def _approved(wall_id: int) -> Any:
+    # The one definition of "a wall's posts" (see the module docstring).
     return PostWall.objects.filter(wall_id=wall_id, state=ModerationState.APPROVED)
 
 
@@ -141,6 +161,11 @@ def _check_n(n: int) -> int:
     return n
 
 
+def _length(n: int) -> int:
+    # Shorter lists are cut from the live frame's (one cached query for all of them).
+    return max(_check_n(n), conf.LIVE_FIGURES_TOP)
+
+
 def post_count(wall: Wall | WallRef | str) -> int:
     """The number of approved posts on ``wall`` (cached; see the module docstring)."""
     ref = resolve_wall(wall)
@@ -151,16 +176,24 @@ def top_authors(wall: Wall | WallRef | str, n: int) -> list[AuthorCount]:
     """The ``n`` authors with the most approved posts on ``wall``, most first (ties: oldest
     author first). Cached; see the module docstring."""
     ref = resolve_wall(wall)
-    return list(_functions()[1](ref.id, ref.slug, _check_n(n)))
+    return list(_functions()[1](ref.id, ref.slug, _length(n)))[:n]
 
 
 def top_posts(wall: Wall | WallRef | str, n: int) -> list[Post]:
     """The ``n`` approved posts of ``wall`` with the most boosts + favourites (at least one),
     with their authors loaded; ties: newest first. Cached; see the module docstring."""
     ref = resolve_wall(wall)
-    return list(_functions()[2](ref.id, ref.slug, _check_n(n)))
+    return list(_functions()[2](ref.id, ref.slug, _length(n)))[:n]
+
+
+def figures(wall: Wall | WallRef | str) -> Figures:
+    """``wall``'s count and top lists (``LIVE_FIGURES_TOP`` long), as the live frame sends them."""
+    ref = resolve_wall(wall)
+    n = conf.LIVE_FIGURES_TOP
+    return Figures(post_count(ref), top_authors(ref, n), top_posts(ref, n))
 
 
 def purge_aggregates(wall: Wall | WallRef | str) -> None:
-    """Soft-purge ``wall``'s figures: served stale once more while one refresh recomputes them."""
+    """Soft-purge ``wall``'s figures: served stale once more while one refresh recomputes them
+    (for changes made behind crowdwall's back; its own changes hard-purge them)."""
     herdcache.purge(tags=[aggregates_tag(resolve_wall(wall).slug)], soft=True)

@@ -19,8 +19,23 @@ def wall_tag(slug: str) -> str:
 
 def aggregates_tag(slug: str) -> str:
     """The tag of a wall's cached figures (``crowdwall.aggregates``). Deliberately not the page
-    tag: ingest purges pages on every batch, while figures refresh on their own period."""
+    tag: pages are soft-purged (served stale while one request re-renders), figures hard-purged
+    (``purge_figures``)."""
     return f"wall:{slug}:aggregates"
+
+
+def purge_figures(slugs: Iterable[str]) -> None:
+    """Hard-purge these walls' cached figures after a change that may move them: the next read
+    recomputes them, nobody is served the old count. Call it before ``purge_walls`` (a page
+    re-rendered in between would cache the old figures). A cache outage is logged, never
+    raised (this runs after commit)."""
+    tags = sorted({aggregates_tag(slug) for slug in slugs})
+    if not tags:
+        return
+    try:
+        herdcache.purge(tags=tags)
+    except Exception:
+        logger.exception("Purging cache tags %s failed", tags)
 
 
 def purge_walls(slugs: Iterable[str], *, wall_list: bool = False) -> None:

@@ -25,11 +25,13 @@ _POSITIVE_INTS = (
     "LIVE_CATCH_UP_LIMIT",
     "AGGREGATES_CACHE_SECONDS",
     "AGGREGATES_STALE_SECONDS",
+    "LIVE_FIGURES_TOP",
     "WEBHOOK_MAX_BYTES",
     "WEBHOOK_TOLERANCE_SECONDS",
     "LIVE_SOCKET_BACKLOG",
     "PREPARE_MIN_BATCH",
 )
+MAX_FIGURES_TOP = 100  # entries per top list in a live frame at most
 _NON_NEGATIVE = ("MAX_MEDIA", "FUTURE_TOLERANCE", "LIVE_COALESCE_MS", "ROBOTS_CACHE_SECONDS")
 _POSITIVE = ("RESTART_BASE_DELAY", "RESTART_MAX_DELAY", "LIVE_HEARTBEAT_SECONDS")
 
@@ -146,6 +148,15 @@ def _check_numbers(merged: dict[str, Any]) -> list[CheckMessage]:
                     id="crowdwall.E004",
                 )
             )
+    top = merged["LIVE_FIGURES_TOP"]
+    if isinstance(top, int) and top > MAX_FIGURES_TOP:
+        errors.append(
+            Error(
+                f"CROWDWALL['LIVE_FIGURES_TOP'] must be at most {MAX_FIGURES_TOP}, not {top!r}.",
+                hint="Every live page receives the lists after each change: keep them short.",
+                id="crowdwall.E004",
+            )
+        )
     for name in _NON_NEGATIVE:
         if not _number(merged[name]) or merged[name] < 0:
             errors.append(

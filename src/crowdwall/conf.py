@@ -47,6 +47,9 @@ DEFAULTS: dict[str, Any] = {
     # refresh recomputes them (``crowdwall.aggregates``).
     "AGGREGATES_CACHE_SECONDS": 60,
     "AGGREGATES_STALE_SECONDS": 3600,
+    # Entries of each top list (authors, posts) in the ``wall.figures`` frames pushed to live
+    # pages after every change (crowdwall.live.figures): the largest ``n`` your pages show.
+    "LIVE_FIGURES_TOP": 5,
     # Dotted path to an iterable of words/phrases: the default blocklist walls can switch off.
     "BLOCKLIST": "crowdwall.moderation.blocklist.DEFAULT_BLOCKLIST",
     # Worker processes that parse, validate and sanitize big batches in ``manage.py crowdwall
@@ -171,6 +174,10 @@ class CrowdwallSettings:
     @property
     def AGGREGATES_STALE_SECONDS(self) -> int:
         return int(self._get("AGGREGATES_STALE_SECONDS"))
+
+    @property
+    def LIVE_FIGURES_TOP(self) -> int:
+        return int(self._get("LIVE_FIGURES_TOP"))
 
     @property
     def BLOCKLIST(self) -> frozenset[str]:

@@ -1,4 +1,4 @@
-"""A wall's figures (``crowdwall.aggregates``): correct, cached, refreshed in the background."""
+"""A wall's figures (``crowdwall.aggregates``): correct, cached, purged by every change."""
 
 from __future__ import annotations
 
@@ -101,32 +101,64 @@ def test_second_call_is_served_from_the_cache(busy, django_assert_num_queries):
         assert aggregates.top_posts(busy, 3)[0].author.handle == "bob@social.example"
 
 
-def test_keys_are_per_wall_and_n(busy, django_assert_num_queries):
+def test_lists_up_to_the_live_length_share_one_entry(busy, settings, django_assert_num_queries):
+    settings.CROWDWALL = {"LIVE_FIGURES_TOP": 3}
     aggregates.top_authors(busy, 3)
-    with django_assert_num_queries(2):  # another n: its own entry
-        assert len(aggregates.top_authors(busy, 1)) == 1
+    with django_assert_num_queries(0):  # cut from the live frame's list
+        assert handles(aggregates.top_authors(busy, 1)) == [("ann", 2)]
+    with django_assert_num_queries(2):  # longer than that: its own entry
+        assert len(aggregates.top_authors(busy, 4)) == 3
 
 
-def test_ingest_does_not_refresh_the_figures(busy, store):
-    """They lag by up to a period on purpose: pages are purged per batch, figures are not."""
-    assert aggregates.post_count(busy) == 5
-    store(make_post(8))
-    assert aggregates.post_count(busy) == 5
+def test_figures_read_together(busy):
+    found = aggregates.figures(busy)
+    assert found.count == 5
+    assert handles(found.top_authors) == [("ann", 2), ("bob", 2), ("cy", 1)]
+    assert [p.external_id for p in found.top_posts] == ["2", "3", "1"]
 
 
-@pytest.mark.django_db(transaction=True)  # the refresh thread must see the committed rows
-def test_soft_purge_serves_stale_then_refreshes_in_the_background(busy, store):
+def test_ingest_refreshes_the_figures_at_once(busy, store):
+    """Every stored approved post hard-purges them: the next read counts it."""
     assert aggregates.post_count(busy) == 5
     assert handles(aggregates.top_authors(busy, 1)) == [("ann", 2)]
     store(make_post(8, author=by("dee")), make_post(9, author=by("dee")))
-    store(make_post(10, author=by("dee")))
+    store(make_post(10, author=by("dee"), counts=counts(500, 0)))
+    assert aggregates.post_count(busy) == 8
+    assert handles(aggregates.top_authors(busy, 1)) == [("dee", 3)]
+    assert aggregates.top_posts(busy, 1)[0].external_id == "10"
+
+
+def test_deletion_at_the_source_and_moderation_refresh_the_figures(
+    busy, store, django_capture_on_commit_callbacks
+):
+    def moderate(external_id: str, state: str) -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            set_state(PostWall.objects.filter(post__external_id=external_id), state)
+
+    assert aggregates.post_count(busy) == 5
+    store({"id": "1", "action": "delete"})
+    assert aggregates.post_count(busy) == 4
+    assert [p.external_id for p in aggregates.top_posts(busy, 5)] == ["2", "3"]
+    moderate("2", ModerationState.REJECTED)
+    assert aggregates.post_count(busy) == 3
+    assert handles(aggregates.top_authors(busy, 5)) == [("ann", 1), ("bob", 1), ("cy", 1)]
+    moderate("2", ModerationState.APPROVED)
+    assert aggregates.post_count(busy) == 4
+
+
+@pytest.mark.django_db(transaction=True)  # the refresh thread must see the committed rows
+def test_soft_purge_serves_stale_then_refreshes_in_the_background(busy):
+    """For rows changed behind crowdwall's back (the admin, a shell): ``purge_aggregates``."""
+    assert aggregates.post_count(busy) == 5
+    assert handles(aggregates.top_authors(busy, 1)) == [("ann", 2)]
+    PostWall.objects.filter(author__handle__startswith="ann").update(state=ModerationState.REJECTED)
     aggregates.purge_aggregates(busy)
     # The stale values come back at once; one refresh per entry runs in the pool.
     assert aggregates.post_count("djangocon") == 5
     assert handles(aggregates.top_authors(busy, 1)) == [("ann", 2)]
     refresher.wait()
-    assert aggregates.post_count(busy) == 8
-    assert handles(aggregates.top_authors(busy, 1)) == [("dee", 3)]
+    assert aggregates.post_count(busy) == 3
+    assert handles(aggregates.top_authors(busy, 1)) == [("bob", 2)]
 
 
 def test_settings_are_read_at_use_time(busy, settings):

@@ -89,7 +89,10 @@ def test_top_authors_in_order_with_counts(posts):
     found = re.findall(r'data-count="(\d+)">(\d+) posts?<', html)
     assert names == ["Bob", "Ann", "Cy"]
     assert found == [("2", "2"), ("1", "1"), ("1", "1")]
-    assert html.startswith('<ol class="top-authors">')
+    assert html.startswith(
+        '<div class="top-list" data-figure="top-authors" data-wall="djangocon" data-n="5">'
+        '<ol class="top-authors">'
+    )
     assert len(re.findall("<li>", render("{% top_authors wall 1 %}", wall=posts))) == 1
 
 

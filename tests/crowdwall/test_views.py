@@ -199,7 +199,7 @@ def test_wall_page_shows_latest_posts_and_figures_without_javascript(store, wall
     assert page.status_code == 200
     body = page.content.decode()
     assert shown(page) == ["4", "3", "2"]  # the timeline (top posts use another id prefix)
-    assert '<span class="post-count" data-post-count>4</span> posts' in body
+    assert '<span class="post-count" data-post-count>4</span> <span data-post-noun>posts' in body
     assert re.search(r"<details class=\"cw\">\s*<summary>Content warning: keynote spoilers", body)
     assert 'data-boost="1"' in body
     assert 'id="top-post-' + str(Post.objects.get(external_id="1").pk) in body
@@ -211,6 +211,7 @@ def test_wall_page_shows_latest_posts_and_figures_without_javascript(store, wall
     assert [re.search(r'crowdwall/([\w-]+\.js)" defer>$', s).group(1) for s in scripts] == [
         "fallback.js",
         "boost-switch.js",
+        "figures.js",
         "live.js",
         "wall.js",
     ]

@@ -228,7 +228,7 @@ class WallOut(Schema):
 
 
 class WallDetail(WallOut):
-    post_count: int = Field(description="Approved posts (cached; may lag a minute).")
+    post_count: int = Field(description="Approved posts (the same figure as /count/).")
     slides: list[SlideOut] = Field(description="The big screen's slides, in order.")
 
 

@@ -26,7 +26,7 @@ from crowdwall.api.schemas import (
     WallPatch,
 )
 from crowdwall.caching import WALL_LIST_TAG, wall_tag
-from crowdwall.live.frames import post_payload
+from crowdwall.live.frames import author_payload, post_payload
 from crowdwall.models import ModerationAction, Slide, Wall
 from crowdwall.moderation import service
 
@@ -139,7 +139,7 @@ def update_wall(request: HttpRequest, slug: str, payload: WallPatch) -> dict[str
 @router.get("/{slug}/count/", response=CountOut, summary="Number of approved posts")
 @decorate_view(cache_wall_response())
 def count(request: HttpRequest, slug: str) -> dict[str, Any]:
-    """The wall's number of approved posts (cached; may lag a minute)."""
+    """The wall's number of approved posts (= the post list's ``total_count``)."""
     wall = public_wall(slug, staff_of(request))
     return {"slug": wall.slug, "count": aggregates.post_count(wall)}
 
@@ -154,7 +154,7 @@ def top_authors(
     """The ``n`` authors with the most approved posts on the wall."""
     wall = public_wall(slug, staff_of(request))
     rows = [
-        {"author": post_payload_author(row.author), "posts": row.posts}
+        {"author": author_payload(row.author), "posts": row.posts}
         for row in aggregates.top_authors(wall, n)
     ]
     return single_page(rows, n)
@@ -177,15 +177,3 @@ def top_posts(
     )
     rows = [{**post_payload(p), "pinned": p.pk in pinned, "state": None} for p in posts]
     return single_page(rows, n)
-
-
-def post_payload_author(author: Any) -> dict[str, Any]:
-    """An author in the shape posts carry (``post_payload``'s ``author``)."""
-    return {
-        "id": author.key,
-        "handle": author.handle,
-        "display_name": author.display_name,
-        "avatar_url": author.avatar_url,
-        "profile_url": author.profile_url,
-        "bot": author.is_bot,
-    }

@@ -23,7 +23,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from crowdwall.caching import purge_walls
+from crowdwall.caching import purge_figures, purge_walls
 from crowdwall.ingest.bulk import allocate_ids, insert_rows, select_in, upsert_rows
 from crowdwall.ingest.events import payload
 from crowdwall.ingest.match import Matcher, WallRules
@@ -402,5 +402,8 @@ def _store(
 
 
 def _announce(events: list[Event], slugs: set[str]) -> None:
-    purge_walls(slugs)  # first: a subscriber reacting to an event must see the fresh page
+    # First: a subscriber reacting to an event must see fresh figures and pages (figures
+    # before pages: a page re-rendered in between would cache the old ones).
+    purge_figures(slugs)  # the walls whose approved posts changed
+    purge_walls(slugs)
     publish(events)

@@ -18,8 +18,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-import herdcache
-from crowdwall.caching import aggregates_tag, purge_walls
+from crowdwall.caching import purge_figures, purge_walls
 from crowdwall.ingest.consent import account_opted_out
 from crowdwall.ingest.match import OPTED_OUT_REASON, WallRules, fold
 from crowdwall.ingest.normalize import IncomingAuthor
@@ -65,8 +64,8 @@ def withdraw(entries: QuerySet[PostWall], reason: str, *, spare: Spare | None = 
 
 def announce(changed: Iterable[tuple[int, str, str, bool]]) -> None:
     """After commit: ``changed`` holds (post id, wall slug, new state, pinned) rows. Purges the
-    walls' pages first (a page reloading on the event must not get the old copy) and their
-    figures, then publishes one ``post.moderation`` event per post. Moderation uses it too."""
+    walls' figures and pages first (a page reloading on the event must not get the old copy),
+    then publishes one ``post.moderation`` event per post. Moderation uses it too."""
     by_post: dict[int, dict[str, str]] = defaultdict(dict)
     pins: dict[int, dict[str, bool]] = defaultdict(dict)
     for post_id, slug, state, pinned in changed:
@@ -75,12 +74,9 @@ def announce(changed: Iterable[tuple[int, str, str, bool]]) -> None:
     slugs = {slug for walls in by_post.values() for slug in walls}
     if not slugs:
         return
+    # Figures first: a page re-rendered between the two purges must not cache the old ones.
+    purge_figures(slugs)
     purge_walls(slugs)
-    tags = sorted(aggregates_tag(slug) for slug in slugs)
-    try:
-        herdcache.purge(tags=tags)
-    except Exception:  # after commit nothing can be undone: log it, the figures expire anyway
-        logger.exception("Purging cache tags %s failed", tags)
     publish(
         [
             Event(EventKind.MODERATION, post_id, walls, pinned=pins[post_id])

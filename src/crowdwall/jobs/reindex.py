@@ -54,7 +54,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Q
 
-from crowdwall.caching import purge_walls
+from crowdwall.caching import purge_figures, purge_walls
 from crowdwall.conf import conf
 from crowdwall.exceptions import JobError
 from crowdwall.ingest import sanitize
@@ -393,5 +393,8 @@ class _Changes:
 
 
 def _announce(events: list[Event], slugs: set[str]) -> None:
-    purge_walls(slugs)  # first: a subscriber reacting to an event must see the fresh page
+    # First: a subscriber reacting to an event must see fresh figures and pages (figures
+    # before pages: a page re-rendered in between would cache the old ones).
+    purge_figures(slugs | {slug for event in events for slug in event.walls})
+    purge_walls(slugs)
     publish(events)

@@ -9,7 +9,9 @@ which it has seen changes to older posts. Catching up sends
    source while the page was away); an approved entry is sent whole, so a page that never had it
    inserts it in place;
 2. ``post.new`` for the approved posts after ``since``, oldest first, at most ``limit`` (the
-   newest ones; ``truncated`` says more were missed: reload).
+   newest ones; ``truncated`` says more were missed: reload);
+3. ``wall.figures``: the wall's post count and top lists as of now (``crowdwall.live.figures``),
+   which replace whatever the (perhaps cached) page was rendered with.
 
 ``changed_at`` is stamped before commit and ``at`` after it, so changes are read from a margin
 (``CHANGE_MARGIN_MS``) before ``changes``: resending a change is harmless, missing one is not.
@@ -25,8 +27,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from crowdwall.aggregates import WallRef
+from crowdwall.live.figures import figures_frame
 from crowdwall.live.frames import delete_frame, post_frame, post_payload
-from crowdwall.models import ModerationState, PostWall
+from crowdwall.models import ModerationState, PostWall, Wall
 
 CHANGE_MARGIN_MS = 5_000
 MAX_POST_ID = 2**63 - 1  # database ids are 64-bit
@@ -42,6 +46,7 @@ class Missed:
     truncated: bool
     last_id: int | None  # highest post id sent, if any
     at: int  # server time (epoch ms) the read started: the page's next ``changes``
+    figures: str | None = None  # the wall's ``wall.figures`` frame as of ``at``
 
 
 def now_ms() -> int:
@@ -63,8 +68,11 @@ def parse_position(value: Any, maximum: int) -> int | None:
     return value if 0 <= value <= maximum else None
 
 
-def missed(wall_id: int, since: int, changes: int | None, limit: int) -> Missed:
-    """Everything a page at (``since``, ``changes``) missed on wall ``wall_id``."""
+def missed(
+    wall_id: int, since: int, changes: int | None, limit: int, *, slug: str | None = None
+) -> Missed:
+    """Everything a page at (``since``, ``changes``) missed on wall ``wall_id`` (slug ``slug``,
+    looked up when not given), and the wall's figures now."""
     at = now_ms()
     frames: list[tuple[str, int, str]] = []
     truncated = False
@@ -94,4 +102,7 @@ def missed(wall_id: int, since: int, changes: int | None, limit: int) -> Missed:
     for row in rows:
         text = post_frame("post.new", row.post_id, post_payload(row.post), pinned=row.pinned)
         frames.append(("post.new", row.post_id, text))
-    return Missed(frames, truncated, rows[-1].post_id if rows else None, at)
+    if slug is None:
+        slug = Wall.objects.values_list("slug", flat=True).get(pk=wall_id)
+    figures = figures_frame(WallRef(wall_id, slug), at=at)
+    return Missed(frames, truncated, rows[-1].post_id if rows else None, at, figures)

@@ -4,7 +4,8 @@ Resuming: the browser sends the last post id it has and the ``at`` of the last f
 as ``?since=N&changes=T`` on the URL or as a first message ``{"type": "resume", "since": N,
 "changes": T}``; it then receives what it missed (``crowdwall.live.catchup``: changes to older
 posts, then the approved posts after N, at most ``LIVE_CATCH_UP_LIMIT``), a ``catchup.done``
-frame, and live events from then on. A message may be one frame or a JSON array of frames.
+frame, and live events from then on. Every catch-up ends with the wall's ``wall.figures``
+(post count, top lists): a page rendered from the cache corrects its figures at once. A message may be one frame or a JSON array of frames.
 
 The race, and why there is no gap and no duplicate: the consumer registers with the hub
 *before* it reads the database (the hub is in the wall's group when ``join`` returns), so every
@@ -108,6 +109,7 @@ class WallConsumer(AsyncWebsocketConsumer):
     def setup(self, wall_id: int | None = None, last_id: int = 0) -> None:
         """The per-socket state (``connect`` calls it; tests too, to drive one directly)."""
         self.group: str | None = None
+        self.slug: str | None = None
         self.hub: Hub | None = None
         self.wall_id = wall_id
         self.last_id = last_id
@@ -146,7 +148,7 @@ class WallConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_UNKNOWN_WALL)
             return
         # Join before accepting: once the handshake completes, no event can pass us by.
-        self.group = group_name(slug)
+        self.slug, self.group = slug, group_name(slug)
         self.hub = hub_for(self.hub_alias)
         await self.hub.join(self.group, self)
         await self.accept()
@@ -208,13 +210,15 @@ class WallConsumer(AsyncWebsocketConsumer):
             self.resync_pending = False
             limit = conf.LIVE_CATCH_UP_LIMIT
             missed = await database_sync_to_async(catchup.missed)(
-                self.wall_id, since, changes, limit
+                self.wall_id, since, changes, limit, slug=self.slug
             )
             texts = [
                 text
                 for kind, post_id, text in missed.frames
                 if kind != "post.new" or self.remember(post_id)
             ]
+            if missed.figures is not None:
+                texts.append(missed.figures)
             if missed.last_id is not None:
                 self.last_id = max(self.last_id, missed.last_id)
             self.last_at = max(self.last_at, missed.at)

@@ -7,6 +7,9 @@ Client frames (all JSON objects with a ``type``):
 - ``{"type": "post.delete", "id": N}`` — remove it (deleted at the source, rejected, held);
 - ``{"type": "mod.update", "id": N, "state": "...", "pinned": bool|null, "post": {...}|null}``
   — moderators' feed only (group ``moderate.<slug>``): every change, pending posts included;
+- ``{"type": "wall.figures", "count": N, "top_authors": [...], "top_posts": [...]}`` — the
+  wall's post count and top lists after a change, and with every catch-up
+  (``crowdwall.live.figures``);
 - ``{"type": "catchup.done", "count": n, "truncated": bool, "last_id": N, "at": T}`` — the
   database catch-up after ``since``/``changes`` is complete; ``truncated``: more were missed
   than are sent, reload.
@@ -27,8 +30,9 @@ import json
 from typing import Any
 
 from crowdwall.ingest.extras import extras_json
-from crowdwall.models import Post
+from crowdwall.models import Author, Post
 
+FIGURES = "wall.figures"  # the frame type of a wall's figures (crowdwall.live.figures)
 GROUP_PREFIX = "wall."
 MODERATION_PREFIX = "moderate."
 _MAX_GROUP_NAME = 100  # Channels rejects longer group names
@@ -99,6 +103,18 @@ def done_frame(count: int, truncated: bool, last_id: int | None, at: int | None 
             "at": at,
         }
     )
+
+
+def author_payload(author: Author) -> dict[str, Any]:
+    """An author in the shape posts carry (``post_payload``'s ``author``)."""
+    return {
+        "id": author.key,
+        "handle": author.handle,
+        "display_name": author.display_name,
+        "avatar_url": author.avatar_url,
+        "profile_url": author.profile_url,
+        "bot": author.is_bot,
+    }
 
 
 def post_payload(post: Post) -> dict[str, Any]:

@@ -11,7 +11,8 @@ The hub instead
   flusher that hands them to that wall's sockets: messages that reach the process within
   ``LIVE_COALESCE_MS`` of the previous flush go out together, as ONE text per wall per flush
   (the frame, or a JSON array of frames: ``frames.join_frames``), built once and shared by
-  every socket — nothing is encoded per socket;
+  every socket — nothing is encoded per socket; of a wall's ``wall.figures`` frames in one
+  flush only the last goes out (the newest figures are all a page needs);
 - never awaits a socket: ``Socket.hub_deliver`` only queues (each consumer has its own sender
   task and a bounded backlog), so one slow browser cannot stall the others;
 - watches the layer: a heartbeat goes round through a group of its own every
@@ -40,7 +41,7 @@ from typing import Any, Protocol
 from channels.layers import DEFAULT_CHANNEL_LAYER, BaseChannelLayer, get_channel_layer
 
 from crowdwall.conf import conf
-from crowdwall.live.frames import join_frames
+from crowdwall.live.frames import FIGURES, join_frames
 
 logger = logging.getLogger("crowdwall.live")
 
@@ -226,6 +227,7 @@ class Hub:
             sockets = self.sockets.get(group)
             if not sockets:
                 continue
+            messages = latest_figures(messages)
             for start in range(0, len(messages), MAX_BATCH):
                 chunk = messages[start : start + MAX_BATCH]
                 batch = Batch(chunk, join_frames([m["text"] for m in chunk]))
@@ -313,6 +315,15 @@ class Hub:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+
+
+def latest_figures(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``messages`` minus every ``wall.figures`` but the newest (highest ``at``; publishers in
+    several processes may arrive out of order): in a burst, only the newest figures matter to a
+    page, and they are the biggest frames."""
+    found = [(m.get("at") or 0, i) for i, m in enumerate(messages) if m.get("kind") == FIGURES]
+    keep = max(found)[1] if found else -1
+    return [m for i, m in enumerate(messages) if m.get("kind") != FIGURES or i == keep]
 
 
 def _jitter(delay: float) -> float:

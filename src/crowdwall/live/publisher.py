@@ -10,6 +10,10 @@ depends on the post's state on that wall after the change:
 - approved: ``post.new`` (new, or approved by a moderator) or ``post.update`` (edited);
 - anything else: ``post.delete`` — except a brand-new post that is not approved (nobody shows it).
 
+After the posts' frames, each wall whose group got one also gets ONE ``wall.figures`` frame (its
+post count and top lists, read after the change: ``crowdwall.live.figures``), so the figures
+on every open page follow the posts without a reload.
+
 Moderation events carry no post, so their posts are loaded from the database in one query
 (call ``publish`` from sync code, as the ingest pipeline and moderation do after commit; from a
 running event loop the sends are scheduled as a task, but that query would be refused).
@@ -31,7 +35,9 @@ from channels.layers import DEFAULT_CHANNEL_LAYER, BaseChannelLayer, get_channel
 
 from crowdwall.ingest.publisher import Event, EventKind, Publisher
 from crowdwall.live.catchup import now_ms
+from crowdwall.live.figures import figures_frame
 from crowdwall.live.frames import (
+    FIGURES,
     delete_frame,
     group_name,
     mod_frame,
@@ -82,13 +88,15 @@ class ChannelsPublisher(Publisher):
 
     def messages(self, events: list[Event]) -> list[Send]:
         """The (group, message) pairs for ``events``, in order: per event, one pair per wall that
-        shows (or showed) the post, then one per affected wall's moderators' feed."""
+        shows (or showed) the post, then one per affected wall's moderators' feed; last, one
+        ``wall.figures`` pair per wall that got a post frame."""
         wanted = [e.post_id for e in events if e.kind == EventKind.MODERATION]
         loaded = {
             post.pk: post_payload(post)
             for post in Post.objects.filter(pk__in=wanted).select_related("author")
         }
         sends: list[Send] = []
+        shown: dict[str, None] = {}  # walls whose pages get a frame, in order
         at = now_ms()
         for event in events:
             post = event.post or loaded.get(event.post_id)
@@ -107,12 +115,18 @@ class ChannelsPublisher(Publisher):
                     else:
                         frames[key] = post_frame(kind, event.post_id, post, pinned=pinned, at=at)
                 sends.append(_message(group_name(slug), kind, event.post_id, at, frames[key]))
+                shown[slug] = None
             for slug, state in event.walls.items():
                 pinned = event.pinned.get(slug)
                 text = mod_frame(event.post_id, state, pinned, post or None, at=at)
                 sends.append(
                     _message(moderation_group_name(slug), "mod.update", event.post_id, at, text)
                 )
+        # Then each wall whose page changed gets its figures, computed once for all its pages.
+        for slug in shown:
+            figures = figures_frame(slug, at=at)
+            if figures is not None:
+                sends.append(_message(group_name(slug), FIGURES, 0, at, figures))
         return sends
 
     async def _send_all(self, layer: BaseChannelLayer, sends: list[Send]) -> None:

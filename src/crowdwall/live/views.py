@@ -2,7 +2,7 @@
 
 - ``missed``: ``GET /walls/<slug>/live/missed/?since=N&changes=T`` → ``{"frames": [...],
   "done": {catchup.done}}``, the frames a page at (``since``, ``changes``) missed
-  (``crowdwall.live.catchup``). With nchan, the page subscribes first, buffers what arrives,
+  (``crowdwall.live.catchup``), the last one the wall's ``wall.figures``. With nchan, the page subscribes first, buffers what arrives,
   fetches this, applies it, then applies the buffer deduplicated by post id: so nothing falls
   between the catch-up and the live stream. ``since`` is required (the page's highest post id,
   0 for none); ``changes`` (epoch ms) is optional.
@@ -65,10 +65,13 @@ def missed(request: HttpRequest, slug: str) -> HttpResponse:
     wall_id = Wall.objects.filter(slug=slug, is_active=True).values_list("pk", flat=True).first()
     if wall_id is None:
         return _error(404, f"No active wall {slug!r}.")
-    found = catchup.missed(wall_id, since, changes, conf.LIVE_CATCH_UP_LIMIT)
+    found = catchup.missed(wall_id, since, changes, conf.LIVE_CATCH_UP_LIMIT, slug=slug)
     done = done_frame(len(found.frames), found.truncated, found.last_id, found.at)
     # The frames are JSON text already (the same text the WebSocket sends): joined, not re-encoded.
-    frames = ",".join(text for _kind, _id, text in found.frames)
+    texts = [text for _kind, _id, text in found.frames]
+    if found.figures is not None:
+        texts.append(found.figures)
+    frames = ",".join(texts)
     body = f'{{"frames":[{frames}],"done":{done}}}'
     return HttpResponse(body, content_type="application/json")
 

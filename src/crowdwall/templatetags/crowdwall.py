@@ -23,8 +23,12 @@ from ``/walls/<slug>/live/missed/``) and ``data-rendered-at``, the server time (
 render: a cached page reconnects from the moment its content was read, with the root's
 ``data-last-id`` as ``since``, so it catches up on exactly what it lacks.
 
-The figures come from ``crowdwall.aggregates`` (cached, refreshed in the background); the posts
-of ``render_posts`` are read on each render, as the page around them is itself cached.
+The figures come from ``crowdwall.aggregates`` (cached, exact: purged by every change); the
+posts of ``render_posts`` are read on each render, as the page around them is itself cached.
+``top_authors`` and ``top_posts`` wrap their lists in ``[data-figure][data-wall][data-n]``, and
+``post_count`` can be placed in a ``[data-figure="count"][data-wall]`` element: with
+``live_updates`` on the page, ``crowdwall/figures.js`` replaces them with every ``wall.figures``
+frame (after each change, and on load: a cached page is corrected at once).
 """
 
 from __future__ import annotations
@@ -150,14 +154,14 @@ class TopAuthorsNode(_WallNode):
     template_name = "crowdwall/_top_authors.html"
 
     def data(self, wall: WallRef, n: int) -> dict[str, Any]:
-        return {"top_authors": aggregates.top_authors(wall, n)}
+        return {"top_authors": aggregates.top_authors(wall, n), "n": n}
 
 
 class TopPostsNode(_WallNode):
     template_name = "crowdwall/_top_posts.html"
 
     def data(self, wall: WallRef, n: int) -> dict[str, Any]:
-        return {"top_posts": aggregates.top_posts(wall, n)}
+        return {"top_posts": aggregates.top_posts(wall, n), "n": n}
 
 
 class LiveUpdatesNode(_WallNode):
@@ -199,8 +203,8 @@ def render_posts(parser: Parser, token: Token) -> RenderPostsNode:
 
 @register.tag
 def post_count(parser: Parser, token: Token) -> PostCountNode:
-    """``{% post_count wall %}``: the number of approved posts on ``wall`` (refreshed every
-    minute or so, see ``crowdwall.aggregates``); ``{% post_count wall as name %}`` stores it."""
+    """``{% post_count wall %}``: the number of approved posts on ``wall`` (see
+    ``crowdwall.aggregates``); ``{% post_count wall as name %}`` stores it."""
     bits = token.split_contents()
     target = None
     if len(bits) == 4 and bits[2] == "as":

@@ -178,16 +178,18 @@ def frames_of(text: str | bytes) -> list[dict[str, Any]]:
     return value if isinstance(value, list) else [value]
 
 
-async def receive(ws: Any, timeout: float = TIMEOUT) -> dict[str, Any]:
+async def receive(ws: Any, timeout: float = TIMEOUT, *, figures: bool = False) -> dict[str, Any]:
     """The next frame (arrays flattened), without its ``at`` (server time: checked to be a
-    plausible epoch ms)."""
+    plausible epoch ms); ``wall.figures`` frames are skipped unless ``figures``."""
     pending = _pending.setdefault(ws, deque())
-    if not pending:
-        pending.extend(frames_of(await asyncio.wait_for(ws.recv(), timeout)))
-    frame = pending.popleft()
-    at = frame.pop("at", None)
-    assert at is None or (isinstance(at, int) and at > 1_600_000_000_000), frame
-    return frame
+    while True:
+        if not pending:
+            pending.extend(frames_of(await asyncio.wait_for(ws.recv(), timeout)))
+        frame = pending.popleft()
+        at = frame.pop("at", None)
+        assert at is None or (isinstance(at, int) and at > 1_600_000_000_000), frame
+        if figures or frame.get("type") != "wall.figures":
+            return frame
 
 
 async def receive_until(

@@ -19,7 +19,7 @@ from crowdwall.live.catchup import MAX_AT_MS, MAX_POST_ID, from_ms, parse_positi
 from crowdwall.live.consumers import CLOSE_BAD_MESSAGE, MAX_MESSAGE
 from crowdwall.live.routing import websocket_application, websocket_urlpatterns
 from tests.crowdwall.conftest import make_post
-from tests.crowdwall.live.conftest import TIMEOUT, Api, AsgiServer, client, receive
+from tests.crowdwall.live.conftest import TIMEOUT, Api, AsgiServer, client, frames_of, receive
 
 HUGE = [str(2**63), str(2**64), "9" * 31, "1" + "0" * 30]  # past a post id / past 2^63 / 10^30
 BAD_QUERIES = [
@@ -119,12 +119,13 @@ def test_the_largest_positions_are_still_served(wall, source, layer):
         )
         connected, _ = await ws.connect()
         assert connected
-        frame = json.loads(await ws.receive_from(5))
+        frames = frames_of(await ws.receive_from(5))
         await ws.disconnect()
-        return frame
+        return frames
 
-    frame = asyncio.run(scenario())
-    assert frame["type"] == "catchup.done" and frame["count"] == 0
+    figures, done = asyncio.run(scenario())  # the wall's figures come with every catch-up
+    assert (figures["type"], figures["count"]) == ("wall.figures", 1)
+    assert done["type"] == "catchup.done" and done["count"] == 0
 
 
 @pytest.mark.django_db(transaction=True)

@@ -97,6 +97,36 @@ def test_a_burst_is_coalesced_into_one_array_built_once_for_all_sockets():
     run(scenario())
 
 
+def figures(count: int, group: str = GROUP) -> dict[str, Any]:
+    text = json.dumps({"type": "wall.figures", "count": count, "at": count})
+    return {
+        "type": MESSAGE_TYPE, "group": group, "kind": "wall.figures", "id": 0, "at": count,
+        "text": text,
+    }  # fmt: skip
+
+
+def test_a_burst_keeps_only_its_newest_figures():
+    async def scenario() -> None:
+        layer = InMemoryChannelLayer()
+        hub = Hub(layer, coalesce_ms=200)
+        socket = Recorder()
+        await hub.join(GROUP, socket)
+        await layer.group_send(GROUP, message(1))  # isolated: sent at once
+        await socket.wait(1)
+        for send in (message(2), figures(1), figures(3), message(3), figures(2)):
+            await layer.group_send(GROUP, send)
+        await socket.wait(2)
+        frames = json.loads(socket.batches[1].text)
+        assert [(f["type"], f.get("id"), f.get("count")) for f in frames] == [
+            ("post.new", 2, None),
+            ("wall.figures", None, 3),  # the newest by ``at``, though not the last to arrive
+            ("post.new", 3, None),
+        ]
+        await hub.close()
+
+    run(scenario())
+
+
 def consumer(hub: Hub, send: Any) -> WallConsumer:
     """A WallConsumer driven directly (no ASGI server): live, with ``send`` as its socket."""
     socket = WallConsumer()

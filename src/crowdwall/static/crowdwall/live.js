@@ -433,6 +433,8 @@
         if (Number.isInteger(id) && id > 0 && frame.post && typeof frame.post === "object") { this.upsert(id, frame); }
       } else if (frame.type === "post.delete") {
         if (Number.isInteger(id)) { this.remove(id); }
+      } else if (frame.type === "wall.figures") { // count and top lists: crowdwall/figures.js
+        document.dispatchEvent(new CustomEvent("crowdwall:figures", { detail: { wall: this.slug, figures: frame } }));
       } else if (frame.type === "catchup.done") {
         if (typeof frame.last_id === "number") { this.since = Math.max(this.since, frame.last_id); }
         if (frame.truncated) { this.reload(); }
@@ -527,6 +529,8 @@
         });
     });
   }
+
+  window.crowdwall = Object.assign(window.crowdwall || {}, { renderPost: renderPost }); // figures.js
 
   function init() {
     var roots = Array.prototype.slice.call(document.querySelectorAll("[data-live-root]"));

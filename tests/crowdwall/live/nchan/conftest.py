@@ -84,7 +84,8 @@ class WallClient:
     since: int = 0
     changes: int | None = None
     posts: dict[int, dict[str, Any]] = field(default_factory=dict)
-    frames: list[dict[str, Any]] = field(default_factory=list)  # every live frame received
+    frames: list[dict[str, Any]] = field(default_factory=list)  # every live post frame received
+    figures: list[dict[str, Any]] = field(default_factory=list)  # every ``wall.figures`` frame
     duplicates: int = 0  # post.new frames for posts already shown (harmless, counted)
     done: dict[str, Any] | None = None
     _ws: ClientConnection | None = None
@@ -132,7 +133,10 @@ class WallClient:
             async for message in self._ws:
                 value = json.loads(message)
                 for frame in value if isinstance(value, list) else [value]:
-                    self.frames.append(frame)
+                    if frame.get("type") == "wall.figures":
+                        self.figures.append(frame)
+                    else:
+                        self.frames.append(frame)
                     if self._buffer is not None:
                         self._buffer.append(frame)
                     else:
@@ -142,7 +146,7 @@ class WallClient:
             pass
 
     def apply(self, frame: dict[str, Any]) -> None:
-        kind, post_id = frame["type"], frame["id"]
+        kind, post_id = frame["type"], frame.get("id")
         if kind in ("post.new", "post.update"):
             if kind == "post.new" and post_id in self.posts:
                 self.duplicates += 1

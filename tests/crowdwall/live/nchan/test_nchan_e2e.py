@@ -206,9 +206,11 @@ def test_eventsource_subscriber_gets_the_same_frames(nchan_stack: Stack):
                     line = await asyncio.wait_for(anext(lines), TIMEOUT)
                     if line.startswith("data:"):
                         data = json.loads(line[5:].strip())
-                await page.wait_for(lambda p: pid in p.posts)
-                assert data == page.frames[0]  # the same frame, at included
-                assert (data["type"], data["id"]) == ("post.new", pid)
+                await page.wait_for(lambda p: pid in p.posts and p.figures)
+                post_frame, figures = data  # the post, then the wall's figures: one message
+                assert post_frame == page.frames[0]  # the same frames, at included
+                assert figures == page.figures[0] and figures["count"] == 1
+                assert (post_frame["type"], post_frame["id"]) == ("post.new", pid)
                 await page.close()
 
     asyncio.run(scenario())

@@ -103,9 +103,9 @@ def test_one_post_per_channel_and_batch(wall, store, upstream):
         "/_nchan/pub/moderate.held",
     }
     ids = [event.post_id for event in result.events]
-    assert [(f["type"], f["id"]) for f in bodies["/_nchan/pub/wall.djangocon"]] == [
-        ("post.new", pid) for pid in ids
-    ]
+    *news, figures = bodies["/_nchan/pub/wall.djangocon"]
+    assert [(f["type"], f["id"]) for f in news] == [("post.new", pid) for pid in ids]
+    assert (figures["type"], figures["count"]) == ("wall.figures", 2)  # once per batch, last
     assert [(f["type"], f["state"]) for f in bodies["/_nchan/pub/moderate.held"]] == [
         ("mod.update", "pending")
     ] * 2
@@ -127,8 +127,13 @@ def test_synchronous_mode_posts_in_the_callers_thread(wall, store, upstream):
 
 def test_single_frame_is_sent_as_an_object(wall, store):
     result = store(make_post())
-    message = json.loads(channel_messages(result.events)["wall.djangocon"])
-    assert message["type"] == "post.new"
+    messages = channel_messages(result.events)
+    assert json.loads(messages["moderate.djangocon"])["type"] == "mod.update"
+    # The wall's page gets the post, then the wall's figures: an array.
+    assert [f["type"] for f in json.loads(messages["wall.djangocon"])] == [
+        "post.new",
+        "wall.figures",
+    ]
 
 
 def test_burst_reaches_a_subscriber_as_fewer_messages_in_order(edge, subscriber):

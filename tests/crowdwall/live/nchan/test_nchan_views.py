@@ -19,7 +19,13 @@ def test_missed_sends_new_posts_and_changes(client, wall, store):
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     body = json.loads(response.content)
-    assert [(f["type"], f["id"]) for f in body["frames"]] == [("post.new", i) for i in ids[1:]]
+    *frames, figures = body["frames"]  # the wall's figures come last
+    assert [(f["type"], f["id"]) for f in frames] == [("post.new", i) for i in ids[1:]]
+    assert (figures["type"], figures["count"], figures["at"]) == (
+        "wall.figures",
+        3,
+        body["done"]["at"],
+    )
     done = body["done"]
     assert (done["type"], done["count"], done["truncated"], done["last_id"]) == (
         "catchup.done",
@@ -31,7 +37,10 @@ def test_missed_sends_new_posts_and_changes(client, wall, store):
     again = client.get(
         f"/walls/{wall.slug}/live/missed/", {"since": ids[2], "changes": done["at"]}
     ).json()
-    assert [(f["type"], f["id"]) for f in again["frames"]] == [("post.delete", ids[0])]
+    assert [(f["type"], f.get("id")) for f in again["frames"]] == [
+        ("post.delete", ids[0]),
+        ("wall.figures", None),
+    ]
 
 
 @pytest.mark.parametrize(
