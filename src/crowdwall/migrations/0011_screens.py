@@ -8,7 +8,7 @@ import crowdwall.models.screens
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crowdwall", "0010_i16_consent"),
+        ("crowdwall", "0010_consent"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crowdwall", "0009_i16_shapes"),
+        ("crowdwall", "0009_post_extras"),
     ]
 
     operations = [

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crowdwall", "0008_i16_text"),
+        ("crowdwall", "0008_post_date_estimated"),
     ]
 
     operations = [
