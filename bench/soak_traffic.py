@@ -91,7 +91,11 @@ async def guarded(job: Any, tally: Tally) -> None:
     except httpx.InvalidURL:
         tally.unsendable += 1
     except httpx.TransportError as exc:
-        tally.unanswered.append(f"{type(exc).__name__}: {exc}"[:160])
+        # Which request: the connection was dropped before an answer came back.
+        request = exc.request if exc.__dict__.get("_request") else None
+        what = f"{request.method} {len(str(request.url)):,}-char URL, " if request else ""
+        size = f"{len(request.content):,}-byte body" if request else ""
+        tally.unanswered.append(f"{name} ({what}{size}): {type(exc).__name__} {exc}"[:200])
 
 
 def _hostile_value(rng: random.Random) -> str:
