@@ -43,6 +43,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from dateutil import parser as date_parser
 from dateutil import tz
 
+from crowdwall.exceptions import InvalidPost
 from crowdwall.ingest.date_names import localize
 
 __all__ = [
@@ -281,3 +282,47 @@ def parse_datetime_robust(
     if parsed < not_before or parsed > now + max_future:
         return None
     return parsed
+
+
+def parse_date(value: Any) -> datetime:
+    """A timezone-aware UTC datetime from an ISO string, a loose date string, or epoch seconds.
+
+    Naive values are taken as UTC. Raises ``InvalidPost("bad date")`` for anything else.
+    """
+    if type(value) is str:  # fast path: ISO 8601 as most sources write it, already in UTC
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            pass  # padded, or not ISO: the general path below
+        else:
+            if parsed.tzinfo is UTC:
+                return parsed
+            value = parsed
+    elif type(value) is datetime and value.tzinfo is UTC:
+        return value
+    try:
+        if isinstance(value, datetime):
+            parsed = value
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            if not math.isfinite(value):
+                raise ValueError(value)
+            parsed = datetime.fromtimestamp(value, tz=UTC)
+        elif isinstance(value, str) and value.strip():
+            try:
+                parsed = datetime.fromisoformat(value.strip())
+            except ValueError:
+                # RFC 822 and friends, localized names and named zones (crowdwall.ingest.dates)
+                found = read_datetime(value)
+                if found is None:
+                    raise
+                parsed = found
+        else:
+            raise ValueError(value)
+    except (ValueError, OverflowError, TypeError) as exc:
+        raise InvalidPost("bad date", repr(value)[:80]) from exc
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except (OverflowError, ValueError) as exc:
+        raise InvalidPost("bad date", repr(value)[:80]) from exc

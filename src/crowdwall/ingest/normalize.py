@@ -23,7 +23,6 @@ adapter may hand over, such as the same format as text)::
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,7 +30,7 @@ from typing import Any
 
 from crowdwall.conf import conf
 from crowdwall.exceptions import InvalidPost
-from crowdwall.ingest.dates import read_datetime
+from crowdwall.ingest.dates import parse_date  # re-exported: sources import it from here
 from crowdwall.ingest.extras import EXTRA_KINDS, clean_extras
 from crowdwall.ingest.extras import safe_url as _url
 from crowdwall.ingest.storable import storable_post
@@ -237,50 +236,6 @@ def from_dict(data: Any) -> IncomingPost:
     except InvalidPost as exc:
         exc.external_id = external_id
         raise
-
-
-def parse_date(value: Any) -> datetime:
-    """A timezone-aware UTC datetime from an ISO string, a loose date string, or epoch seconds.
-
-    Naive values are taken as UTC. Raises ``InvalidPost("bad date")`` for anything else.
-    """
-    if type(value) is str:  # fast path: ISO 8601 as most sources write it, already in UTC
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            pass  # padded, or not ISO: the general path below
-        else:
-            if parsed.tzinfo is UTC:
-                return parsed
-            value = parsed
-    elif type(value) is datetime and value.tzinfo is UTC:
-        return value
-    try:
-        if isinstance(value, datetime):
-            parsed = value
-        elif isinstance(value, int | float) and not isinstance(value, bool):
-            if not math.isfinite(value):
-                raise ValueError(value)
-            parsed = datetime.fromtimestamp(value, tz=UTC)
-        elif isinstance(value, str) and value.strip():
-            try:
-                parsed = datetime.fromisoformat(value.strip())
-            except ValueError:
-                # RFC 822 and friends, localized names and named zones (crowdwall.ingest.dates)
-                found = read_datetime(value)
-                if found is None:
-                    raise
-                parsed = found
-        else:
-            raise ValueError(value)
-    except (ValueError, OverflowError, TypeError) as exc:
-        raise InvalidPost("bad date", repr(value)[:80]) from exc
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    try:
-        return parsed.astimezone(UTC)
-    except (OverflowError, ValueError) as exc:
-        raise InvalidPost("bad date", repr(value)[:80]) from exc
 
 
 # Validation --------------------------------------------------------------------------------

@@ -24,32 +24,32 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from crowdwall.caching import purge_figures, purge_walls
-from crowdwall.ingest.bulk import allocate_ids, insert_rows, select_in, upsert_rows
+from crowdwall.ingest.bulk import allocate_ids, insert_rows, select_in
 from crowdwall.ingest.events import payload
 from crowdwall.ingest.match import Matcher, WallRules
-from crowdwall.ingest.normalize import IncomingAuthor, IncomingPost
+from crowdwall.ingest.normalize import IncomingPost
 from crowdwall.ingest.prepare import BatchResult, Entry, Prepared
 from crowdwall.ingest.publisher import Event, EventKind, publish
 from crowdwall.ingest.quotes import fill_quotes
 from crowdwall.ingest.references import WallsChanged, lock_referenced
+from crowdwall.ingest.rows import (
+    CONTENT_FIELDS,
+    COUNT_FIELDS,
+    ENTRY_FIELDS,
+    EXISTING_FIELDS,
+    POST_FIELDS,
+    content,
+    content_values,
+    upsert_authors,
+)
 from crowdwall.ingest.verdicts import ban_reason, decide, decide_walls
 from crowdwall.ingest.walls import load_wall_rules
-from crowdwall.ingest.withdraw import CONSENT_FIELDS, consent_values, withdraw_opted_out
-from crowdwall.models import Author, ModerationState, Post, PostWall, Source
+from crowdwall.ingest.withdraw import withdraw_opted_out
+from crowdwall.models import ModerationState, Post, PostWall, Source
 
 logger = logging.getLogger("crowdwall.ingest")
 
-COUNT_FIELDS = ("boosts_count", "favourites_count", "replies_count")
-AUTHOR_FIELDS = [
-    "handle",
-    "display_name",
-    "avatar_url",
-    "profile_url",
-    "is_bot",
-    *CONSENT_FIELDS,
-    "opted_out",
-    "updated_at",
-]
+Decided = list[tuple[WallRules, str, str]]  # the walls of a new post, with state and reason
 _OPEN = (ModerationState.PENDING, ModerationState.APPROVED)
 STORE_ATTEMPTS = 3  # a chunk raced by another writer, or by a wall's deletion, is stored again
 
@@ -83,88 +83,6 @@ def store_chunk(
                 raise
             attempt += 1
             logger.warning("Source %s: %s; storing the chunk again", source_id, exc)
-
-
-def _upsert_authors(entries: list[Prepared], now: datetime) -> dict[str, int]:
-    """Insert or refresh the authors of ``entries`` (one statement); author key -> id."""
-    authors: dict[str, IncomingAuthor] = {}
-    for entry in entries:
-        author = entry.post.author
-        assert author is not None
-        authors[author.id] = author  # the latest version of each author in the chunk
-    return upsert_rows(
-        Author,
-        ["key", *AUTHOR_FIELDS],
-        (
-            (
-                a.id,
-                a.handle,
-                a.display_name,
-                a.avatar_url,
-                a.profile_url,
-                a.is_bot,
-                *consent_values(a),
-                now,
-            )
-            for a in authors.values()
-        ),
-        unique="key",
-        update=AUTHOR_FIELDS,
-    )
-
-
-CONTENT_FIELDS = [
-    "url",
-    "content_html",
-    "text",
-    "spoiler_text",
-    "sensitive",
-    "is_reply",
-    "is_boost",
-    "language",
-    "hashtags",
-    "media",
-    "extras",
-    "fingerprint",
-    "edited_at",
-    *COUNT_FIELDS,
-]
-POST_FIELDS = [
-    "source", "external_id", "author", *CONTENT_FIELDS, "created_at", "date_estimated", "ingested_at"
-]  # fmt: skip
-# What dedupe compares a stored post with (the first two are its id and external id).
-EXISTING_FIELDS = ["id", "external_id", "fingerprint", "edited_at", "deleted_at", *COUNT_FIELDS]
-ENTRY_FIELDS = ["wall", "post", "author", "created_at", "state", "reason", "pinned", "moderated_at"]
-
-
-def _content_values(entry: Prepared) -> tuple[Any, ...]:
-    """The post's content columns, in ``CONTENT_FIELDS`` order."""
-    post = entry.post
-    return (
-        post.url,
-        entry.html,
-        entry.text,
-        post.spoiler_text,
-        post.sensitive,
-        post.is_reply,
-        post.is_boost,
-        post.language,
-        entry.hashtags,
-        entry.media,
-        post.extras or {},
-        entry.fingerprint,
-        post.edited_at,
-        post.boosts_count,
-        post.favourites_count,
-        post.replies_count,
-    )
-
-
-def _content(entry: Prepared) -> dict[str, Any]:
-    return dict(zip(CONTENT_FIELDS, _content_values(entry), strict=True))
-
-
-Decided = list[tuple[WallRules, str, str]]  # the walls of a new post, with state and reason
 
 
 def _decided(entry: Prepared, matcher: Matcher, walls: dict[int, WallRules] | None) -> Decided:
@@ -252,7 +170,7 @@ def _store(
         )
         # Before the authors' rows are refreshed: who has opted out since we last saw them.
         withdraw_opted_out(chunk, walls_by_id)
-        author_ids = _upsert_authors([e for e, _ in new] + [e for _, e, _ in edits], now)
+        author_ids = upsert_authors([e for e, _ in new] + [e for _, e, _ in edits], now)
         fill_quotes(source_id, (e for e, _ in new))  # a quoted post we have: its words
         entries: list[tuple[Any, ...]] = []  # new wall entries, in ENTRY_FIELDS order
 
@@ -281,7 +199,7 @@ def _store(
                 source_id,
                 e.external_id,
                 author_ids[e.post.author.id],  # type: ignore[union-attr]
-                *_content_values(e),
+                *content_values(e),
                 e.post.created_at,
                 e.post.date_estimated,
                 now,
@@ -319,7 +237,7 @@ def _store(
         # labelled since, a never-show entry) are checked again.
         Post.objects.bulk_update(
             [
-                Post(pk=pid, **{**_content(e), "edited_at": e.post.edited_at or now})
+                Post(pk=pid, **{**content(e), "edited_at": e.post.edited_at or now})
                 for pid, e, _ in edits
             ],
             CONTENT_FIELDS,
