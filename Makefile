@@ -8,7 +8,9 @@ TEST_DEBS := memcached redis-server libmemcached-dev zlib1g-dev nginx libnginx-m
 BENCH_DEBS := memcached redis-server wrk nginx libnginx-mod-http-ndk libnginx-mod-http-set-misc libnginx-mod-http-cache-purge libnginx-mod-nchan postgresql
 PYTEST_ARGS ?=
 PORT ?= 8000
-PG_TESTS ?= tests/crowdwall tests/security tests/herdcache/test_lifecycle.py
+# The real-world corpus (parsing only) and the browser tests (the page in Chromium) do not depend
+# on the database engine: they run once, on SQLite.
+PG_TESTS ?= tests/crowdwall tests/security tests/herdcache/test_lifecycle.py --ignore=tests/crowdwall/corpus --ignore=tests/crowdwall/browser
 # Two distributions: herdcache (packages/herdcache, its source is src/herdcache) and crowdwall (the
 # root, which pins herdcache exactly). One pip command installs both editable, so the pin is met by
 # this checkout's herdcache and never looked up on an index.

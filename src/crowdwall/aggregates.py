@@ -10,9 +10,10 @@ tagged ``wall:<slug>:aggregates``. The figures are exact: every change that can 
 (ingest storing, editing or deleting an approved post; every moderation decision; a re-index)
 *hard*-purges that tag after commit and before the pages and the live frames are told
 (``crowdwall.caching.purge_figures``), and the live publisher then recomputes them once for
-every open page (``crowdwall.live.figures``), which refills the cache for everyone else. So the
-cache only smooths load: between two changes a busy wall is queried once, whatever its
-traffic. For ``AGGREGATES_CACHE_SECONDS`` (60) a value is fresh; after that it is still served,
+every open page (``crowdwall.live.figures``), which refills the cache for everyone else — at
+most once per ``LIVE_FIGURES_INTERVAL`` per wall (``crowdwall.ingest.announce``: changes within
+the interval are refreshed together at its end). So the cache only smooths load: a busy wall is
+queried about once a second, whatever its traffic and ingest rate. For ``AGGREGATES_CACHE_SECONDS`` (60) a value is fresh; after that it is still served,
 for up to ``AGGREGATES_STALE_SECONDS``, while one background refresh recomputes it (that only
 matters for rows changed behind crowdwall's back, in the admin or the database shell).
 

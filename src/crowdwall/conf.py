@@ -50,6 +50,10 @@ DEFAULTS: dict[str, Any] = {
     # Entries of each top list (authors, posts) in the ``wall.figures`` frames pushed to live
     # pages after every change (crowdwall.live.figures): the largest ``n`` your pages show.
     "LIVE_FIGURES_TOP": 5,
+    # Each wall's figures are recomputed and pushed at most once per this many seconds (the
+    # first change at once, later ones at the end of the interval: crowdwall.ingest.announce);
+    # 0: after every change, however busy the wall.
+    "LIVE_FIGURES_INTERVAL": 1.0,
     # Dotted path to an iterable of words/phrases: the default blocklist walls can switch off.
     "BLOCKLIST": "crowdwall.moderation.blocklist.DEFAULT_BLOCKLIST",
     # Worker processes that parse, validate and sanitize big batches in ``manage.py crowdwall
@@ -178,6 +182,10 @@ class CrowdwallSettings:
     @property
     def LIVE_FIGURES_TOP(self) -> int:
         return int(self._get("LIVE_FIGURES_TOP"))
+
+    @property
+    def LIVE_FIGURES_INTERVAL(self) -> float:
+        return float(self._get("LIVE_FIGURES_INTERVAL"))
 
     @property
     def BLOCKLIST(self) -> frozenset[str]:

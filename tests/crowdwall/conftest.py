@@ -11,7 +11,7 @@ import pytest
 from django.core.cache import caches
 from django.db import connection
 
-from crowdwall.ingest import publisher
+from crowdwall.ingest import announce, publisher
 from crowdwall.ingest.prepare import BatchResult
 from crowdwall.ingest.publisher import Event, InProcessPublisher
 from crowdwall.ingest.write import ingest
@@ -38,9 +38,12 @@ def published() -> Iterator[Recorder]:
     """Every test gets a fresh recording publisher and an empty cache."""
     recorder = Recorder()
     previous = publisher.set_publisher(recorder)
+    # Figures refreshed after every change, in the test's thread (pacing has its own tests).
+    paced = announce.set_pacer(announce.FiguresPacer(announce.refresh, lambda: 0.0))
     caches["default"].clear()
     yield recorder
     publisher.set_publisher(previous)
+    announce.set_pacer(paced)
     caches["default"].clear()
 
 

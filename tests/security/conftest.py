@@ -51,7 +51,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 @pytest.fixture(autouse=True)
 def security_settings(settings: Any) -> None:
     """A token for the staff user; no anonymous rate limit (the suite sends many requests)."""
-    settings.CROWDWALL = {"API_TOKENS": {TOKEN: "mod"}, "API_ANON_RATE": None}
+    settings.CROWDWALL = {
+        "API_TOKENS": {TOKEN: "mod"},
+        "API_ANON_RATE": None,
+        "LIVE_FIGURES_INTERVAL": 0,
+    }
 
 
 @pytest.fixture

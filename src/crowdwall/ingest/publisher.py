@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -64,6 +64,18 @@ class Publisher(ABC):
     def publish_many(self, events: Iterable[Event]) -> None:
         for event in events:
             self.publish(event)
+
+    def publish_figures(self, slugs: Collection[str]) -> None:
+        """Push the current figures of the walls ``slugs`` to their live pages (after
+        ``publish_many``, paced by ``crowdwall.ingest.announce``); by default nowhere."""
+        return None
+
+    def publish_batch(self, events: Iterable[Event], figures: Collection[str]) -> None:
+        """``publish_many(events)`` then ``publish_figures(figures)``; a transport overrides it
+        to send both as one batch."""
+        self.publish_many(events)
+        if figures:
+            self.publish_figures(figures)
 
 
 class InProcessPublisher(Publisher):
@@ -143,12 +155,13 @@ def subscribe(callback: Subscriber) -> Callable[[], None]:
     return current.subscribe(callback)
 
 
-def publish(events: Iterable[Event]) -> None:
-    """Deliver events; a broken publisher is logged, never raised into the ingest path."""
+def publish(events: Iterable[Event], *, figures: Collection[str] = ()) -> None:
+    """Deliver events, then the figures of the walls ``figures``; a broken publisher is logged,
+    never raised into the ingest path."""
     events = list(events)
-    if not events:
+    if not events and not figures:
         return
     try:
-        get_publisher().publish_many(events)
+        get_publisher().publish_batch(events, sorted(figures))
     except Exception:
         logger.exception("Publishing %d event(s) failed", len(events))

@@ -23,13 +23,13 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from crowdwall.caching import purge_figures, purge_walls
+from crowdwall.ingest.announce import announce
 from crowdwall.ingest.bulk import allocate_ids, insert_rows, select_in
 from crowdwall.ingest.events import payload
 from crowdwall.ingest.match import Matcher, WallRules
 from crowdwall.ingest.normalize import IncomingPost
 from crowdwall.ingest.prepare import BatchResult, Entry, Prepared
-from crowdwall.ingest.publisher import Event, EventKind, publish
+from crowdwall.ingest.publisher import Event, EventKind
 from crowdwall.ingest.quotes import fill_quotes
 from crowdwall.ingest.references import WallsChanged, lock_referenced
 from crowdwall.ingest.rows import (
@@ -315,13 +315,5 @@ def _store(
         insert_rows(PostWall, ENTRY_FIELDS, entries)
         if cursor is not None:
             save_cursor(source_id, cursor, now)
-        transaction.on_commit(partial(_announce, list(result.events), set(result.purged_walls)))
+        transaction.on_commit(partial(announce, list(result.events), set(result.purged_walls)))
     return result
-
-
-def _announce(events: list[Event], slugs: set[str]) -> None:
-    # First: a subscriber reacting to an event must see fresh figures and pages (figures
-    # before pages: a page re-rendered in between would cache the old ones).
-    purge_figures(slugs)  # the walls whose approved posts changed
-    purge_walls(slugs)
-    publish(events)

@@ -18,12 +18,12 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from crowdwall.caching import purge_figures, purge_walls
+from crowdwall.ingest.announce import announce as announce_changes
 from crowdwall.ingest.consent import account_opted_out
 from crowdwall.ingest.match import OPTED_OUT_REASON, WallRules, fold
 from crowdwall.ingest.normalize import IncomingAuthor
 from crowdwall.ingest.prepare import Entry, Prepared
-from crowdwall.ingest.publisher import Event, EventKind, publish
+from crowdwall.ingest.publisher import Event, EventKind
 from crowdwall.models import Author, ModerationState, PostWall
 
 logger = logging.getLogger("crowdwall.ingest")
@@ -74,15 +74,11 @@ def announce(changed: Iterable[tuple[int, str, str, bool]]) -> None:
     slugs = {slug for walls in by_post.values() for slug in walls}
     if not slugs:
         return
-    # Figures first: a page re-rendered between the two purges must not cache the old ones.
-    purge_figures(slugs)
-    purge_walls(slugs)
-    publish(
-        [
-            Event(EventKind.MODERATION, post_id, walls, pinned=pins[post_id])
-            for post_id, walls in by_post.items()
-        ]
-    )
+    events = [
+        Event(EventKind.MODERATION, post_id, walls, pinned=pins[post_id])
+        for post_id, walls in by_post.items()
+    ]
+    announce_changes(events, slugs)
 
 
 def author_opted_out(author: IncomingAuthor) -> bool:

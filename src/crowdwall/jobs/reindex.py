@@ -54,10 +54,10 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Q
 
-from crowdwall.caching import purge_figures, purge_walls
 from crowdwall.conf import conf
 from crowdwall.exceptions import JobError
 from crowdwall.ingest import sanitize
+from crowdwall.ingest.announce import announce
 from crowdwall.ingest.match import (
     OPTED_OUT_REASON,
     Haystack,
@@ -68,7 +68,7 @@ from crowdwall.ingest.match import (
     normalize_language,
 )
 from crowdwall.ingest.prepare import fingerprint
-from crowdwall.ingest.publisher import Event, EventKind, publish
+from crowdwall.ingest.publisher import Event, EventKind
 from crowdwall.ingest.references import lock_walls
 from crowdwall.ingest.verdicts import ban_reason, decide
 from crowdwall.ingest.walls import load_wall_rules
@@ -393,8 +393,4 @@ class _Changes:
 
 
 def _announce(events: list[Event], slugs: set[str]) -> None:
-    # First: a subscriber reacting to an event must see fresh figures and pages (figures
-    # before pages: a page re-rendered in between would cache the old ones).
-    purge_figures(slugs | {slug for event in events for slug in event.walls})
-    purge_walls(slugs)
-    publish(events)
+    announce(events, slugs, figures={slug for event in events for slug in event.walls})

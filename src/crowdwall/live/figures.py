@@ -6,9 +6,9 @@ list ``LIVE_FIGURES_TOP`` long at most). A page applies the one with the newest 
 
 It goes out
 
-- from the live publisher, after every batch of events that changes what a wall shows
+- from the live publisher, after the batches of events that change what a wall shows
   (``ChannelsPublisher.messages``, which the nchan transport reuses): computed once per wall
-  per batch, never per page, after ingest and moderation have hard-purged the cached figures
+  and ``LIVE_FIGURES_INTERVAL`` at most (``crowdwall.ingest.announce``), never per page, after ingest and moderation have hard-purged the cached figures
   (``crowdwall.caching.purge_figures``), so it is exact and refills the cache for every reader;
 - with every catch-up (``crowdwall.live.catchup.missed``): a page served from the cache, or
   back from a disconnection, corrects the figures its HTML was rendered with at once.

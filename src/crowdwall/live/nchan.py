@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 import httpx
 
@@ -92,7 +92,15 @@ class NchanPublisher(Publisher):
         self.publish_many([event])
 
     def publish_many(self, events: Iterable[Event]) -> None:
-        batch = channel_frames(list(events))
+        self._deliver(channel_frames(list(events)))
+
+    def publish_figures(self, slugs: Collection[str]) -> None:
+        self._deliver(channel_frames([], figures=slugs))
+
+    def publish_batch(self, events: Iterable[Event], figures: Collection[str]) -> None:
+        self._deliver(channel_frames(list(events), figures=figures))
+
+    def _deliver(self, batch: dict[str, list[str]]) -> None:
         if not batch:
             return
         if not self.publish_url:
@@ -175,20 +183,22 @@ class NchanPublisher(Publisher):
             return self._client
 
 
-def channel_frames(events: list[Event]) -> dict[str, list[str]]:
+def channel_frames(events: list[Event], *, figures: Collection[str] = ()) -> dict[str, list[str]]:
     """Channel id -> every frame the Channels transport would send to that group for
-    ``events``, in order."""
+    ``events`` (and the figures of the walls ``figures``), in order."""
     # The Channels publisher owns the event -> frames rules (which walls get post.new,
     # post.update or post.delete, the moderators' feed); reuse them rather than drift apart.
     from crowdwall.live.publisher import ChannelsPublisher
 
     texts: dict[str, list[str]] = {}
-    for group, message in ChannelsPublisher().messages(events):
+    for group, message in ChannelsPublisher().messages(events, figures=figures):
         texts.setdefault(group, []).append(message["text"])
     return texts
 
 
-def channel_messages(events: list[Event]) -> dict[str, str]:
-    """Channel id -> the message body for ``events`` sent at once: every frame of that channel
-    joined into one message (a JSON array when several)."""
-    return {group: join_frames(frames) for group, frames in channel_frames(events).items()}
+def channel_messages(events: list[Event], *, figures: Collection[str] = ()) -> dict[str, str]:
+    """Channel id -> the message body for ``events`` (and the figures of the walls ``figures``)
+    sent at once: every frame of that channel joined into one message (a JSON array when
+    several)."""
+    frames = channel_frames(events, figures=figures)
+    return {group: join_frames(texts) for group, texts in frames.items()}

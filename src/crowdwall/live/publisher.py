@@ -10,9 +10,10 @@ depends on the post's state on that wall after the change:
 - approved: ``post.new`` (new, or approved by a moderator) or ``post.update`` (edited);
 - anything else: ``post.delete`` — except a brand-new post that is not approved (nobody shows it).
 
-After the posts' frames, each wall whose group got one also gets ONE ``wall.figures`` frame (its
-post count and top lists, read after the change: ``crowdwall.live.figures``), so the figures
-on every open page follow the posts without a reload.
+``publish_figures`` sends each wall ONE ``wall.figures`` frame (its post count and top lists,
+read after the change: ``crowdwall.live.figures``), so the figures on every open page follow the
+posts without a reload; ``crowdwall.ingest.announce`` calls it after the posts' frames, at most
+once a second per wall.
 
 Moderation events carry no post, so their posts are loaded from the database in one query
 (call ``publish`` from sync code, as the ingest pipeline and moderation do after commit; from a
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -65,7 +66,15 @@ class ChannelsPublisher(Publisher):
         self.publish_many([event])
 
     def publish_many(self, events: Iterable[Event]) -> None:
-        sends = self.messages(list(events))
+        self._dispatch(self.messages(list(events)))
+
+    def publish_figures(self, slugs: Collection[str]) -> None:
+        self._dispatch(self.messages([], figures=slugs))
+
+    def publish_batch(self, events: Iterable[Event], figures: Collection[str]) -> None:
+        self._dispatch(self.messages(list(events), figures=figures))
+
+    def _dispatch(self, sends: list[Send]) -> None:
         if not sends:
             return
         layer = get_channel_layer(self.alias)
@@ -86,17 +95,16 @@ class ChannelsPublisher(Publisher):
             self._tasks.add(task)  # keep a reference until done
             task.add_done_callback(self._tasks.discard)
 
-    def messages(self, events: list[Event]) -> list[Send]:
+    def messages(self, events: list[Event], *, figures: Collection[str] = ()) -> list[Send]:
         """The (group, message) pairs for ``events``, in order: per event, one pair per wall that
         shows (or showed) the post, then one per affected wall's moderators' feed; last, one
-        ``wall.figures`` pair per wall that got a post frame."""
+        ``wall.figures`` pair per wall of ``figures`` (paced by ``crowdwall.ingest.announce``)."""
         wanted = [e.post_id for e in events if e.kind == EventKind.MODERATION]
         loaded = {
             post.pk: post_payload(post)
             for post in Post.objects.filter(pk__in=wanted).select_related("author")
         }
         sends: list[Send] = []
-        shown: dict[str, None] = {}  # walls whose pages get a frame, in order
         at = now_ms()
         for event in events:
             post = event.post or loaded.get(event.post_id)
@@ -115,15 +123,14 @@ class ChannelsPublisher(Publisher):
                     else:
                         frames[key] = post_frame(kind, event.post_id, post, pinned=pinned, at=at)
                 sends.append(_message(group_name(slug), kind, event.post_id, at, frames[key]))
-                shown[slug] = None
             for slug, state in event.walls.items():
                 pinned = event.pinned.get(slug)
                 text = mod_frame(event.post_id, state, pinned, post or None, at=at)
                 sends.append(
                     _message(moderation_group_name(slug), "mod.update", event.post_id, at, text)
                 )
-        # Then each wall whose page changed gets its figures, computed once for all its pages.
-        for slug in shown:
+        # Then each wall's figures, computed once for all its pages.
+        for slug in sorted(figures):
             figures = figures_frame(slug, at=at)
             if figures is not None:
                 sends.append(_message(group_name(slug), FIGURES, 0, at, figures))

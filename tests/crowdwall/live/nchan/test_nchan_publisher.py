@@ -127,7 +127,7 @@ def test_synchronous_mode_posts_in_the_callers_thread(wall, store, upstream):
 
 def test_single_frame_is_sent_as_an_object(wall, store):
     result = store(make_post())
-    messages = channel_messages(result.events)
+    messages = channel_messages(result.events, figures={"djangocon"})
     assert json.loads(messages["moderate.djangocon"])["type"] == "mod.update"
     # The wall's page gets the post, then the wall's figures: an array.
     assert [f["type"] for f in json.loads(messages["wall.djangocon"])] == [
