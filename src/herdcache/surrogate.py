@@ -111,7 +111,10 @@ def label(response: HttpResponseBase, tags: Sequence[str], header: str | None) -
     (an inner ``cache_page`` under the per-site middleware labels the response first)."""
     if not header or not tags:
         return
-    rules = vendor(header)
+    try:
+        rules = vendor(header)
+    except ValueError:  # herdcache.E030 reports it; a page must not fail for it
+        return
     existing = [
         key.strip() for key in response.get(header, "").split(rules.separator) if key.strip()
     ]

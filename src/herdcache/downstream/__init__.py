@@ -58,6 +58,14 @@ _lock = threading.Lock()
 
 def fan_out(purge: PurgeRequest, on_result: OnResult | None = None) -> int:
     """Queue ``purge`` for every configured downstream cache; return how many accepted it."""
+    try:
+        return _fan_out(purge, on_result)
+    except Exception:  # bad settings (reported by herdcache.E030/E031): never into purge()
+        logger.exception("herdcache: downstream purge not sent (check HERDCACHE settings)")
+        return 0
+
+
+def _fan_out(purge: PurgeRequest, on_result: OnResult | None) -> int:
     tiers = conf.DOWNSTREAM
     if not tiers or not (purge.tags or purge.urls):
         return 0

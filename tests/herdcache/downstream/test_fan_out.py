@@ -160,3 +160,17 @@ def test_a_raising_hook_does_not_stop_later_purges(settings, fake_cdn):
     downstream.fan_out(PurgeRequest(tags=["a"]), on_result=broken)
     downstream.fan_out(PurgeRequest(tags=["b"]), on_result=results)
     assert results.wait_for(1)[0].outcome == "ok"
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"SURROGATE_HEADER": "X-Tags", "DOWNSTREAM": [{"kind": "varnish", "urls": ["x:1"]}]},
+        {"SURROGATE_HEADER": "xkey", "DOWNSTREAM": {"kind": "varnish"}},
+        {"SURROGATE_HEADER": "xkey", "DOWNSTREAM": [{"kind": "fastly"}]},
+    ],
+)
+def test_bad_settings_never_fail_a_page_or_a_purge(settings, config):
+    settings.HERDCACHE = config  # herdcache.E030/E031 report these
+    assert Client().get("/p/6/").status_code == 200
+    assert herdcache.purge(tags=["posts"]) == 0
