@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import socket
 import time
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from tests.fixtures.varnish import check_vcl
-from tests.herdcache.edge.stack import EdgeStack, Reply
+from herdcache.downstream.vcl import render_vcl
+from tests.fixtures.varnish import check_vcl, run_varnish
+from tests.herdcache.edge.stack import EdgeStack, Reply, raw_get
 
 pytestmark = pytest.mark.slow
 PURGED_WITHIN = 1.0  # seconds from herdcache.purge() returning to Varnish no longer serving it
@@ -99,3 +102,15 @@ def test_session_cookies_pass_varnish(varnish_stack):
         reply = stack.get("/t/violet/1/", headers={"Cookie": "sessionid=abc"})
         assert not cached(reply)
     assert cached(stack.get("/t/violet/1/", headers={"Cookie": "theme=dark"}))
+
+
+def test_only_the_purge_acl_may_purge():
+    outsiders_only = contextlib.contextmanager(run_varnish)(
+        lambda port, _dir: render_vcl(backend="127.0.0.1:9", purge_allow=["192.0.2.0/24"])
+    )
+    with outsiders_only as varnish:
+        for header in (b"xkey-purge: red", b"xkey-softpurge: red", b"X-Other: 1"):
+            with socket.create_connection(("127.0.0.1", varnish.port), timeout=30) as sock:
+                sock.sendall(b"PURGE / HTTP/1.1\r\nHost: example.com\r\n" + header + b"\r\n\r\n")
+                assert sock.recv(100).startswith(b"HTTP/1.1 403"), header
+        assert raw_get(varnish.port, b"/").status == 503  # GETs go on to the (absent) backend
