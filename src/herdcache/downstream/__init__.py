@@ -9,6 +9,7 @@ that cache's thread, e.g. to record in a purge log which tiers were reached.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
@@ -54,6 +55,9 @@ OnResult = Callable[[TierResult], None]
 
 _workers: dict[tuple[str, int], TierWorker] = {}
 _lock = threading.Lock()
+# A management command or a worker process that purges and exits at once still sends its
+# purges: the workers are daemon threads, alive while atexit handlers run (bounded wait).
+DRAIN_AT_EXIT = 10.0
 
 
 def fan_out(purge: PurgeRequest, on_result: OnResult | None = None) -> int:
@@ -102,7 +106,7 @@ def drain(timeout: float = 10.0) -> bool:
     """Wait until every queued downstream purge was sent (tests, shutdown); False on timeout."""
     deadline = time.monotonic() + timeout
     with _lock:
-        workers = list(_workers.values())
+        workers = [worker for worker in _workers.values() if worker.pid == os.getpid()]
     return all(worker.drain(max(0.0, deadline - time.monotonic())) for worker in workers)
 
 
@@ -111,6 +115,8 @@ def _worker(tier: Tier) -> TierWorker:
     with _lock:
         worker = _workers.get(key)
         if worker is None:  # first purge for this cache in this process (or after a fork)
+            if not any(pid == os.getpid() for _, pid in _workers):
+                atexit.register(drain, DRAIN_AT_EXIT)
             worker = _workers[key] = TierWorker(tier, conf.DOWNSTREAM_QUEUE_SIZE)
         return worker
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -174,3 +177,26 @@ def test_bad_settings_never_fail_a_page_or_a_purge(settings, config):
     settings.HERDCACHE = config  # herdcache.E030/E031 report these
     assert Client().get("/p/6/").status_code == 200
     assert herdcache.purge(tags=["posts"]) == 0
+
+
+_PURGE_AND_EXIT = """
+import django
+from django.conf import settings
+settings.configure(
+    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+    INSTALLED_APPS=["herdcache"],
+    HERDCACHE={"SURROGATE_HEADER": "Cache-Tag", "DOWNSTREAM": [
+        {"kind": "cloudflare", "zone": "Z", "token": "t", "base_url": %r}]},
+)
+django.setup()
+import herdcache
+herdcache.purge(tags=["posts"])
+"""
+
+
+def test_a_process_that_purges_and_exits_still_sends_its_purges(fake_cdn):
+    script = _PURGE_AND_EXIT % fake_cdn.base_url
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=60)
+    (request,) = fake_cdn.received  # sent before the interpreter exited
+    assert request.json() == {"tags": purge_keys(["posts"], "Cache-Tag")}
