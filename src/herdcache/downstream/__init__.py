@@ -20,7 +20,7 @@ from typing import Literal
 
 from herdcache import surrogate
 from herdcache.conf import conf
-from herdcache.downstream.tiers import Tier
+from herdcache.downstream.tiers import Call, Tier
 from herdcache.downstream.worker import TierWorker
 
 logger = logging.getLogger("herdcache")
@@ -124,7 +124,7 @@ def _worker(tier: Tier) -> TierWorker:
 def _job(
     worker: TierWorker,
     tier: Tier,
-    calls: list,
+    calls: list[Call],
     purge: PurgeRequest,
     on_result: OnResult | None,
 ) -> Callable[[], None]:

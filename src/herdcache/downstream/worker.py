@@ -29,7 +29,7 @@ Job = Callable[[], None]
 
 @dataclass(frozen=True)
 class Sent:
-    """How one call went: its final status (None: no answer), attempts and a short detail."""
+    """How one call went: answered 2xx in the end or not, after how many attempts, and why."""
 
     ok: bool
     attempts: int
