@@ -11,6 +11,7 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.utils.module_loading import import_string
 
 from herdcache.conf import DEFAULTS
+from herdcache.downstream.checks import check_downstream
 
 _POSITIVE = ("LOCK_TIMEOUT", "MAX_ENTRY_SIZE", "MIDDLEWARE_SECONDS")
 _NON_NEGATIVE = ("STALE_FACTOR", "COLD_WAIT", "XFETCH_BETA", "STATS_FLUSH_INTERVAL")
@@ -69,6 +70,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
     errors += _check_middleware_settings(user)
     errors += _check_edge(merged)
     errors += _check_remembered_cap(merged["MAX_REMEMBERED_URLS"])
+    errors += check_downstream(merged)
     return errors
 
 

@@ -83,6 +83,15 @@ DEFAULTS: dict[str, Any] = {
     # Dotted paths to callables ``f(context) -> herdcache.edge.nginx.NginxExtension`` whose
     # modules, http blocks and server locations `manage.py herdcache nginx` adds to its config.
     "EDGE_NGINX_EXTENSIONS": [],
+    # --- Downstream caches (Varnish, Fastly, Cloudflare): herdcache.surrogate, .downstream ------
+    # Response header carrying each page's tags for a cache in front: None, "xkey" (Varnish's
+    # xkey vmod), "Surrogate-Key" (Fastly) or "Cache-Tag" (Cloudflare).
+    "SURROGATE_HEADER": None,
+    # Caches every purge fans out to: dicts with "kind" ("varnish", "fastly", "cloudflare") and
+    # that kind's keys (see herdcache.downstream.tiers), sent by one background thread per cache.
+    "DOWNSTREAM": [],
+    # Purges waiting per downstream cache; past it new ones are dropped (and logged).
+    "DOWNSTREAM_QUEUE_SIZE": 1000,
 }
 
 
@@ -251,6 +260,18 @@ class HerdcacheSettings:
             _import(path) if isinstance(path, str) else path
             for path in self._get("EDGE_NGINX_EXTENSIONS")
         ]
+
+    @property
+    def SURROGATE_HEADER(self) -> str | None:
+        return self._get("SURROGATE_HEADER")
+
+    @property
+    def DOWNSTREAM(self) -> list[dict[str, Any]]:
+        return [dict(tier) for tier in self._get("DOWNSTREAM")]
+
+    @property
+    def DOWNSTREAM_QUEUE_SIZE(self) -> int:
+        return int(self._get("DOWNSTREAM_QUEUE_SIZE"))
 
 
 @functools.lru_cache(maxsize=32)

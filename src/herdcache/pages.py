@@ -16,7 +16,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import get_max_age, patch_response_headers, patch_vary_headers
 
-from herdcache import freshness
+from herdcache import freshness, surrogate
 from herdcache import tags as tagging
 from herdcache.cache_adapter import CacheAdapter
 from herdcache.conf import conf
@@ -238,9 +238,11 @@ def finish(
     plan_or_request: PagePlan | HttpRequest, options: PageOptions, response: HttpResponseBase
 ) -> HttpResponseBase:
     """Apply ``post_process_response_always`` (every response, hit or miss; never stored); a
-    bypass (``plan_or_request`` is the request) gets its Cache-Status entry here."""
+    planned page gets its surrogate-key header, a bypass (``plan_or_request`` is the request)
+    its Cache-Status entry here."""
     if isinstance(plan_or_request, PagePlan):
         request = plan_or_request.request
+        surrogate.label(response, surrogate.page_tags(plan_or_request), conf.SURROGATE_HEADER)
     else:  # no plan: this request bypassed the cache
         request = plan_or_request
         if conf.CACHE_STATUS:

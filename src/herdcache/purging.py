@@ -18,7 +18,7 @@ from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 from django.db import DatabaseError
 
-from herdcache import registry, stats
+from herdcache import downstream, registry, stats
 from herdcache import tags as tagging
 from herdcache.conf import conf
 from herdcache.edge import local as edge_local
@@ -63,6 +63,8 @@ def _purge_rows(rows: list[CachedURL], *, soft: bool) -> None:
         base_keys = {row.base_key for row in group}
         cache.delete_many([row.key for row in group] + list(base_keys))
         stats.delete_url_counters(alias, base_keys)
+    # Last: a cache in front that refetches at once must find the origin entries gone already.
+    downstream.fan_out(downstream.PurgeRequest(urls=[row.url for row in rows], soft=soft))
 
 
 def _purge_edge(base_keys: set[str]) -> None:
@@ -118,6 +120,7 @@ def purge(
     if tags:
         tagging.bump(caches[cache or conf.CACHE], tags, hard=not soft)
         _purge_tagged_edge(tags)
+        downstream.fan_out(downstream.PurgeRequest(tags=tags, soft=soft))
     if not urls and prefix is None:
         return 0
     purged = 0

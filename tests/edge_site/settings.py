@@ -1,7 +1,8 @@
 """A real Django site for end-to-end edge tests: run by gunicorn behind generated nginx.
 
 Configured from the environment by the test fixture: EDGE_TEST_DB (SQLite file),
-EDGE_TEST_MEMCACHED (comma-separated servers), EDGE_TEST_TRUST ("1": trust nginx's key header).
+EDGE_TEST_MEMCACHED (comma-separated servers), EDGE_TEST_TRUST ("1": trust nginx's key header),
+EDGE_TEST_VARNISH (a Varnish node in front: pages carry xkey headers, purges reach it).
 """
 
 import os
@@ -26,3 +27,8 @@ HERDCACHE = {
     "EDGE_PURGE_NODES": [n for n in os.environ.get("EDGE_TEST_PURGE_NODES", "").split(",") if n],
     "CACHE_STATUS": os.environ.get("EDGE_TEST_CACHE_STATUS", "0") == "1",
 }
+if os.environ.get("EDGE_TEST_VARNISH"):
+    HERDCACHE["SURROGATE_HEADER"] = "xkey"
+    HERDCACHE["DOWNSTREAM"] = [
+        {"kind": "varnish", "urls": [os.environ["EDGE_TEST_VARNISH"]], "backoff": 0.05}
+    ]

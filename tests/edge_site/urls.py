@@ -45,6 +45,12 @@ def slow(request):
     return HttpResponse(f"slow render {n}")
 
 
+@herdcache.cache_page(60, remember_all_urls=True, tags=lambda request, tag, rest: [tag])
+def tagged(request, tag, rest):
+    """A page tagged with the first path segment (Varnish tests purge by it)."""
+    return HttpResponse(f"tagged {request.path} render {count('tagged:' + request.path)}")
+
+
 @decorator_from_middleware(LocaleMiddleware)  # the language is chosen before herdcache plans
 @herdcache.cache_page(60, edge=True)
 def localized(request):
@@ -73,6 +79,7 @@ def purge(request):
 
 urlpatterns = [
     re_path(r"^e/(?P<rest>(?s:.*))\Z", page),
+    path("t/<str:tag>/<str:rest>/", tagged),
     path("private/", private),
     path("slow/", slow),
     path("localized/", localized),

@@ -6,6 +6,8 @@
                                                                 entries expired (cron-friendly)
     manage.py herdcache nginx [--listen ADDR] [--upstream ADDR] [--local-ttl N] ...
                                                                 nginx config for edge serving
+    manage.py herdcache varnish [--backend ADDR] [--listen ADDR] [--purge-allow IP ...]
+                                                                VCL for Varnish purged by tag
 
 A subcommand is an entry in ``Command.subcommands`` (name -> handler method name), the handler
 ``handle_<name>(**options)`` and, when it takes options, ``add_<name>_arguments(parser)``. A new
@@ -27,6 +29,7 @@ from django.db import DatabaseError
 
 from herdcache import lifecycle
 from herdcache.conf import conf
+from herdcache.downstream.vcl import VclConfigError, render_vcl
 from herdcache.edge.nginx import DEFAULT_PREFIX, NginxConfigError, render_config, settings_options
 from herdcache.management.table import render_table
 from herdcache.purging import find_urls
@@ -35,8 +38,9 @@ from herdcache.stats import EVENTS, URL_EVENTS, get_stats, hit_ratio
 
 class Command(BaseCommand):
     help = (
-        "Inspect and purge herdcache: remembered URLs (urls), global counters (stats), and an "
-        "nginx config for serving cache hits straight from memcached (nginx)."
+        "Inspect and purge herdcache: remembered URLs (urls), global counters (stats), an "
+        "nginx config for serving cache hits straight from memcached (nginx) and a Varnish VCL "
+        "(varnish)."
     )
 
     #: The extension point: subcommand name -> (handler method name, one-line help).
@@ -45,6 +49,7 @@ class Command(BaseCommand):
         "stats": ("handle_stats", "Show the global counters (hit, miss, stale, ...)."),
         "nginx": ("handle_nginx", "Print an nginx config serving cache hits from memcached."),
         "prune": ("handle_prune", "Delete remembered URLs whose cache entries have expired."),
+        "varnish": ("handle_varnish", "Print a Varnish VCL that herdcache purges by tag (xkey)."),
     }
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -288,6 +293,63 @@ class Command(BaseCommand):
             os.chmod(prefix, 0o755)
         except OSError as exc:
             raise CommandError(f"Cannot prepare {prefix}: {exc}") from exc
+
+    # varnish ------------------------------------------------------------------------------
+
+    def add_varnish_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--backend", default="127.0.0.1:8000", help="Django's address (default: %(default)s)"
+        )
+        parser.add_argument(
+            "--listen",
+            default="127.0.0.1:6081",
+            help="where varnishd listens, for the command line in the header comment "
+            "(default: %(default)s)",
+        )
+        parser.add_argument(
+            "--purge-allow",
+            nargs="+",
+            action="extend",
+            metavar="IP",
+            help="addresses (or CIDRs) that may PURGE, i.e. the Django servers "
+            "(default: 127.0.0.1 ::1)",
+        )
+        parser.add_argument(
+            "--grace",
+            type=int,
+            default=10,
+            metavar="N",
+            help="seconds a soft-purged page may be served stale (default: %(default)s)",
+        )
+
+    def handle_varnish(
+        self,
+        *,
+        backend: str,
+        listen: str,
+        purge_allow: list[str] | None,
+        grace: int,
+        **options: Any,
+    ) -> None:
+        """The VCL on stdout, headed by the varnishd command line that runs it."""
+        header = conf.SURROGATE_HEADER or "xkey"
+        try:
+            vcl = render_vcl(
+                backend=backend,
+                purge_allow=purge_allow or ("127.0.0.1", "::1"),
+                bypass_cookies=conf.EDGE_BYPASS_COOKIES,
+                surrogate_header=header,
+                grace=grace,
+            )
+        except VclConfigError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(f"# Run: varnishd -a {listen} -f /path/to/this.vcl -s malloc,256m\n")
+        self.stdout.write(vcl, ending="")
+        if conf.SURROGATE_HEADER is None:
+            self.stderr.write(
+                "Note: HERDCACHE['SURROGATE_HEADER'] is None, so pages carry no keys and only "
+                'URL purges reach Varnish; set it to "xkey".'
+            )
 
     # output ---------------------------------------------------------------------------------
 
