@@ -160,7 +160,7 @@ def test_uvicorn_refuses_a_huge_declared_length_at_once(hook_server):
             if not chunk:
                 break
             answer += chunk
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 4.0  # generous (loaded CI); waiting for the body = 5 s
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 413"), answer
     assert json.loads(body)["error"]["code"] == "too_large"
