@@ -16,8 +16,9 @@ with full access only (``may(user, None, action)``). Inactive accounts may do no
 
 Refusals differ by who asks:
 
-- an anonymous browser asking for a page (GET, HTML) is sent to the login page (the admin's
-  when the admin is installed, else ``settings.LOGIN_URL``) and comes back after logging in;
+- an anonymous browser asking for a page (GET, HTML) is sent to the login page (one in the
+  admin's look that any active account may use when the admin is installed, else
+  ``settings.LOGIN_URL``) and comes back after logging in;
 - everyone else — a logged-in user without access, any POST, any JSON/XHR request — gets
   403, as JSON when JSON was asked for: a redirect would turn a refused action into a 200
   login page that a script cannot tell from success.
@@ -127,11 +128,16 @@ def wants_json(request: HttpRequest) -> bool:
 
 
 def login_url() -> str:
-    """Where anonymous moderators log in: the admin's login page when the admin is installed."""
+    """Where anonymous moderators log in: ``crowdwall.moderation.login`` (the admin's look, open
+    to non-staff role holders) when the admin is installed, else ``settings.LOGIN_URL``."""
     try:
-        return reverse("admin:login")
+        reverse("admin:login")
     except NoReverseMatch:
         return str(settings.LOGIN_URL)
+    try:
+        return reverse("crowdwall:moderate_login")
+    except NoReverseMatch:  # crowdwall.urls mounted without its namespace
+        return reverse("admin:login")
 
 
 def forbidden(request: HttpRequest, message: str = "Moderators only.") -> HttpResponse:

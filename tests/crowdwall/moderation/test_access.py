@@ -12,7 +12,7 @@ import pytest
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.core.checks import run_checks
-from django.test import override_settings
+from django.test import Client, modify_settings, override_settings
 
 from crowdwall.ingest.prepare import BatchResult
 from crowdwall.live.routing import websocket_urlpatterns
@@ -135,9 +135,23 @@ def test_a_viewer_sees_the_queue_without_any_action(callers, held):
 
 
 @pytest.mark.django_db
-def test_anonymous_page_views_still_go_to_the_login(client, held):
-    response = client.get(SCREEN)
-    assert response.status_code == 302 and "login" in response["Location"]
+@modify_settings(INSTALLED_APPS={"append": "django.contrib.admin"})
+@override_settings(ROOT_URLCONF="tests.crowdwall.moderation.admin_urls")
+def test_a_moderator_who_is_not_staff_logs_in_and_lands_on_the_screen(client, callers, held):
+    organiser = callers["organiser"].user
+    organiser.set_password("pw")
+    organiser.save()
+    to_login = client.get(SCREEN)
+    assert to_login.status_code == 302
+    login = to_login["Location"]
+    assert login.startswith("/moderate/login/?next=")
+    page = client.get(login)
+    assert page.status_code == 200 and b'name="password"' in page.content
+    back = client.post(login, {"username": "org", "password": "pw"})
+    assert (back.status_code, back["Location"]) == (302, SCREEN)
+    assert client.get(SCREEN).status_code == 200
+    wrong = Client().post(login, {"username": "org", "password": "nope"})
+    assert wrong.status_code == 200 and b"errornote" in wrong.content
 
 
 # -- the moderators' socket ----------------------------------------------------------------------
