@@ -24,4 +24,6 @@ class ModeratorLogin(LoginView):
         context.update(admin.site.each_context(self.request))
         # What the admin's template reads besides the form: its title and the form's action.
         context.update(title="Log in", subtitle=None, app_path=self.request.get_full_path())
+        # Moderators who are not staff never see the admin: name what they are logging in to.
+        context.update(site_header="crowdwall moderation", site_title="crowdwall moderation")
         return context
