@@ -1,5 +1,5 @@
-"""Django admin for walls, sources, posts, moderation, bans, the never-show list and quarantined
-posts.
+"""Django admin for walls, sources, posts, moderation, bans, the never-show list, quarantined
+posts, and each wall's roles and trusted accounts (inlines on the wall).
 
 List fields (hashtags, keywords, accounts, languages) are edited one entry per line. Moderation
 happens on "posts on walls" through actions only, so every change goes through
@@ -27,7 +27,9 @@ from crowdwall.models import (
     QuarantinedPost,
     Slide,
     Source,
+    TrustedAccount,
     Wall,
+    WallRole,
 )
 from crowdwall.moderation import never_show
 from crowdwall.moderation.actions import reapply_bans, set_pinned, set_state
@@ -124,6 +126,18 @@ class BannedWordInline(admin.TabularInline):
     extra = 0
 
 
+class WallRoleInline(admin.TabularInline):
+    model = WallRole
+    fields = ["user", "group", "role"]
+    extra = 0
+
+
+class TrustedAccountInline(admin.TabularInline):
+    model = TrustedAccount
+    fields = ["account", "note"]
+    extra = 0
+
+
 class SlideInline(admin.TabularInline):
     model = Slide
     fields = ["position", "title", "text", "image_url", "image_alt", "is_active"]
@@ -137,7 +151,14 @@ class WallAdmin(admin.ModelAdmin):
     list_filter = ["is_active", "moderation"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name", "slug"]
-    inlines = [SourceInline, BannedAuthorInline, BannedWordInline, SlideInline]
+    inlines = [
+        SourceInline,
+        BannedAuthorInline,
+        BannedWordInline,
+        TrustedAccountInline,
+        WallRoleInline,
+        SlideInline,
+    ]
     # The form's fields, plus the big screen's in a section of their own (docs/live-pages.md).
     fieldsets = [
         (None, {"fields": WallForm.Meta.fields}),

@@ -72,6 +72,14 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
     errors += _check_live_transport(merged)
     errors += _check_replay_dirs(merged["REPLAY_DIRS"])
     errors += _check_contact(merged["CONTACT_URL"], merged["USER_AGENT"])
+    if not isinstance(merged["PER_WALL_ROLES"], bool):
+        errors.append(
+            Error(
+                f"CROWDWALL['PER_WALL_ROLES'] must be True or False, "
+                f"not {merged['PER_WALL_ROLES']!r}.",
+                id="crowdwall.E190",
+            )
+        )
     if merged["WEBHOOK_ALLOW_BODY_ONLY_SIGNATURES"]:
         errors.append(
             Warning(

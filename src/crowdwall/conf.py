@@ -125,6 +125,10 @@ DEFAULTS: dict[str, Any] = {
     "USER_AGENT": None,
     # How long a host's robots.txt is trusted before feeds of that host ask again (seconds).
     "ROBOTS_CACHE_SECONDS": 3600,
+    # Per-wall roles (crowdwall.moderation.access). False: active staff without any role on
+    # any wall keep full access to every wall (as before roles existed); True: staff get only
+    # the walls their roles name (superusers always get every wall).
+    "PER_WALL_ROLES": False,
 }
 
 PROJECT_URL = "https://github.com/crowdwall"  # the contact when CONTACT_URL is unset
@@ -305,6 +309,10 @@ class CrowdwallSettings:
     @property
     def ROBOTS_CACHE_SECONDS(self) -> float:
         return float(self._get("ROBOTS_CACHE_SECONDS"))
+
+    @property
+    def PER_WALL_ROLES(self) -> bool:
+        return self._get("PER_WALL_ROLES") is True
 
 
 conf = CrowdwallSettings()

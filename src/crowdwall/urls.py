@@ -6,6 +6,7 @@ from crowdwall import about, screen, views, webhooks
 from crowdwall.api.api import api
 from crowdwall.live import views as live
 from crowdwall.moderation import views as moderation
+from crowdwall.moderation.login import ModeratorLogin
 from crowdwall.moderation.quarantine import quarantine
 
 app_name = "crowdwall"
@@ -27,6 +28,7 @@ urlpatterns = [
     path("walls/<slug:slug>/live/missed/", live.missed, name="live_missed"),
     path("walls/<slug:slug>/live/authorize/", live.authorize, name="live_authorize"),
     # The moderation screen (staff only): crowdwall.moderation.views
+    path("moderate/login/", ModeratorLogin.as_view(), name="moderate_login"),
     path("walls/<slug:slug>/moderate/", moderation.screen, name="moderate"),
     path("walls/<slug:slug>/moderate/act/", moderation.act, name="moderate_act"),
     path("walls/<slug:slug>/moderate/ban-word/", moderation.ban_word, name="moderate_ban_word"),

@@ -1,17 +1,20 @@
-"""Who is calling: a staff bearer token, a staff session (with CSRF), or nobody.
+"""Who is calling: a bearer token, a session (with CSRF), or nobody.
 
-Two ways in, both for staff only (``is_active`` and ``is_staff``):
+Two ways in, both for accounts that may use the staff API at all — active staff, superusers,
+and active users holding a role on some wall (``crowdwall.moderation.access.may_enter``);
+what each may do on which wall is checked per operation (``crowdwall.api.lookups.wall_for``):
 
 - ``Authorization: Bearer <token>``, the token being a key of ``CROWDWALL["API_TOKENS"]``
-  (token → username of a staff user). Tokens live in settings (from the environment), not in
+  (token → username). Tokens live in settings (from the environment), not in
   the database: a site has a handful of scripts, and a leaked database dump then leaks no API
   access. They are compared in constant time and never logged. No CSRF: a browser never sends
   the header by itself.
 - A Django session (the admin's login), with the CSRF token (``X-CSRFToken`` header) on every
   write, as for any Django form.
 
-Refusals: no credentials → 401; a wrong or unusable token → 401; a logged-in user who is not
-staff → 403; a staff session without a valid CSRF token → 403.
+Refusals: no credentials → 401; a wrong or unusable token → 401; a logged-in user without
+any access → 403; a session without a valid CSRF token on a write → 403; a role too low for
+the operation on that wall → 403.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from ninja.utils import check_csrf
 
 from crowdwall.api.errors import ApiError
 from crowdwall.conf import conf
-from crowdwall.moderation.access import is_moderator
+from crowdwall.moderation.access import may_enter
 
 _CACHED = "_crowdwall_api_staff"
 
@@ -49,9 +52,11 @@ def token_user(token: str) -> Any:
     if username is None:
         raise ApiError(401, "Unknown API token.", code="invalid_token")
     user = get_user_model()._default_manager.filter(**{"username": username}).first()
-    if not is_moderator(user):
+    if not may_enter(user):
         raise ApiError(
-            401, "This API token's user is not an active staff member.", code="invalid_token"
+            401,
+            "This API token's user is inactive, or neither staff nor holding a role on a wall.",
+            code="invalid_token",
         )
     return user
 
@@ -68,7 +73,7 @@ def _bearer(request: HttpRequest) -> str | None:
 
 
 def staff_of(request: HttpRequest) -> Any:
-    """The staff user behind a read request (token or session), or ``None`` for the public.
+    """The user with access behind a read request (token or session), ``None`` for the public.
 
     Raises ``ApiError(401)`` for a bad token. A session is only looked at when its cookie is
     there, so public requests never touch the session (and never vary on ``Cookie``).
@@ -81,7 +86,7 @@ def staff_of(request: HttpRequest) -> Any:
         user = token_user(token)
     elif settings.SESSION_COOKIE_NAME in request.COOKIES:
         candidate = getattr(request, "user", None)
-        user = candidate if is_moderator(candidate) else None
+        user = candidate if may_enter(candidate) else None
     setattr(request, _CACHED, user)
     return user
 
@@ -100,7 +105,7 @@ class StaffToken(HttpBearer):
 
 
 class StaffSession(APIKeyCookie):
-    """A logged-in staff session; writes need the CSRF token (see the module docstring)."""
+    """A logged-in session with access; writes need the CSRF token (see the module docstring)."""
 
     param_name = settings.SESSION_COOKIE_NAME
 
@@ -111,8 +116,8 @@ class StaffSession(APIKeyCookie):
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return None  # → 401 from ninja: nobody is logged in
-        if not is_moderator(user):
-            raise ApiError(403, "Staff only.")
+        if not may_enter(user):
+            raise ApiError(403, "Staff or a role on a wall needed.")
         if request.method not in ("GET", "HEAD", "OPTIONS") and check_csrf(request):
             raise ApiError(
                 403, "CSRF check failed: send the X-CSRFToken header.", code="csrf_failed"

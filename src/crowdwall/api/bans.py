@@ -1,4 +1,4 @@
-"""A wall's bans (staff only): authors and words, applied to posts already there as well.
+"""A wall's bans (its viewers read, its moderators change): authors and words, applied to posts already there as well.
 
 Banning goes through ``crowdwall.moderation.service`` (audited, retroactive, pushed to open
 pages); lifting a ban leaves the posts it rejected rejected (approve them if wanted).
@@ -13,7 +13,7 @@ from ninja import Query, Router, Status
 
 from crowdwall.api.auth import STAFF
 from crowdwall.api.errors import ApiError
-from crowdwall.api.lookups import staff_wall
+from crowdwall.api.lookups import wall_for
 from crowdwall.api.pagination import CURSOR, MAX_LIMIT, paginate
 from crowdwall.api.schemas import (
     AuthorBanIn,
@@ -46,13 +46,15 @@ def list_author_bans(
     cursor: str | None = CURSOR,  # type: ignore[assignment]
 ) -> dict[str, Any]:
     """The wall's banned authors, newest ban first."""
-    return _page(request, BannedAuthor.objects.filter(wall=staff_wall(slug)), limit, cursor)
+    return _page(
+        request, BannedAuthor.objects.filter(wall=wall_for(request, slug, "view")), limit, cursor
+    )
 
 
 @router.post("/{slug}/bans/authors/", response={201: AuthorBanResult}, summary="Ban an author")
 def ban_author(request: HttpRequest, slug: str, payload: AuthorBanIn) -> Status:
     """Ban an ``account`` (or the author of ``post``); their posts on the wall go at once."""
-    wall = staff_wall(slug)
+    wall = wall_for(request, slug, "moderate")
     if (payload.account is None) == (payload.post is None):
         raise ApiError(
             422,
@@ -79,7 +81,9 @@ def unban_author(
     account: str = Query(..., min_length=1, max_length=255),  # type: ignore[assignment]
 ) -> Status:
     """Lift the ban of ``?account=`` (404 when there is none)."""
-    if not service.unban_author(staff_wall(slug), normalize_account(account), actor=request.auth):
+    if not service.unban_author(
+        wall_for(request, slug, "moderate"), normalize_account(account), actor=request.auth
+    ):
         raise ApiError(404, "No such ban.")
     return Status(204, None)
 
@@ -92,13 +96,17 @@ def list_word_bans(
     cursor: str | None = CURSOR,  # type: ignore[assignment]
 ) -> dict[str, Any]:
     """The wall's banned words and phrases, newest first."""
-    return _page(request, BannedWord.objects.filter(wall=staff_wall(slug)), limit, cursor)
+    return _page(
+        request, BannedWord.objects.filter(wall=wall_for(request, slug, "view")), limit, cursor
+    )
 
 
 @router.post("/{slug}/bans/words/", response={201: WordBanResult}, summary="Ban a word")
 def ban_word(request: HttpRequest, slug: str, payload: WordBanIn) -> Status:
     """Ban a word or phrase (keyword syntax); matching posts on the wall go at once."""
-    ban, rejected = service.ban_word(staff_wall(slug), payload.word, actor=request.auth)
+    ban, rejected = service.ban_word(
+        wall_for(request, slug, "moderate"), payload.word, actor=request.auth
+    )
     return Status(201, {"word": ban.word, "created_at": ban.created_at, "rejected": rejected})
 
 
@@ -109,6 +117,8 @@ def unban_word(
     word: str = Query(..., min_length=1, max_length=200),  # type: ignore[assignment]
 ) -> Status:
     """Lift the ban of ``?word=`` (404 when there is none)."""
-    if not service.unban_word(staff_wall(slug), word.strip(), actor=request.auth):
+    if not service.unban_word(
+        wall_for(request, slug, "moderate"), word.strip(), actor=request.auth
+    ):
         raise ApiError(404, "No such ban.")
     return Status(204, None)

@@ -81,13 +81,13 @@ def check_api_settings(
 def check_api_token_users(
     app_configs: Sequence[Any] | None = None, databases: Sequence[str] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
-    """Each API token names an active staff user (``manage.py check --database default``)."""
+    """Each API token names a user with access (``manage.py check --database default``)."""
     tokens = _merged()["API_TOKENS"]
     if not databases or not isinstance(tokens, dict):
         return []
     from django.contrib.auth import get_user_model
 
-    from crowdwall.moderation.access import is_moderator
+    from crowdwall.moderation.access import may_enter
 
     manager = get_user_model()._default_manager
     names = sorted({name for name in tokens.values() if isinstance(name, str)})
@@ -95,12 +95,12 @@ def check_api_token_users(
         users = {user.get_username(): user for user in manager.filter(username__in=names)}
     except DatabaseError:  # ``migrate`` runs database checks before the tables exist
         return []
-    unusable = [name for name in names if not is_moderator(users.get(name))]
+    unusable = [name for name in names if not may_enter(users.get(name))]
     if not unusable:
         return []
     return [
         Warning(
-            f"CROWDWALL['API_TOKENS'] names users that are missing, inactive or not staff: "
+            f"CROWDWALL['API_TOKENS'] names users that are missing, inactive, or neither staff nor holding a role: "
             f"{', '.join(unusable)}; their tokens are refused (401).",
             id="crowdwall.W040",
         )

@@ -1,28 +1,46 @@
-"""Shared lookups of the routers: walls by slug (public or staff view), posts as output dicts."""
+"""Shared lookups of the routers: walls by slug (public view, or checked against the caller's
+role on it: ``crowdwall.moderation.access``), posts as output dicts."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from crowdwall.api.errors import ApiError
 from crowdwall.live.frames import post_payload
 from crowdwall.models import Author, PostWall, Wall
+from crowdwall.moderation.access import REFUSED, may
 
 
 def public_wall(slug: str, staff: Any = None) -> Wall:
-    """An active wall (staff also see inactive ones); 404 otherwise."""
-    qs = Wall.objects.all() if staff is not None else Wall.objects.filter(is_active=True)
-    wall = qs.filter(slug=slug).first()
-    if wall is None:
+    """An active wall (those who may view it also see it inactive); 404 otherwise."""
+    wall = Wall.objects.filter(slug=slug).first()
+    if wall is None or not (wall.is_active or viewer_of(staff, wall) is not None):
         raise ApiError(404, f"No wall {slug!r}.", code="not_found")
     return wall
 
 
-def staff_wall(slug: str) -> Wall:
-    """Any wall, active or not, for staff operations; 404 otherwise."""
-    return public_wall(slug, staff=True)
+def viewer_of(staff: Any, wall: Wall) -> Any:
+    """``staff`` when they may view ``wall``'s moderation (held posts, states), else ``None``."""
+    return staff if staff is not None and may(staff, wall, "view") else None
+
+
+def wall_for(request: HttpRequest, slug: str, action: str) -> Wall:
+    """Any wall, active or not, when the caller may ``action`` on it; 404 or 403 otherwise."""
+    wall = Wall.objects.filter(slug=slug).first()
+    if wall is None:
+        raise ApiError(404, f"No wall {slug!r}.", code="not_found")
+    if not may(request.auth, wall, action):  # type: ignore[attr-defined]
+        raise ApiError(403, REFUSED)
+    return wall
+
+
+def site_wide(request: HttpRequest, action: str) -> None:
+    """403 unless the caller may ``action`` site-wide (create walls, the global never-show)."""
+    if not may(request.auth, None, action):  # type: ignore[attr-defined]
+        raise ApiError(403, "Only superusers and staff with full access may do this.")
 
 
 def post_out(entry: PostWall, *, staff: bool) -> dict[str, Any]:

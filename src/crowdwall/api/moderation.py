@@ -1,4 +1,4 @@
-"""Moderation through the API: actions on posts, and the wall's audit log (staff only).
+"""Moderation through the API: actions on posts, and the wall's audit log (moderators act, viewers read the log).
 
 Every action goes through ``crowdwall.moderation.service``, so it is audited, pushed to open
 pages and purges the wall's cached pages exactly as the moderation screen's actions do.
@@ -13,7 +13,7 @@ from ninja import Query, Router
 
 from crowdwall.api.auth import STAFF
 from crowdwall.api.errors import ApiError
-from crowdwall.api.lookups import staff_wall
+from crowdwall.api.lookups import wall_for
 from crowdwall.api.pagination import CURSOR, MAX_LIMIT, paginate
 from crowdwall.api.schemas import ChangedOut, LogPage, ModerationIn
 from crowdwall.models import ModerationLog, PostWall
@@ -26,7 +26,7 @@ router = Router(tags=["moderation"], auth=STAFF)
 def moderate(request: HttpRequest, slug: str, payload: ModerationIn) -> dict[str, Any]:
     """Approve, reject, hide, pin or unpin posts; ``changed``: entries that changed. Ids of
     posts not on the wall are ignored (all of them: 422)."""
-    wall = staff_wall(slug)
+    wall = wall_for(request, slug, "moderate")
     # Only posts on this wall: the audit log row names its post by foreign key, so an id of
     # a post that does not exist must not reach it (the insert would fail at commit).
     present = sorted(
@@ -53,7 +53,7 @@ def moderation_log(
     cursor: str | None = CURSOR,  # type: ignore[assignment]
 ) -> dict[str, Any]:
     """Who did what on this wall, newest first."""
-    wall = staff_wall(slug)
+    wall = wall_for(request, slug, "view")
     page = paginate(
         request,
         ModerationLog.objects.filter(wall=wall),

@@ -1,4 +1,5 @@
-"""The never-show list (staff only): accounts no wall stores or shows, globally or on one wall.
+"""The never-show list: accounts no wall stores or shows, globally (full access only) or on one
+wall (its viewers read, its moderators change it).
 
 Adding goes through ``crowdwall.moderation.never_show`` (audited, retroactive, pushed to open
 pages); removing lets the account's new posts in again, and leaves the old ones off.
@@ -14,7 +15,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from crowdwall.api.auth import STAFF
 from crowdwall.api.errors import ApiError
-from crowdwall.api.lookups import staff_wall
+from crowdwall.api.lookups import site_wide, wall_for
 from crowdwall.api.pagination import CURSOR, MAX_LIMIT, paginate
 from crowdwall.api.schemas import Meta, Strict
 from crowdwall.models import NeverShow, Wall
@@ -85,19 +86,22 @@ def list_global(
     limit: int | None = _LIMIT,  # type: ignore[assignment]
     cursor: str | None = CURSOR,  # type: ignore[assignment]
 ) -> Any:
-    """Accounts no wall shows."""
+    """Accounts no wall shows (full access only: it reaches every wall)."""
+    site_wide(request, "view")
     return _page(request, None, limit, cursor)
 
 
 @router.post("/never-show/", response={201: NeverShowResult}, summary="Never show an account")
 def add_global(request: HttpRequest, payload: NeverShowIn) -> Status:
     """Never show ``account`` on any wall; its posts already on walls go at once."""
+    site_wide(request, "moderate")
     return _add(request, None, payload)
 
 
 @router.delete("/never-show/", response={204: None}, summary="Show an account again")
 def remove_global(request: HttpRequest, account: str = _ACCOUNT) -> Status:  # type: ignore[assignment]
     """Take ``?account=`` off the global list (404 when it is not there)."""
+    site_wide(request, "moderate")
     return _remove(request, None, account)
 
 
@@ -109,7 +113,7 @@ def list_wall(
     cursor: str | None = CURSOR,  # type: ignore[assignment]
 ) -> Any:
     """Accounts this wall never shows (besides the global list)."""
-    return _page(request, staff_wall(slug), limit, cursor)
+    return _page(request, wall_for(request, slug, "view"), limit, cursor)
 
 
 @router.post(
@@ -117,10 +121,10 @@ def list_wall(
 )
 def add_wall(request: HttpRequest, slug: str, payload: NeverShowIn) -> Status:
     """Never show ``account`` on this wall; its posts already there go at once."""
-    return _add(request, staff_wall(slug), payload)
+    return _add(request, wall_for(request, slug, "moderate"), payload)
 
 
 @router.delete("/walls/{slug}/never-show/", response={204: None}, summary="Show here again")
 def remove_wall(request: HttpRequest, slug: str, account: str = _ACCOUNT) -> Status:  # type: ignore[assignment]
     """Take ``?account=`` off this wall's list (404 when it is not there)."""
-    return _remove(request, staff_wall(slug), account)
+    return _remove(request, wall_for(request, slug, "moderate"), account)

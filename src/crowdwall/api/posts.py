@@ -18,7 +18,7 @@ from crowdwall import aggregates
 from crowdwall.api.auth import staff_of
 from crowdwall.api.caching import cache_wall_response
 from crowdwall.api.errors import ApiError
-from crowdwall.api.lookups import authors_matching, entries, post_out, public_wall
+from crowdwall.api.lookups import authors_matching, entries, post_out, public_wall, viewer_of
 from crowdwall.api.pagination import CURSOR, MAX_LIMIT, paginate
 from crowdwall.api.schemas import MAX_ID, PostOut, PostPage
 from crowdwall.models import ModerationState
@@ -61,6 +61,9 @@ def list_posts(
     if state != ModerationState.APPROVED and staff is None:
         raise ApiError(403, "Only staff may list posts that are not approved.")
     wall = public_wall(slug, staff)
+    staff = viewer_of(staff, wall)  # a role on another wall shows nothing more here
+    if state != ModerationState.APPROVED and staff is None:
+        raise ApiError(403, "Your role on this wall does not allow this.")
     qs = entries(wall)
     if state != "all":
         qs = qs.filter(state=state)
@@ -98,6 +101,7 @@ def get_post(
     """One approved post (staff: in any state)."""
     staff = staff_of(request)
     wall = public_wall(slug, staff)
+    staff = viewer_of(staff, wall)
     qs = entries(wall).filter(post_id=post_id)
     if staff is None:
         qs = qs.filter(state=ModerationState.APPROVED)

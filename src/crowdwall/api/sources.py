@@ -1,4 +1,4 @@
-"""A wall's sources (staff only): list, add, change, remove.
+"""A wall's sources (its organisers only): list, add, change, remove.
 
 Validated by ``Source.clean`` (each kind's config rules in ``crowdwall.sources.kinds``); a
 source's ``secret`` (webhook HMAC key, Mastodon token) is write-only: answers only say whether
@@ -16,7 +16,7 @@ from ninja import Path, Query, Router, Status
 
 from crowdwall.api.auth import STAFF
 from crowdwall.api.errors import ApiError
-from crowdwall.api.lookups import staff_wall
+from crowdwall.api.lookups import wall_for
 from crowdwall.api.pagination import CURSOR, MAX_LIMIT, paginate
 from crowdwall.api.schemas import MAX_ID, SourceIn, SourceOut, SourcePage, SourcePatch
 from crowdwall.caching import purge_walls
@@ -95,7 +95,7 @@ def list_sources(
     """The wall's sources, newest first (secrets never included)."""
     page = paginate(
         request,
-        Source.objects.filter(wall=staff_wall(slug)),
+        Source.objects.filter(wall=wall_for(request, slug, "organise")),
         fields=["id"],
         types=[int],
         key=lambda s: (s.pk,),
@@ -110,7 +110,7 @@ def list_sources(
 def create_source(request: HttpRequest, slug: str, payload: SourceIn) -> Status:
     """Add a source to the wall; 422 with ``fields`` when its config is not valid."""
     data = payload.model_dump(exclude_none=True)
-    source = Source(wall=staff_wall(slug), **data)
+    source = Source(wall=wall_for(request, slug, "organise"), **data)
     _save(request, source, {"source": source.name, "created": True})
     return Status(201, _out(request, source))
 
@@ -118,7 +118,7 @@ def create_source(request: HttpRequest, slug: str, payload: SourceIn) -> Status:
 @router.get("/{slug}/sources/{source_id}/", response=SourceOut, summary="One source")
 def get_source(request: HttpRequest, slug: str, source_id: int = _SOURCE_ID) -> dict[str, Any]:
     """One source of the wall (its secret never included)."""
-    return _out(request, _source(staff_wall(slug), source_id))
+    return _out(request, _source(wall_for(request, slug, "organise"), source_id))
 
 
 @router.patch("/{slug}/sources/{source_id}/", response=SourceOut, summary="Change a source")
@@ -126,7 +126,7 @@ def update_source(
     request: HttpRequest, slug: str, payload: SourcePatch, source_id: int = _SOURCE_ID
 ) -> dict[str, Any]:
     """Change a source; the stream picks the change up when it restarts."""
-    source = _source(staff_wall(slug), source_id)
+    source = _source(wall_for(request, slug, "organise"), source_id)
     changes = payload.model_dump(exclude_unset=True)
     nulls = {name: ["May not be null."] for name, value in changes.items() if value is None}
     if nulls:
@@ -141,7 +141,7 @@ def update_source(
 @router.delete("/{slug}/sources/{source_id}/", response={204: None}, summary="Remove a source")
 def delete_source(request: HttpRequest, slug: str, source_id: int = _SOURCE_ID) -> Status:
     """Remove a source and the posts it brought (they leave every wall)."""
-    source = _source(staff_wall(slug), source_id)
+    source = _source(wall_for(request, slug, "organise"), source_id)
     wall, name = source.wall, source.name
     # Its posts leave every wall they were on: those walls' cached pages go too.
     slugs = {

@@ -14,7 +14,7 @@ from crowdwall import aggregates
 from crowdwall.api.auth import STAFF, staff_of
 from crowdwall.api.caching import cache_wall_list, cache_wall_response, purge_now
 from crowdwall.api.errors import ApiError
-from crowdwall.api.lookups import public_wall, staff_wall
+from crowdwall.api.lookups import public_wall, site_wide, wall_for
 from crowdwall.api.pagination import CURSOR, MAX_LIMIT, paginate, single_page
 from crowdwall.api.schemas import (
     CountOut,
@@ -29,6 +29,7 @@ from crowdwall.caching import WALL_LIST_TAG, wall_tag
 from crowdwall.live.frames import author_payload, post_payload
 from crowdwall.models import ModerationAction, Slide, Wall
 from crowdwall.moderation import service
+from crowdwall.moderation.access import visible_walls
 
 router = Router(tags=["walls"])
 
@@ -73,9 +74,11 @@ def list_walls(
     limit: int | None = Query(None, ge=1, le=MAX_LIMIT),  # type: ignore[assignment]
     cursor: str | None = CURSOR,  # type: ignore[assignment]
 ) -> dict[str, Any]:
-    """Active walls, newest first (staff also see inactive ones)."""
+    """Active walls, newest first (those with a role also see their inactive ones)."""
     staff = staff_of(request)
-    qs = Wall.objects.all() if staff is not None else Wall.objects.filter(is_active=True)
+    qs = Wall.objects.filter(is_active=True)
+    if staff is not None:
+        qs = qs | visible_walls(staff)
     return paginate(
         request,
         qs,
@@ -89,7 +92,8 @@ def list_walls(
 
 @router.post("/", response={201: WallDetail}, auth=STAFF, summary="Create a wall")
 def create_wall(request: HttpRequest, payload: WallIn) -> Status:
-    """Create a wall (staff); validated like the admin form, 422 with ``fields`` otherwise."""
+    """Create a wall (full access only); validated like the admin form, 422 with ``fields``."""
+    site_wide(request, "organise")
     fields = payload.model_dump(exclude_none=True)
     slide_data = fields.pop("slides", None)
     wall = Wall(**fields)
@@ -113,8 +117,8 @@ def get_wall(request: HttpRequest, slug: str) -> dict[str, Any]:
 
 @router.patch("/{slug}/", response=WallDetail, auth=STAFF, summary="Change a wall")
 def update_wall(request: HttpRequest, slug: str, payload: WallPatch) -> dict[str, Any]:
-    """Change some of a wall's settings (staff); 422 with ``fields`` when invalid."""
-    wall = staff_wall(slug)
+    """Change some of a wall's settings (its organisers); 422 with ``fields`` when invalid."""
+    wall = wall_for(request, slug, "organise")
     changes = payload.model_dump(exclude_unset=True)
     if any(value is None for value in changes.values()):
         nulls = {name: ["May not be null."] for name, value in changes.items() if value is None}

@@ -125,6 +125,8 @@ class MatchInput:
     is_bot: bool = False
     sensitive: bool = False
     opted_out: bool = False  # the account or the post opted out (crowdwall.ingest.consent)
+    booster_id: str = ""  # who boosted it into the stream (crowdwall.ingest.verdicts' trust)
+    booster_handle: str = ""  # folded, without "@"
 
 
 @dataclass(slots=True)
@@ -152,6 +154,8 @@ class WallRules:
     # whether the wall's own accounts are shown even when they opted out.
     never_show: AccountSet = field(default_factory=AccountSet)
     followed_opt_in: bool = False
+    # Accounts whose posts, and boosts, skip the pre-approval queue (crowdwall.ingest.verdicts).
+    trusted: AccountSet = field(default_factory=AccountSet)
 
     def selects(self, post: MatchInput) -> bool:
         """Whether the post is about this wall (before language and filters)."""

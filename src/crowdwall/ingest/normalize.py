@@ -18,6 +18,7 @@ adapter may hand over, such as the same format as text)::
                                        "preview_url": "https://...", "blurhash": "..."}],
      "counts": {"boosts": 1, "favourites": 4, "replies": 0},
      "card": {...}, "poll": {...}, "quote": {...},  # optional: crowdwall.ingest.extras
+     "boosted_by": {"id": "stable-id", "handle": "bob@example.social"},  # optional: a boost's booster
      "date_estimated": false}                   # optional: created_at is a guess
 """
 
@@ -121,6 +122,10 @@ class IncomingPost:
     # The author asked for this post alone not to be shown outside their network (Bluesky's
     # ``!no-unauthenticated`` self-label on the record; crowdwall.ingest.consent).
     opted_out: bool = False
+    # Who boosted (reblogged, reposted) the post into the stream, when it came as a boost:
+    # matched against the wall's trusted accounts (crowdwall.ingest.verdicts), never stored.
+    booster_id: str = ""
+    booster_handle: str = ""
 
     @classmethod
     def deletion(cls, external_id: str) -> IncomingPost:
@@ -163,6 +168,15 @@ def _flag(data: Mapping[str, Any], key: str) -> bool | None:
 def _is_mapping(value: Any) -> bool:
     # ``dict`` first: what json.loads returns, checked without the ABC machinery.
     return type(value) is dict or isinstance(value, Mapping)
+
+
+def _booster(data: Any) -> dict[str, str]:
+    """``booster_id``/``booster_handle`` from an optional ``boosted_by`` object."""
+    if data is None:
+        return {}
+    if not _is_mapping(data):
+        raise InvalidPost("wrong type", "'boosted_by' must be an object")
+    return {"booster_id": _str(data, "id"), "booster_handle": _str(data, "handle")}
 
 
 def from_dict(data: Any) -> IncomingPost:
@@ -232,6 +246,7 @@ def from_dict(data: Any) -> IncomingPost:
             replies_count=counts.get("replies"),
             date_estimated=_bool(data, "date_estimated"),
             extras={k: data[k] for k in EXTRA_KINDS if data.get(k)} or None,
+            **_booster(data.get("boosted_by")),
         )
     except InvalidPost as exc:
         exc.external_id = external_id
@@ -355,4 +370,7 @@ def clean_post(post: IncomingPost, *, now: datetime, limits: Limits | None = Non
         date_estimated=estimated,
         extras=(clean_extras(post.extras) or None) if post.extras else None,
         opted_out=bool(post.opted_out),
+        # Only matched against trusted accounts, never stored: bounded like an author's key.
+        booster_id=str(post.booster_id or "")[:ID_LENGTH],
+        booster_handle=str(post.booster_handle or "")[:ID_LENGTH],
     )

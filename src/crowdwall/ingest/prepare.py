@@ -202,6 +202,8 @@ def match_input(
         is_boost=post.is_boost,
         is_bot=author.is_bot,
         sensitive=post.sensitive,
+        booster_id=post.booster_id,
+        booster_handle=_fold_handle(post.booster_handle.lstrip("@")),
         opted_out=post.opted_out
         or account_opted_out(
             noindex=author.noindex,

@@ -93,6 +93,11 @@ def payload(entry: Entry) -> str:
             for m in post.media
         ],
         **(post.extras or {}),
+        **(
+            {"boosted_by": {"id": post.booster_id, "handle": post.booster_handle}}
+            if post.booster_id or post.booster_handle
+            else {}
+        ),
         "counts": {
             "boosts": post.boosts_count,
             "favourites": post.favourites_count,

@@ -6,8 +6,15 @@ wall banned word              rejected ("banned word: ...") — text, content wa
 default blocklist word        pending ("blocklist: ...") — generic lists misfire; a human looks
 mode ``open``                 approved
 mode ``accounts_only``        approved for the wall's accounts, pending for everyone else
+trusted author                approved ("auto-approved because @x is trusted")
+boosted by a trusted account  approved ("boosted by @x (trusted)")
 mode ``pre_approve``          pending
 ============================  ==========================================================
+
+Trusted accounts (``TrustedAccount``, per wall) only skip the pre-approval queue: bans still
+reject their posts and the default blocklist still holds them, since trust is in a person,
+not in every post they boost. The reason is kept on the entry (``PostWall.reason``), so the
+moderation screen says why nobody had to look; a moderator's later decision clears it.
 """
 
 from __future__ import annotations
@@ -43,7 +50,26 @@ def decide(wall: WallRules, post: MatchInput) -> tuple[str, str]:
         post.author_id, post.author_handle
     ):
         return ModerationState.APPROVED, ""
+    trust = trust_reason(wall, post)
+    if trust:
+        return ModerationState.APPROVED, trust
     return ModerationState.PENDING, ""
+
+
+TRUSTED_BOOSTER = "boosted by "  # how a booster's approval reason starts (see jobs.reindex)
+
+
+def trust_reason(wall: WallRules, post: MatchInput) -> str:
+    """Why a trusted account lets this post skip the queue ("" when none does)."""
+    if not wall.trusted:
+        return ""
+    if wall.trusted.contains(post.author_id, post.author_handle):
+        return f"auto-approved because @{post.author_handle or post.author_id} is trusted"[:200]
+    if (post.booster_id or post.booster_handle) and wall.trusted.contains(
+        post.booster_id, post.booster_handle
+    ):
+        return f"{TRUSTED_BOOSTER}@{post.booster_handle or post.booster_id} (trusted)"[:200]
+    return ""
 
 
 def decide_walls(matcher: Matcher, post: MatchInput) -> list[tuple[WallRules, str, str]]:

@@ -17,7 +17,7 @@ from crowdwall.ingest.match import (
     compile_keywords,
     parse_keyword,
 )
-from crowdwall.models import BannedAuthor, BannedWord, NeverShow, Source, Wall
+from crowdwall.models import BannedAuthor, BannedWord, NeverShow, Source, TrustedAccount, Wall
 from crowdwall.sources.kinds import get_kind
 from crowdwall.states import SourceScope
 
@@ -50,6 +50,7 @@ def build_rules(
     banned_words: Iterable[str] = (),
     blocklist: KeywordSet | None = None,
     never_show: Iterable[str] = (),
+    trusted: Iterable[str] = (),
 ) -> WallRules:
     where = f"wall {wall.slug!r}"
     return WallRules(
@@ -71,6 +72,7 @@ def build_rules(
         blocklist=blocklist if wall.use_default_blocklist else None,
         never_show=AccountSet.of(never_show),
         followed_opt_in=wall.followed_accounts_opt_in,
+        trusted=AccountSet.of(trusted),
     )
 
 
@@ -90,7 +92,7 @@ def _any_wall(kind: str, scope: str) -> bool:
 
 
 def load_wall_rules(wall_ids: Iterable[int] | None = None) -> list[WallRules]:
-    """Every active wall (or the given ones), compiled; five queries whatever the count.
+    """Every active wall (or the given ones), compiled; six queries whatever the count.
 
     A source confined to its own wall (scope other than "any") is closed to every other wall,
     active or not: its wall being inactive must not let its posts spill elsewhere."""
@@ -126,6 +128,9 @@ def load_wall_rules(wall_ids: Iterable[int] | None = None) -> list[WallRules]:
         Q(wall__isnull=True) | Q(wall__in=ids)
     ).values_list("wall", "account"):
         hidden[wall_id].append(account)
+    trusted: dict[int, list[str]] = defaultdict(list)
+    for wall_id, account in select_in(TrustedAccount, ["wall", "account"], "wall", ids):
+        trusted[wall_id].append(account)
     all_confined: frozenset[int] = frozenset().union(*confined.values())
     blocklist = default_blocklist() if any(w.use_default_blocklist for w in walls) else None
     return [
@@ -137,6 +142,7 @@ def load_wall_rules(wall_ids: Iterable[int] | None = None) -> list[WallRules]:
             banned_words=sorted(words[wall.pk]),
             blocklist=blocklist,
             never_show=[*hidden[None], *hidden[wall.pk]],
+            trusted=trusted[wall.pk],
         )
         for wall in walls
     ]

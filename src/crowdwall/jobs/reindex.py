@@ -14,7 +14,10 @@ For every post of a chunk (posts deleted at the source are left alone):
 
    ===================================  =================================================
    matches, no entry                    added, state as ingest would decide it now
-   automatic entry, still matches       state and reason recomputed (mode, bans, blocklist)
+   automatic entry, still matches       state and reason recomputed (mode, bans, blocklist,
+                                        trusted authors); an approval because a trusted
+                                        account boosted it is kept (the booster is not
+                                        stored) unless a ban now rejects it
    automatic entry, no longer matches   removed (the post row stays: rules may widen again)
    human decision (moderated, pinned)   kept, whether it matches or not; only a wall ban
                                         still rejects a pending/approved one (as
@@ -70,7 +73,7 @@ from crowdwall.ingest.match import (
 from crowdwall.ingest.prepare import fingerprint
 from crowdwall.ingest.publisher import Event, EventKind
 from crowdwall.ingest.references import lock_walls
-from crowdwall.ingest.verdicts import ban_reason, decide
+from crowdwall.ingest.verdicts import TRUSTED_BOOSTER, ban_reason, decide
 from crowdwall.ingest.walls import load_wall_rules
 from crowdwall.jobs.base import Job, Stats
 from crowdwall.jobs.slicing import Chunk
@@ -82,6 +85,7 @@ from crowdwall.models import (
     Post,
     PostWall,
     Source,
+    TrustedAccount,
     Wall,
 )
 
@@ -174,6 +178,9 @@ def rules_digest(wall_ids: list[int]) -> str:
             ),
             key=repr,
         ),
+        "trusted": sorted(
+            TrustedAccount.objects.filter(wall__in=wall_ids).values_list("wall_id", "account")
+        ),
         "blocklist": sorted(conf.BLOCKLIST),
         "sanitizer": sanitizer_digest(),
     }
@@ -219,6 +226,9 @@ def reconcile(
         return ("set", ModerationState.REJECTED, reason) if reason else None
     if not matched:
         return ("remove", "", "")
+    if entry["reason"].startswith(TRUSTED_BOOSTER) and not ban_reason(wall, post):
+        # Who boosted it is not stored, so this approval cannot be recomputed: it stands.
+        return None
     state, reason = decide(wall, post)
     if (state, reason) == (entry["state"], entry["reason"]):
         return None

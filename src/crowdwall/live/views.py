@@ -6,8 +6,9 @@
   fetches this, applies it, then applies the buffer deduplicated by post id: so nothing falls
   between the catch-up and the live stream. ``since`` is required (the page's highest post id,
   0 for none); ``changes`` (epoch ms) is optional.
-- ``authorize``: ``GET /walls/<slug>/live/authorize/`` → 200 for an active staff session, 403
-  for anyone else (404 for staff asking about an unknown wall). nginx asks it
+- ``authorize``: ``GET /walls/<slug>/live/authorize/`` → 200 for a session that may view the
+  wall's moderation (``crowdwall.moderation.access``), 403 for anyone else (404 for a
+  moderator asking about an unknown wall). nginx asks it
   (``nchan_authorize_request``, the browser's cookies forwarded) before letting a browser
   subscribe to the moderators' channel, whose frames include posts nobody approved yet.
 
@@ -25,7 +26,7 @@ from crowdwall.conf import conf
 from crowdwall.live import catchup
 from crowdwall.live.frames import done_frame
 from crowdwall.models import Wall
-from crowdwall.moderation.access import is_moderator
+from crowdwall.moderation.access import may, may_enter
 from crowdwall.params import MAX_ID
 
 
@@ -81,8 +82,12 @@ def missed(request: HttpRequest, slug: str) -> HttpResponse:
 def authorize(request: HttpRequest, slug: str) -> HttpResponse:
     """200 if this session may read wall ``slug``'s moderators' channel, 403 otherwise."""
     # The moderation screen's rule; no user (no auth middleware) is nobody's moderator.
-    if not is_moderator(getattr(request, "user", None)):
+    user = getattr(request, "user", None)
+    if not may_enter(user):
         return _error(403, "Moderators only.")
-    if not Wall.objects.filter(slug=slug).exists():
+    wall = Wall.objects.filter(slug=slug).first()
+    if wall is None:
         return _error(404, f"No wall {slug!r}.")
+    if not may(user, wall, "view"):  # a role on another wall is no role here
+        return _error(403, "Moderators only.")
     return JsonResponse({"ok": True})

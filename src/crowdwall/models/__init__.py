@@ -12,6 +12,7 @@ from crowdwall.models.consent import NeverShow
 from crowdwall.models.jobs import JobChunk, JobRun
 from crowdwall.models.posts import Author, ModerationState, Post, PostWall
 from crowdwall.models.quarantine import QuarantinedPost
+from crowdwall.models.roles import Role, TrustedAccount, WallRole
 from crowdwall.models.screens import (
     OverlayBackground,
     OverlayPosition,
@@ -40,10 +41,13 @@ __all__ = [
     "Post",
     "PostWall",
     "QuarantinedPost",
+    "Role",
     "ScreenLayout",
     "ScreenTheme",
     "Slide",
     "Source",
+    "TrustedAccount",
     "Wall",
     "WallAggregate",
+    "WallRole",
 ]

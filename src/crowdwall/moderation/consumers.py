@@ -1,6 +1,7 @@
 """``ModerationConsumer``: the moderators' live feed of one wall (``ws/walls/<slug>/moderate/``).
 
-Staff only: anyone else is refused *before* the handshake completes, so the server answers the
+Viewers, moderators and organisers of the wall only (``crowdwall.moderation.access``, action
+``"view"``): anyone else is refused *before* the handshake completes, so the server answers the
 upgrade request with HTTP 403 and nothing about the wall is sent. Unknown walls: accepted, then
 closed with 4404 (as ``WallConsumer`` does), so the page stops reconnecting. A ``changes`` that
 is not a whole number up to the year 9999 in epoch ms: accepted, then closed with 4400.
@@ -36,7 +37,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from crowdwall.live import frames
 from crowdwall.live.consumers import CLOSE_BAD_MESSAGE, BadResume, resume_position
 from crowdwall.models import Wall
-from crowdwall.moderation.access import is_moderator
+from crowdwall.moderation.access import may, may_enter
 from crowdwall.moderation.snapshot import SNAPSHOT_LIMIT, snapshot
 
 logger = logging.getLogger("crowdwall.moderation")
@@ -45,8 +46,8 @@ CLOSE_UNKNOWN_WALL = 4404
 __all__ = ["CLOSE_UNKNOWN_WALL", "SNAPSHOT_LIMIT", "ModerationConsumer", "snapshot"]
 
 
-def _wall_id(slug: str) -> int | None:
-    return Wall.objects.filter(slug=slug).values_list("pk", flat=True).first()
+def _wall(slug: str) -> Wall | None:
+    return Wall.objects.filter(slug=slug).first()
 
 
 def _changes(scope: dict[str, Any]) -> int | None:
@@ -56,11 +57,12 @@ def _changes(scope: dict[str, Any]) -> int | None:
 
 
 class ModerationConsumer(AsyncWebsocketConsumer):
-    """Live moderation frames of one wall (``url_route`` kwarg ``slug``), for staff only."""
+    """Live moderation frames of one wall (``url_route`` kwarg ``slug``), for its viewers and up."""
 
     async def connect(self) -> None:
         self.group: str | None = None
-        if not is_moderator(self.scope.get("user")):
+        user = self.scope.get("user")
+        if not await database_sync_to_async(may_enter)(user):
             await self.close()  # before accept: the server refuses the handshake (HTTP 403)
             return
         try:
@@ -70,11 +72,15 @@ class ModerationConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_BAD_MESSAGE)
             return
         slug = self.scope["url_route"]["kwargs"]["slug"]
-        wall_id = await database_sync_to_async(_wall_id)(slug)
-        if wall_id is None:
+        wall = await database_sync_to_async(_wall)(slug)
+        if wall is None:
             await self.accept()
             await self.close(code=CLOSE_UNKNOWN_WALL)
             return
+        if not await database_sync_to_async(may)(user, wall, "view"):
+            await self.close()  # no role on this wall: refused like a stranger (HTTP 403)
+            return
+        wall_id = wall.pk
         self.group = frames.moderation_group_name(slug)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()

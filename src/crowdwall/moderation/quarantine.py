@@ -1,5 +1,5 @@
 """The moderation screen's view of a wall's quarantine (staff only): posts of its sources that
-failed to store, with why (``crowdwall.ingest.quarantine``). Read-only here: replaying and
+failed to store, with why (viewers and up) (``crowdwall.ingest.quarantine``). Read-only here: replaying and
 discarding are the admin's actions and ``manage.py crowdwall quarantine``, done after a fix."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from crowdwall.models import QuarantinedPost, Wall
-from crowdwall.moderation.access import staff_required
+from crowdwall.moderation.access import wall_required
 
 PAGE_SIZE = 50
 
@@ -20,7 +20,7 @@ def quarantined(wall: Wall) -> int:
     return QuarantinedPost.objects.filter(source__wall=wall).count()
 
 
-@staff_required
+@wall_required("view")
 @require_GET
 def quarantine(request: HttpRequest, slug: str) -> HttpResponse:
     """The wall's quarantined posts, newest first, paginated (``?page=``)."""

@@ -8,7 +8,8 @@ the moderators' socket: Channels' (``crowdwall.moderation.consumers``), or nchan
 ``moderate.<slug>`` (``CROWDWALL["LIVE_TRANSPORT"] = "nchan"``) plus ``snapshot`` here, what the
 consumer sends on connect, fetched over HTTP after subscribing. Each operation goes through
 ``crowdwall.moderation.service``, which pushes the change to every open page and writes the
-audit log. Access rules and cache headers: ``crowdwall.moderation.access``.
+audit log. Access rules (per-wall roles: viewers read, moderators act) and cache headers:
+``crowdwall.moderation.access``.
 
 Listing order: the pending queue oldest first (nothing waits forever at the bottom of a busy
 wall), the approved and rejected tabs newest first; both page by post id (``?after=<id>``), one
@@ -47,10 +48,11 @@ from crowdwall.models import (
     ModerationMode,
     ModerationState,
     PostWall,
+    TrustedAccount,
     Wall,
 )
 from crowdwall.moderation import service
-from crowdwall.moderation.access import staff_required, wants_json
+from crowdwall.moderation.access import may, wall_required, wants_json
 from crowdwall.moderation.forms import ActionForm, BanWordForm, UnbanForm
 from crowdwall.moderation.quarantine import quarantined
 from crowdwall.moderation.snapshot import parse_changes
@@ -143,36 +145,40 @@ def _render_screen(
         "banned_words": words,
         "log": list(ModerationLog.objects.filter(wall=wall)[:LOG_ON_SCREEN]),
         "quarantined": quarantined(wall),
+        "trusted": list(TrustedAccount.objects.filter(wall=wall)),
         "ban_form": ban_form or BanWordForm(),
         "here": request.get_full_path(),
         "rendered_at": now_ms(),
         "transport": conf.LIVE_TRANSPORT,
         "ws_path": f"/ws/walls/{wall.slug}/moderate/",
         "live_url": f"{conf.NCHAN_SUBSCRIBE_PREFIX}moderate/{wall.slug}/",
+        # A viewer sees the queue without the buttons (the POST views refuse them anyway).
+        "can_moderate": may(request.user, wall, "moderate"),
     }
     return render(request, "crowdwall/moderate.html", context, status=status)
 
 
-@staff_required
+@wall_required("view")
 @require_GET
 def screen(request: HttpRequest, slug: str) -> HttpResponse:
     """The moderation screen: a tab per state (``?state=``), the queue, bans, latest log rows."""
     return _render_screen(request, _wall(slug))
 
 
-@staff_required
+@wall_required("view")
 @require_GET
 def item(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
     """One queue item as HTML, for the script to insert when the WebSocket announces a post."""
     if post_id > MAX_ID:  # the URL's <int:> takes any length; the database does not
         raise Http404("No such post.")
     entry = get_object_or_404(
-        PostWall.objects.select_related("post", "author"), wall__slug=slug, post_id=post_id
+        PostWall.objects.select_related("post", "author", "wall"), wall__slug=slug, post_id=post_id
     )
-    return render(request, "crowdwall/_moderate_item.html", {"entry": entry})
+    context = {"entry": entry, "can_moderate": may(request.user, entry.wall, "moderate")}
+    return render(request, "crowdwall/_moderate_item.html", context)
 
 
-@staff_required
+@wall_required("view")
 @require_GET
 def snapshot(request: HttpRequest, slug: str) -> HttpResponse:
     """What the Channels consumer sends on connect, as JSON (``{"frames": [mod.update...],
@@ -191,7 +197,7 @@ def snapshot(request: HttpRequest, slug: str) -> HttpResponse:
     return HttpResponse(body, content_type="application/json")
 
 
-@staff_required
+@wall_required("view")
 @require_GET
 def log(request: HttpRequest, slug: str) -> HttpResponse:
     """The wall's audit log, newest first, paginated (``?page=``)."""
@@ -228,7 +234,7 @@ def _done(request: HttpRequest, wall: Wall, message: str, data: dict[str, Any]) 
     return _back(request, wall)
 
 
-@staff_required
+@wall_required("moderate")
 @require_POST
 def act(request: HttpRequest, slug: str) -> HttpResponse:
     """Approve, reject, hide, pin, unpin or ban the author of one post (``item=<id>:<action>``,
@@ -287,7 +293,7 @@ def _ban_authors(request: HttpRequest, wall: Wall, ids: list[int]) -> HttpRespon
     )
 
 
-@staff_required
+@wall_required("moderate")
 @require_POST
 def ban_word(request: HttpRequest, slug: str) -> HttpResponse:
     """Ban a word or phrase on the wall; matching posts already there are removed at once."""
@@ -312,7 +318,7 @@ def ban_word(request: HttpRequest, slug: str) -> HttpResponse:
     return _render_screen(request, wall, ban_form=form, status=400)
 
 
-@staff_required
+@wall_required("moderate")
 @require_POST
 def unban(request: HttpRequest, slug: str) -> HttpResponse:
     """Lift an author ban (``author``) or a word ban (``word``)."""

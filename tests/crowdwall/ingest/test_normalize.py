@@ -221,6 +221,8 @@ def test_clean_post_carries_every_field_of_a_clean_post():
         date_estimated=True,
         extras={"card": {"url": "https://l.example/", "title": "Link"}},
         opted_out=True,
+        booster_id="https://b.example/users/bob",
+        booster_handle="bob@b.example",
     )
     blank = IncomingPost(external_id="", action="")
     for field in dataclasses.fields(IncomingPost):

@@ -10,17 +10,21 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.static import serve
 
 import crowdwall
-from crowdwall.models import Wall
+from crowdwall.models import Role, Wall, WallRole
 from tests.crowdwall.live.server_urls import urlpatterns as live_urlpatterns
 
 
 @csrf_exempt
 def test_login(request: HttpRequest, username: str) -> JsonResponse:
-    """Create the user if needed (staff with ``?staff=1``) and log this client in: the answer
+    """Create the user if needed (staff with ``?staff=1``, a viewer of a wall with
+    ``?viewer_of=<slug>``) and log this client in: the answer
     sets a real session cookie, as the admin's login form would."""
     user, _ = get_user_model().objects.get_or_create(username=username)
     user.is_staff = request.GET.get("staff") == "1"
     user.save()
+    if request.GET.get("viewer_of"):  # a role on one wall instead (crowdwall.moderation.access)
+        wall = Wall.objects.get(slug=request.GET["viewer_of"])
+        WallRole.objects.get_or_create(wall=wall, user=user, defaults={"role": Role.VIEWER})
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return JsonResponse({"user": user.pk, "staff": user.is_staff})
 

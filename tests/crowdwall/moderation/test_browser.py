@@ -22,10 +22,12 @@ def pre_approve_wall(server: AsgiServer, *posts: dict[str, Any]) -> tuple[Api, d
     return api, api.ingest(*posts)
 
 
-def log_in(page: Any, server: AsgiServer) -> None:
-    """A staff session cookie (from a real login on the server) in the page's browser."""
+def log_in(page: Any, server: AsgiServer, username: str = "mo", **params: Any) -> None:
+    """A session cookie (from a real login on the server) in the page's browser: staff unless
+    ``params`` say otherwise (``viewer_of=<slug>``)."""
     with httpx.Client(base_url=f"http://{server.base}", timeout=30) as http:
-        assert http.get("/test/login/mo/", params={"staff": 1}).status_code == 200
+        login = http.get(f"/test/login/{username}/", params=params or {"staff": 1})
+        assert login.status_code == 200
         cookies = [
             {"name": name, "value": value, "url": f"http://{server.base}/"}
             for name, value in http.cookies.items()
@@ -117,3 +119,19 @@ def test_without_javascript_every_button_is_a_form(mod_server: AsgiServer, page_
     page.goto(screen + "?state=approved")
     item(page, ids["1"]).locator('button[data-action="pin"]').click()
     expect(item(page, ids["1"]).locator('button[data-action="unpin"]')).to_be_visible()
+
+
+def test_a_viewer_watches_the_queue_live_without_any_action(mod_server: AsgiServer, page: Any):
+    api, _ = pre_approve_wall(mod_server, make_post(1), make_post(2))
+    log_in(page, mod_server, "watcher", viewer_of=api.slug)
+    page.goto(f"http://{mod_server.base}/walls/{api.slug}/moderate/")
+    expect(page.locator("[data-mod-item]")).to_have_count(2)
+    expect(page.locator("[data-read-only]")).to_be_visible()
+    expect(page.locator("[data-mod-live]")).to_be_visible()  # the socket is open for viewers
+    expect(page.locator("button[data-action], button[data-bulk], [data-select]")).to_have_count(0)
+    for key in ("j", "a", "x", "Shift+A", "b"):  # the shortcuts find nothing to press
+        page.keyboard.press(key)
+    new = api.ingest(make_post(3))["3"]  # still arrives over the moderators' socket
+    expect(item(page, new)).to_be_visible()
+    expect(page.locator("[data-mod-item]")).to_have_count(3)
+    assert page.console_log.errors == []

@@ -208,6 +208,9 @@ def test_a_boost_keeps_its_own_id_and_shows_the_boosted_status(statuses: FakeMas
     assert post.is_boost and post.html == "<p>the talk</p>" and post.hashtags == (TAG,)
     assert post.author is not None and post.author.handle == "ann@social.example"
     assert post.boosts_count == 3 and post.url == original["url"]
+    # Who boosted it: matched against a wall's trusted accounts (crowdwall.ingest.verdicts).
+    assert post.booster_handle == "bob@social.example" and post.booster_id
+    assert not to_post(original, host="social.example").booster_handle
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,9 @@ Akkoma) use base62 flake ids. Newer means longer, then lexically greater ("99" <
 A boost (``reblog``) keeps *its own* id as ``external_id`` — that is the id the timeline pages
 by and the id a later ``delete`` event (an un-boost) names — while content, author, media, tags
 and counts come from the boosted status, with ``is_boost=True``. ``created_at`` is the boost's
-(when it reached the timeline); ``edited_at`` and ``url`` are the original's.
+(when it reached the timeline); ``edited_at`` and ``url`` are the original's. Who boosted it
+(``booster_id``/``booster_handle``) is kept for matching alone: a wall's trusted account that
+boosts a post lets it skip the queue (``crowdwall.ingest.verdicts``).
 
 Authors are keyed by their ActivityPub actor URI (``account.uri``, the same on every server),
 falling back to the profile URL and then to ``mastodon:<host>:<account id>``: a bare account id
@@ -154,6 +156,14 @@ def _tags(items: list[Any]) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _booster(status: Mapping[str, Any], host: str) -> IncomingAuthor | None:
+    """The account that boosted a status; None when unreadable (the boosted post is still fine)."""
+    try:
+        return to_author(status.get("account"), host)
+    except InvalidPost:
+        return None
+
+
 def to_post(status: Any, *, host: str) -> IncomingPost:
     """The ``IncomingPost`` for one status (REST entity or streaming payload).
 
@@ -171,6 +181,7 @@ def to_post(status: Any, *, host: str) -> IncomingPost:
         if reblog is not None:
             check_id(reblog.get("id"), "reblog.id")
         edited = _get(original, "edited_at", str, "")
+        booster = _booster(status, host) if reblog is not None else None
         return IncomingPost(
             external_id=external_id,
             author=to_author(original.get("account"), host),
@@ -189,6 +200,8 @@ def to_post(status: Any, *, host: str) -> IncomingPost:
             favourites_count=_count(original, "favourites_count"),
             replies_count=_count(original, "replies_count"),
             extras=status_extras(original, host),
+            booster_id=booster.id if booster else "",
+            booster_handle=booster.handle if booster else "",
         )
     except InvalidPost as exc:
         exc.external_id = external_id

@@ -80,7 +80,8 @@
         if (!el || el.dataset.state !== tab) return; // moderated again while we fetched
         var old = itemFor(id);
         if (old) {
-          el.querySelector("[data-select]").checked = old.querySelector("[data-select]").checked;
+          var box = el.querySelector("[data-select]"), was = old.querySelector("[data-select]");
+          if (box && was) box.checked = was.checked; // a viewer's items have no checkbox
           old.replaceWith(el);
           if (current === old) setCurrent(el);
         } else if (!replace) {
@@ -132,7 +133,7 @@
     send(form.getAttribute("action"), body).then(applyResult, function () {});
   }
   function selected() {
-    return items().filter(function (el) { return el.querySelector("[data-select]").checked; })
+    return items().filter(function (el) { var box = el.querySelector("[data-select]"); return box && box.checked; })
       .map(function (el) { return el.dataset.postId; });
   }
 
@@ -203,8 +204,8 @@
       a: function () { press("approve"); }, r: function () { press("reject"); },
       h: function () { press("hide"); }, p: function () { press("pin"); },
       b: function () { press("ban-author"); },
-      x: function () { if (current) { var box = current.querySelector("[data-select]"); box.checked = !box.checked; } },
-      A: function () { act("approve", selected()); },
+      x: function () { var box = current && current.querySelector("[data-select]"); if (box) box.checked = !box.checked; },
+      A: function () { if (selectAll) act("approve", selected()); }, // no bulk buttons: a viewer
       "?": function () { if (help && help.showModal) help.showModal(); } };
     var run = keys[event.key];
     if (run) { event.preventDefault(); run(); }

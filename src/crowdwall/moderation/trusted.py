@@ -1,0 +1,41 @@
+"""A wall's trusted accounts, as its organisers keep them (admin, API).
+
+A trusted account's posts, and the posts it boosts, skip the wall's pre-approval queue from the
+next ingested batch on (``crowdwall.ingest.verdicts``; the stream reloads the walls' rules per
+batch); posts already waiting stay in the queue until a moderator, or a ``reindex``, decides.
+Each change writes one audit-log row (``configure``) naming the actor.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from crowdwall.ingest.match import normalize_account
+from crowdwall.models import ModerationAction, TrustedAccount, Wall
+from crowdwall.moderation.service import record
+
+
+def trust(wall: Wall, account: str, *, note: str = "", actor: Any = None) -> TrustedAccount:
+    """Trust ``account`` (stable id or ``@handle``) on ``wall``; trusting it again changes
+    nothing. ``ValidationError`` for an empty or overlong account."""
+    entry = TrustedAccount(wall=wall, account=account or "", note=note)
+    entry.full_clean(exclude=["wall"], validate_unique=False)  # normalises the account
+    with transaction.atomic():
+        entry, created = TrustedAccount.objects.get_or_create(
+            wall=wall, account=entry.account, defaults={"note": note}
+        )
+        if created:
+            record(actor, ModerationAction.CONFIGURE, wall=wall, detail={"trusted": entry.account})
+    return entry
+
+
+def distrust(wall: Wall, account: str, *, actor: Any = None) -> bool:
+    """Stop trusting ``account`` on ``wall``; False when it was not trusted there."""
+    account = normalize_account(account)
+    with transaction.atomic():
+        deleted, _ = TrustedAccount.objects.filter(wall=wall, account=account).delete()
+        if deleted:
+            record(actor, ModerationAction.CONFIGURE, wall=wall, detail={"untrusted": account})
+    return bool(deleted)
