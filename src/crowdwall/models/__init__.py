@@ -6,6 +6,15 @@ See ``crowdwall.models.posts`` for why a post and a wall meet in ``PostWall``.
 """
 
 from crowdwall.models.aggregates import AuthorWallCount, WallAggregate
+from crowdwall.models.analytics import (
+    WallAuthorTotal,
+    WallMinute,
+    WallMinuteAuthor,
+    WallMinuteTag,
+    WallMinuteWait,
+    WallRollupMark,
+    WallTagTotal,
+)
 from crowdwall.models.audit import ModerationAction, ModerationLog
 from crowdwall.models.bans import BannedAuthor, BannedWord
 from crowdwall.models.consent import NeverShow
@@ -46,4 +55,11 @@ __all__ = [
     "Source",
     "Wall",
     "WallAggregate",
+    "WallAuthorTotal",
+    "WallMinute",
+    "WallMinuteAuthor",
+    "WallMinuteTag",
+    "WallMinuteWait",
+    "WallRollupMark",
+    "WallTagTotal",
 ]
