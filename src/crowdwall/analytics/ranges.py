@@ -21,6 +21,7 @@ __all__ = ["KINDS", "MAX_DAYS", "Range", "RangeError", "parse_range"]
 
 KINDS = ("hour", "day", "event", "custom")
 MAX_DAYS = 366  # a custom range longer than this is a typo, not an event
+YEARS = (1970, 2999)
 
 
 class RangeError(ValueError):
@@ -67,6 +68,9 @@ def _moment(field: str, value: str | None) -> datetime:
         raise RangeError(field, f"{field} is not an ISO 8601 date or time: {text[:40]!r}.")
     if timezone.is_naive(moment):
         moment = moment.replace(tzinfo=UTC)
+    if not YEARS[0] <= moment.year <= YEARS[1]:
+        # Minutes are counted from 1970; past 2999 a minute's end can overflow datetime.
+        raise RangeError(field, f"{field} must be between the years {YEARS[0]} and {YEARS[1]}.")
     return moment
 
 

@@ -36,6 +36,7 @@ CSV_COLUMNS += ("rejected", "deleted")
 
 
 def _range(request: HttpRequest, wall: Wall) -> Range:
+    refresh(wall.pk)  # first: "event" is the span of the rollups
     return parse_range(
         wall.pk, request.GET.get("range"), request.GET.get("start"), request.GET.get("end")
     )
@@ -84,7 +85,6 @@ def page(request: HttpRequest, slug: str) -> HttpResponse:
     except RangeError as exc:
         context = {"wall": wall, "choice": choice, "error": str(exc), "field": exc.field}
         return render(request, "crowdwall/analytics.html", context, status=400)
-    refresh(wall.pk)
     context = {**_context(request, wall, analytics(wall, span)), "choice": choice}
     template = "crowdwall/_analytics_figures.html" if request.GET.get("partial") else None
     return render(request, template or "crowdwall/analytics.html", context)
@@ -99,7 +99,6 @@ def export_csv(request: HttpRequest, slug: str) -> HttpResponse:
         span = _range(request, wall)
     except RangeError as exc:
         return HttpResponse(f"{exc}\n", status=400, content_type="text/plain; charset=utf-8")
-    refresh(wall.pk)
     rows = WallMinute.objects.filter(
         wall_id=wall.pk, minute__gte=span.first, minute__lt=span.end
     ).order_by("minute", "source_id")

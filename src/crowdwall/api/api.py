@@ -22,7 +22,18 @@ from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, URLPattern, URLResolver, re_path, resolve
 from ninja import NinjaAPI
 
-from crowdwall.api import bans, errors, hooks, inputs, moderation, never_show, posts, sources, walls
+from crowdwall.api import (
+    analytics,
+    bans,
+    errors,
+    hooks,
+    inputs,
+    moderation,
+    never_show,
+    posts,
+    sources,
+    walls,
+)
 from crowdwall.api.schemas import Error
 from crowdwall.api.throttling import AnonymousRate
 
@@ -143,5 +154,6 @@ api.add_router("/walls/", moderation.router)
 api.add_router("/walls/", sources.router)
 api.add_router("/walls/", bans.router)
 api.add_router("/", never_show.router)
+api.add_router("/walls/", analytics.router)
 
 __all__ = ["api"]

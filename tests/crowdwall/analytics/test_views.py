@@ -69,6 +69,7 @@ def test_a_new_post_moves_the_figures_on_the_next_poll(staff: Client, four: Wall
         ({"range": "custom", "start": "2025-05-14", "end": "soon"}, "end is not an ISO 8601"),
         ({"range": "custom", "start": "2025-05-14", "end": "2025-05-13"}, "end must be after"),
         ({"range": "custom", "start": "2020-01-01", "end": "2025-01-01"}, "at most 366 days"),
+        ({"range": "custom", "start": "9999-12-31T23:59", "end": "9999-12-31T23:59:59"}, "years"),
     ],
 )
 def test_a_bad_range_is_a_400_page_that_says_why(staff: Client, wall: Wall, query, message):
