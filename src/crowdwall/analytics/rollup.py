@@ -45,7 +45,16 @@ from crowdwall.models import (
     WallTagTotal,
 )
 
-__all__ = ["LIMIT", "MARGIN", "minute_of", "rebuild_minutes", "refresh", "set_mark", "wait_bucket"]
+__all__ = [
+    "LIMIT",
+    "MARGIN",
+    "lock",
+    "minute_of",
+    "rebuild_minutes",
+    "refresh",
+    "set_mark",
+    "wait_bucket",
+]
 
 MARGIN = 60.0  # seconds: longer than any ingest or moderation transaction should take
 LIMIT = 20_000  # entries (and changes) read per refresh
@@ -250,6 +259,13 @@ def _locked_mark(wall_id: int, *, wait: bool) -> WallRollupMark | None:
     return None
 
 
+def lock(wall_id: int) -> WallRollupMark:
+    """Take the wall's rollup lock for the current transaction, waiting for other holders."""
+    mark = _locked_mark(wall_id, wait=True)
+    assert mark is not None  # waiting, it cannot be skipped
+    return mark
+
+
 def _floor(checkpoints: list[list[float]], now: float) -> tuple[int, list[list[float]]]:
     # The top as of MARGIN ago (entries at or below it have all committed), and the
     # checkpoints still needed to know it next time.
@@ -290,21 +306,38 @@ def refresh(wall_id: int, *, wait: bool = False) -> int:
         changes = PostWall.objects.filter(wall_id=wall_id, changed_at__isnull=False)
         if since is not None:
             changes = changes.filter(changed_at__gt=since)
-        changed = list(
-            changes.order_by("changed_at").values_list("changed_at", "created_at")[:LIMIT]
+        read = list(
+            changes.order_by("changed_at").values_list("post_id", "changed_at", "created_at")[
+                :LIMIT
+            ]
         )
+        # Changes re-read within the margin and already counted are skipped, like entries.
+        known = {(pk, at) for pk, at in window.get("changes", ())}
+        changed = [row for row in read if (row[0], row[1].isoformat()) not in known]
         if new:
             mark.top = new[-1][0]
         seen.update(pk for pk, _ in late + new)
         checkpoints.append([stamp, mark.top])
-        mark.window = {"checkpoints": checkpoints, "seen": sorted(seen)}
-        if changed:
-            mark.changed_at = max(mark.changed_at or changed[-1][0], changed[-1][0])
+        if read:
+            mark.changed_at = max(mark.changed_at or read[-1][1], read[-1][1])
+        mark.window = {
+            "checkpoints": checkpoints,
+            "seen": sorted(seen),
+            "changes": _recent_changes(read, mark.changed_at),
+        }
         mark.refreshed_at = now
         mark.save()
         minutes = {minute_of(created) for _, created in late + new}
-        minutes |= {minute_of(created) for _, created in changed}
+        minutes |= {minute_of(created) for _, _, created in changed}
         return rebuild_minutes(wall_id, minutes) if minutes else 0
+
+
+def _recent_changes(rows: list[tuple[Any, ...]], newest: datetime | None) -> list[list[Any]]:
+    # The changes the next refresh will read again (within the margin of the newest one).
+    if newest is None:
+        return []
+    since = newest - timedelta(seconds=MARGIN)
+    return [[pk, at.isoformat()] for pk, at, *_ in rows if at > since]
 
 
 def set_mark(wall_id: int) -> None:
@@ -315,7 +348,17 @@ def set_mark(wall_id: int) -> None:
     top = entries.aggregate(top=Max("post_id"))["top"] or 0
     now = timezone.now()
     # A checkpoint dated MARGIN ago: the rebuild read everything up to ``top`` itself.
-    window = {"checkpoints": [[now.timestamp() - MARGIN, top]], "seen": []}
+    recent = []
+    if changed_at is not None:
+        since = changed_at - timedelta(seconds=MARGIN)
+        recent = list(
+            entries.filter(changed_at__gt=since).values_list("post_id", "changed_at")[:LIMIT]
+        )
+    window = {
+        "checkpoints": [[now.timestamp() - MARGIN, top]],
+        "seen": [],
+        "changes": _recent_changes(recent, changed_at),
+    }
     WallRollupMark.objects.update_or_create(
         wall_id=wall_id,
         defaults={"top": top, "window": window, "changed_at": changed_at, "refreshed_at": now},
