@@ -21,7 +21,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, F, Sum
+from django.db import connection
+from django.db.models import F, Sum
 
 from crowdwall.analytics.ranges import Range
 from crowdwall.analytics.rollup import minute_start
@@ -134,6 +135,24 @@ def _networks(sources: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(networks.values(), key=lambda n: (-n["posts"], n["network"]))
 
 
+def _range_authors(scope: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+    # One scan of the range's (wall, minute, author) rows gives both the top authors and, as a
+    # window count over the groups, how many distinct authors there are: the biggest read of
+    # the page, so it is not done twice.
+    table = WallMinuteAuthor._meta.db_table
+    sql = (
+        f"SELECT author_id, SUM(approved) AS a, SUM(posts) AS p, COUNT(*) OVER () AS n "
+        f"FROM {table} WHERE wall_id = %s AND minute >= %s AND minute < %s "
+        f"GROUP BY author_id ORDER BY a DESC, author_id LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [scope["wall_id"], scope["minute__gte"], scope["minute__lt"], TOP])
+        rows = cursor.fetchall()
+    unique = int(rows[0][3]) if rows else 0
+    top = [{"author_id": a, "approved": int(ap), "posts": int(p)} for a, ap, p, _ in rows if ap]
+    return top, unique
+
+
 def _tops(wall_id: int, scope: dict[str, Any], whole: bool) -> tuple[list[Any], list[Any], int]:
     if whole:  # wall-wide totals: a few thousand rows, whatever the number of posts
         tags = list(
@@ -156,22 +175,7 @@ def _tops(wall_id: int, scope: dict[str, Any], whole: bool) -> tuple[list[Any], 
             .order_by("-total", "tag")[:TOP]
         )
         tags = [{"tag": row["tag"], "posts": row["total"]} for row in tags]
-        per_author = WallMinuteAuthor.objects.filter(**scope)
-        authors = list(
-            per_author.values("author_id")
-            .annotate(total_approved=Sum("approved"), total_posts=Sum("posts"))
-            .filter(total_approved__gt=0)
-            .order_by("-total_approved", "author_id")[:TOP]
-        )
-        authors = [
-            {
-                "author_id": a["author_id"],
-                "approved": a["total_approved"],
-                "posts": a["total_posts"],
-            }
-            for a in authors
-        ]
-        unique = per_author.aggregate(n=Count("author_id", distinct=True))["n"] or 0
+        authors, unique = _range_authors(scope)
     known = Author.objects.in_bulk([row["author_id"] for row in authors])
     named = [
         {

@@ -17,7 +17,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from crowdwall.analytics.rollup import minute_of, minute_start
 from crowdwall.models import WallMinute
 
-__all__ = ["KINDS", "MAX_DAYS", "Range", "RangeError", "parse_range"]
+__all__ = ["KINDS", "MAX_DAYS", "Range", "RangeError", "input_value", "parse_range"]
 
 KINDS = ("hour", "day", "event", "custom")
 MAX_DAYS = 366  # a custom range longer than this is a typo, not an event
@@ -72,6 +72,16 @@ def _moment(field: str, value: str | None) -> datetime:
         # Minutes are counted from 1970; past 2999 a minute's end can overflow datetime.
         raise RangeError(field, f"{field} must be between the years {YEARS[0]} and {YEARS[1]}.")
     return moment
+
+
+def input_value(text: str | None) -> str:
+    """A query's ``start``/``end`` as a ``datetime-local`` field shows it (UTC, to the minute);
+    text that is not a date is given back as it is (the error message names it)."""
+    try:
+        moment = _moment("value", text)
+    except RangeError:
+        return text or ""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
 
 
 def _span(wall_id: int) -> tuple[int, int] | None:

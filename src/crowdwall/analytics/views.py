@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET
 
 from crowdwall.analytics.chart import chart_svg
 from crowdwall.analytics.figures import Analytics, analytics
-from crowdwall.analytics.ranges import KINDS, Range, RangeError, parse_range
+from crowdwall.analytics.ranges import KINDS, Range, RangeError, input_value, parse_range
 from crowdwall.analytics.rollup import minute_start, refresh
 from crowdwall.models import Source, Wall, WallMinute
 from crowdwall.moderation.access import staff_required
@@ -77,8 +77,8 @@ def page(request: HttpRequest, slug: str) -> HttpResponse:
     choice = {
         "kinds": KINDS,
         "kind": request.GET.get("range") or "hour",
-        "start": request.GET.get("start", ""),
-        "end": request.GET.get("end", ""),
+        "start": input_value(request.GET.get("start")),
+        "end": input_value(request.GET.get("end")),
     }
     try:
         span = _range(request, wall)
