@@ -8,6 +8,7 @@ configured here, once, for crowdwall's pages and API.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from typing import Any
@@ -126,6 +127,11 @@ _ROLLUPS = [
 ]
 
 
+def _progress(message: str) -> None:
+    # To stderr at once: a run stopped by its budget still shows how far it got.
+    print(f"    {message}", file=sys.stderr, flush=True)
+
+
 def _fill(posts: int) -> dict[str, float]:
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
@@ -165,13 +171,17 @@ def _fill(posts: int) -> dict[str, float]:
                 f"(SELECT max(id) FROM {table}))"
             )
         timings["generate_s"] = time.perf_counter() - started
+        _progress(f"generated {posts:,} posts in {timings['generate_s']:.0f} s")
         started = time.perf_counter()
         for statement in _ROLLUPS:
             cursor.execute(statement)
         set_mark(wall.pk)
         timings["rollups_sql_s"] = time.perf_counter() - started
+        _progress(f"rollups in {timings['rollups_sql_s']:.0f} s")
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
+    # The load average while measuring: numbers from a busy machine are read with it.
+    timings["load_average"] = os.getloadavg()[0]
     return timings
 
 
@@ -244,6 +254,9 @@ def _measure(requests: int) -> dict[str, Any]:
             "p99_ms": percentile(samples, 99) * 1000,
             "requests": requests,
         }
+        _progress(
+            f"{name}: p50 {results[name]['p50_ms']:.0f} ms, p99 {results[name]['p99_ms']:.0f} ms"
+        )
     results["live"] = _live(api)
     return results
 
