@@ -314,13 +314,19 @@ def refresh(wall_id: int, *, wait: bool = False) -> int:
         # Changes re-read within the margin and already counted are skipped, like entries.
         known = {(pk, at) for pk, at in window.get("changes", ())}
         changed = [row for row in read if (row[0], row[1].isoformat()) not in known]
-        if not (late or new or read) and mark.refreshed_at is not None:
+        if not (late or new or changed) and mark.refreshed_at is not None:
             return 0  # nothing new: no write (the window is pruned with the next change)
         if new:
             mark.top = new[-1][0]
-        seen.update(pk for pk, _ in late + new)
-        if checkpoints[-1][1] != mark.top:  # one checkpoint per top is enough
-            checkpoints.append([stamp, mark.top])
+        if len(new) == LIMIT:
+            # Catching up on history (more to read than one refresh takes): these entries
+            # committed long ago, so their top counts as a margin old and none is kept as seen.
+            checkpoints.append([stamp - MARGIN, mark.top])
+            seen.update(pk for pk, _ in late)
+        else:
+            seen.update(pk for pk, _ in late + new)
+            if checkpoints[-1][1] != mark.top:  # one checkpoint per top is enough
+                checkpoints.append([stamp, mark.top])
         if read:
             mark.changed_at = max(mark.changed_at or read[-1][1], read[-1][1])
         mark.window = {

@@ -180,3 +180,15 @@ def test_refresh_twice_changes_nothing_and_a_rebuild_sets_the_mark(wall: Wall, s
     mark = WallRollupMark.objects.get(wall=wall)
     assert mark.top == PostWall.objects.order_by("-post_id").values_list("post_id").first()[0]
     assert refresh(wall.pk) == 0  # nothing new since the rebuild
+
+
+def test_history_is_read_limit_by_limit_without_remembering_it(
+    wall: Wall, source: Source, monkeypatch
+):
+    ingest(source, [make_post(n, author=by(AUTHORS[n % 3])) for n in range(1, 8)])
+    monkeypatch.setattr(rollup, "LIMIT", 3)
+    reads = [refresh(wall.pk) for _ in range(4)]
+    assert reads[:3] == [3, 3, 1] and reads[3] == 0
+    assert stored(wall) == expected(wall)
+    # Two full reads were history (nothing kept as seen); the last, short one is remembered.
+    assert len(WallRollupMark.objects.get(wall=wall).window["seen"]) == 1
