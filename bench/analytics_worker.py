@@ -93,7 +93,8 @@ SELECT %(wall)s, p.id, p.author_id, p.created_at, s.state, '', false, s.moderate
 FROM crowdwall_post p, LATERAL (SELECT r,
     CASE WHEN r < 0.90 THEN 'approved' WHEN r < 0.97 THEN 'pending' ELSE 'rejected' END AS state,
     CASE WHEN r < 0.225 OR r >= 0.97
-         THEN p.ingested_at + interval '1 second' * (1 + 1800 * random() ^ 3) END AS moderated
+         THEN least(now(), p.ingested_at + interval '1 second' * (1 + 1800 * random() ^ 3))
+         END AS moderated
     FROM (SELECT random() + p.id * 0 AS r) AS x) AS s
 """
 # The rollups, as rebuild-analytics computes them, in SQL (its Python is timed apart).
