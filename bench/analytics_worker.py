@@ -258,8 +258,33 @@ def _measure(requests: int) -> dict[str, Any]:
         _progress(
             f"{name}: p50 {results[name]['p50_ms']:.0f} ms, p99 {results[name]['p99_ms']:.0f} ms"
         )
+    for kind in RANGES:
+        results[f"db {kind}"] = _database_time(api, f"/api/walls/{WALL}/analytics/", kind)
     results["live"] = _live(api)
     return results
+
+
+def _database_time(client: Any, url: str, kind: str) -> dict[str, float]:
+    """PostgreSQL's own execution time of one request's reads (EXPLAIN ANALYZE of each
+    SELECT it ran): the part that grows with the number of posts, apart from Python's."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        client.get(url, {"range": kind})
+    total, slowest = 0.0, 0.0
+    with connection.cursor() as cursor:
+        for query in captured.captured_queries:
+            sql = query["sql"]
+            if not sql.lstrip().upper().startswith("SELECT") or "FOR UPDATE" in sql.upper():
+                continue
+            cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)
+            plan = cursor.fetchone()[0]
+            plan = json.loads(plan) if isinstance(plan, str) else plan
+            spent = float(plan[0]["Execution Time"])
+            total, slowest = total + spent, max(slowest, spent)
+    _progress(f"db {kind}: {total:.1f} ms in SELECTs, slowest {slowest:.1f} ms")
+    return {"select_ms": total, "slowest_ms": slowest, "queries": len(captured.captured_queries)}
 
 
 def main() -> None:
