@@ -3,6 +3,7 @@
 from django.urls import path
 
 from crowdwall import about, screen, views, webhooks
+from crowdwall.analytics import views as analytics
 from crowdwall.api.api import api
 from crowdwall.live import views as live
 from crowdwall.moderation import views as moderation
@@ -37,4 +38,7 @@ urlpatterns = [
     path("walls/<slug:slug>/moderate/quarantine/", quarantine, name="moderate_quarantine"),
     path("walls/<slug:slug>/moderate/snapshot/", moderation.snapshot, name="moderate_snapshot"),
     path("walls/<slug:slug>/moderate/items/<int:post_id>/", moderation.item, name="moderate_item"),
+    # Analytics (staff only): crowdwall.analytics.views
+    path("walls/<slug:slug>/analytics/", analytics.page, name="analytics"),
+    path("walls/<slug:slug>/analytics/export.csv", analytics.export_csv, name="analytics_csv"),
 ]

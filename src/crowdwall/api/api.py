@@ -23,6 +23,7 @@ from django.urls import Resolver404, URLPattern, URLResolver, re_path, resolve
 from ninja import NinjaAPI
 
 from crowdwall.api import (
+    analytics,
     bans,
     errors,
     hooks,
@@ -155,5 +156,6 @@ api.add_router("/walls/", sources.router)
 api.add_router("/walls/", bans.router)
 api.add_router("/walls/", trusted.router)
 api.add_router("/", never_show.router)
+api.add_router("/walls/", analytics.router)
 
 __all__ = ["api"]

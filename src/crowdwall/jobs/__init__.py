@@ -2,6 +2,7 @@
 
     manage.py crowdwall reindex --cluster=2/4 --processes 3     # after a rule change
     manage.py crowdwall rebuild-aggregates --cluster=1/1        # per-wall and per-author counts
+    manage.py crowdwall rebuild-analytics --wall djangocon      # analytics rollups per minute
 
 - ``slicing``: primary-key chunks and which node owns which (framework-free).
 - ``log``: the completion log (``JobRun``, ``JobChunk``): a chunk's done marker commits with

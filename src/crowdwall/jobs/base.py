@@ -24,6 +24,7 @@ Stats = dict[str, int]
 JOBS: dict[str, str] = {
     "reindex": "crowdwall.jobs.reindex.ReindexJob",
     "rebuild-aggregates": "crowdwall.jobs.aggregates.RebuildAggregatesJob",
+    "rebuild-analytics": "crowdwall.jobs.analytics.RebuildAnalyticsJob",
 }
 
 

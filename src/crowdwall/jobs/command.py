@@ -2,6 +2,7 @@
 
     manage.py crowdwall reindex [--wall SLUG] [--cluster k/N] [--processes P] [--chunk-size C]
     manage.py crowdwall rebuild-aggregates [--wall SLUG] [--cluster k/N] [--processes P]
+    manage.py crowdwall rebuild-analytics [--wall SLUG] [--cluster k/N] [--processes P]
         [--restart] [--label L] [--sleep S] [--no-progress]
 
 Output: a header line, one line per chunk at ``-v 2`` (printed after the chunk committed, so a

@@ -6,6 +6,15 @@ See ``crowdwall.models.posts`` for why a post and a wall meet in ``PostWall``.
 """
 
 from crowdwall.models.aggregates import AuthorWallCount, WallAggregate
+from crowdwall.models.analytics import (
+    WallAuthorTotal,
+    WallMinute,
+    WallMinuteAuthor,
+    WallMinuteTag,
+    WallMinuteWait,
+    WallRollupMark,
+    WallTagTotal,
+)
 from crowdwall.models.audit import ModerationAction, ModerationLog
 from crowdwall.models.bans import BannedAuthor, BannedWord
 from crowdwall.models.consent import NeverShow
@@ -50,4 +59,11 @@ __all__ = [
     "Wall",
     "WallAggregate",
     "WallRole",
+    "WallAuthorTotal",
+    "WallMinute",
+    "WallMinuteAuthor",
+    "WallMinuteTag",
+    "WallMinuteWait",
+    "WallRollupMark",
+    "WallTagTotal",
 ]

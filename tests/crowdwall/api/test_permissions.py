@@ -41,6 +41,7 @@ READS = [
     f"{W}/bans/authors/",
     f"{W}/bans/words/",
     f"{W}/moderation-log/",
+    f"{W}/analytics/?range=event",
 ]
 IDS = [f"{m.upper()} {p}" for m, p, _, _ in WRITES]
 

@@ -80,6 +80,10 @@ class Command(BaseCommand):
             "handle_rebuild_aggregates",
             "Recompute per-wall and per-author counts (clustered, resumable).",
         ),
+        "rebuild-analytics": (
+            "handle_rebuild_analytics",
+            "Recompute the analytics rollups per wall and minute (clustered, resumable).",
+        ),
         "lister": ("handle_lister", "Keep a Mastodon list in sync with a wall's accounts."),
         "quarantine": (
             "handle_quarantine",
@@ -319,6 +323,12 @@ class Command(BaseCommand):
 
     def handle_rebuild_aggregates(self, **options: Any) -> None:
         run_job_command(self, "rebuild-aggregates", options)
+
+    def add_rebuild_analytics_arguments(self, parser: CommandParser) -> None:
+        add_job_arguments(parser)
+
+    def handle_rebuild_analytics(self, **options: Any) -> None:
+        run_job_command(self, "rebuild-analytics", options)
 
     # lister ---------------------------------------------------------------------------------
 
