@@ -58,12 +58,12 @@ __all__ = [
     "TrustedAccount",
     "Wall",
     "WallAggregate",
-    "WallRole",
     "WallAuthorTotal",
     "WallMinute",
     "WallMinuteAuthor",
     "WallMinuteTag",
     "WallMinuteWait",
+    "WallRole",
     "WallRollupMark",
     "WallTagTotal",
 ]
