@@ -7,11 +7,13 @@ from crowdwall.api.api import api
 from crowdwall.live import views as live
 from crowdwall.moderation import views as moderation
 from crowdwall.moderation.quarantine import quarantine
+from crowdwall.remote import views as remote
 
 app_name = "crowdwall"
 
 urlpatterns = [
     path("walls/", views.wall_list, name="wall_list"),
+    path("walls/screen-sw.js", remote.service_worker, name="screen_sw"),
     path("walls/<slug:slug>/", views.wall, name="wall"),
     path("walls/<slug:slug>/archive/", views.archive, name="archive"),
     path("walls/<slug:slug>/about/", about.about, name="about"),
@@ -20,6 +22,7 @@ urlpatterns = [
     path("walls/<slug:slug>/overlay/", screen.overlay, name="overlay"),
     path("walls/<slug:slug>/wall.css", screen.wall_css, name="wall_css"),
     path("walls/<slug:slug>/posts/", screen.earlier, name="earlier"),
+    path("walls/<slug:slug>/screen/presence/", remote.beacon, name="screen_presence"),
     path("hooks/<int:source_id>/", webhooks.webhook, name="crowdwall-webhook"),
     # The JSON API (django-ninja): crowdwall.api
     path("api/", api.urls),
@@ -35,4 +38,8 @@ urlpatterns = [
     path("walls/<slug:slug>/moderate/quarantine/", quarantine, name="moderate_quarantine"),
     path("walls/<slug:slug>/moderate/snapshot/", moderation.snapshot, name="moderate_snapshot"),
     path("walls/<slug:slug>/moderate/items/<int:post_id>/", moderation.item, name="moderate_item"),
+    # Remote control of the wall's screens (staff only): crowdwall.remote.views
+    path("walls/<slug:slug>/moderate/screens/", remote.screens, name="moderate_screens"),
+    path("walls/<slug:slug>/moderate/screens/data/", remote.screens_data, name="screens_data"),
+    path("walls/<slug:slug>/moderate/screens/command/", remote.command, name="screens_command"),
 ]
