@@ -255,12 +255,14 @@
   }
 
   var every = (Number(holder.getAttribute("data-heartbeat")) || 10) * 1000;
-  document.addEventListener("crowdwall:status", function once(event) {
-    if (event.detail.wall !== slug || event.detail.state !== "live") { return; }
-    document.removeEventListener("crowdwall:status", once);
-    report(); // at once when first live, then every heartbeat
-    setInterval(report, every);
-  });
+  function start() { report(); setInterval(report, every); } // at once when first live
+  if (config.getAttribute("data-state") === "live") { start(); } else {
+    document.addEventListener("crowdwall:status", function once(event) {
+      if (event.detail.wall !== slug || event.detail.state !== "live") { return; }
+      document.removeEventListener("crowdwall:status", once);
+      start();
+    });
+  }
 
   // -- the service worker: this page and its assets survive a reload during an outage --------
 
