@@ -1,7 +1,7 @@
 /* The big screen's service worker (served at /walls/screen-sw.js by crowdwall.remote.views,
    registered by screen-remote.js with the screen page's own path as its scope). It keeps the
-   screen page and the assets the page names ("keep" message) in a cache; every same-origin GET
-   goes to the network first and falls back to the kept copy when the network or the server is
+   screen page and the assets the page names ("keep" message) in a cache; the page, its scripts and
+   styles go to the network first and fall back to the kept copy when the network or the server is
    down (live frames, catch-ups and presence reports are never kept: they just fail, and
    live.js retries). Plain ES2017. */
 "use strict";
@@ -35,6 +35,9 @@ function kept(request) {
 self.addEventListener("fetch", function (event) {
   var request = event.request;
   if (request.method !== "GET" || new URL(request.url).origin !== self.location.origin) { return; }
+  // The page, its scripts and styles; anything else (the favicon, pictures, API calls) is the
+  // browser's business as if there were no worker.
+  if (request.mode !== "navigate" && request.destination !== "script" && request.destination !== "style") { return; }
   // Network first, so a deploy's new page and assets show at once; the kept copy when down.
   event.respondWith(fetch(request).then(function (response) {
     if (response.ok && request.mode === "navigate") {
