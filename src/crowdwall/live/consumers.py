@@ -196,7 +196,7 @@ class WallConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_BAD_MESSAGE)
             return
         if isinstance(message, dict) and message.get("type") == "presence":
-            await self.presence(message)
+            await self.report_presence(message)
             return
         if not isinstance(message, dict) or message.get("type") != "resume":
             return  # nothing else is expected from browsers; ignore rather than fail
@@ -209,7 +209,7 @@ class WallConsumer(AsyncWebsocketConsumer):
         elif self.live and self.group is not None:  # one catch-up at a time
             self.start_catch_up(since, changes)
 
-    async def presence(self, message: dict[str, Any]) -> None:
+    async def report_presence(self, message: dict[str, Any]) -> None:
         """A big screen's heartbeat (``crowdwall.remote.presence``), stored in the cache; at
         most one per half heartbeat per socket is even read."""
         now = asyncio.get_running_loop().time()

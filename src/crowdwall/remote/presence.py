@@ -73,6 +73,13 @@ def _choice(data: dict[str, Any], key: str, values: list[str]) -> str:
     return str(value)
 
 
+def _lag(value: Any) -> int:
+    # A screen whose clock runs behind the server's reports a negative lag: counted as 0.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadReport("lag_ms: a whole number of milliseconds.")
+    return max(0, min(value, _MAX_COUNT))
+
+
 def parse_report(data: Any) -> Report:
     """A browser's report (a JSON object) as a ``Report``; ``BadReport`` for anything off."""
     if not isinstance(data, dict):
@@ -88,10 +95,7 @@ def parse_report(data: Any) -> Report:
         width=_int(data, "width", _MAX_SIZE),
         height=_int(data, "height", _MAX_SIZE),
         last_id=_int(data, "last_id", MAX_POST_ID),
-        # A screen whose clock runs behind the server's reports a negative lag: counted as 0.
-        lag_ms=max(0, min(data["lag_ms"], _MAX_COUNT))
-        if isinstance(data.get("lag_ms"), int) and not isinstance(data.get("lag_ms"), bool)
-        else 0,
+        lag_ms=_lag(data.get("lag_ms", 0)),
         reconnects=_int(data, "reconnects", _MAX_COUNT),
         paused=data.get("paused") is True,
         offline_posts=_int(data, "offline_posts", _MAX_COUNT),

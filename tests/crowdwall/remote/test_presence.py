@@ -53,6 +53,7 @@ def test_a_report_is_read_with_its_bounds():
         ({"last_id": "42"}, "last_id"),
         ({"reconnects": True}, "reconnects"),
         ({"offline_posts": 1.5}, "offline_posts"),
+        ({"lag_ms": "slow"}, "lag_ms"),
     ],
 )
 def test_a_bad_report_names_its_field(fields, named):
