@@ -117,6 +117,12 @@ DEFAULTS: dict[str, Any] = {
     # Seconds between the hub's round trips through the channel layer; a lost or failed one
     # (Redis down or restarted) makes it re-subscribe and resynchronise its sockets.
     "LIVE_HEARTBEAT_SECONDS": 1.0,
+    # Remote control of screens (crowdwall.remote): seconds between an open big screen's
+    # presence reports; the Screens page calls a screen stale after two missed reports.
+    "SCREEN_HEARTBEAT_SECONDS": 10.0,
+    # Screens remembered per wall (in the cache, never the database): reports from more new
+    # screens than this are refused until some stop reporting.
+    "SCREENS_PER_WALL": 100,
     # Consent and politeness (crowdwall.sources.http, the about page). Where people reach the
     # wall's organisers: to ask for the never-show list, and in the User-Agent of every request
     # to other servers ("https://..." or "mailto:...").
@@ -294,6 +300,14 @@ class CrowdwallSettings:
     @property
     def LIVE_HEARTBEAT_SECONDS(self) -> float:
         return float(self._get("LIVE_HEARTBEAT_SECONDS"))
+
+    @property
+    def SCREEN_HEARTBEAT_SECONDS(self) -> float:
+        return float(self._get("SCREEN_HEARTBEAT_SECONDS"))
+
+    @property
+    def SCREENS_PER_WALL(self) -> int:
+        return int(self._get("SCREENS_PER_WALL"))
 
     @property
     def CONTACT_URL(self) -> str:

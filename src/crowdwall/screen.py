@@ -86,6 +86,7 @@ def _screen(request: HttpRequest, slug: str, *, overlay: bool = False) -> HttpRe
         "quiet_seconds": 0 if overlay or options.layout != ScreenLayout.COLUMNS else QUIET_SECONDS,
         "spotlight_seconds": SPOTLIGHT_SECONDS,
         "settings_seconds": SETTINGS_SECONDS,
+        "heartbeat_seconds": conf.SCREEN_HEARTBEAT_SECONDS,
         "pinned": list(
             approved.filter(pinned=True)
             .select_related("post", "author")

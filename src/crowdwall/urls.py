@@ -9,11 +9,13 @@ from crowdwall.live import views as live
 from crowdwall.moderation import views as moderation
 from crowdwall.moderation.login import ModeratorLogin
 from crowdwall.moderation.quarantine import quarantine
+from crowdwall.remote import views as remote
 
 app_name = "crowdwall"
 
 urlpatterns = [
     path("walls/", views.wall_list, name="wall_list"),
+    path("walls/screen-sw.js", remote.service_worker, name="screen_sw"),
     path("walls/<slug:slug>/", views.wall, name="wall"),
     path("walls/<slug:slug>/archive/", views.archive, name="archive"),
     path("walls/<slug:slug>/about/", about.about, name="about"),
@@ -22,6 +24,7 @@ urlpatterns = [
     path("walls/<slug:slug>/overlay/", screen.overlay, name="overlay"),
     path("walls/<slug:slug>/wall.css", screen.wall_css, name="wall_css"),
     path("walls/<slug:slug>/posts/", screen.earlier, name="earlier"),
+    path("walls/<slug:slug>/screen/presence/", remote.beacon, name="screen_presence"),
     path("hooks/<int:source_id>/", webhooks.webhook, name="crowdwall-webhook"),
     # The JSON API (django-ninja): crowdwall.api
     path("api/", api.urls),
@@ -41,4 +44,8 @@ urlpatterns = [
     # Analytics (staff only): crowdwall.analytics.views
     path("walls/<slug:slug>/analytics/", analytics.page, name="analytics"),
     path("walls/<slug:slug>/analytics/export.csv", analytics.export_csv, name="analytics_csv"),
+    # Remote control of the wall's screens (staff only): crowdwall.remote.views
+    path("walls/<slug:slug>/moderate/screens/", remote.screens, name="moderate_screens"),
+    path("walls/<slug:slug>/moderate/screens/data/", remote.screens_data, name="screens_data"),
+    path("walls/<slug:slug>/moderate/screens/command/", remote.command, name="screens_command"),
 ]

@@ -51,6 +51,8 @@ def test_valid_custom_settings_pass(settings):
         ({"LIVE_FIGURES_TOP": "5"}, ["crowdwall.E004"]),
         ({"MAX_MEDIA": -1}, ["crowdwall.E004"]),
         ({"RESTART_BASE_DELAY": 0}, ["crowdwall.E004"]),
+        ({"SCREEN_HEARTBEAT_SECONDS": 0}, ["crowdwall.E004"]),
+        ({"SCREENS_PER_WALL": "100"}, ["crowdwall.E004"]),
         ({"BLOCKLIST": "no.such.WORDS"}, ["crowdwall.E005"]),
         ({"BLOCKLIST": ['"unbalanced']}, ["crowdwall.E005"]),
         ({"BLOCKLIST": [3]}, ["crowdwall.E005"]),

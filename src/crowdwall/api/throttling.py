@@ -59,6 +59,25 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), seconds
 
 
+def over_limit(scope: str, ident: str, limit: int, period: int) -> int | None:
+    """Count one request of ``ident`` in this ``period``-second window of ``scope``; None while
+    within ``limit``, else the seconds until the next window (a cache outage lets it through)."""
+    now = time.time()
+    window = int(now // period)
+    digest = hashlib.sha256(ident.encode()).hexdigest()[:32]
+    key = f"crowdwall:{scope}:rate:{digest}:{period}:{window}"
+    try:
+        cache = caches["default"]
+        cache.add(key, 0, period + 1)
+        count = cache.incr(key)
+    except Exception:
+        logger.warning("%s rate limiting skipped: the cache is unavailable", scope, exc_info=True)
+        return None
+    if count > limit:
+        return math.ceil((window + 1) * period - now) or 1
+    return None
+
+
 class AnonymousRate(BaseThrottle):
     """ninja throttle reading the rate at use time (so ``override_settings`` works)."""
 
@@ -76,19 +95,9 @@ class AnonymousRate(BaseThrottle):
         except Exception:  # a bad token is refused by the view itself (401), not here
             pass
         limit, period = parse_rate(rate)
-        now = time.time()
-        window = int(now // period)
-        ident = hashlib.sha256(self.get_ident(request).encode()).hexdigest()[:32]
-        key = f"crowdwall:api:rate:{ident}:{period}:{window}"
-        try:
-            cache = caches["default"]
-            cache.add(key, 0, period + 1)
-            count = cache.incr(key)
-        except Exception:
-            logger.warning("API rate limiting skipped: the cache is unavailable", exc_info=True)
-            return True
-        if count > limit:
-            self._local.wait = math.ceil((window + 1) * period - now) or 1
+        wait = over_limit("api", self.get_ident(request), limit, period)
+        if wait is not None:
+            self._local.wait = wait
             return False
         return True
 

@@ -77,6 +77,11 @@ class Publisher(ABC):
         if figures:
             self.publish_figures(figures)
 
+    def send_frames(self, group: str, texts: list[str]) -> bool:
+        """Deliver finished client frames (JSON text) to a live group as they are, such as a
+        screen command (``crowdwall.remote.control``); False: this publisher reaches no pages."""
+        return False
+
 
 class InProcessPublisher(Publisher):
     """Calls every subscriber in this process, in order; a failing subscriber is logged and

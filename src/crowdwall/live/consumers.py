@@ -23,6 +23,11 @@ Sending never blocks the hub: frames go to this socket's outbox and its own send
 them (merging what piled up into one array). A socket whose outbox exceeds
 ``LIVE_SOCKET_BACKLOG`` messages is closed with 1013: its browser reconnects with ``since``.
 
+Screens: after every catch-up comes the wall's ``screen.state`` (paused, banner, layout and theme
+set from the Screens page: ``crowdwall.remote.control``), and a big screen sends its presence
+as ``{"type": "presence", ...}`` messages (``crowdwall.remote.presence``; a bad one is logged and
+ignored, the screen stays live).
+
 Unknown or inactive walls: the socket is accepted and closed with code 4404, so the browser can
 tell "no such wall" from a network failure and stop reconnecting.
 
@@ -37,6 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 from collections import OrderedDict, deque
 from typing import Any
@@ -54,6 +60,8 @@ from crowdwall.live.catchup import MAX_AT_MS, MAX_POST_ID, parse_position
 from crowdwall.live.frames import done_frame, group_name, join_frames
 from crowdwall.live.hub import MAX_BATCH, Batch, Hub, hub_for
 from crowdwall.models import Post, Wall
+from crowdwall.remote import presence
+from crowdwall.remote.control import state_frame
 
 logger = logging.getLogger("crowdwall.live")
 
@@ -92,6 +100,13 @@ def _wall(slug: str) -> tuple[int | None, int]:
     return wall_id, Post.objects.aggregate(top=Max("pk"))["top"] or 0
 
 
+def _missed(
+    wall_id: int, since: int, changes: int | None, limit: int, slug: str | None
+) -> tuple[catchup.Missed, str]:
+    """What the page missed, and the wall's screen control state (one thread hop for both)."""
+    return catchup.missed(wall_id, since, changes, limit, slug=slug), state_frame(wall_id)
+
+
 def merge(texts: list[str]) -> str:
     """WebSocket messages (frames or arrays of frames) as one message."""
     if len(texts) == 1:
@@ -127,6 +142,7 @@ class WallConsumer(AsyncWebsocketConsumer):
         self.wake = asyncio.Event()
         self.closing = False
         self.tasks: set[asyncio.Task[None]] = set()
+        self.presence_at = -math.inf  # when this socket's last presence report was read
 
     async def connect(self) -> None:
         self.setup()
@@ -179,6 +195,9 @@ class WallConsumer(AsyncWebsocketConsumer):
         except jsonlimits.BadJson:
             await self.close(code=CLOSE_BAD_MESSAGE)
             return
+        if isinstance(message, dict) and message.get("type") == "presence":
+            await self.report_presence(message)
+            return
         if not isinstance(message, dict) or message.get("type") != "resume":
             return  # nothing else is expected from browsers; ignore rather than fail
         try:
@@ -189,6 +208,21 @@ class WallConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_BAD_MESSAGE)
         elif self.live and self.group is not None:  # one catch-up at a time
             self.start_catch_up(since, changes)
+
+    async def report_presence(self, message: dict[str, Any]) -> None:
+        """A big screen's heartbeat (``crowdwall.remote.presence``), stored in the cache; at
+        most one per half heartbeat per socket is even read."""
+        now = asyncio.get_running_loop().time()
+        if self.wall_id is None or now - self.presence_at < conf.SCREEN_HEARTBEAT_SECONDS / 2:
+            return
+        self.presence_at = now
+        try:
+            found = presence.parse_report(message)
+            await database_sync_to_async(presence.report)(self.wall_id, found, transport="channels")
+        except presence.BadReport as exc:  # a screen with a bug: it stays live, unlisted
+            logger.info("Presence report on wall %s refused: %s", self.wall_id, exc)
+        except presence.TooManyScreens as exc:
+            logger.warning("Presence report on wall %s refused: %s", self.wall_id, exc)
 
     def spawn(self, job: Any) -> None:
         task = asyncio.get_running_loop().create_task(job)
@@ -209,8 +243,8 @@ class WallConsumer(AsyncWebsocketConsumer):
                 await asyncio.sleep(delay)
             self.resync_pending = False
             limit = conf.LIVE_CATCH_UP_LIMIT
-            missed = await database_sync_to_async(catchup.missed)(
-                self.wall_id, since, changes, limit, slug=self.slug
+            missed, control = await database_sync_to_async(_missed)(
+                self.wall_id, since, changes, limit, self.slug
             )
             texts = [
                 text
@@ -219,6 +253,7 @@ class WallConsumer(AsyncWebsocketConsumer):
             ]
             if missed.figures is not None:
                 texts.append(missed.figures)
+            texts.append(control)  # the screens' paused/banner/layout state
             if missed.last_id is not None:
                 self.last_id = max(self.last_id, missed.last_id)
             self.last_at = max(self.last_at, missed.at)

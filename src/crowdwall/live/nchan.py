@@ -114,6 +114,16 @@ class NchanPublisher(Publisher):
         for channel, texts in batch.items():  # synchronous mode, or the sender is closed
             self._post(channel, texts)
 
+    def send_frames(self, group: str, texts: list[str]) -> bool:
+        """Queue finished frames for channel ``group`` (after what is queued already)."""
+        if not self.publish_url:
+            self.errors += 1
+            logger.error("CROWDWALL['NCHAN_PUBLISH_URL'] is empty: %d frame(s) dropped", len(texts))
+            return False
+        if not (self.background and self._get_sender().put([(group, texts)])):
+            self._post(group, texts)
+        return True
+
     def flush(self, timeout: float | None = 5.0) -> bool:
         """Send what is queued now; True once it is all sent (delivered or counted failed)."""
         sender = self._sender

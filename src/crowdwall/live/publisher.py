@@ -136,6 +136,26 @@ class ChannelsPublisher(Publisher):
                 sends.append(_message(group_name(slug), FIGURES, 0, at, figures))
         return sends
 
+    def send_frames(self, group: str, texts: list[str]) -> bool:
+        """Send finished frames to ``group`` through the hubs (id 0, no ``at``: no post, and the
+        pages' change position stays where the posts put it)."""
+        layer = get_channel_layer(self.alias)
+        if layer is None:
+            self.errors += 1
+            logger.error("No channel layer %r: %d frame(s) dropped", self.alias, len(texts))
+            return False
+        message = {"type": MESSAGE_TYPE, "group": group, "kind": "frames", "id": 0}
+        sends = [(group, {**message, "text": text}) for text in texts]
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            async_to_sync(self._send_all)(layer, sends)
+            return True
+        task = loop.create_task(self._send_all(layer, sends))
+        self._tasks.add(task)  # keep a reference until done
+        task.add_done_callback(self._tasks.discard)
+        return True
+
     async def _send_all(self, layer: BaseChannelLayer, sends: list[Send]) -> None:
         failed = 0
         for group, message in sends:

@@ -2,7 +2,7 @@
 
 - ``missed``: ``GET /walls/<slug>/live/missed/?since=N&changes=T`` → ``{"frames": [...],
   "done": {catchup.done}}``, the frames a page at (``since``, ``changes``) missed
-  (``crowdwall.live.catchup``), the last one the wall's ``wall.figures``. With nchan, the page subscribes first, buffers what arrives,
+  (``crowdwall.live.catchup``), the wall's ``wall.figures`` and ``screen.state`` last. With nchan, the page subscribes first, buffers what arrives,
   fetches this, applies it, then applies the buffer deduplicated by post id: so nothing falls
   between the catch-up and the live stream. ``since`` is required (the page's highest post id,
   0 for none); ``changes`` (epoch ms) is optional.
@@ -28,6 +28,7 @@ from crowdwall.live.frames import done_frame
 from crowdwall.models import Wall
 from crowdwall.moderation.access import may, may_enter
 from crowdwall.params import MAX_ID
+from crowdwall.remote.control import state_frame
 
 
 class BadParameter(ValueError):
@@ -72,6 +73,7 @@ def missed(request: HttpRequest, slug: str) -> HttpResponse:
     texts = [text for _kind, _id, text in found.frames]
     if found.figures is not None:
         texts.append(found.figures)
+    texts.append(state_frame(wall_id))  # the screens' paused/banner/layout state
     frames = ",".join(texts)
     body = f'{{"frames":[{frames}],"done":{done}}}'
     return HttpResponse(body, content_type="application/json")

@@ -22,6 +22,7 @@ class ModerationAction(models.TextChoices):
     CONFIGURE = "configure", "Change wall or source"
     NEVER_SHOW = "never_show", "Never show account"
     SHOW_AGAIN = "show_again", "Lift never-show"
+    SCREEN = "screen", "Command the screens"
 
 
 class ModerationLog(models.Model):

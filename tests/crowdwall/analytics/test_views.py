@@ -11,6 +11,7 @@ from django.test import Client
 
 from crowdwall.models import PostWall, Source, Wall
 from crowdwall.moderation.actions import set_state
+from crowdwall.remote import presence
 from tests.crowdwall.conftest import T0, make_post
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +37,19 @@ def four(store, wall: Wall) -> Wall:
     return wall
 
 
+def test_screens_online_come_from_screen_presence(staff: Client, four: Wall, monkeypatch):
+    report = {"screen": "abcdef0123456789", "layout": "columns", "theme": "dark", "width": 1920,
+              "height": 1080, "last_id": 4, "lag_ms": 120, "reconnects": 0, "offline_posts": 0}  # fmt: skip
+    assert presence.report(four.pk, presence.parse_report(report), transport="channels")
+    assert 'data-figure="screens_online">1<' in staff.get(URL).content.decode()
+
+    def unreadable(wall: object) -> int:
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(presence, "screens_online", unreadable)
+    assert 'data-figure="screens_online">unknown<' in staff.get(URL).content.decode()
+
+
 def test_the_page_shows_the_figures_of_the_range(staff: Client, four: Wall):
     response = staff.get(URL, AROUND_T0)
     assert response.status_code == 200
@@ -46,7 +60,7 @@ def test_the_page_shows_the_figures_of_the_range(staff: Client, four: Wall):
     assert 'data-figure="removals">1<' in html
     assert 'data-figure="unique_posters">2<' in html
     assert 'data-figure="approval_rate">75 %<' in html
-    assert 'data-figure="screens_online">unknown<' in html
+    assert 'data-figure="screens_online">0<' in html
     assert "<svg" in html and "#djangocon" in html and "ann@social.example" in html
     # The last hour (now, not 2025) has none of them; the whole event has all four.
     assert 'data-figure="posts">0<' in staff.get(URL).content.decode()

@@ -180,7 +180,8 @@ def frames_of(text: str | bytes) -> list[dict[str, Any]]:
 
 async def receive(ws: Any, timeout: float = TIMEOUT, *, figures: bool = False) -> dict[str, Any]:
     """The next frame (arrays flattened), without its ``at`` (server time: checked to be a
-    plausible epoch ms); ``wall.figures`` frames are skipped unless ``figures``."""
+    plausible epoch ms); ``wall.figures`` frames (and the ``screen.state`` of every catch-up)
+    are skipped unless ``figures``."""
     pending = _pending.setdefault(ws, deque())
     while True:
         if not pending:
@@ -188,7 +189,7 @@ async def receive(ws: Any, timeout: float = TIMEOUT, *, figures: bool = False) -
         frame = pending.popleft()
         at = frame.pop("at", None)
         assert at is None or (isinstance(at, int) and at > 1_600_000_000_000), frame
-        if figures or frame.get("type") != "wall.figures":
+        if figures or frame.get("type") not in ("wall.figures", "screen.state"):
             return frame
 
 

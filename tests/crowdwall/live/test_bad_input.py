@@ -123,8 +123,9 @@ def test_the_largest_positions_are_still_served(wall, source, layer):
         await ws.disconnect()
         return frames
 
-    figures, done = asyncio.run(scenario())  # the wall's figures come with every catch-up
+    figures, state, done = asyncio.run(scenario())  # figures and screen state: every catch-up
     assert (figures["type"], figures["count"]) == ("wall.figures", 1)
+    assert state["type"] == "screen.state"
     assert done["type"] == "catchup.done" and done["count"] == 0
 
 

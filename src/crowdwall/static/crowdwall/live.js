@@ -6,7 +6,9 @@
    posts back (wall.js): "crowdwall:incoming" (cancelable, detail {id, node}) fires before a new
    post is placed; cancelled, the page keeps the node and later hands it back with
    "crowdwall:release" (detail {nodes}); "crowdwall:removed" (detail {id}) fires for every
-   removal. Frames: crowdwall/live/frames.py. Post HTML (post.html) is sanitized by the server;
+   removal. For the big screen (screen-remote.js): every frame fires "crowdwall:frame" on the
+   document (detail {wall, frame}), every status change "crowdwall:status" (detail {wall, state}),
+   and config._live.send(message) writes to the socket (Channels only; false otherwise). Frames: crowdwall/live/frames.py. Post HTML (post.html) is sanitized by the server;
    everything else in a post is set with textContent/setAttribute, never as HTML. */
 (function () {
   "use strict";
@@ -342,12 +344,22 @@
       this.timer = null;
       this.stopped = false;
       this.buffer = null; // nchan: frames held while the missed ones are fetched
+      this.opens = 0; // successful connections: the screen reports opens - 1 as reconnects
+      this.lag = 0; // ms between a live frame's server time and its arrival (clocks may differ)
+    }
+
+    send(message) {
+      var socket = this.socket;
+      if (this.transport !== "channels" || !socket || socket.readyState !== 1) { return false; }
+      socket.send(JSON.stringify(message));
+      return true;
     }
 
     status(state, text) {
       this.config.hidden = false;
       this.config.setAttribute("data-state", state);
       this.config.textContent = text || STATUS_TEXT[state];
+      document.dispatchEvent(new CustomEvent("crowdwall:status", { detail: { wall: this.slug, state: state } }));
     }
 
     connect() {
@@ -367,6 +379,7 @@
       this.socket = socket;
       socket.onopen = function () {
         openedAt = Date.now();
+        self.opens += 1;
         if (self.transport === "nchan") { self.catchUp(socket); }
       };
       socket.onmessage = function (event) {
@@ -428,6 +441,8 @@
     apply(frame) {
       if (!frame || typeof frame !== "object") { return; }
       if (typeof frame.at === "number" && frame.at > this.changes) { this.changes = frame.at; }
+      if (typeof frame.at === "number" && frame.type !== "catchup.done") { this.lag = Date.now() - frame.at; }
+      document.dispatchEvent(new CustomEvent("crowdwall:frame", { detail: { wall: this.slug, frame: frame } }));
       var id = Number(frame.id);
       if (frame.type === "post.new" || frame.type === "post.update") {
         if (Number.isInteger(id) && id > 0 && frame.post && typeof frame.post === "object") { this.upsert(id, frame); }

@@ -3,7 +3,10 @@
    language, the fade on clamped posts, reloading when the wall's screen settings change, cards gliding to their new places when a post arrives,
    slides between the posts, the spotlight's rotation, the ticker's pace, and re-showing older
    posts when the wall is quiet. Configured by the root's data-layout, data-locale,
-   data-quiet-seconds, data-spotlight-seconds and the [data-slides] element. Plain ES2017. */
+   data-quiet-seconds, data-spotlight-seconds and the [data-slides] element. Remote control
+   (screen-remote.js): html.is-paused stops the rotation, "crowdwall:next" on the root moves it
+   on, and while html.is-offline the columns re-show a post every data-spotlight-seconds, so a
+   screen cut off from the server keeps changing. Plain ES2017. */
 (function () {
   "use strict";
 
@@ -12,6 +15,10 @@
   var reducedMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)");
 
   function calm() { return !!(reducedMotion && reducedMotion.matches); }
+
+  function paused() { return document.documentElement.classList.contains("is-paused"); }
+
+  function offline() { return document.documentElement.classList.contains("is-offline"); }
 
   function postsIn(root) { return root.querySelectorAll(":scope > article.post[data-post-id]"); }
 
@@ -155,7 +162,11 @@
         show(post);
       }
     }
-    function restart() { clearInterval(timer); timer = setInterval(advance, seconds * 1000); }
+    function restart() {
+      clearInterval(timer);
+      timer = setInterval(function () { if (!paused()) { advance(); } }, seconds * 1000);
+    }
+    root.addEventListener("crowdwall:next", function () { advance(); restart(); });
     // live.js replaces an updated post and removes a rejected one: keep the stage filled.
     new MutationObserver(function () {
       if (current && !current.isConnected) {
@@ -186,8 +197,10 @@
     slides.forEach(function (slide) { root.appendChild(slide.cloneNode(true)); });
     root.addEventListener("animationiteration", pace);
     pace();
+    function next() { if (root.firstElementChild) { root.appendChild(root.firstElementChild); } }
+    root.addEventListener("crowdwall:next", next);
     if (calm()) { // no crawl: the first item goes to the end every few seconds
-      setInterval(function () { if (root.firstElementChild) { root.appendChild(root.firstElementChild); } }, 6000);
+      setInterval(function () { if (!paused()) { next(); } }, 6000);
     }
   }
 
@@ -195,18 +208,24 @@
      top, highlighted (class is-reshown; live.js still places new posts above it). */
   function quietMode(root, moved) {
     var quiet = Number(root.getAttribute("data-quiet-seconds")) || 0;
-    if (quiet <= 0) { return; }
+    var outage = Number(root.getAttribute("data-spotlight-seconds")) || 8;
     var lastArrival = Date.now();
-    root.addEventListener("crowdwall:post", function () { lastArrival = Date.now(); });
-    setInterval(function () {
+    function reshow() {
       var posts = postsIn(root);
-      if (posts.length < 2 || Date.now() - lastArrival < quiet * 1000) { return; }
+      if (posts.length < 2) { return; }
       var node = posts[posts.length - 1];
       node.classList.add("is-reshown");
       root.insertBefore(node, root.firstElementChild);
       arrive(node);
       lastArrival = Date.now();
       moved();
+    }
+    root.addEventListener("crowdwall:next", reshow);
+    root.addEventListener("crowdwall:post", function () { lastArrival = Date.now(); });
+    setInterval(function () {
+      var wait = offline() ? outage : quiet; // cut off: nothing new will come, keep it moving
+      if (paused() || wait <= 0 || Date.now() - lastArrival < wait * 1000) { return; }
+      reshow();
     }, 1000);
   }
 

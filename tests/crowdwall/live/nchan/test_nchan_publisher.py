@@ -200,3 +200,21 @@ def test_no_publish_url_is_counted(wall, store, settings):
     publisher = NchanPublisher()
     publisher.publish_many(store(make_post()).events)
     assert publisher.errors == 2
+
+
+def test_a_screen_command_reaches_a_subscriber(wall, admin_user, edge, subscriber):
+    from crowdwall.remote import control
+
+    publisher = NchanPublisher(publish_url=edge.publish_url)
+    set_publisher(publisher)
+    try:
+        command = control.Command("banner", text="Doors close at six", seconds=30)
+        assert control.send(wall, command, actor=admin_user)
+        assert publisher.flush()
+        frame = json.loads(subscriber.recv(timeout=10))
+    finally:
+        publisher.close()
+    assert frame == {
+        "type": "screen.control", "command": "banner", "screen": None, "seconds": 30,
+        "text": "Doors close at six",
+    }  # fmt: skip

@@ -19,13 +19,14 @@ def test_missed_sends_new_posts_and_changes(client, wall, store):
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     body = json.loads(response.content)
-    *frames, figures = body["frames"]  # the wall's figures come last
+    *frames, figures, state = body["frames"]  # the wall's figures, then the screens' state
     assert [(f["type"], f["id"]) for f in frames] == [("post.new", i) for i in ids[1:]]
     assert (figures["type"], figures["count"], figures["at"]) == (
         "wall.figures",
         3,
         body["done"]["at"],
     )
+    assert state["type"] == "screen.state"
     done = body["done"]
     assert (done["type"], done["count"], done["truncated"], done["last_id"]) == (
         "catchup.done",
@@ -40,6 +41,7 @@ def test_missed_sends_new_posts_and_changes(client, wall, store):
     assert [(f["type"], f.get("id")) for f in again["frames"]] == [
         ("post.delete", ids[0]),
         ("wall.figures", None),
+        ("screen.state", None),
     ]
 
 

@@ -1,0 +1,1 @@
+"""Remote control of big screens: their presence, the commands, the Screens page."""
