@@ -1,0 +1,42 @@
+"""Who may use the console, and how everyone else is turned away.
+
+One function, ``may_organise``, answers for every console view; today it means an active staff
+account (``crowdwall.moderation.access.is_moderator``). Per-wall roles replace its body, not its
+callers. Refusals follow the moderation screen: anonymous page views go to the login page,
+everything else gets 403, and every answer is ``never_cache``.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.cache import never_cache
+
+from crowdwall.models import Wall
+from crowdwall.moderation.access import View, forbidden, is_moderator, login_url, wants_json
+
+
+def may_organise(user: Any, wall: Wall | None = None) -> bool:
+    """Whether ``user`` may set up ``wall`` (or, with ``None``, walls at all: list, create)."""
+    return is_moderator(user)
+
+
+def organiser_required(view: View) -> View:
+    """Let organisers through; redirect anonymous page views to the login, refuse the rest.
+
+    Views taking a wall check ``may_organise(user, wall)`` again once they have loaded it."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if may_organise(user):
+            return view(request, *args, **kwargs)
+        anonymous = not getattr(user, "is_authenticated", False)
+        if anonymous and request.method in ("GET", "HEAD") and not wants_json(request):
+            return redirect_to_login(request.get_full_path(), login_url())
+        return forbidden(request, "Organisers only.")
+
+    return never_cache(wrapper)
