@@ -25,6 +25,15 @@ LIST_KEYS = ("hashtags", "keywords", "accounts")
 KIND_LISTS = {"mastodon": ("hashtags", "accounts"), "bluesky": LIST_KEYS}
 
 
+def kinds_using(field: str) -> list[str]:
+    """The kinds a source form field applies to (the page hides it for the others)."""
+    if field == "url":
+        return [k.name for k in KINDS.values() if k.url_key]
+    if field == "secret":
+        return [k.name for k in KINDS.values() if k.needs_secret] + ["mastodon"]
+    return [kind for kind, keys in KIND_LISTS.items() if field in keys]
+
+
 def _formfield(field: models.Field, **kwargs: Any) -> forms.Field | None:
     """Model fields as form fields; URLs without a scheme read as https (Django 6's default)."""
     if isinstance(field, models.URLField):
@@ -97,6 +106,14 @@ class WallForm(forms.ModelForm):
             "overlay_background",
             "custom_css",
         ]
+        labels = {
+            "is_active": "Active (ingests and shows posts)",
+            "brand_color": "Brand colour",
+            "logo_url": "Logo URL",
+            "qr_url": "QR code URL",
+            "custom_css": "Custom CSS",
+            "followed_accounts_opt_in": "Show the wall's own accounts even if they opted out",
+        }
         widgets = {
             "brand_color": forms.TextInput(attrs={"placeholder": "#0b6e4f", "size": 8}),
             "custom_css": forms.Textarea(attrs={"rows": 4}),
@@ -119,6 +136,7 @@ class SlideForm(forms.ModelForm):
     class Meta:
         model = Slide
         formfield_callback = staticmethod(_formfield)
+        labels = {"image_url": "Image URL", "image_alt": "Image description (alt)"}
         fields = ["title", "text", "image_url", "image_alt", "is_active"]
 
     def has_changed(self) -> bool:
@@ -179,6 +197,8 @@ class SourceForm(forms.ModelForm):
         self.instance.wall = wall
         self.had_secret = bool(self.instance.secret)
         self.fields["kind"].choices = [(k.name, k.label) for k in KINDS.values()]
+        scope = self.fields["scope"]
+        scope.choices = [("", "The kind's default"), *list(scope.choices)[1:]]  # type: ignore[attr-defined]
         config = dict(self.instance.config or {})
         if self.instance.pk is not None:
             url_key = KINDS[self.instance.kind].url_key if self.instance.kind in KINDS else None

@@ -17,13 +17,15 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crowdwall.console.access import organiser_required
-from crowdwall.console.forms import SourceForm
+from crowdwall.console.forms import SourceForm, kinds_using
 from crowdwall.console.sample import fetch_sample
 from crowdwall.console.verdicts import explain
 from crowdwall.console.views import organised_wall
 from crowdwall.models import ModerationAction, Source, Wall
 from crowdwall.models.walls import NAME_TAKEN
 from crowdwall.moderation import service
+
+FIELD_KINDS = ("url", "hashtags", "keywords", "accounts", "secret")
 
 
 def _webhook_url(request: HttpRequest, source: Source | None) -> str:
@@ -80,6 +82,7 @@ def _edit(request: HttpRequest, wall: Wall, source: Source | None) -> HttpRespon
         "sample": sample,
         "report": report,
         "webhook_url": _webhook_url(request, source),
+        "field_kinds": {name: " ".join(kinds_using(name)) for name in FIELD_KINDS},
     }
     return render(request, "crowdwall/console/source_form.html", context, status=status)
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from crowdwall.ingest.items import Item
 from crowdwall.ingest.match import MatchInput, WallRules
-from crowdwall.ingest.normalize import Limits
+from crowdwall.ingest.normalize import IncomingAuthor, Limits
 from crowdwall.ingest.prepare import Prepared, prepare_batch
 from crowdwall.ingest.verdicts import decide
 from crowdwall.ingest.walls import load_wall_rules
@@ -125,6 +125,14 @@ def _verdict(wall: WallRules, post: MatchInput, own: bool) -> WallVerdict:
     return WallVerdict(wall.slug, state, because, own)
 
 
+def _byline(author: IncomingAuthor | None) -> str:
+    if author is None:
+        return ""
+    if author.display_name and author.display_name != author.handle:
+        return f"{author.display_name} ({author.handle})"
+    return author.handle
+
+
 def explain(source: Source, items: list[Item]) -> Report:
     """Run ``items`` through prepare and every wall's rules as if ``source`` had sent them."""
     sid = source.pk or UNSAVED
@@ -137,7 +145,7 @@ def explain(source: Source, items: list[Item]) -> Report:
         post = entry.matching()
         author = entry.post.author
         verdict = PostVerdict(
-            author=author.handle if author is not None else "",
+            author=_byline(author),
             text=entry.text[:280],
             url=entry.post.url,
             language=post.language,
