@@ -32,10 +32,12 @@ def screenshots(page: Any, name: str) -> None:
     if os.environ.get("CROWDWALL_SCREENSHOTS") != "1":
         return
     size = page.viewport_size
+    SHOTS.mkdir(parents=True, exist_ok=True)
     for label, (width, height) in SIZES.items():
         page.set_viewport_size({"width": width, "height": height})
-        SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
+        if label == "laptop":  # what fits the screen: small enough for docs/console/
+            page.screenshot(path=str(SHOTS / f"{name}-laptop-view.png"))
     page.set_viewport_size(size)
 
 
@@ -65,7 +67,6 @@ def news_feed(feed: FeedServer, datatable: list[list[str]]) -> None:
 def create_wall(people: People, scene: Scene, name: str, tag: str) -> None:
     page = people.moderator()
     visit(page, scene.site.url("/walls/console/"))
-    screenshots(page, "walls")
     page.get_by_role("link", name="New wall").click()
     page.get_by_label("Name").fill(name)
     page.get_by_label("Slug").fill(scene.slug)
@@ -125,3 +126,6 @@ def see_wall(people: People, scene: Scene, name: str) -> None:
     page = people.moderator()
     expect(page).to_have_url(scene.url())
     expect(page.get_by_role("heading", level=1)).to_contain_text(name)
+    if os.environ.get("CROWDWALL_SCREENSHOTS") == "1":
+        visit(page, scene.site.url("/walls/console/"))
+        screenshots(page, "walls")
