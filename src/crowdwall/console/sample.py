@@ -83,7 +83,7 @@ def _message(exc: BaseException) -> str:
     if isinstance(exc, SourceDisconnected):  # what the stream would retry: network, 5xx
         return f"Could not read the source: {text}"
     if isinstance(exc, SourceError):
-        return f"The source answered with an error: {text}"
+        return f"The source cannot be read: {text}"
     if isinstance(exc, OSError):
         return f"Could not connect: {text}"
     return f"The test failed: {type(exc).__name__}: {text}"

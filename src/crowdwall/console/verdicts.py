@@ -116,7 +116,8 @@ def why(wall: WallRules, post: MatchInput) -> str:
     return "one of the wall's accounts"
 
 
-def _verdict(wall: WallRules, post: MatchInput, own: bool) -> WallVerdict:
+def wall_verdict(wall: WallRules, post: MatchInput, own: bool) -> WallVerdict:
+    """``wall``'s answer for ``post``: the state it would start in and why, or why not."""
     reason = why_not(wall, post)
     if reason:
         return WallVerdict(wall.slug, "", reason, own)
@@ -152,7 +153,7 @@ def explain(source: Source, items: list[Item]) -> Report:
         )
         for wall in rules:
             own = wall.id == source.wall_id
-            answer = _verdict(wall, post, own)
+            answer = wall_verdict(wall, post, own)
             # Other walls only when the post is about them: the rest is noise.
             if own or answer.state or wall.selects(post):
                 verdict.walls.append(answer)
