@@ -12,6 +12,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 
@@ -27,13 +28,17 @@ def may_organise(user: Any, wall: Wall | None = None) -> bool:
 def organiser_required(view: View) -> View:
     """Let organisers through; redirect anonymous page views to the login, refuse the rest.
 
-    Views taking a wall check ``may_organise(user, wall)`` again once they have loaded it."""
+    Views taking a wall check ``may_organise(user, wall)`` again once they have loaded it, and
+    raise ``PermissionDenied`` if not: answered here like any other refusal."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = getattr(request, "user", None)
         if may_organise(user):
-            return view(request, *args, **kwargs)
+            try:
+                return view(request, *args, **kwargs)
+            except PermissionDenied:  # not an organiser of this wall: the same 403, no-store
+                return forbidden(request, "Organisers of this wall only.")
         anonymous = not getattr(user, "is_authenticated", False)
         if anonymous and request.method in ("GET", "HEAD") and not wants_json(request):
             return redirect_to_login(request.get_full_path(), login_url())

@@ -18,8 +18,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crowdwall.caching import purge_walls
-from crowdwall.console import rules
-from crowdwall.console.access import may_organise, organiser_required
+from crowdwall.console import access, rules
+from crowdwall.console.access import organiser_required
 from crowdwall.console.forms import SlideFormSet, WallForm
 from crowdwall.ingest.match import normalize_account
 from crowdwall.models import ModerationAction, Wall
@@ -29,7 +29,7 @@ from crowdwall.moderation import service
 def organised_wall(request: HttpRequest, slug: str) -> Wall:
     """The wall ``slug`` if the user may organise it (404 if none, 403 if not theirs)."""
     wall = get_object_or_404(Wall, slug=slug)
-    if not may_organise(request.user, wall):
+    if not access.may_organise(request.user, wall):
         raise PermissionDenied("Organisers of this wall only.")
     return wall
 
@@ -42,7 +42,7 @@ def wall_list(request: HttpRequest) -> HttpResponse:
         source_count=Count("sources"),
         paused_count=Count("sources", filter=Q(sources__enabled=False)),
     ).order_by("name")
-    walls = [w for w in walls if may_organise(request.user, w)]
+    walls = [w for w in walls if access.may_organise(request.user, w)]
     return render(request, "crowdwall/console/wall_list.html", {"walls": walls})
 
 

@@ -166,3 +166,14 @@ def test_the_rule_explainer_answers_with_the_matchers_reading(organiser, db):
     assert "Unbalanced quote" in lines[3]["error"]
     unknown = organiser.post(CONSOLE + "rules/", {"field": "secret", "value": "x"})
     assert unknown.status_code == 400 and "Unknown field" in unknown.json()["error"]
+
+
+def test_a_wall_the_user_may_not_organise_is_403_and_not_stored(organiser, wall, monkeypatch):
+    from crowdwall.console import access
+
+    # Per-wall roles will answer "not this wall" through the same function.
+    monkeypatch.setattr(access, "may_organise", lambda user, wall=None: wall is None)
+    response = organiser.get(CONSOLE + "walls/djangocon/")
+    assert response.status_code == 403
+    assert "no-store" in response["Cache-Control"]
+    assert 'data-console-wall="djangocon"' not in organiser.get(CONSOLE).content.decode()
