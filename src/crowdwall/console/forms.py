@@ -15,6 +15,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from crowdwall.api.inputs import MESSAGE as NUL_MESSAGE
+from crowdwall.api.inputs import holds_nul
 from crowdwall.models import Slide, Source, Wall
 from crowdwall.models.walls import NAME_TAKEN
 from crowdwall.sources.kinds import KINDS
@@ -58,6 +60,9 @@ class LinesField(forms.CharField):
         if isinstance(value, list):
             return [str(v) for v in value]
         text = super().to_python(value) or ""
+        # Checked on the text: the list's validators would read its repr, where NUL is escaped.
+        if holds_nul(text):
+            raise ValidationError(NUL_MESSAGE)
         return [line.strip() for line in str(text).splitlines() if line.strip()]
 
 
@@ -219,6 +224,8 @@ class SourceForm(forms.ModelForm):
             raise ValidationError(f"Not valid JSON: {exc}.") from exc
         if not isinstance(value, dict):
             raise ValidationError('A JSON object, such as {"poll_interval": 60}.')
+        if holds_nul(value):  # "\u0000" decodes to what PostgreSQL cannot store
+            raise ValidationError(NUL_MESSAGE)
         return value
 
     def clean(self) -> dict[str, Any]:

@@ -63,6 +63,7 @@ def test_adding_an_rss_source_validates_its_url_and_logs(organiser, wall):
         ({"kind": "mastodon", "url": "https://m.example", "config": "{nope"}, "Not valid JSON"),
         ({"kind": "mastodon", "url": "https://m.example", "config": '{"x": 1}'}, "Unknown config"),
         ({"kind": "bluesky", "accounts": "@ann"}, "list of DIDs"),
+        ({"kind": "rss", "url": "https://x.example/f", "config": '{"a": "\\u0000"}'}, "NUL"),
         ({"kind": "webhook", "secret": "x", "scope": "any"}, "feeds its own wall only"),
     ],
 )

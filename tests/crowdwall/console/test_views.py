@@ -108,6 +108,7 @@ def test_creating_a_wall_normalises_its_rules_logs_and_redirects(organiser, db):
         ({"slug": "djangocon"}, "slug", "already exists"),
         ({"banned_words": "a*\n*"}, "banned_words", "prefix needs"),
         ({"slides-0-image_alt": "an image without anything"}, "slides", "needs a title"),
+        ({"hashtags": "py\x00con"}, "hashtags", "NUL"),  # PostgreSQL cannot store it: a 400
     ],
 )
 def test_invalid_settings_are_shown_inline_and_nothing_is_saved(
