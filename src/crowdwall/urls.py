@@ -5,6 +5,8 @@ from django.urls import path
 from crowdwall import about, screen, views, webhooks
 from crowdwall.analytics import views as analytics
 from crowdwall.api.api import api
+from crowdwall.console import source_views as console_sources
+from crowdwall.console import views as console
 from crowdwall.live import views as live
 from crowdwall.moderation import views as moderation
 from crowdwall.moderation.login import ModeratorLogin
@@ -16,6 +18,26 @@ app_name = "crowdwall"
 urlpatterns = [
     path("walls/", views.wall_list, name="wall_list"),
     path("walls/screen-sw.js", remote.service_worker, name="screen_sw"),
+    # The organiser's console (staff only), before the wall pages: "console" is no wall's slug.
+    path("walls/console/", console.wall_list, name="console"),
+    path("walls/console/new/", console.wall_create, name="console_wall_create"),
+    path("walls/console/rules/", console.explain_rules, name="console_rules"),
+    path("walls/console/walls/<slug:slug>/", console.wall_edit, name="console_wall"),
+    path(
+        "walls/console/walls/<slug:slug>/sources/new/",
+        console_sources.source_create,
+        name="console_source_create",
+    ),
+    path(
+        "walls/console/walls/<slug:slug>/sources/<int:source_id>/",
+        console_sources.source_edit,
+        name="console_source",
+    ),
+    path(
+        "walls/console/walls/<slug:slug>/sources/<int:source_id>/pause/",
+        console_sources.source_pause,
+        name="console_source_pause",
+    ),
     path("walls/<slug:slug>/", views.wall, name="wall"),
     path("walls/<slug:slug>/archive/", views.archive, name="archive"),
     path("walls/<slug:slug>/about/", about.about, name="about"),

@@ -35,10 +35,11 @@ def test_wall_clean_normalises_lists():
         ("keywords", ['"open']),
         ("languages", ["english"]),
         ("accounts", [1, 2]),
+        ("slug", "console"),  # /walls/console/ is the organiser's console
     ],
 )
 def test_wall_clean_rejects_bad_lists(field, value):
-    wall = Wall(name="W", slug="w", **{field: value})
+    wall = Wall(**{"name": "W", "slug": "w", field: value})
     with pytest.raises(ValidationError) as caught:
         wall.full_clean()
     assert field in caught.value.message_dict

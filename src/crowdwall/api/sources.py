@@ -21,6 +21,7 @@ from crowdwall.api.pagination import CURSOR, MAX_LIMIT, paginate
 from crowdwall.api.schemas import MAX_ID, SourceIn, SourceOut, SourcePage, SourcePatch
 from crowdwall.caching import purge_walls
 from crowdwall.models import ModerationAction, Source, Wall
+from crowdwall.models.walls import NAME_TAKEN
 from crowdwall.moderation import service
 
 router = Router(tags=["sources"], auth=STAFF)
@@ -62,7 +63,7 @@ def _source(wall: Wall, source_id: int) -> Source:
 
 def _save(request: HttpRequest, source: Source, detail: dict[str, Any]) -> None:
     source.full_clean(exclude=["wall"], validate_unique=False)
-    if _name_taken(source):
+    if source.name_taken():
         raise ApiError(422, "The request is not valid.", fields=_NAME_TAKEN)
     try:
         with transaction.atomic():
@@ -71,18 +72,12 @@ def _save(request: HttpRequest, source: Source, detail: dict[str, Any]) -> None:
                 request.auth, ModerationAction.CONFIGURE, wall=source.wall, detail=detail
             )
     except IntegrityError:
-        if not _name_taken(source):  # not the race this answer is for: let it be seen
+        if not source.name_taken():  # not the race this answer is for: let it be seen
             raise
         raise ApiError(422, "The request is not valid.", fields=_NAME_TAKEN) from None
 
 
-_NAME_TAKEN = {"name": ["This wall already has a source with this name."]}
-
-
-def _name_taken(source: Source) -> bool:
-    """Whether another source of the wall has this source's name."""
-    others = Source.objects.filter(wall_id=source.wall_id, name=source.name)
-    return others.exclude(pk=source.pk).exists() if source.pk else others.exists()
+_NAME_TAKEN = {"name": [NAME_TAKEN]}
 
 
 @router.get("/{slug}/sources/", response=SourcePage, summary="A wall's sources")

@@ -26,6 +26,10 @@ from crowdwall.rule_limits import list_errors
 from crowdwall.sources.kinds import KINDS, get_kind
 from crowdwall.states import ModerationMode, SourceScope
 
+# Slugs a wall may not take: /walls/console/ is the console, not a wall (crowdwall.urls).
+RESERVED_SLUGS = frozenset({"console"})
+NAME_TAKEN = "This wall already has a source with this name."
+
 
 def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(v for v in values if v))
@@ -129,6 +133,8 @@ class Wall(LockingDelete):
         super().clean()
         # Bounds first, on the lists as given: normalising a million entries is the cost the
         # bounds exist to avoid.
+        if self.slug in RESERVED_SLUGS:
+            raise ValidationError({"slug": f"{self.slug!r} is taken by a page of its own."})
         bounds = {
             field: list_errors(field, _string_list(getattr(self, field), field))
             for field in ("hashtags", "keywords", "accounts", "languages")
@@ -213,6 +219,11 @@ class Source(LockingDelete):
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "scope"}
         super().save(*args, **kwargs)
+
+    def name_taken(self) -> bool:
+        """Whether another source of the wall has this source's name (``NAME_TAKEN``)."""
+        others = Source.objects.filter(wall_id=self.wall_id, name=self.name)
+        return others.exclude(pk=self.pk).exists() if self.pk else others.exists()
 
     def clean(self) -> None:
         super().clean()

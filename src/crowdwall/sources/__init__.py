@@ -7,6 +7,7 @@ the adapter of a configured ``Source`` row. Implemented: ``replay`` (demo data),
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.utils.module_loading import import_string
@@ -21,9 +22,12 @@ if TYPE_CHECKING:
 __all__ = ["KINDS", "adapter_for", "get_kind"]
 
 
-def adapter_for(source: Source, **overrides: Any) -> SourceAdapter:
+def adapter_for(
+    source: Source, *, adapter_options: Mapping[str, Any] | None = None, **overrides: Any
+) -> SourceAdapter:
     """The adapter for a configured source; ``overrides`` replace config keys (``rate``...),
-    except ``limit`` which caps the posts streamed. ``SourceError`` if it cannot run."""
+    except ``limit`` which caps the posts streamed; ``adapter_options`` go to the adapter's
+    constructor (timeouts, backoff: the console's short test). ``SourceError`` if it cannot run."""
     kind = get_kind(source.kind)
     if kind.adapter is None:
         raise SourceError(f"Source kind {kind.name!r} has no adapter yet.")
@@ -39,4 +43,5 @@ def adapter_for(source: Source, **overrides: Any) -> SourceAdapter:
         secret=source.secret,
         wall_hashtags=list(source.wall.hashtags or ()),
         limit=limit,
+        **(adapter_options or {}),
     )

@@ -44,7 +44,7 @@ import httpx
 from crowdwall.exceptions import SourceDisconnected, SourceError
 from crowdwall.ingest.dates import parse_datetime_robust
 from crowdwall.sources.base import Backoff, Batch, Cursor, SourceAdapter
-from crowdwall.sources.feeds import FeedEntry, parse_feed
+from crowdwall.sources.feeds import FeedEntry, ParsedFeed, parse_feed
 from crowdwall.sources.http import ROBOTS, RobotsUnavailable, http_client
 
 logger = logging.getLogger("crowdwall.sources.rss")
@@ -208,6 +208,16 @@ class RSSSource(SourceAdapter):
             raise FeedUnavailable(f"timed out ({type(exc).__name__})") from exc
         except httpx.RequestError as exc:  # refused, dropped, broken encoding, redirect loop
             raise FeedUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+    async def read_now(self) -> ParsedFeed:
+        """The feed as it is now, fetched unconditionally and parsed, ``problem`` included (the
+        console's "test this source"); ``FeedUnavailable`` or ``SourceError`` if unreadable."""
+        async with self._lock:
+            fetched = await self._fetch(FeedCursor.load(Cursor("")))
+        assert fetched is not None  # no validators sent: never a 304
+        return await asyncio.to_thread(
+            parse_feed, fetched.body, url=fetched.url, headers=fetched.headers
+        )
 
     async def poll(self, cursor: Cursor, *, limit: int | None = None) -> Batch | None:
         """One poll: new and changed entries (oldest first, at most ``limit``) and the cursor

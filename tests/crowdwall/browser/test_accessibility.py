@@ -34,8 +34,15 @@ PAGES = {
     "moderate-log": "/walls/{slug}/moderate/log/",
     "quarantine": "/walls/{slug}/moderate/quarantine/",
     "about": "/walls/{slug}/about/",  # where the branch has it (issue 16 §4)
+    "console-wall": "/walls/console/walls/{slug}/",  # the console's biggest form
 }
-STAFF_ONLY = ("moderate", "moderate-approved", "moderate-log", "quarantine")
+STAFF_ONLY = (
+    "moderate",
+    "moderate-approved",
+    "moderate-log",
+    "quarantine",
+    "console-wall",
+)
 
 
 @pytest.fixture(scope="module")
