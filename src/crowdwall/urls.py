@@ -7,6 +7,8 @@ from crowdwall.api.api import api
 from crowdwall.live import views as live
 from crowdwall.moderation import views as moderation
 from crowdwall.moderation.quarantine import quarantine
+from crowdwall.schedule import archive as talks
+from crowdwall.schedule import panel as schedule_panel
 
 app_name = "crowdwall"
 
@@ -20,6 +22,9 @@ urlpatterns = [
     path("walls/<slug:slug>/overlay/", screen.overlay, name="overlay"),
     path("walls/<slug:slug>/wall.css", screen.wall_css, name="wall_css"),
     path("walls/<slug:slug>/posts/", screen.earlier, name="earlier"),
+    # Schedule-aware walls: crowdwall.schedule
+    path("walls/<slug:slug>/schedule/now.json", schedule_panel.now_json, name="schedule_now"),
+    path("walls/<slug:slug>/archive/talks/", talks.by_talk, name="archive_talks"),
     path("hooks/<int:source_id>/", webhooks.webhook, name="crowdwall-webhook"),
     # The JSON API (django-ninja): crowdwall.api
     path("api/", api.urls),

@@ -22,7 +22,18 @@ from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, URLPattern, URLResolver, re_path, resolve
 from ninja import NinjaAPI
 
-from crowdwall.api import bans, errors, hooks, inputs, moderation, never_show, posts, sources, walls
+from crowdwall.api import (
+    bans,
+    errors,
+    hooks,
+    inputs,
+    moderation,
+    never_show,
+    posts,
+    schedule,
+    sources,
+    walls,
+)
 from crowdwall.api.schemas import Error
 from crowdwall.api.throttling import AnonymousRate
 
@@ -142,6 +153,7 @@ api.add_router("/walls/", posts.router)
 api.add_router("/walls/", moderation.router)
 api.add_router("/walls/", sources.router)
 api.add_router("/walls/", bans.router)
+api.add_router("/walls/", schedule.router)
 api.add_router("/", never_show.router)
 
 __all__ = ["api"]
