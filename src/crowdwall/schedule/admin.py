@@ -21,6 +21,7 @@ class ScheduleForm(forms.ModelForm):
     )
     address = forms.URLField(
         required=False,
+        assume_scheme="https",
         help_text="Or fetch it from here, e.g. https://pretalx.com/<event>/schedule/export/"
         "schedule.json (imported on save; again on each save with an address).",
     )
