@@ -107,7 +107,7 @@ def import_schedule(
     parsed = parse_schedule(data, default_zone=settings.TIME_ZONE)
     with transaction.atomic():
         # The wall's row serialises two imports of the same wall (one schedule per wall).
-        Wall.objects.select_for_update().filter(pk=wall.pk).exists()
+        list(Wall.objects.select_for_update().filter(pk=wall.pk).values_list("pk", flat=True))
         schedule, _ = Schedule.objects.get_or_create(wall=wall)
         schedule.title = parsed.title or schedule.title
         schedule.time_zone = parsed.time_zone
