@@ -416,3 +416,6 @@ class QuarantinedPostAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+from crowdwall.schedule import admin as _schedule_admin  # noqa: E402, F401  (registers Schedule)

@@ -30,6 +30,7 @@ import herdcache
 from crowdwall.caching import wall_tag
 from crowdwall.conf import conf
 from crowdwall.models import ModerationState, PostWall, ScreenLayout, Wall
+from crowdwall.schedule import panel
 from crowdwall.screen_options import QUERY_KEYS, ScreenOptionError, screen_options
 from crowdwall.views import BadPosition, older, position
 
@@ -65,6 +66,7 @@ def _screen(request: HttpRequest, slug: str, *, overlay: bool = False) -> HttpRe
     wall = get_object_or_404(Wall, slug=slug, is_active=True)
     try:
         options = screen_options(request.GET, wall, overlay=overlay)
+        schedule_panel = panel.panel_context(wall, request.GET, overlay=options.overlay)
     except ScreenOptionError as exc:
         return _bad(str(exc))
     overlay = options.overlay
@@ -100,6 +102,7 @@ def _screen(request: HttpRequest, slug: str, *, overlay: bool = False) -> HttpRe
         else list(wall.slides.filter(is_active=True)),
         "last_id": approved.aggregate(last=Max("post_id"))["last"],
         "qr": "" if overlay else qr_svg(qr_target),
+        "schedule_panel": schedule_panel,  # "now / next" per room (crowdwall.schedule.panel)
     }
     # Linked and captioned only when it is a web address (validated in forms, not in code).
     context["qr_url"] = qr_target if qr_target.startswith(("https://", "http://")) else ""
@@ -152,12 +155,16 @@ def _cached(view: Any, timeout: int, keys: tuple[str, ...]) -> Any:
 
 def screen(request: HttpRequest, slug: str) -> HttpResponse:
     """The big screen of a wall (``?layout=``, ``?theme=``, ``?overlay=1``, …)."""
-    return _cached(_screen, conf.ARCHIVE_CACHE_SECONDS, QUERY_KEYS)(request, slug)
+    return _cached(_screen, conf.ARCHIVE_CACHE_SECONDS, QUERY_KEYS + panel.QUERY_KEYS)(
+        request, slug
+    )
 
 
 def overlay(request: HttpRequest, slug: str) -> HttpResponse:
     """The overlay of a wall for streaming software (``?position=``, ``?background=``, …)."""
-    return _cached(_overlay, conf.ARCHIVE_CACHE_SECONDS, QUERY_KEYS)(request, slug)
+    return _cached(_overlay, conf.ARCHIVE_CACHE_SECONDS, QUERY_KEYS + panel.QUERY_KEYS)(
+        request, slug
+    )
 
 
 def wall_css(request: HttpRequest, slug: str) -> HttpResponse:

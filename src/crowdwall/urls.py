@@ -12,6 +12,8 @@ from crowdwall.moderation import views as moderation
 from crowdwall.moderation.login import ModeratorLogin
 from crowdwall.moderation.quarantine import quarantine
 from crowdwall.remote import views as remote
+from crowdwall.schedule import archive as talks
+from crowdwall.schedule import panel as schedule_panel
 
 app_name = "crowdwall"
 
@@ -47,6 +49,9 @@ urlpatterns = [
     path("walls/<slug:slug>/wall.css", screen.wall_css, name="wall_css"),
     path("walls/<slug:slug>/posts/", screen.earlier, name="earlier"),
     path("walls/<slug:slug>/screen/presence/", remote.beacon, name="screen_presence"),
+    # Schedule-aware walls: crowdwall.schedule
+    path("walls/<slug:slug>/schedule/now.json", schedule_panel.now_json, name="schedule_now"),
+    path("walls/<slug:slug>/archive/talks/", talks.by_talk, name="archive_talks"),
     path("hooks/<int:source_id>/", webhooks.webhook, name="crowdwall-webhook"),
     # The JSON API (django-ninja): crowdwall.api
     path("api/", api.urls),

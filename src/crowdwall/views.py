@@ -3,7 +3,8 @@
 The archive is paginated by position, never by OFFSET: ``?before=<post id>`` shows the posts
 older than that post, ``?after=<post id>`` the newer ones (``?before=<ISO time>`` works too).
 Each page is one range scan of the ``crowdwall_pw_archive`` index however deep it is, and stays
-stable while new posts arrive. Pages are cached with herdcache under the wall's tag; the ingest
+stable while new posts arrive. ``?talk=<id>`` narrows it to the posts written during one talk of
+the wall's schedule (``crowdwall.schedule.archive``). Pages are cached with herdcache under the wall's tag; the ingest
 pipeline and moderation soft-purge that tag when what the wall shows changes.
 """
 
@@ -21,8 +22,9 @@ from django.urls import reverse
 import herdcache
 from crowdwall.caching import WALL_LIST_TAG, wall_tag
 from crowdwall.conf import conf
-from crowdwall.models import ModerationState, PostWall, Wall
+from crowdwall.models import ModerationState, PostWall, Schedule, Wall
 from crowdwall.params import BadParameter, parse_id, parse_moment
+from crowdwall.schedule.archive import BadTalk, archive_talk, during
 
 _NO_POST = "No such post on this wall."
 
@@ -79,7 +81,11 @@ def _archive(request: HttpRequest, slug: str) -> HttpResponse:
         "post", "author"
     )
     before, after = request.GET.get("before"), request.GET.get("after")
+    talk, talk_query = None, request.GET.get("talk", "")
     try:
+        if talk_query:  # one talk's posts (crowdwall.schedule.archive)
+            talk = archive_talk(wall, talk_query)
+            approved = during(approved, talk)
         if before:
             entries = list(
                 older(approved, *position(wall, before)).order_by("-created_at", "-post_id")[
@@ -100,20 +106,24 @@ def _archive(request: HttpRequest, slug: str) -> HttpResponse:
             entries = list(approved.order_by("-created_at", "-post_id")[: size + 1])
             has_older, has_newer = len(entries) > size, False
             entries = entries[:size]
-    except BadPosition as exc:
+    except (BadPosition, BadTalk) as exc:
         # Not cached (status 400), so nobody can fill the cache with junk positions.
         return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
     base = reverse("crowdwall:archive", args=[wall.slug])
     first_page = not before and not after
+    newest = f"{base}?talk={talk.pk}" if talk else base
+    step = f"{newest}&" if talk else f"{base}?"
     context: dict[str, Any] = {
         "wall": wall,
+        "talk": talk,
+        "has_schedule": talk is not None or Schedule.objects.filter(wall=wall).exists(),
         "entries": entries,
         "pinned": list(approved.filter(pinned=True).order_by("-created_at")[:size])
-        if first_page
+        if first_page and talk is None
         else [],
-        "older_url": f"{base}?before={entries[-1].post_id}" if entries and has_older else "",
-        "newer_url": f"{base}?after={entries[0].post_id}" if entries and has_newer else "",
-        "newest_url": base if not first_page else "",
+        "older_url": f"{step}before={entries[-1].post_id}" if entries and has_older else "",
+        "newer_url": f"{step}after={entries[0].post_id}" if entries and has_newer else "",
+        "newest_url": newest if not first_page else "",
     }
     return render(request, "crowdwall/archive.html", context)
 
@@ -146,9 +156,9 @@ def _archive_tags(request: HttpRequest, slug: str) -> list[str]:
 
 @lru_cache(maxsize=8)
 def _cached_archive(timeout: int) -> Any:
-    return herdcache.cache_page(timeout, tags=_archive_tags, only_get_keys=["before", "after"])(
-        _archive
-    )
+    return herdcache.cache_page(
+        timeout, tags=_archive_tags, only_get_keys=["before", "after", "talk"]
+    )(_archive)
 
 
 @lru_cache(maxsize=8)

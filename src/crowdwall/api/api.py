@@ -31,6 +31,7 @@ from crowdwall.api import (
     moderation,
     never_show,
     posts,
+    schedule,
     sources,
     trusted,
     walls,
@@ -155,6 +156,7 @@ api.add_router("/walls/", moderation.router)
 api.add_router("/walls/", sources.router)
 api.add_router("/walls/", bans.router)
 api.add_router("/walls/", trusted.router)
+api.add_router("/walls/", schedule.router)
 api.add_router("/", never_show.router)
 api.add_router("/walls/", analytics.router)
 

@@ -74,7 +74,7 @@ def store_chunk(
     ``matched_with`` and the walls have not changed since (then its verdicts are used)."""
     attempt = 1
     while True:
-        walls = load_wall_rules()
+        walls = load_wall_rules(now=now)
         verdicts = matched_with is not None and list(matched_with) == walls
         try:
             return _store(source_id, chunk, cursor, now, walls, verdicts)

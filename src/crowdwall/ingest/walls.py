@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.db.models import Q
+from django.utils import timezone
 
 from crowdwall.conf import conf
 from crowdwall.ingest.bulk import select_in
@@ -18,6 +20,7 @@ from crowdwall.ingest.match import (
     parse_keyword,
 )
 from crowdwall.models import BannedAuthor, BannedWord, NeverShow, Source, TrustedAccount, Wall
+from crowdwall.schedule.rules import TalkRules, active_talk_rules
 from crowdwall.sources.kinds import get_kind
 from crowdwall.states import SourceScope
 
@@ -51,22 +54,25 @@ def build_rules(
     blocklist: KeywordSet | None = None,
     never_show: Iterable[str] = (),
     trusted: Iterable[str] = (),
+    talk: TalkRules | None = None,
 ) -> WallRules:
+    """``wall`` compiled, with what its running talks add (``talk``, crowdwall.schedule.rules)."""
     where = f"wall {wall.slug!r}"
+    talk = talk or TalkRules()
     return WallRules(
         id=wall.pk,
         slug=wall.slug,
         moderation=wall.moderation,
-        hashtags=frozenset(wall.hashtags or ()),
-        keywords=_keywords(wall.keywords or (), where),
+        hashtags=frozenset(wall.hashtags or ()) | talk.hashtags,
+        keywords=_keywords([*(wall.keywords or ()), *talk.keywords], where),
         accounts=AccountSet.of(wall.accounts or ()),
         languages=frozenset(wall.languages or ()),
         include_sources=frozenset(include_sources),
         closed_sources=frozenset(closed_sources),
-        hide_replies=wall.hide_replies,
-        hide_boosts=wall.hide_boosts,
-        hide_bots=wall.hide_bots,
-        hide_sensitive=wall.hide_sensitive,
+        hide_replies=wall.hide_replies or "replies" in talk.filters,
+        hide_boosts=wall.hide_boosts or "boosts" in talk.filters,
+        hide_bots=wall.hide_bots or "bots" in talk.filters,
+        hide_sensitive=wall.hide_sensitive or "sensitive" in talk.filters,
         banned_authors=AccountSet.of(banned_authors),
         banned_words=_keywords(banned_words, f"the bans of {where}"),
         blocklist=blocklist if wall.use_default_blocklist else None,
@@ -91,8 +97,11 @@ def _any_wall(kind: str, scope: str) -> bool:
         return False
 
 
-def load_wall_rules(wall_ids: Iterable[int] | None = None) -> list[WallRules]:
-    """Every active wall (or the given ones), compiled; six queries whatever the count.
+def load_wall_rules(
+    wall_ids: Iterable[int] | None = None, *, now: datetime | None = None
+) -> list[WallRules]:
+    """Every active wall (or the given ones), compiled with the rules of the talks running at
+    ``now`` (default: now); six queries whatever the count, a seventh once a minute (talks).
 
     A source confined to its own wall (scope other than "any") is closed to every other wall,
     active or not: its wall being inactive must not let its posts spill elsewhere."""
@@ -133,6 +142,7 @@ def load_wall_rules(wall_ids: Iterable[int] | None = None) -> list[WallRules]:
         trusted[wall_id].append(account)
     all_confined: frozenset[int] = frozenset().union(*confined.values())
     blocklist = default_blocklist() if any(w.use_default_blocklist for w in walls) else None
+    talks = active_talk_rules(now or timezone.now())
     return [
         build_rules(
             wall,
@@ -143,6 +153,7 @@ def load_wall_rules(wall_ids: Iterable[int] | None = None) -> list[WallRules]:
             blocklist=blocklist,
             never_show=[*hidden[None], *hidden[wall.pk]],
             trusted=trusted[wall.pk],
+            talk=talks.get(wall.pk),
         )
         for wall in walls
     ]

@@ -1,5 +1,5 @@
 """crowdwall's models: walls and their sources, posts and the walls they appear on, bans,
-stored aggregates, the never-show list, the moderation audit log, posts that failed to store (quarantine), and the
+stored aggregates, the never-show list, the moderation audit log, posts that failed to store (quarantine), event schedules and their talks, and the
 completion log of maintenance jobs.
 
 See ``crowdwall.models.posts`` for why a post and a wall meet in ``PostWall``.
@@ -22,6 +22,7 @@ from crowdwall.models.jobs import JobChunk, JobRun
 from crowdwall.models.posts import Author, ModerationState, Post, PostWall
 from crowdwall.models.quarantine import QuarantinedPost
 from crowdwall.models.roles import Role, TrustedAccount, WallRole
+from crowdwall.models.schedule import TALK_FILTERS, Schedule, Talk
 from crowdwall.models.screens import (
     OverlayBackground,
     OverlayPosition,
@@ -33,6 +34,7 @@ from crowdwall.models.screens import (
 from crowdwall.models.walls import ModerationMode, Source, Wall
 
 __all__ = [
+    "TALK_FILTERS",
     "Author",
     "AuthorWallCount",
     "BannedAuthor",
@@ -51,10 +53,12 @@ __all__ = [
     "PostWall",
     "QuarantinedPost",
     "Role",
+    "Schedule",
     "ScreenLayout",
     "ScreenTheme",
     "Slide",
     "Source",
+    "Talk",
     "TrustedAccount",
     "Wall",
     "WallAggregate",

@@ -77,8 +77,8 @@ def test_a_wall_deleted_after_matching_is_left_out_and_the_chunk_stored(
     real = store_module.load_wall_rules
     calls = []
 
-    def load_then_lose_a_wall(*args: Any) -> Any:
-        rules = real(*args)
+    def load_then_lose_a_wall(*args: Any, **kwargs: Any) -> Any:
+        rules = real(*args, **kwargs)
         if not calls:
             Wall.objects.filter(pk=second_wall.pk).delete()
         calls.append(len(rules))

@@ -10,6 +10,7 @@
     manage.py crowdwall lister --wall SLUG --source NAME --list TITLE [--dry-run]
     manage.py crowdwall quarantine list|replay|discard [IDS ...] [--wall SLUG] [--all]
     manage.py crowdwall never-show list|add|remove [ACCOUNT] [--wall SLUG] [--note NOTE]
+    manage.py crowdwall import-schedule WALL FILE|URL                 Pretalx JSON or iCalendar
 
 (The two maintenance jobs are clustered and resumable: see ``crowdwall.jobs``.)
 
@@ -92,6 +93,10 @@ class Command(BaseCommand):
         "never-show": (
             "handle_never_show",
             "List, add or remove accounts no wall (or one wall) may show.",
+        ),
+        "import-schedule": (
+            "handle_import_schedule",
+            "Import or update a wall's event schedule (Pretalx JSON or iCalendar).",
         ),
     }
 
@@ -365,3 +370,15 @@ class Command(BaseCommand):
         from crowdwall.moderation.never_show_command import run_never_show_command
 
         run_never_show_command(self, options)
+
+    # import-schedule ------------------------------------------------------------------------
+
+    def add_import_schedule_arguments(self, parser: CommandParser) -> None:
+        from crowdwall.schedule.command import add_import_schedule_arguments
+
+        add_import_schedule_arguments(parser)
+
+    def handle_import_schedule(self, **options: Any) -> None:
+        from crowdwall.schedule.command import run_import_schedule_command
+
+        run_import_schedule_command(self, options)
