@@ -83,6 +83,17 @@ DEFAULTS: dict[str, Any] = {
     # Dotted paths to callables ``f(context) -> herdcache.edge.nginx.NginxExtension`` whose
     # modules, http blocks and server locations `manage.py herdcache nginx` adds to its config.
     "EDGE_NGINX_EXTENSIONS": [],
+    # --- Dependency tracking and invalidation on commit (docs/invalidation.md) ------------------
+    # Track what every cache_page/cached computation reads (per decorator: track=True/False).
+    "TRACK": False,
+    # Past this many rows of one model read by primary key, a page is tagged with the table.
+    "TRACK_MAX_ROWS": 50,
+    # How a committed write purges the tracked entries it affects: "soft" (served stale while
+    # one request refreshes) or "hard" (gone).
+    "TRACK_PURGE": "soft",
+    # Purge tracked entries after writes this process commits (False: a bulk load that purges
+    # by hand with purge(tables=[...]) afterwards).
+    "TRACK_WRITES": True,
 }
 
 
@@ -194,6 +205,22 @@ class HerdcacheSettings:
     @property
     def METRICS_TOKEN(self) -> str:
         return str(self._get("METRICS_TOKEN"))
+
+    @property
+    def TRACK(self) -> bool:
+        return bool(self._get("TRACK"))
+
+    @property
+    def TRACK_MAX_ROWS(self) -> int:
+        return int(self._get("TRACK_MAX_ROWS"))
+
+    @property
+    def TRACK_PURGE(self) -> str:
+        return str(self._get("TRACK_PURGE"))
+
+    @property
+    def TRACK_WRITES(self) -> bool:
+        return bool(self._get("TRACK_WRITES"))
 
     @property
     def EDGE(self) -> bool:
