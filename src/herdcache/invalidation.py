@@ -84,12 +84,14 @@ def _written_rows(
         return None
     if shape.verb in ("INSERT", "REPLACE"):
         columns = [c.lower() for c in shape.insert_columns or ()]
+        if not columns:
+            return None  # INSERT INTO t VALUES (...): every column, the key too, unparsed
         if pk_column.lower() not in columns:
             # New rows: keys chosen by the database. REPLACE and INSERT ... ON CONFLICT may
             # overwrite a row, but then they name its key column.
-            return [] if shape.insert_rows is not None or not columns else None
+            return []
         if shape.insert_rows is None:
-            return None
+            return None  # INSERT ... SELECT, UNNEST: keys not in the text
         at = columns.index(pk_column.lower())
         pks: list[str] = []
         for row in shape.insert_rows:

@@ -255,20 +255,21 @@ def _assigned(tokens: list, upper: list[str]) -> frozenset[str]:
 def _insert_values(
     tokens: list, upper: list[str], ordinals: dict[int, int]
 ) -> tuple[tuple[str, ...] | None, tuple[tuple[Value | None, ...], ...] | None]:
-    try:
-        values_at = upper.index("VALUES")
-    except ValueError:
-        return None, None  # INSERT ... SELECT, DEFAULT VALUES: rows unknown
+    """The column list of an INSERT and its VALUES rows (None: rows not written as VALUES,
+    e.g. ``INSERT ... SELECT`` or PostgreSQL's ``SELECT * FROM UNNEST(...)`` bulk insert)."""
+    body = next((i for i, u in enumerate(upper) if u in ("VALUES", "SELECT")), len(tokens))
     columns: list[str] = []
-    opening = next((i for i in range(values_at) if tokens[i].value == "("), None)
+    opening = next((i for i in range(body) if tokens[i].value == "("), None)
     if opening is not None:
-        for token in tokens[opening + 1 : values_at]:
+        for token in tokens[opening + 1 : body]:
             if token.value == ")":
                 break
             if (name := _name(token)) is not None:
                 columns.append(name)
+    if body == len(tokens) or upper[body] != "VALUES":
+        return tuple(columns) or None, None
     rows = []
-    i = values_at + 1
+    i = body + 1
     while i < len(tokens) and tokens[i].value == "(":
         row, i = _tuple(tokens, i, ordinals)
         if row is None:

@@ -98,6 +98,14 @@ def test_every_kind_of_write_names_the_rows_it_can_and_the_table_otherwise(rows)
     ]  # fmt: skip
     for action, expected in cases:
         assert writes_of(action) == expected, action
+    # Explicit keys in bulk: named in VALUES (SQLite), or in PostgreSQL's UNNEST arrays, unread.
+    explicit = writes_of(lambda: Item.objects.bulk_create([Item(pk=9100, name="p"), Item(pk=9101, name="q")]))  # fmt: skip
+    assert explicit in (
+        {a, "r:trackapp.Item:9100", "r:trackapp.Item:9101"},
+        {a, "r:trackapp.Item:*"},
+    )
+    every_column = writes_of(lambda: raw("INSERT INTO trackapp_label VALUES (%s, %s)", [50, "x"]))
+    assert every_column == {"t:trackapp.Label", "r:trackapp.Label:*"}
     added = writes_of(lambda: first.labels.add(label))
     assert added == {"t:trackapp.Item_labels"}
     assert "t:trackapp.Item_labels" in writes_of(lambda: first.labels.remove(label))
