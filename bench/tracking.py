@@ -2,8 +2,10 @@
 
 A view making 20 ORM queries (10 rows by primary key, 5 filtered lists, 5 counts over
 ``auth.Group`` and ``auth.Permission`` in a migrated SQLite file) is computed with ``track=True``
-and without, alternately, on real memcached: the ratio of the median misses is the tracking
-overhead (target from issue 18: at most 5 %). Then a tracked page is cached and a row it read is
+and without, alternately, on real memcached: the ratio of the medians is the tracking overhead
+(target from issue 18: at most 5 %), for a refresh of a stale entry (soft-purged or expired: the
+tags the last render read are known, one ``get_many`` for all) and for a cold miss (a round trip
+per query that reads new rows). Then a tracked page is cached and a row it read is
 updated in ``transaction.atomic()`` again and again: the time from leaving the block (commit, then
 herdcache's ``on_commit`` purge) until a read finds the page purged, p50/p99, beside the same
 commit with ``TRACK_WRITES`` off as the baseline.
@@ -86,19 +88,25 @@ def _measure_renders(samples: int) -> dict[str, Any]:
         "off": herdcache.cached(300, track=False, background=False)(_view),
         "on": herdcache.cached(300, track=True, background=False)(_view),
     }
-    times: dict[str, list[float]] = {"off": [], "on": []}
-    for n in range(samples):
-        for name, function in variants.items():
-            function.purge(n)  # type: ignore[attr-defined]  (a miss each time)
-            started = time.perf_counter()
-            function(n)
-            times[name].append(time.perf_counter() - started)
-    off, on = statistics.median(times["off"]), statistics.median(times["on"])
-    console.print(
-        f"  render (20 queries, miss): {ms(off):.2f} ms untracked, {ms(on):.2f} ms tracked "
-        f"({(on / off - 1) * 100:+.1f} %)"
-    )
-    return {"off_ms": ms(off), "on_ms": ms(on), "overhead": on / off - 1}
+    result: dict[str, Any] = {}
+    # A refresh (the entry is there, stale: soft-purged or expired, the usual case) starts from
+    # the generations of the tags the last render read; a cold miss fetches them query by query.
+    for kind, soft in (("refresh", True), ("cold", False)):
+        times: dict[str, list[float]] = {"off": [], "on": []}
+        for n in range(samples):
+            for name, function in variants.items():
+                function(n % 10)
+                function.purge(n % 10, soft=soft)  # type: ignore[attr-defined]
+                started = time.perf_counter()
+                function(n % 10)
+                times[name].append(time.perf_counter() - started)
+        off, on = statistics.median(times["off"]), statistics.median(times["on"])
+        console.print(
+            f"  {kind} (20 queries): {ms(off):.2f} ms untracked, {ms(on):.2f} ms tracked "
+            f"({(on / off - 1) * 100:+.1f} %)"
+        )
+        result[kind] = {"off_ms": ms(off), "on_ms": ms(on), "overhead": on / off - 1}
+    return result
 
 
 def _measure_purges(samples: int) -> dict[str, Any]:
@@ -147,13 +155,16 @@ def _measure_purges(samples: int) -> dict[str, Any]:
 
 def _rows(renders: dict[str, Any], purges: dict[str, Any]) -> list[Row]:
     return [
-        Row(
-            NAME,
-            "render of a 20-query view (miss), untracked -> tracked",
-            "ms",
-            renders["off_ms"],
-            renders["on_ms"],
-            f"overhead {renders['overhead'] * 100:+.1f} % (target <= 5 %)",
+        *(
+            Row(
+                NAME,
+                f"20-query view, {label}: untracked -> tracked",
+                "ms",
+                renders[kind]["off_ms"],
+                renders[kind]["on_ms"],
+                f"overhead {renders[kind]['overhead'] * 100:+.1f} % (target <= 5 %)",
+            )
+            for kind, label in (("refresh", "refresh of a stale entry"), ("cold", "cold miss"))
         ),
         *(
             Row(

@@ -30,6 +30,9 @@ class CacheAdapter:
     def __init__(self, alias: str) -> None:
         self.alias = alias
         self.cache: BaseCache = caches[alias]
+        # Generations of the tags the last entry read was stored with beyond the declared ones
+        # (tracked tags), read before any recomputation: a tracked refresh starts from them.
+        self.entry_gens: tagging.Generations = {}
 
     def read(self, key: str, tags: Sequence[str], beta: float) -> Lookup:
         if tags:
@@ -54,7 +57,8 @@ class CacheAdapter:
         if not extra:
             return gens
         found = self.cache.get_many(tagging.keys_for(extra))
-        return {**gens, **tagging.generations(self.cache, extra, found)}
+        self.entry_gens = tagging.generations(self.cache, extra, found)
+        return {**gens, **self.entry_gens}
 
     def lock(self, key: str, ttl: float) -> str | None:
         token = uuid.uuid4().hex

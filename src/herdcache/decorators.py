@@ -107,7 +107,7 @@ def cached(
                     if not tracked:
                         value = await func(*args, **kwargs)
                         return Computed(value, value)
-                    with tracking.recording(adapter.alias) as recorder:
+                    with tracking.recording(adapter.alias, adapter.entry_gens) as recorder:
                         value = await func(*args, **kwargs)
                     return Computed(value, value, gens=recorder.tags())
 
@@ -129,7 +129,7 @@ def cached(
                 if not tracked:
                     value = func(*args, **kwargs)
                     return Computed(value, value)
-                with tracking.recording(adapter.alias) as recorder:
+                with tracking.recording(adapter.alias, adapter.entry_gens) as recorder:
                     value = func(*args, **kwargs)
                 return Computed(value, value, gens=recorder.tags())
 
@@ -150,22 +150,24 @@ def _pass_on(outcome: Outcome) -> None:
         recorder.adopt(outcome.entry.gens)
 
 
-def _compute_page(plan: PagePlan, render: Callable[[], Any]) -> Computed:
+def _compute_page(plan: PagePlan, adapter: PageAdapter, render: Callable[[], Any]) -> Computed:
     """Render and capture a page, tracking its reads when the plan says so."""
     if not plan.track:
         return capture(plan, render())
-    with tracking.recording(plan.alias) as recorder:
+    with tracking.recording(plan.alias, adapter.entry_gens) as recorder:
         computed = capture(plan, render())  # inside: a TemplateResponse reads while rendering
     computed.gens = recorder.tags()
     plan.tags = [*plan.tags, *computed.gens]  # remembered with the URL: edge copies purge too
     return computed
 
 
-async def _acompute_page(plan: PagePlan, arender: Callable[[], Awaitable[Any]]) -> Computed:
+async def _acompute_page(
+    plan: PagePlan, adapter: PageAdapter, arender: Callable[[], Awaitable[Any]]
+) -> Computed:
     """``_compute_page`` for async views."""
     if not plan.track:
         return capture(plan, await arender())
-    with tracking.recording(plan.alias) as recorder:
+    with tracking.recording(plan.alias, adapter.entry_gens) as recorder:
         computed = capture(plan, await arender())
     computed.gens = recorder.tags()
     plan.tags = [*plan.tags, *computed.gens]
@@ -247,11 +249,15 @@ def cache_page(
                     await arecord(options.cache or conf.CACHE, "bypass")
                     return finish(request, options, await view(request, *args, **kwargs))
 
+                adapter = PageAdapter(plan)
+
                 async def acompute() -> Computed:
-                    return await _acompute_page(plan, lambda: view(request, *args, **kwargs))
+                    return await _acompute_page(
+                        plan, adapter, lambda: view(request, *args, **kwargs)
+                    )
 
                 outcome = await aget_or_compute(
-                    PageAdapter(plan),
+                    adapter,
                     plan.base_key,
                     plan.policy,
                     plan.tags,
@@ -273,11 +279,13 @@ def cache_page(
                 record(options.cache or conf.CACHE, "bypass")
                 return finish(request, options, view(request, *args, **kwargs))
 
+            adapter = PageAdapter(plan)
+
             def compute() -> Computed:
-                return _compute_page(plan, lambda: view(request, *args, **kwargs))
+                return _compute_page(plan, adapter, lambda: view(request, *args, **kwargs))
 
             outcome = get_or_compute(
-                PageAdapter(plan),
+                adapter,
                 plan.base_key,
                 plan.policy,
                 plan.tags,

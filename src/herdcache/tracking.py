@@ -99,11 +99,19 @@ def tags_of_tables(labels: Iterable[str]) -> list[str]:
 class Recorder:
     """What one tracked computation read, with each tag's generation as of before the read."""
 
-    def __init__(self, alias: str, parent: Recorder | None, max_rows: int) -> None:
+    def __init__(
+        self,
+        alias: str,
+        parent: Recorder | None,
+        max_rows: int,
+        known: tagging.Generations | None = None,
+    ) -> None:
         self.alias = alias
         self.parent = parent
         self.max_rows = max_rows
-        self.gens: tagging.Generations = {}
+        # Generations read before this computation started (those of the entry it replaces):
+        # a re-render reading what the last one read needs no cache round trip per query.
+        self.gens: tagging.Generations = dict(known or {})
         self.scanned: set[str] = set()
         self.rows: dict[str, set[str]] = {}
         self.adopted: tagging.Generations = {}
@@ -170,10 +178,11 @@ def wanted(track: bool | None) -> bool:
 
 
 @contextmanager
-def recording(alias: str) -> Iterator[Recorder]:
-    """Track the reads of the block (nested blocks report to the outer one as well)."""
+def recording(alias: str, known: tagging.Generations | None = None) -> Iterator[Recorder]:
+    """Track the reads of the block (nested blocks report to the outer one as well);
+    ``known``: generations read before the block, e.g. those of the entry being replaced."""
     aliases.add(alias)
-    recorder = Recorder(alias, _current.get(), conf.TRACK_MAX_ROWS)
+    recorder = Recorder(alias, _current.get(), conf.TRACK_MAX_ROWS, known)
     token = _current.set(recorder)
     try:
         yield recorder
