@@ -200,24 +200,31 @@ def test_rolled_back_writes_purge_nothing_and_savepoints_keep_the_rest(rows) -> 
     assert renders == [first.pk, second.pk, second.pk]
 
 
-def test_a_write_committed_while_the_page_renders_outdates_what_it_stores(rows) -> None:
+@pytest.mark.parametrize("refresh", [False, True], ids=["cold", "refresh"])
+def test_a_write_committed_while_the_page_renders_outdates_what_it_stores(rows, refresh) -> None:
     _, first, _, _ = rows
     renders: list[int] = []
+    race = [refresh]  # a refresh starts from the generations read with the stale entry
 
     @herdcache.cached(300, track=True, background=False)
     def price(pk):
         value = Item.objects.get(pk=pk).price
-        if not renders:  # first render: another connection commits after our read
+        if not race[0]:  # another connection commits after our read
+            race[0] = True
             writer = threading.Thread(target=_in_own_connection, args=(first.pk, 7))
             writer.start()
             writer.join()
         renders.append(value)
         return value
 
+    if refresh:
+        assert price(first.pk) == 1
+        price.purge(first.pk, soft=True)
+        race[0] = False
     assert price(first.pk) == 1  # rendered from the data before the commit...
     assert price(first.pk) == 7  # ...so stored already outdated
     assert price(first.pk) == 7
-    assert renders == [1, 7]
+    assert renders == [1, 1, 7] if refresh else [1, 7]
 
 
 def _in_own_connection(pk: int, value: int) -> None:
