@@ -76,13 +76,11 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
 def _check_tracking(merged: dict[str, Any]) -> list[CheckMessage]:
     """``TRACK``/``TRACK_WRITES`` are booleans, ``TRACK_MAX_ROWS`` >= 1, ``TRACK_PURGE`` soft/hard."""
     errors: list[CheckMessage] = []
-    for name in ("TRACK", "TRACK_WRITES"):
-        if not isinstance(merged[name], bool):  # "off" would silently turn it on
-            errors.append(
-                Error(
-                    f"HERDCACHE[{name!r}] must be True or False, not {merged[name]!r}.",
-                    id="herdcache.E030",
-                )
+    for name, allowed in (("TRACK", "True or False"), ("TRACK_WRITES", "True, False or None")):
+        value = merged[name]
+        if not (isinstance(value, bool) or (value is None and name == "TRACK_WRITES")):
+            errors.append(  # "off" would silently turn it on
+                Error(f"HERDCACHE[{name!r}] must be {allowed}, not {value!r}.", id="herdcache.E030")
             )
     rows = merged["TRACK_MAX_ROWS"]
     if not isinstance(rows, int) or isinstance(rows, bool) or rows < 1:

@@ -91,9 +91,10 @@ DEFAULTS: dict[str, Any] = {
     # How a committed write purges the tracked entries it affects: "soft" (served stale while
     # one request refreshes) or "hard" (gone).
     "TRACK_PURGE": "soft",
-    # Purge tracked entries after writes this process commits (False: a bulk load that purges
-    # by hand with purge(tables=[...]) afterwards).
-    "TRACK_WRITES": True,
+    # Purge tracked entries after writes this process commits. None: when TRACK is on or this
+    # process defined a track=True decorator (a site tracking per view sets True, so workers and
+    # commands purge too); False: never (a bulk load that calls purge(tables=[...]) afterwards).
+    "TRACK_WRITES": None,
 }
 
 
@@ -219,8 +220,9 @@ class HerdcacheSettings:
         return str(self._get("TRACK_PURGE"))
 
     @property
-    def TRACK_WRITES(self) -> bool:
-        return bool(self._get("TRACK_WRITES"))
+    def TRACK_WRITES(self) -> bool | None:
+        value = self._get("TRACK_WRITES")
+        return None if value is None else bool(value)
 
     @property
     def EDGE(self) -> bool:

@@ -61,6 +61,7 @@ def cached(
     """
     if timeout is None or timeout <= 0:
         raise ValueError("cached() needs a positive timeout in seconds")
+    tracking.declare(track)
 
     def decorator(func: F) -> F:
         name = f"{func.__module__}.{func.__qualname__}"
@@ -222,6 +223,7 @@ def cache_page(
         raise TypeError("cache_page() takes only_get_keys or forget_get_keys, not both")
     if timeout is not None and (not isinstance(timeout, int | float) or timeout < 0):
         raise ValueError("cache_page() needs a timeout in seconds >= 0, or None")
+    tracking.declare(track)
     options = PageOptions(
         timeout=None if timeout is None else float(timeout),
         timeout_from_response=timeout is None,

@@ -44,13 +44,15 @@ def observe(
 ) -> Any:
     """The execute wrapper: report reads to the current recorder, writes to ``on_commit``."""
     recorder = tracking.current()
-    if recorder is None and sql.lstrip()[:9].upper().startswith(_NEVER_WRITES):
+    if recorder is None and (
+        not tracking.writes_purge() or sql.lstrip()[:9].upper().startswith(_NEVER_WRITES)
+    ):
         return execute(sql, params, many, context)
     shape = sqlshape.analyse(sql)
     if shape.kind == sqlshape.READ and recorder is not None:
         tracking.on_read(shape, params, many, recorder)
     result = execute(sql, params, many, context)
-    if shape.kind == sqlshape.WRITE and conf.TRACK_WRITES:
+    if shape.kind == sqlshape.WRITE and (recorder is None or tracking.writes_purge()):
         purged = write_tags(shape, params, many)
         if purged:
             schedule(context["connection"], purged)

@@ -40,6 +40,8 @@ _current: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar(
 _RESPONSE_TAGS = "_herdcache_tags"
 # Cache aliases tracked entries of this process live in: writes bump tags in each of them.
 aliases: set[str] = set()
+# A track=True decorator was defined in this process (TRACK_WRITES=None follows it).
+declared = False
 
 
 def table_tag(label: str) -> str:
@@ -112,6 +114,13 @@ class Recorder:
         # Generations read before this computation started (those of the entry it replaces):
         # a re-render reading what the last one read needs no cache round trip per query.
         self.gens: tagging.Generations = dict(known or {})
+        # Models the last render was tagged with by table: their row reads are not fetched
+        # one by one, the table tag (its generation read before this render) covers them.
+        self.as_table = {
+            tag[2:]
+            for tag in self.gens
+            if tag.startswith("t:") and f"r:{tag[2:]}:*" not in self.gens
+        }
         self.scanned: set[str] = set()
         self.rows: dict[str, set[str]] = {}
         self.adopted: tagging.Generations = {}
@@ -124,7 +133,7 @@ class Recorder:
             # rows overflow TRACK_MAX_ROWS later, the table tag replaces them without a gap.
             self.rows[label] = set()
             wanted += [table_tag(label), rows_tag(label)]
-        if pks is None:
+        if pks is None or label in self.as_table:
             self.scanned.add(label)
         elif label not in self.scanned:
             known = self.rows[label]
@@ -168,6 +177,18 @@ class Recorder:
 def current() -> Recorder | None:
     """The recorder of the tracked computation running in this context, if any."""
     return _current.get()
+
+
+def declare(track: bool | None) -> None:
+    """Note a decorator's ``track=``: one ``track=True`` turns on purging for this process."""
+    global declared
+    declared = declared or bool(track)
+
+
+def writes_purge() -> bool:
+    """Whether this process purges tracked entries after the writes it commits."""
+    setting = conf.TRACK_WRITES
+    return setting if setting is not None else (declared or conf.TRACK)
 
 
 def wanted(track: bool | None) -> bool:

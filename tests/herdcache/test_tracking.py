@@ -22,12 +22,14 @@ from herdcache.drivers import refresher
 from tests.herdcache.trackapp.models import Author, Item, Label
 
 pytestmark = pytest.mark.django_db(transaction=True)
-HERD = {"STATS_FLUSH_INTERVAL": 0, "XFETCH_BETA": 0}
+HERD = {"STATS_FLUSH_INTERVAL": 0, "XFETCH_BETA": 0, "TRACK_WRITES": True}
 
 
 @pytest.fixture(autouse=True)
-def _herd(settings) -> Iterator[None]:
+def _herd(settings, monkeypatch) -> Iterator[None]:
     settings.HERDCACHE = {**HERD, "TRACK_PURGE": "hard"}
+    # The track=True decorators defined here must not turn purging on for later tests.
+    monkeypatch.setattr(tracking, "declared", False)
     caches["default"].clear()
     yield
     refresher.wait()
@@ -281,7 +283,7 @@ def test_response_tags_and_purge_by_table(rows, settings) -> None:
     ("setting", "value", "check_id"),
     [
         ("TRACK", "yes", "herdcache.E030"),
-        ("TRACK_WRITES", 1, "herdcache.E030"),
+        ("TRACK_WRITES", "no", "herdcache.E030"),
         ("TRACK_MAX_ROWS", 0, "herdcache.E031"),
         ("TRACK_MAX_ROWS", 2.5, "herdcache.E031"),
         ("TRACK_PURGE", "later", "herdcache.E032"),
@@ -290,6 +292,18 @@ def test_response_tags_and_purge_by_table(rows, settings) -> None:
 def test_bad_tracking_settings_are_reported(settings, setting, value, check_id) -> None:
     settings.HERDCACHE = {setting: value}
     assert [message.id for message in check_settings()] == [check_id]
+
+
+def test_writes_purge_when_tracking_is_in_use_unless_told(settings) -> None:
+    settings.HERDCACHE = {}
+    assert not tracking.writes_purge()  # nothing tracked in this process: writes cost nothing
+    herdcache.cached(60, track=True)(len)
+    assert tracking.writes_purge()
+    settings.HERDCACHE = {"TRACK_WRITES": False}
+    assert not tracking.writes_purge()
+    settings.HERDCACHE = {"TRACK": True, "TRACK_WRITES": None}
+    tracking.declared = False
+    assert tracking.writes_purge()
 
 
 def test_good_tracking_settings_pass(settings) -> None:

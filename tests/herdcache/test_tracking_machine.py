@@ -33,6 +33,7 @@ from hypothesis.stateful import (
 )
 
 import herdcache
+from herdcache import tracking
 from herdcache.drivers import refresher
 from tests.conftest import cache_config
 from tests.herdcache.trackapp.models import Author, Item, Label
@@ -68,36 +69,37 @@ class Renders:
 renders = Renders()
 
 
-@herdcache.cache_page(300, track=True)
-def item_view(request, pk):
-    return HttpResponse(item_truth(pk))
+def build_pages() -> dict[str, tuple[Callable[[], str], Callable[[], str]]]:
+    """Each page: (read it through herdcache, render the truth). Built per test: the track=True
+    decorators must not turn purging on for the rest of the process (TRACK_WRITES=None)."""
 
+    @herdcache.cache_page(300, track=True)
+    def item_view(request, pk):
+        return HttpResponse(item_truth(pk))
 
-@herdcache.cache_page(300, track=True)
-def list_view(request):
-    return HttpResponse(list_truth())
+    @herdcache.cache_page(300, track=True)
+    def list_view(request):
+        return HttpResponse(list_truth())
 
+    @herdcache.cached(300, track=True)  # background refresh: soft purges serve one stale read
+    def author_value(pk: int) -> str:
+        renders.authors[pk] = renders.authors.get(pk, 0) + 1
+        return author_truth(pk)
 
-@herdcache.cached(300, track=True)  # background refresh: soft purges serve one stale read
-def author_value(pk: int) -> str:
-    renders.authors[pk] = renders.authors.get(pk, 0) + 1
-    return author_truth(pk)
-
-
-PAGES: dict[str, tuple[Callable[[], str], Callable[[], str]]] = {
-    **{
-        f"item{pk}": (
-            lambda pk=pk: item_view(RequestFactory().get(f"/i/{pk}/"), pk).content.decode(),
-            lambda pk=pk: item_truth(pk),
-        )
-        for pk in PKS
-    },
-    "list": (lambda: list_view(RequestFactory().get("/list/")).content.decode(), list_truth),
-    **{
-        f"author{pk}": (lambda pk=pk: author_value(pk), lambda pk=pk: author_truth(pk))
-        for pk in AUTHORS
-    },
-}
+    return {
+        **{
+            f"item{pk}": (
+                lambda pk=pk: item_view(RequestFactory().get(f"/i/{pk}/"), pk).content.decode(),
+                lambda pk=pk: item_truth(pk),
+            )
+            for pk in PKS
+        },
+        "list": (lambda: list_view(RequestFactory().get("/list/")).content.decode(), list_truth),
+        **{
+            f"author{pk}": (lambda pk=pk: author_value(pk), lambda pk=pk: author_truth(pk))
+            for pk in AUTHORS
+        },
+    }
 
 
 def _write(rng: random.Random) -> bool:
@@ -216,6 +218,7 @@ class Site(RuleBasedStateMachine):
     """Writes (in every transaction shape) interleaved with reads of every page."""
 
     soft = False
+    pages: dict[str, tuple[Callable[[], str], Callable[[], str]]] = {}
 
     def __init__(self) -> None:
         super().__init__()
@@ -270,7 +273,7 @@ class Site(RuleBasedStateMachine):
     @invariant()
     def pages_are_current(self) -> None:
         before = dict(renders.authors)
-        for name, (read, truth) in PAGES.items():
+        for name, (read, truth) in self.pages.items():
             got, expected = read(), truth()
             if got != expected:
                 assert self.soft, f"{name}: served {got!r}, the database says {expected!r}"
@@ -295,10 +298,14 @@ def _in_own_connection(rng: random.Random, outcome: list[bool]) -> None:
 @pytest.mark.parametrize(
     ("kind", "purge"), [("locmem", "hard"), ("locmem", "soft"), ("memcached", "soft")]
 )
-def test_random_writes_never_leave_an_outdated_page(request, settings, kind, purge) -> None:
+def test_random_writes_never_leave_an_outdated_page(
+    request, settings, monkeypatch, kind, purge
+) -> None:
     settings.CACHES = {"default": cache_config(kind, request)}
     settings.HERDCACHE = {"STATS_FLUSH_INTERVAL": 0, "XFETCH_BETA": 0, "TRACK_PURGE": purge}
-    machine = type(f"Site{purge.title()}", (Site,), {"soft": purge == "soft"})
+    monkeypatch.setattr(tracking, "declared", False)  # build_pages() sets it for this test only
+    pages = build_pages()
+    machine = type(f"Site{purge.title()}", (Site,), {"soft": purge == "soft", "pages": pages})
     try:
         run_state_machine_as_test(
             machine,
