@@ -110,7 +110,7 @@ def cached(
                         return Computed(value, value)
                     with tracking.recording(adapter.alias, adapter.entry_gens) as recorder:
                         value = await func(*args, **kwargs)
-                    return Computed(value, value, gens=recorder.tags())
+                    return _tracked(Computed(value, value), recorder)
 
                 outcome = await aget_or_compute(
                     adapter, k, policy, tag_list, acompute, background=background
@@ -132,7 +132,7 @@ def cached(
                     return Computed(value, value)
                 with tracking.recording(adapter.alias, adapter.entry_gens) as recorder:
                     value = func(*args, **kwargs)
-                return Computed(value, value, gens=recorder.tags())
+                return _tracked(Computed(value, value), recorder)
 
             outcome = get_or_compute(adapter, k, policy, tag_list, compute, background=background)
             _pass_on(outcome)
@@ -151,14 +151,23 @@ def _pass_on(outcome: Outcome) -> None:
         recorder.adopt(outcome.entry.gens)
 
 
+def _tracked(computed: Computed, recorder: tracking.Recorder) -> Computed:
+    """Give a computation its tracked generations; never store it when they could not be read."""
+    if recorder.failed:
+        computed.store, computed.event = False, "error"
+        return computed
+    computed.gens = recorder.tags()
+    return computed
+
+
 def _compute_page(plan: PagePlan, adapter: PageAdapter, render: Callable[[], Any]) -> Computed:
     """Render and capture a page, tracking its reads when the plan says so."""
     if not plan.track:
         return capture(plan, render())
     with tracking.recording(plan.alias, adapter.entry_gens) as recorder:
         computed = capture(plan, render())  # inside: a TemplateResponse reads while rendering
-    computed.gens = recorder.tags()
-    plan.tags = [*plan.tags, *computed.gens]  # remembered with the URL: edge copies purge too
+    computed = _tracked(computed, recorder)
+    plan.tags = [*plan.tags, *(computed.gens or {})]  # remembered with the URL: edge copies too
     return computed
 
 
@@ -170,8 +179,8 @@ async def _acompute_page(
         return capture(plan, await arender())
     with tracking.recording(plan.alias, adapter.entry_gens) as recorder:
         computed = capture(plan, await arender())
-    computed.gens = recorder.tags()
-    plan.tags = [*plan.tags, *computed.gens]
+    computed = _tracked(computed, recorder)
+    plan.tags = [*plan.tags, *(computed.gens or {})]
     return computed
 
 

@@ -26,6 +26,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.core.signals import setting_changed
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
@@ -48,7 +49,11 @@ def observe(
         not tracking.writes_purge() or sql.lstrip()[:9].upper().startswith(_NEVER_WRITES)
     ):
         return execute(sql, params, many, context)
-    shape = sqlshape.analyse(sql)
+    try:
+        shape = sqlshape.analyse(sql)
+    except Exception:  # never break a query over its classification; counted in the log
+        logger.exception("herdcache: could not classify %.200s", sql)
+        return execute(sql, params, many, context)
     if shape.kind == sqlshape.READ and recorder is not None:
         tracking.on_read(shape, params, many, recorder)
     result = execute(sql, params, many, context)
@@ -173,10 +178,16 @@ def install(connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
         connection.execute_wrappers.insert(0, observe)
 
 
+def _apps_changed(setting: str, **kwargs: Any) -> None:
+    if setting == "INSTALLED_APPS":  # tests and benchmarks: the table -> model map is rebuilt
+        tracking.models_by_table.cache_clear()
+
+
 def install_everywhere() -> None:
     """Observe every connection opened from now on, and those of this thread already open."""
     from django.db import connections
 
     connection_created.connect(install, dispatch_uid="herdcache.invalidation")
+    setting_changed.connect(_apps_changed, dispatch_uid="herdcache.invalidation")
     for connection in connections.all(initialized_only=True):
         install(connection)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -33,6 +34,8 @@ from django.core.cache import caches
 from herdcache import sqlshape
 from herdcache import tags as tagging
 from herdcache.conf import conf
+
+logger = logging.getLogger("herdcache")
 
 _current: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar(
     "herdcache_recorder", default=None
@@ -124,6 +127,9 @@ class Recorder:
         self.scanned: set[str] = set()
         self.rows: dict[str, set[str]] = {}
         self.adopted: tagging.Generations = {}
+        # The cache failed while generations were read: what is computed must not be stored
+        # (its dependencies are unknown), but the computation itself goes on.
+        self.failed = False
 
     def read(self, label: str, pks: Iterable[str] | None) -> None:
         """Note a read of ``label`` (whole table when ``pks`` is None), before it runs."""
@@ -168,10 +174,15 @@ class Recorder:
 
     def _fetch(self, wanted: list[str]) -> None:
         wanted = [tag for tag in wanted if tag not in self.gens]
-        if wanted:
-            cache = caches[self.alias]
+        if not wanted or self.failed:
+            return
+        cache = caches[self.alias]
+        try:
             found = cache.get_many(tagging.keys_for(wanted))
             self.gens.update(tagging.generations(cache, wanted, found))
+        except Exception as exc:
+            logger.warning("herdcache: cache %r unavailable while tracking (%s)", self.alias, exc)
+            self.failed = True
 
 
 def current() -> Recorder | None:

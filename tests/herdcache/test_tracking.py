@@ -279,6 +279,27 @@ def test_response_tags_and_purge_by_table(rows, settings) -> None:
         herdcache.purge(tables=["trackapp.Nope"])
 
 
+class DownCache:
+    """A cache whose server is gone."""
+
+    def get_many(self, keys):
+        raise ConnectionError("memcached is down")
+
+
+def test_a_value_whose_reads_cannot_be_tracked_is_served_not_stored(rows, monkeypatch) -> None:
+    _, first, _, _ = rows
+    renders: list[int] = []
+
+    @herdcache.cached(300, track=True, background=False)
+    def price(pk):
+        renders.append(pk)
+        return Item.objects.get(pk=pk).price
+
+    monkeypatch.setattr(tracking, "caches", {"default": DownCache()})
+    assert price(first.pk) == price(first.pk) == 1  # no error for the visitor...
+    assert renders == [first.pk, first.pk]  # ...and nothing stored without its dependencies
+
+
 @pytest.mark.parametrize(
     ("setting", "value", "check_id"),
     [
