@@ -80,7 +80,7 @@ def _check_tracking(merged: dict[str, Any]) -> list[CheckMessage]:
         value = merged[name]
         if not (isinstance(value, bool) or (value is None and name == "TRACK_WRITES")):
             errors.append(  # "off" would silently turn it on
-                Error(f"HERDCACHE[{name!r}] must be {allowed}, not {value!r}.", id="herdcache.E030")
+                Error(f"HERDCACHE[{name!r}] must be {allowed}, not {value!r}.", id="herdcache.E040")
             )
     rows = merged["TRACK_MAX_ROWS"]
     if not isinstance(rows, int) or isinstance(rows, bool) or rows < 1:
@@ -88,14 +88,14 @@ def _check_tracking(merged: dict[str, Any]) -> list[CheckMessage]:
             Error(
                 f"HERDCACHE['TRACK_MAX_ROWS'] must be a positive integer, not {rows!r}.",
                 hint="Past this many rows of one model a tracked page is tagged with the table.",
-                id="herdcache.E031",
+                id="herdcache.E041",
             )
         )
     if merged["TRACK_PURGE"] not in ("soft", "hard"):
         errors.append(
             Error(
                 f"HERDCACHE['TRACK_PURGE'] must be 'soft' or 'hard', not {merged['TRACK_PURGE']!r}.",
-                id="herdcache.E032",
+                id="herdcache.E042",
             )
         )
     return errors

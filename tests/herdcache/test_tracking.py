@@ -303,11 +303,11 @@ def test_a_value_whose_reads_cannot_be_tracked_is_served_not_stored(rows, monkey
 @pytest.mark.parametrize(
     ("setting", "value", "check_id"),
     [
-        ("TRACK", "yes", "herdcache.E030"),
-        ("TRACK_WRITES", "no", "herdcache.E030"),
-        ("TRACK_MAX_ROWS", 0, "herdcache.E031"),
-        ("TRACK_MAX_ROWS", 2.5, "herdcache.E031"),
-        ("TRACK_PURGE", "later", "herdcache.E032"),
+        ("TRACK", "yes", "herdcache.E040"),
+        ("TRACK_WRITES", "no", "herdcache.E040"),
+        ("TRACK_MAX_ROWS", 0, "herdcache.E041"),
+        ("TRACK_MAX_ROWS", 2.5, "herdcache.E041"),
+        ("TRACK_PURGE", "later", "herdcache.E042"),
     ],
 )
 def test_bad_tracking_settings_are_reported(settings, setting, value, check_id) -> None:
