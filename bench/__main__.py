@@ -23,13 +23,25 @@ from bench import (
     registry,
     soak,
     stampede,
+    tracking,
 )
 from bench.measure import env_float, time_limit
 from bench.report import Result, Row, console, print_table, write_json
 
 BENCHMARKS: dict[str, ModuleType] = {
     module.NAME: module
-    for module in (stampede, hitpath, registry, edge, ingest, jetstream, fanout, soak, analytics)
+    for module in (
+        stampede,
+        hitpath,
+        registry,
+        tracking,
+        edge,
+        ingest,
+        jetstream,
+        fanout,
+        soak,
+        analytics,
+    )
 }
 # Run only when named (`make bench ARGS=soak`): ten minutes of traffic is no part of a quick look.
 ON_REQUEST = {soak.NAME}

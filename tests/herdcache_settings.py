@@ -10,6 +10,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "herdcache",
+    "tests.herdcache.trackapp",  # models for the dependency tracking tests
 ]
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -20,13 +20,22 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["cache_page", "cached", "find_urls", "get_stats", "make_key", "purge"]
+__all__ = [
+    "cache_page",
+    "cached",
+    "find_urls",
+    "get_stats",
+    "make_key",
+    "purge",
+    "response_tags",
+]
 
 _LAZY = {
     "cached": "herdcache.decorators",
     "cache_page": "herdcache.decorators",
     "make_key": "herdcache.keys",
     "get_stats": "herdcache.stats",
+    "response_tags": "herdcache.tracking",
 }
 
 if TYPE_CHECKING:
@@ -35,6 +44,7 @@ if TYPE_CHECKING:
     from herdcache.decorators import cache_page, cached
     from herdcache.keys import make_key
     from herdcache.stats import get_stats
+    from herdcache.tracking import response_tags
 
 
 def purge(*args: Any, **kwargs: Any) -> int:

@@ -11,3 +11,6 @@ class HerdcacheConfig(AppConfig):
             checks,  # noqa: F401  (registers the system checks)
             legacy_checks,  # noqa: F401  (fancy-cache/newcache settings)
         )
+        from herdcache.invalidation import install_everywhere
+
+        install_everywhere()  # writes purge tracked pages after commit

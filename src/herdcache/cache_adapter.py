@@ -30,6 +30,9 @@ class CacheAdapter:
     def __init__(self, alias: str) -> None:
         self.alias = alias
         self.cache: BaseCache = caches[alias]
+        # Generations of the tags the last entry read was stored with beyond the declared ones
+        # (tracked tags), read before any recomputation: a tracked refresh starts from them.
+        self.entry_gens: tagging.Generations = {}
 
     def read(self, key: str, tags: Sequence[str], beta: float) -> Lookup:
         if tags:
@@ -39,7 +42,23 @@ class CacheAdapter:
         else:
             gens, raw = {}, self.cache.get(key)
         entry = Entry.unpack(raw)
-        return Lookup(entry, classify(entry, gens, beta), gens)
+        return Lookup(entry, classify(entry, self.with_tracked(entry, gens), beta), gens)
+
+    def with_tracked(self, entry: Entry | None, gens: tagging.Generations) -> tagging.Generations:
+        """``gens`` plus the current generations of the other tags ``entry`` was stored with.
+
+        Tracked tags are known only to the entry (the page read them): one more ``get_many``
+        for a tracked entry. The lookup's own generations stay those of the declared tags, so
+        a refresh stores only the tags it reads itself.
+        """
+        if entry is None or not isinstance(entry.gens, dict):
+            return gens
+        extra = [tag for tag in entry.gens if tag not in gens]
+        if not extra:
+            return gens
+        found = self.cache.get_many(tagging.keys_for(extra))
+        self.entry_gens = tagging.generations(self.cache, extra, found)
+        return {**gens, **self.entry_gens}
 
     def lock(self, key: str, ttl: float) -> str | None:
         token = uuid.uuid4().hex

@@ -71,6 +71,35 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
     errors += _check_edge(merged)
     errors += _check_remembered_cap(merged["MAX_REMEMBERED_URLS"])
     errors += check_downstream(merged)
+    errors += _check_tracking(merged)
+    return errors
+
+
+def _check_tracking(merged: dict[str, Any]) -> list[CheckMessage]:
+    """``TRACK``/``TRACK_WRITES`` are booleans, ``TRACK_MAX_ROWS`` >= 1, ``TRACK_PURGE`` soft/hard."""
+    errors: list[CheckMessage] = []
+    for name, allowed in (("TRACK", "True or False"), ("TRACK_WRITES", "True, False or None")):
+        value = merged[name]
+        if not (isinstance(value, bool) or (value is None and name == "TRACK_WRITES")):
+            errors.append(  # "off" would silently turn it on
+                Error(f"HERDCACHE[{name!r}] must be {allowed}, not {value!r}.", id="herdcache.E040")
+            )
+    rows = merged["TRACK_MAX_ROWS"]
+    if not isinstance(rows, int) or isinstance(rows, bool) or rows < 1:
+        errors.append(
+            Error(
+                f"HERDCACHE['TRACK_MAX_ROWS'] must be a positive integer, not {rows!r}.",
+                hint="Past this many rows of one model a tracked page is tagged with the table.",
+                id="herdcache.E041",
+            )
+        )
+    if merged["TRACK_PURGE"] not in ("soft", "hard"):
+        errors.append(
+            Error(
+                f"HERDCACHE['TRACK_PURGE'] must be 'soft' or 'hard', not {merged['TRACK_PURGE']!r}.",
+                id="herdcache.E042",
+            )
+        )
     return errors
 
 

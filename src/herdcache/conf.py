@@ -92,6 +92,18 @@ DEFAULTS: dict[str, Any] = {
     "DOWNSTREAM": [],
     # Purges waiting per downstream cache; past it new ones are dropped (and logged).
     "DOWNSTREAM_QUEUE_SIZE": 1000,
+    # --- Dependency tracking and invalidation on commit (docs/invalidation.md) ------------------
+    # Track what every cache_page/cached computation reads (per decorator: track=True/False).
+    "TRACK": False,
+    # Past this many rows of one model read by primary key, a page is tagged with the table.
+    "TRACK_MAX_ROWS": 50,
+    # How a committed write purges the tracked entries it affects: "soft" (served stale while
+    # one request refreshes) or "hard" (gone).
+    "TRACK_PURGE": "soft",
+    # Purge tracked entries after writes this process commits. None: when TRACK is on or this
+    # process defined a track=True decorator (a site tracking per view sets True, so workers and
+    # commands purge too); False: never (a bulk load that calls purge(tables=[...]) afterwards).
+    "TRACK_WRITES": None,
 }
 
 
@@ -203,6 +215,23 @@ class HerdcacheSettings:
     @property
     def METRICS_TOKEN(self) -> str:
         return str(self._get("METRICS_TOKEN"))
+
+    @property
+    def TRACK(self) -> bool:
+        return bool(self._get("TRACK"))
+
+    @property
+    def TRACK_MAX_ROWS(self) -> int:
+        return int(self._get("TRACK_MAX_ROWS"))
+
+    @property
+    def TRACK_PURGE(self) -> str:
+        return str(self._get("TRACK_PURGE"))
+
+    @property
+    def TRACK_WRITES(self) -> bool | None:
+        value = self._get("TRACK_WRITES")
+        return None if value is None else bool(value)
 
     @property
     def EDGE(self) -> bool:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest
 
+from herdcache import tracking
 from herdcache.cache_adapter import CacheAdapter
 from herdcache.conf import conf
 from herdcache.drivers import aget_or_compute, get_or_compute
@@ -18,6 +19,7 @@ from herdcache.pages import (
     KeyPrefix,
     PageAdapter,
     PageOptions,
+    PagePlan,
     PageTags,
     PostProcess,
     capture,
@@ -25,7 +27,7 @@ from herdcache.pages import (
     plan_request,
     serve,
 )
-from herdcache.stampede import Computed, Policy
+from herdcache.stampede import Computed, Outcome, Policy
 from herdcache.stats import arecord, record
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,6 +43,7 @@ def cached(
     tags: TagSpec = (),
     cache: str | None = None,
     background: bool = True,
+    track: bool | None = None,
 ) -> Callable[[F], F]:
     """Memoize ``func`` in the cache, computing it once per expiry across every process.
 
@@ -50,11 +53,15 @@ def cached(
     call's arguments (``"user:{0}"``) or a callable returning a string; by default the function's
     dotted name and ``repr`` of the arguments. ``tags`` (or a callable over the arguments) lets
     ``herdcache.purge(tags=...)`` invalidate results. Works on ``async def`` functions too.
+    ``track=True`` (default ``HERDCACHE["TRACK"]``, or on inside another tracked computation)
+    records the tables and rows the function reads so committed writes to them purge the value
+    (``herdcache.tracking``); a tracked value served inside a tracked page passes its tags on.
 
     The wrapper gains ``.purge(*args, soft=False, **kwargs)`` to drop one call's value.
     """
     if timeout is None or timeout <= 0:
         raise ValueError("cached() needs a positive timeout in seconds")
+    tracking.declare(track)
 
     def decorator(func: F) -> F:
         name = f"{func.__module__}.{func.__qualname__}"
@@ -95,14 +102,20 @@ def cached(
             @functools.wraps(func)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
                 adapter, k, policy, tag_list = prepare(args, kwargs)
+                tracked = tracking.wanted(track)  # here: a background refresh has no context
 
                 async def acompute() -> Computed:
-                    value = await func(*args, **kwargs)
-                    return Computed(value, value)
+                    if not tracked:
+                        value = await func(*args, **kwargs)
+                        return Computed(value, value)
+                    with tracking.recording(adapter.alias, adapter.entry_gens) as recorder:
+                        value = await func(*args, **kwargs)
+                    return _tracked(Computed(value, value), recorder)
 
                 outcome = await aget_or_compute(
                     adapter, k, policy, tag_list, acompute, background=background
                 )
+                _pass_on(outcome)
                 return outcome.result
 
             async_wrapper.purge = purge  # type: ignore[attr-defined]
@@ -111,19 +124,71 @@ def cached(
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             adapter, k, policy, tag_list = prepare(args, kwargs)
+            tracked = tracking.wanted(track)  # here: a background refresh has no context
 
             def compute() -> Computed:
-                value = func(*args, **kwargs)
-                return Computed(value, value)
+                if not tracked:
+                    value = func(*args, **kwargs)
+                    return Computed(value, value)
+                with tracking.recording(adapter.alias, adapter.entry_gens) as recorder:
+                    value = func(*args, **kwargs)
+                return _tracked(Computed(value, value), recorder)
 
-            return get_or_compute(
-                adapter, k, policy, tag_list, compute, background=background
-            ).result
+            outcome = get_or_compute(adapter, k, policy, tag_list, compute, background=background)
+            _pass_on(outcome)
+            return outcome.result
 
         wrapper.purge = purge  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorator
+
+
+def _pass_on(outcome: Outcome) -> None:
+    """A value served from the cache inside a tracked computation: its reads count there too."""
+    recorder = tracking.current()
+    if recorder is not None and outcome.from_cache and outcome.entry is not None:
+        recorder.adopt(outcome.entry.gens)
+
+
+def _tracked(computed: Computed, recorder: tracking.Recorder) -> Computed:
+    """Give a computation its tracked generations; never store it when they could not be read."""
+    if recorder.failed:
+        computed.store, computed.event = False, "error"
+        return computed
+    computed.gens = recorder.tags()
+    return computed
+
+
+def _compute_page(plan: PagePlan, adapter: PageAdapter, render: Callable[[], Any]) -> Computed:
+    """Render and capture a page, tracking its reads when the plan says so."""
+    if not plan.track:
+        return capture(plan, render())
+    with tracking.recording(plan.alias, adapter.entry_gens) as recorder:
+        computed = capture(plan, render())  # inside: a TemplateResponse reads while rendering
+    computed = _tracked(computed, recorder)
+    plan.tags = [*plan.tags, *(computed.gens or {})]  # remembered with the URL: edge copies too
+    return computed
+
+
+async def _acompute_page(
+    plan: PagePlan, adapter: PageAdapter, arender: Callable[[], Awaitable[Any]]
+) -> Computed:
+    """``_compute_page`` for async views."""
+    if not plan.track:
+        return capture(plan, await arender())
+    with tracking.recording(plan.alias, adapter.entry_gens) as recorder:
+        computed = capture(plan, await arender())
+    computed = _tracked(computed, recorder)
+    plan.tags = [*plan.tags, *(computed.gens or {})]
+    return computed
+
+
+def _tag_response(plan: PagePlan, outcome: Outcome, response: Any) -> Any:
+    """Attach the page's tags (declared and tracked) to the response (``response_tags``)."""
+    entry = outcome.entry if outcome.from_cache else None
+    tracking.set_response_tags(response, entry.gens if entry is not None else plan.tags)
+    return response
 
 
 def cache_page(
@@ -140,6 +205,7 @@ def cache_page(
     tags: PageTags = (),
     stale: float | None = None,
     edge: bool | None = None,
+    track: bool | None = None,
 ) -> Callable[[F], F]:
     """Cache a view's response: a drop-in for Django's ``cache_page`` that survives a crowd.
 
@@ -154,7 +220,9 @@ def cache_page(
     ``tags`` (or a callable like ``key_prefix``) lets ``purge(tags=...)`` drop pages in O(1).
     Never stores what Django's cache middleware would not (see ``herdcache.rules``).
     ``edge=True`` (default ``HERDCACHE["EDGE"]``) also writes edge-safe pages to memcached for
-    nginx to serve without Django (``herdcache.edge``).
+    nginx to serve without Django (``herdcache.edge``). ``track=True`` (default
+    ``HERDCACHE["TRACK"]``) tags the page with the tables and rows it read, so committed writes
+    to them purge it (``herdcache.tracking``, ``herdcache.invalidation``).
 
     As Django's: ``timeout=None`` takes the response's ``max-age``, else
     ``CACHE_MIDDLEWARE_SECONDS`` (``max-age=0``: not stored); ``timeout=0`` never stores and marks
@@ -164,6 +232,7 @@ def cache_page(
         raise TypeError("cache_page() takes only_get_keys or forget_get_keys, not both")
     if timeout is not None and (not isinstance(timeout, int | float) or timeout < 0):
         raise ValueError("cache_page() needs a timeout in seconds >= 0, or None")
+    tracking.declare(track)
     options = PageOptions(
         timeout=None if timeout is None else float(timeout),
         timeout_from_response=timeout is None,
@@ -178,6 +247,7 @@ def cache_page(
         tags=tags,
         cache=cache,
         edge=edge,
+        track=track,
     )
 
     def decorator(view: F) -> F:
@@ -190,11 +260,15 @@ def cache_page(
                     await arecord(options.cache or conf.CACHE, "bypass")
                     return finish(request, options, await view(request, *args, **kwargs))
 
+                adapter = PageAdapter(plan)
+
                 async def acompute() -> Computed:
-                    return capture(plan, await view(request, *args, **kwargs))
+                    return await _acompute_page(
+                        plan, adapter, lambda: view(request, *args, **kwargs)
+                    )
 
                 outcome = await aget_or_compute(
-                    PageAdapter(plan),
+                    adapter,
                     plan.base_key,
                     plan.policy,
                     plan.tags,
@@ -205,7 +279,7 @@ def cache_page(
                     response = await sync_to_async(serve)(plan, outcome)  # may write the edge
                 else:
                     response = serve(plan, outcome)
-                return finish(plan, options, response)
+                return finish(plan, options, _tag_response(plan, outcome, response))
 
             return async_view  # type: ignore[return-value]
 
@@ -216,18 +290,20 @@ def cache_page(
                 record(options.cache or conf.CACHE, "bypass")
                 return finish(request, options, view(request, *args, **kwargs))
 
+            adapter = PageAdapter(plan)
+
             def compute() -> Computed:
-                return capture(plan, view(request, *args, **kwargs))
+                return _compute_page(plan, adapter, lambda: view(request, *args, **kwargs))
 
             outcome = get_or_compute(
-                PageAdapter(plan),
+                adapter,
                 plan.base_key,
                 plan.policy,
                 plan.tags,
                 compute,
                 url_key=plan.stats_key,
             )
-            return finish(plan, options, serve(plan, outcome))
+            return finish(plan, options, _tag_response(plan, outcome, serve(plan, outcome)))
 
         return sync_view  # type: ignore[return-value]
 

@@ -68,6 +68,8 @@ class PageOptions:
     timeout_from_response: bool = False
     # Also write edge copies for nginx (None: HERDCACHE["EDGE"]).
     edge: bool | None = None
+    # Track the tables and rows the page reads (None: HERDCACHE["TRACK"]).
+    track: bool | None = None
 
 
 @dataclass(slots=True)
@@ -86,6 +88,7 @@ class PagePlan:
     policy: Policy = field(repr=False)
     edge_key: str | None = None
     vary_miss: bool = False  # the last read found the page's Vary marker but not our variant
+    track: bool = False  # record what the render reads (herdcache.tracking)
 
     @property
     def stats_key(self) -> str | None:
@@ -128,6 +131,7 @@ def plan_request(
         url_stats=options.remember_stats_all_urls or conf.REMEMBER_STATS_ALL_URLS,
         policy=Policy.build(timeout, options.stale),
         edge_key=edge_key,
+        track=options.track if options.track is not None else conf.TRACK,
     )
 
 
@@ -242,7 +246,9 @@ def finish(
     its Cache-Status entry here."""
     if isinstance(plan_or_request, PagePlan):
         request = plan_or_request.request
-        surrogate.label(response, surrogate.page_tags(plan_or_request), conf.SURROGATE_HEADER)
+        surrogate.label(
+            response, surrogate.page_tags(plan_or_request, response), conf.SURROGATE_HEADER
+        )
     else:  # no plan: this request bypassed the cache
         request = plan_or_request
         if conf.CACHE_STATUS:
@@ -281,7 +287,7 @@ class PageAdapter(CacheAdapter):
         if entry is not None and _is_marker(entry.value):
             entry = Entry.unpack(self.cache.get(self._variant(key, list(entry.value[1]))))
             self.plan.vary_miss = entry is None
-        return Lookup(entry, classify(entry, gens, beta), gens)
+        return Lookup(entry, classify(entry, self.with_tracked(entry, gens), beta), gens)
 
     def write(
         self, key: str, value: Any, delta: float, policy: Policy, gens: tagging.Generations

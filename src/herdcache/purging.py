@@ -18,7 +18,7 @@ from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 from django.db import DatabaseError
 
-from herdcache import downstream, registry, stats
+from herdcache import downstream, registry, stats, tracking
 from herdcache import tags as tagging
 from herdcache.conf import conf
 from herdcache.edge import local as edge_local
@@ -109,14 +109,18 @@ def purge(
     prefix: str | None = None,
     soft: bool = False,
     cache: str | None = None,
+    tables: Iterable[str] = (),
 ) -> int:
-    """Purge by URL (exact or wildcard, see ``find_urls``), tag and/or path prefix.
+    """Purge by URL (exact or wildcard, see ``find_urls``), tag, path prefix and/or table.
 
     Tags are purged in the cache alias ``cache`` (default ``HERDCACHE["CACHE"]``) for every entry
     carrying them, remembered or not. URLs and prefixes need remembered URLs
-    (``remember_all_urls``). Returns the number of remembered entries purged by URL or prefix.
+    (``remember_all_urls``). ``tables`` (``"app_label.Model"``) purges every tracked entry that
+    read the model's table, as a write herdcache could not see would have (raises ValueError for
+    an unknown model). Returns the number of remembered entries purged by URL or prefix.
     """
     tags, urls = list(tags), list(urls)
+    tags += tracking.tags_of_tables(tables)
     if tags:
         tagging.bump(caches[cache or conf.CACHE], tags, hard=not soft)
         _purge_tagged_edge(tags)

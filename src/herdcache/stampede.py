@@ -137,6 +137,9 @@ class Computed:
     store: bool = True
     event: str | None = None  # why nothing was stored, counted by the caller (e.g. "uncacheable")
     timeout: float | None = None  # overrides the policy's timeout (per-site middleware: max-age)
+    # Generations of the tags dependency tracking found (herdcache.tracking), read before the
+    # data was: stored with the entry beside those of its declared tags.
+    gens: tagging.Generations | None = None
 
 
 @dataclass(slots=True)
@@ -326,6 +329,8 @@ def _compute_and_store(
             policy = replace(
                 policy, timeout=computed.timeout, stale=computed.timeout * conf.STALE_FACTOR
             )
+        if computed.gens:
+            gens = {**gens, **computed.gens}
         try:
             failure = yield lambda: adapter.write(key, computed.stored, delta, policy, gens)
         except Exception as exc:

@@ -22,7 +22,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from herdcache import tracking
 
 if TYPE_CHECKING:
     from django.http import HttpResponseBase
@@ -101,9 +103,14 @@ def purge_keys(tags: Iterable[str], header: str) -> list[str]:
     return list(dict.fromkeys([*keys, *(bucket(key) for key in keys)]))
 
 
-def page_tags(plan: PagePlan) -> list[str]:
-    """The tags of the entry behind a page response (the one place downstream keys come from)."""
-    return list(plan.tags)
+def page_tags(plan: PagePlan, response: Any = None) -> list[str]:
+    """The tags of the entry behind a page response (the one place downstream keys come from):
+    the view's own first, then those tracked while it rendered (``herdcache.tracking``: on a
+    hit they come with the stored entry), so the broader keys are the ones kept on overflow."""
+    declared = list(plan.tags)
+    seen = set(declared)
+    tracked = [t for t in tracking.response_tags(response) if t not in seen] if response else []
+    return declared + tracked
 
 
 def label(response: HttpResponseBase, tags: Sequence[str], header: str | None) -> None:

@@ -1,0 +1,1 @@
+"""A tiny app of models for the dependency tracking tests (tests/herdcache/test_tracking*.py)."""
