@@ -94,7 +94,7 @@ def _check_rewarm_and_log(merged: dict[str, Any]) -> list[CheckMessage]:
                 )
             )
     origin = merged["REWARM_ORIGIN"]
-    if origin is not None and not _is_origin(origin):
+    if origin is not None and not is_origin(origin):
         errors.append(
             Error(
                 f"HERDCACHE['REWARM_ORIGIN'] must be None or an origin such as "
@@ -114,7 +114,8 @@ def _check_rewarm_and_log(merged: dict[str, Any]) -> list[CheckMessage]:
     return errors
 
 
-def _is_origin(value: object) -> bool:
+def is_origin(value: object) -> bool:
+    """Whether ``value`` is ``http(s)://host[:port]`` (no path, query or fragment)."""
     if not isinstance(value, str):
         return False
     try:

@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Iterator
 
 import pytest
 from django.core.cache import caches
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import Client
 
 import herdcache
@@ -16,6 +19,7 @@ from herdcache.cache_adapter import CacheAdapter
 from herdcache.drivers import refresher
 from herdcache.models import PurgeLog
 from tests.conftest import cache_config
+from tests.fixtures.servers import free_port
 from tests.herdcache.views import RENDERS, WARM_GATES
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -119,8 +123,6 @@ def test_a_visitor_during_the_rewarm_never_renders_the_page_again(site, monkeypa
 
 
 def test_failed_rewarm_is_logged_and_never_raises(site, settings):
-    from tests.fixtures.servers import free_port
-
     settings.HERDCACHE = {**settings.HERDCACHE, "REWARM_ORIGIN": f"http://127.0.0.1:{free_port()}"}
     visit("/w/1/")
     assert herdcache.purge(urls=["/w/1/"], rewarm=True) == 1
@@ -128,3 +130,16 @@ def test_failed_rewarm_is_logged_and_never_raises(site, settings):
     (tier,) = [t for t in PurgeLog.objects.get().tiers if t["tier"] == "rewarm"]
     assert not tier["ok"] and tier["detail"].startswith("0/1 pages re-warmed; failed:")
     assert PurgeLog.objects.get().failures == 1
+
+
+def test_rewarm_command_gets_the_hottest_pages_now(site):
+    visit("/w/1/", 3), visit("/w/2/")
+    herdcache.purge(tags=["warm"])
+    out = io.StringIO()
+    call_command("herdcache", "rewarm", "--tag", "warm", "--top", "1", stdout=out)
+    assert (RENDERS["warm:1"], RENDERS["warm:2"]) == (2, 1)
+    lines = out.getvalue().splitlines()
+    assert lines[2].split()[:2] == ["http://testserver/w/1/", "200"]
+    assert lines[-1] == "1/1 pages re-warmed."
+    with pytest.raises(CommandError, match=r"0/1 pages re-warmed; failed: http://testserver/w/1/"):
+        call_command("herdcache", "rewarm", "/w/1/", "--origin", f"http://127.0.0.1:{free_port()}")
