@@ -257,7 +257,7 @@ def test_recent_purges_with_reason_user_matches_and_failed_tiers(backend, staff)
     assert ">admin<" in rows[1] and ">editor<" in rows[1] and "urls: /p/*" in rows[1]
     assert "<li>http://testserver/p/1/</li>" in rows[1]
     assert "varnish:10.0.0.7: connection refused" in rows[1]
-    assert '<td class="num fail">1</td>' in rows[1]
+    assert '<td data-label="failures" class="num fail">1</td>' in rows[1]
     purges = staff.get(STATS, {"format": "json"}).json()["purges"]
     assert [(p["reason"], p["matched"], p["failures"]) for p in purges] == [
         ("tracked", 0, 0),  # the first purge forgot the rows it purged
