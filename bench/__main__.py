@@ -12,13 +12,24 @@ import time
 from pathlib import Path
 from types import FrameType, ModuleType
 
-from bench import ROOT, edge, fanout, hitpath, ingest, jetstream, registry, soak, stampede
+from bench import (
+    ROOT,
+    edge,
+    fanout,
+    hitpath,
+    ingest,
+    jetstream,
+    registry,
+    rewarm,
+    soak,
+    stampede,
+)
 from bench.measure import env_float, time_limit
 from bench.report import Result, Row, console, print_table, write_json
 
 BENCHMARKS: dict[str, ModuleType] = {
     module.NAME: module
-    for module in (stampede, hitpath, registry, edge, ingest, jetstream, fanout, soak)
+    for module in (stampede, hitpath, registry, edge, rewarm, ingest, jetstream, fanout, soak)
 }
 # Run only when named (`make bench ARGS=soak`): ten minutes of traffic is no part of a quick look.
 ON_REQUEST = {soak.NAME}
