@@ -200,4 +200,7 @@ def schedule(ranking: Ranking, tags: list[str], record: purgelog.PurgeRecord | N
             ok, detail = summary(results)
             purgelog.record_tier(record, "rewarm", ok, detail)
 
-    rewarmer.submit(job)
+    try:
+        rewarmer.submit(job)
+    except RuntimeError as exc:  # interpreter shutting down: the pages render on demand
+        logger.warning("herdcache: re-warm not started (%s)", exc)
