@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -200,7 +200,7 @@ def record_tier(log: PurgeRecord | int | None, tier: str, ok: bool, detail: str 
         log_id = log
     try:
         _append_tier(log_id, result)
-    except DatabaseError as exc:
+    except Exception as exc:  # called from fan-out threads: a log write must not break them
         logger.warning("herdcache: purge log %s: tier %s not recorded (%s)", log_id, tier, exc)
 
 
@@ -241,7 +241,8 @@ class _Writer:
             )
             try:
                 row.save()
-            except DatabaseError as exc:
+            # Not only DatabaseError: a site without a database (tags only) must purge as before.
+            except Exception as exc:
                 logger.warning(
                     "herdcache: purge (%s, %d matched) not logged (%s)",
                     record.reason,
@@ -256,7 +257,7 @@ class _Writer:
         if due:
             try:
                 prune()
-            except DatabaseError as exc:
+            except Exception as exc:
                 logger.warning("herdcache: purge log not pruned (%s)", exc)
         return row.pk
 
@@ -282,7 +283,7 @@ def finish(record: PurgeRecord, tags: list[str]) -> int | None:
                 record.add_sample(
                     tagged.order_by("path").values_list("url", flat=True).distinct()[:SAMPLE_SIZE]
                 )
-        except DatabaseError as exc:
+        except Exception as exc:  # the log is best effort; the purge itself is done
             logger.warning("herdcache: tagged URLs not counted for the purge log (%s)", exc)
     return writer.save(record)
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.db import DatabaseError
 from django.test import Client
@@ -82,18 +83,27 @@ def test_an_unknown_reason_is_refused_before_anything_is_purged(backend):
     assert RENDERS["post"] == 1 and not PurgeLog.objects.exists()
 
 
-def test_a_purge_still_purges_when_the_log_cannot_be_written(backend, monkeypatch, caplog):
+@pytest.mark.parametrize(
+    "error",
+    [
+        DatabaseError("no such table: herdcache_purgelog"),
+        ImproperlyConfigured("settings.DATABASES is improperly configured"),  # no database at all
+    ],
+    ids=["table-missing", "no-database"],
+)
+def test_a_purge_still_purges_when_the_log_cannot_be_written(monkeypatch, caplog, error):
+    caches["default"].clear()
     visit("/p/1/")
 
     def broken(*args, **kwargs):
-        raise DatabaseError("no such table: herdcache_purgelog")
+        raise error
 
     monkeypatch.setattr(PurgeLog, "save", broken)
     with caplog.at_level(logging.WARNING, logger="herdcache"):
         assert herdcache.purge(urls=["/p/1/"]) == 1
     visit("/p/1/")
     assert RENDERS["post"] == 2
-    assert "not logged (no such table: herdcache_purgelog)" in caplog.text
+    assert f"not logged ({error})" in caplog.text
 
 
 def test_a_tier_that_fails_is_logged_as_a_failure(settings):
