@@ -89,7 +89,8 @@ class PurgeLog(models.Model):
     soft = models.BooleanField(default=False)
     # What was asked: {"urls": [...], "tags": [...], "prefix": "..."} (each bounded).
     criteria = models.JSONField(default=dict)
-    matched = models.IntegerField(default=0)  # remembered entries purged or carrying the tags
+    # Remembered entries purged by URL or prefix (a tag reaches every entry carrying it: uncounted).
+    matched = models.IntegerField(default=0)
     sample = models.JSONField(default=list)  # a few of the matched URLs
     # [{"tier": "cache:default", "ok": true, "detail": "3 entries deleted"}, ...]
     tiers = models.JSONField(default=list)

@@ -26,7 +26,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from herdcache.conf import conf
@@ -265,26 +264,12 @@ class _Writer:
 writer = _Writer()
 
 
-def finish(record: PurgeRecord, tags: list[str]) -> int | None:
+def finish(record: PurgeRecord) -> int | None:
     """Write a finished purge's record (one INSERT); its id, or None when it could not be.
 
-    A tag purge's ``matched`` counts the live remembered entries carrying the tags (entries that
-    are not remembered carry them too, but nothing counts those).
+    No query counts what a tag purge reached (every entry carrying the tags, remembered or not):
+    purges run on hot paths, and ``manage.py herdcache purge --dry-run --tag T`` lists them.
     """
-    if tags:
-        from herdcache.models import CachedURL
-
-        tagged = CachedURL.objects.filter(tag_rows__tag__in=tags).filter(
-            Q(expires__gt=timezone.now()) | Q(expires__isnull=True)
-        )
-        try:
-            record.matched += tagged.values("key").distinct().count()
-            if not record.sample:
-                record.add_sample(
-                    tagged.order_by("path").values_list("url", flat=True).distinct()[:SAMPLE_SIZE]
-                )
-        except Exception as exc:  # the log is best effort; the purge itself is done
-            logger.warning("herdcache: tagged URLs not counted for the purge log (%s)", exc)
     return writer.save(record)
 
 

@@ -163,7 +163,7 @@ def purge(
         try:
             purged = _purge(urls, tags, prefix, soft=soft, cache=cache, ranking=ranking)
         finally:
-            purgelog.finish(record, tags)
+            purgelog.finish(record)
     if ranking is not None:
         rewarming.schedule(ranking, tags, record)
     return purged
@@ -239,7 +239,7 @@ def find_entries(
         yield from _find_entries(rows, purge, soft=soft, record=record)
     finally:
         if record is not None:
-            purgelog.finish(record, [])
+            purgelog.finish(record)
 
 
 def _find_entries(

@@ -70,7 +70,8 @@ def test_the_most_requested_purged_pages_are_rendered_again_once(site, criteria)
     log = PurgeLog.objects.get()
     tiers = {tier["tier"]: tier for tier in log.tiers}
     assert tiers["rewarm"] == {"tier": "rewarm", "ok": True, "detail": "2/2 pages re-warmed"}
-    assert tiers["cache:default"]["ok"] and log.failures == 0 and log.matched == 3
+    assert tiers["cache:default"]["ok"] and log.failures == 0
+    assert log.matched == (0 if "tags" in criteria else 3)  # a tag's entries are not counted
 
 
 def test_no_rewarm_unless_asked(site):
