@@ -139,6 +139,10 @@ def purge_log_rows(limit: int = LOG_SIZE) -> tuple[list[dict[str, Any]], str | N
                 "soft": log.soft,
                 "what": "; ".join(what),
                 "matched": log.matched,
+                # A tag reaches every entry carrying it; nothing counts them (see PurgeLog.matched).
+                "matched_label": (
+                    "tagged" if criteria.get("tags") and not log.matched else str(log.matched)
+                ),
                 "sample": log.sample,
                 "tiers": log.tiers,
                 "failures": log.failures,

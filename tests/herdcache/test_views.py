@@ -254,6 +254,7 @@ def test_recent_purges_with_reason_user_matches_and_failed_tiers(backend, staff)
     table = page[page.index('id="purges"') :]
     rows = table.split("<tr id=")[1:]
     assert '>tracked <span class="muted">(soft)</span>' in rows[0] and "tags: posts" in rows[0]
+    assert '<td data-label="matched" class="num">tagged</td>' in rows[0]
     assert ">admin<" in rows[1] and ">editor<" in rows[1] and "urls: /p/*" in rows[1]
     assert "<li>http://testserver/p/1/</li>" in rows[1]
     assert "varnish:10.0.0.7: connection refused" in rows[1]
