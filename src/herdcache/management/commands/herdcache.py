@@ -39,8 +39,9 @@ from herdcache.stats import EVENTS, URL_EVENTS, get_stats, hit_ratio
 
 class Command(PurgeSubcommands, BaseCommand):
     help = (
-        "Inspect and purge herdcache: remembered URLs (urls), global counters (stats), and an "
-        "nginx config for serving cache hits straight from memcached (nginx)."
+        "Inspect and purge herdcache: remembered URLs (urls), global counters (stats), purges "
+        "(purge, with --dry-run), re-warming (rewarm), and an nginx config for serving cache "
+        "hits straight from memcached (nginx)."
     )
 
     #: The extension point: subcommand name -> (handler method name, one-line help).
