@@ -53,6 +53,15 @@ for n, reason in enumerate([
         source=source, external_id=f"quarantined-{n}", reason=reason,
         payload=json.dumps({"id": f"quarantined-{n}", "html": "<p>#djangocon</p>"}),
     )
+# A few purges for herdcache's stats page (its purge log), one with a failed downstream tier.
+import herdcache
+from herdcache.models import PurgeLog
+from herdcache.purgelog import purge_reason, record_tier
+herdcache.purge(tags=["wall:djangocon"], reason="tracked")
+with purge_reason("admin", user="shots"):
+    herdcache.purge(urls=["/walls/djangocon/*", "/walls/djangocon/archive/"], soft=True)
+herdcache.purge(prefix="/walls/", reason="command", rewarm=False)
+record_tier(PurgeLog.objects.first().pk, "varnish:10.0.0.7", False, "connection refused")
 """
 
 

@@ -77,3 +77,13 @@ def read_renders(address: str, name: str) -> int:
         return int(client.get(_PREFIX + name) or 0)
     finally:
         client.close()
+
+
+def read_many(address: str, names: list[str]) -> dict[str, int]:
+    """Render counters of ``names`` in one round trip (missing: 0)."""
+    client = Client(address)
+    try:
+        found = client.get_many([_PREFIX + name for name in names])
+    finally:
+        client.close()
+    return {name: int(found.get(_PREFIX + name) or 0) for name in names}

@@ -11,7 +11,7 @@ from django.urls import path
 from django.views.decorators.cache import cache_page as stock_cache_page
 
 import herdcache
-from bench.site.views import page, ping, post_tags, versioned
+from bench.site.views import page, ping, post_tags, versioned, warm
 
 _LONG = 3600  # pages that must stay cached for a whole benchmark
 _T = settings.EXPIRING_TIMEOUT
@@ -29,5 +29,11 @@ urlpatterns = [
     path(
         "p/<int:pk>/",
         herdcache.cache_page(_LONG, remember_all_urls=True, tags=post_tags)(page("post")),
+    ),
+    path(  # bench/rewarm.py: remembered with per-URL counters, all under one tag
+        "warm/<int:pk>/",
+        herdcache.cache_page(
+            _LONG, remember_all_urls=True, remember_stats_all_urls=True, tags=["warm"]
+        )(warm),
     ),
 ]

@@ -51,3 +51,10 @@ def ping(request: HttpRequest) -> HttpResponse:
 def post_tags(request: HttpRequest, pk: int) -> list[str]:
     """Tags of a remembered page (the registry benchmark fills its table the same way)."""
     return [f"t{pk % 100}"]
+
+
+def warm(request: HttpRequest, pk: int) -> HttpResponse:
+    """One of the re-warm benchmark's pages: takes RENDER_SECONDS, counts renders per page."""
+    time.sleep(settings.RENDER_SECONDS)
+    count_render(settings.MEMCACHED, f"warm-{pk}")
+    return HttpResponse(BODY)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
@@ -72,6 +73,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
     errors += _check_remembered_cap(merged["MAX_REMEMBERED_URLS"])
     errors += check_downstream(merged)
     errors += _check_tracking(merged)
+    errors += _check_rewarm_and_log(merged)
     return errors
 
 
@@ -101,6 +103,63 @@ def _check_tracking(merged: dict[str, Any]) -> list[CheckMessage]:
             )
         )
     return errors
+
+
+def _check_rewarm_and_log(merged: dict[str, Any]) -> list[CheckMessage]:
+    """Re-warm and purge log settings (``herdcache.rewarm``, ``herdcache.purgelog``)."""
+    errors: list[CheckMessage] = []
+    if not isinstance(merged["REWARM"], bool):  # "off" would silently turn it on
+        errors.append(
+            Error(
+                f"HERDCACHE['REWARM'] must be True or False, not {merged['REWARM']!r}.",
+                id="herdcache.E050",
+            )
+        )
+    for name in ("REWARM_TOP", "REWARM_CONCURRENCY", "PURGE_LOG_MAX_ROWS"):
+        value = merged[name]
+        if not (isinstance(value, int) and not isinstance(value, bool) and value > 0):
+            errors.append(
+                Error(
+                    f"HERDCACHE[{name!r}] must be a positive integer, not {value!r}.",
+                    id="herdcache.E051",
+                )
+            )
+    origin = merged["REWARM_ORIGIN"]
+    if origin is not None and not is_origin(origin):
+        errors.append(
+            Error(
+                f"HERDCACHE['REWARM_ORIGIN'] must be None or an origin such as "
+                f"'http://127.0.0.1:8080' (scheme, host and port only), not {origin!r}.",
+                id="herdcache.E052",
+            )
+        )
+    for name in ("REWARM_TIMEOUT", "PURGE_LOG_MAX_AGE"):
+        value = merged[name]
+        if not _is_number(value) or value <= 0:
+            errors.append(
+                Error(
+                    f"HERDCACHE[{name!r}] must be a positive number, not {value!r}.",
+                    id="herdcache.E053",
+                )
+            )
+    return errors
+
+
+def is_origin(value: object) -> bool:
+    """Whether ``value`` is ``http(s)://host[:port]`` (no path, query or fragment)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (raises ValueError for a bad port)
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and parts.path in ("", "/")
+        and not (parts.query or parts.fragment)
+    )
 
 
 def _check_remembered_cap(cap: object) -> list[CheckMessage]:

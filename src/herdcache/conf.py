@@ -104,6 +104,20 @@ DEFAULTS: dict[str, Any] = {
     # process defined a track=True decorator (a site tracking per view sets True, so workers and
     # commands purge too); False: never (a bulk load that calls purge(tables=[...]) afterwards).
     "TRACK_WRITES": None,
+    # --- Re-warm: re-render the hottest purged pages before visitors ask (herdcache.rewarm) ------
+    # Re-warm after every purge (per call: purge(..., rewarm=True/False)).
+    "REWARM": False,
+    # How many of the purged URLs (most requested first) and how many at once.
+    "REWARM_TOP": 20,
+    "REWARM_CONCURRENCY": 4,
+    # Where re-warm GETs go, e.g. "http://127.0.0.1:8080" (nginx, so the edge copy is written
+    # too), with each URL's host in the Host header; None: the remembered absolute URL itself.
+    "REWARM_ORIGIN": None,
+    # Seconds one re-warm GET may take before it is given up (the page renders on demand then).
+    "REWARM_TIMEOUT": 30.0,
+    # --- Purge log (herdcache.purgelog): newest rows kept, and for how many days ----------------
+    "PURGE_LOG_MAX_ROWS": 10_000,
+    "PURGE_LOG_MAX_AGE": 30,
 }
 
 
@@ -301,6 +315,36 @@ class HerdcacheSettings:
     @property
     def DOWNSTREAM_QUEUE_SIZE(self) -> int:
         return int(self._get("DOWNSTREAM_QUEUE_SIZE"))
+
+    @property
+    def REWARM(self) -> bool:
+        return bool(self._get("REWARM"))
+
+    @property
+    def REWARM_TOP(self) -> int:
+        return int(self._get("REWARM_TOP"))
+
+    @property
+    def REWARM_CONCURRENCY(self) -> int:
+        return int(self._get("REWARM_CONCURRENCY"))
+
+    @property
+    def REWARM_ORIGIN(self) -> str | None:
+        origin = self._get("REWARM_ORIGIN")
+        return str(origin).rstrip("/") if origin else None
+
+    @property
+    def REWARM_TIMEOUT(self) -> float:
+        return float(self._get("REWARM_TIMEOUT"))
+
+    @property
+    def PURGE_LOG_MAX_ROWS(self) -> int:
+        return int(self._get("PURGE_LOG_MAX_ROWS"))
+
+    @property
+    def PURGE_LOG_MAX_AGE(self) -> float:
+        """Days a purge log row is kept."""
+        return float(self._get("PURGE_LOG_MAX_AGE"))
 
 
 @functools.lru_cache(maxsize=32)

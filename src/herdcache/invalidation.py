@@ -163,7 +163,7 @@ def purge_tags(tags: Iterable[str]) -> None:
     soft = conf.TRACK_PURGE == "soft"
     for alias in sorted({conf.CACHE, *tracking.aliases}):
         try:
-            purge(tags=tags, soft=soft, cache=alias)
+            purge(tags=tags, soft=soft, cache=alias, reason="tracked")
         except Exception:
             # The write is committed whatever happens here; a cache that is down has no entries
             # to purge, and the counters it lost make every entry look purged when it returns.

@@ -73,3 +73,34 @@ class EdgeKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class PurgeLog(models.Model):
+    """One purge: when, why, by whom, what it matched and which tiers it reached (``purgelog``).
+
+    Written with one INSERT at the end of the purge (never per URL); a tier reporting later (a
+    background fan-out, the re-warm) updates ``tiers``. Pruned to ``PURGE_LOG_MAX_ROWS`` rows
+    and ``PURGE_LOG_MAX_AGE`` days.
+    """
+
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    reason = models.CharField(max_length=20)  # manual / tracked / api / command / admin
+    user = models.CharField(max_length=150, blank=True)  # a username, kept if the user goes
+    soft = models.BooleanField(default=False)
+    # What was asked: {"urls": [...], "tags": [...], "prefix": "..."} (each bounded).
+    criteria = models.JSONField(default=dict)
+    # Remembered entries purged by URL or prefix (a tag reaches every entry carrying it: uncounted).
+    matched = models.IntegerField(default=0)
+    sample = models.JSONField(default=list)  # a few of the matched URLs
+    # [{"tier": "cache:default", "ok": true, "detail": "3 entries deleted"}, ...]
+    tiers = models.JSONField(default=list)
+    failures = models.IntegerField(default=0)  # tiers that reported ok=False
+    duration = models.FloatField(default=0.0)  # seconds the purge itself took
+
+    class Meta:
+        verbose_name = "purge log entry"
+        verbose_name_plural = "purge log"
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created:%Y-%m-%d %H:%M:%S} {self.reason} ({self.matched})"

@@ -16,7 +16,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import get_max_age, patch_response_headers, patch_vary_headers
 
-from herdcache import freshness, surrogate
+from herdcache import freshness, stats, surrogate
 from herdcache import tags as tagging
 from herdcache.cache_adapter import CacheAdapter
 from herdcache.conf import conf
@@ -30,6 +30,7 @@ from herdcache.edge.store import (
 )
 from herdcache.keys import page_key, url_identity, variant_key
 from herdcache.locale import locale_key
+from herdcache.rewarm import HEADER as REWARM_HEADER
 from herdcache.rules import (
     late_cookie_refusal,
     request_bypass_reason,
@@ -138,6 +139,8 @@ def plan_request(
 def capture(plan: PagePlan, response: HttpResponseBase) -> Computed:
     """Turn a freshly rendered response into what to return and what (if anything) to store."""
     request, options = plan.request, plan.options
+    if REWARM_HEADER in request.headers:  # counted apart from visitors' renders (no I/O here)
+        stats.recorder.record(plan.alias, "rewarm")
     if getattr(response, "render", None) and callable(response.render) and not response.is_rendered:
         response = response.render()  # store the final bytes, not a template
     if options.post_process_response is not None:

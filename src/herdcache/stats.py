@@ -36,6 +36,7 @@ EVENTS: tuple[str, ...] = (
     "uncacheable",  # response Django's rules forbid storing (private, Set-Cookie, Vary: *, ...)
     "bypass",  # request not eligible (POST, Authorization, key_prefix returned None, ...)
     "unremembered",  # page cached but not remembered: MAX_REMEMBERED_URLS reached
+    "rewarm",  # page rendered for a re-warm request (herdcache.rewarm), not for a visitor
 )
 URL_EVENTS: tuple[str, ...] = EVENTS[:5]
 SERVED: tuple[str, ...] = ("hit", "stale", "lock_wait")

@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterable, Mapping
+from datetime import UTC
 from typing import Any
 
 from django.core.paginator import Paginator
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from herdcache import purgelog
 from herdcache.conf import conf
 from herdcache.purging import find_urls
 from herdcache.stats import EVENTS, URL_EVENTS, get_stats, hit_ratio
 
 PAGE_SIZE = 200  # URLs per page of the table, most hits first
+LOG_SIZE = 20  # newest purge log entries shown
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 STAFF_ONLY = "herdcache stats are for staff only: log in with a staff account."
 METRICS_FORBIDDEN = (
@@ -77,6 +81,7 @@ def stats_view(request: HttpRequest) -> HttpResponse:
     patterns = [pattern for pattern in request.GET.getlist("url") if pattern]
     counters = get_stats()
     page = Paginator(url_rows(patterns), PAGE_SIZE).get_page(request.GET.get("page"))
+    purges, log_error = purge_log_rows()
     if as_json:
         return JsonResponse(
             {
@@ -86,6 +91,8 @@ def stats_view(request: HttpRequest) -> HttpResponse:
                 "page": page.number,
                 "pages": page.paginator.num_pages,
                 "total_urls": page.paginator.count,
+                "purges": purges,
+                "purge_log_error": log_error,
             }
         )
     bars = _counter_bars(counters)
@@ -100,8 +107,49 @@ def stats_view(request: HttpRequest) -> HttpResponse:
         "legend": [(event, COLORS.get(event, _OTHER_COLOR)) for event in URL_EVENTS],
         "mix_width": _MIX_WIDTH,
         "patterns": patterns,
+        "purges": purges,
+        "purge_log_error": log_error,
     }
     return render(request, "herdcache/stats.html", context)
+
+
+def purge_log_rows(limit: int = LOG_SIZE) -> tuple[list[dict[str, Any]], str | None]:
+    """The newest purge log entries as plain dicts, and why there are none if it is unreadable."""
+    try:
+        logs = purgelog.recent(limit)
+    except DatabaseError as exc:  # the page must still show the counters
+        return [], f"The purge log is unavailable ({exc}); has `manage.py migrate` run?"
+    rows = []
+    for log in logs:
+        criteria = log.criteria or {}
+        what = [
+            f"{name}: {', '.join(criteria[name])}"
+            for name in ("tags", "urls")
+            if criteria.get(name)
+        ]
+        if "prefix" in criteria:
+            what.append(f"prefix: {criteria['prefix']}")
+        rows.append(
+            {
+                "id": log.pk,
+                "time": log.created.isoformat(timespec="seconds"),
+                "when": log.created.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                "reason": log.reason,
+                "user": log.user,
+                "soft": log.soft,
+                "what": "; ".join(what),
+                "matched": log.matched,
+                # A tag reaches every entry carrying it; nothing counts them (see PurgeLog.matched).
+                "matched_label": (
+                    "tagged" if criteria.get("tags") and not log.matched else str(log.matched)
+                ),
+                "sample": log.sample,
+                "tiers": log.tiers,
+                "failures": log.failures,
+                "duration_ms": round(log.duration * 1000, 1),
+            }
+        )
+    return rows, None
 
 
 @never_cache

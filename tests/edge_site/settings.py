@@ -26,6 +26,8 @@ HERDCACHE = {
     "COLD_WAIT": 20,
     "EDGE_PURGE_NODES": [n for n in os.environ.get("EDGE_TEST_PURGE_NODES", "").split(",") if n],
     "CACHE_STATUS": os.environ.get("EDGE_TEST_CACHE_STATUS", "0") == "1",
+    # Re-warm GETs go through nginx, so they write the edge copy as a visitor's request would.
+    "REWARM_ORIGIN": os.environ.get("EDGE_TEST_REWARM_ORIGIN") or None,
 }
 if os.environ.get("EDGE_TEST_VARNISH"):
     HERDCACHE["SURROGATE_HEADER"] = "xkey"

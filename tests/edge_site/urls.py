@@ -70,11 +70,18 @@ def renders(request, name):
 
 @csrf_exempt
 def purge(request):
+    """Purge as asked; the answer has the purge log entry (after the re-warm, if asked)."""
+    from herdcache import purgelog, rewarm
+
     soft = request.POST.get("soft") == "1"
+    warm = request.POST.get("rewarm") == "1"
     n = herdcache.purge(
-        urls=request.POST.getlist("url"), tags=request.POST.getlist("tag"), soft=soft
+        urls=request.POST.getlist("url"), tags=request.POST.getlist("tag"), soft=soft, rewarm=warm
     )
-    return JsonResponse({"purged": n})
+    if warm:
+        rewarm.rewarmer.wait()
+    log = purgelog.recent(1)[0]
+    return JsonResponse({"purged": n, "log": {"matched": log.matched, "tiers": log.tiers}})
 
 
 urlpatterns = [

@@ -224,3 +224,22 @@ def test_django_middleware_settings_disagreeing_with_herdcache(
         "other": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     }
     assert ("herdcache.W004" in ids(settings, herdcache, **django)) is warned
+
+
+@pytest.mark.parametrize(
+    ("herdcache", "expected"),
+    [
+        ({"REWARM": True, "REWARM_ORIGIN": "https://127.0.0.1:8443/", "REWARM_TOP": 5}, []),
+        ({"REWARM": "off"}, ["herdcache.E050"]),
+        ({"REWARM_TOP": 0}, ["herdcache.E051"]),
+        ({"REWARM_CONCURRENCY": 2.5}, ["herdcache.E051"]),
+        ({"PURGE_LOG_MAX_ROWS": True}, ["herdcache.E051"]),
+        ({"REWARM_ORIGIN": "127.0.0.1:8080"}, ["herdcache.E052"]),
+        ({"REWARM_ORIGIN": "http://nginx/wall/"}, ["herdcache.E052"]),
+        ({"REWARM_ORIGIN": "http://nginx:99999"}, ["herdcache.E052"]),
+        ({"REWARM_TIMEOUT": 0}, ["herdcache.E053"]),
+        ({"PURGE_LOG_MAX_AGE": float("nan")}, ["herdcache.E053"]),
+    ],
+)
+def test_rewarm_and_purge_log_settings(settings, herdcache: dict, expected: list[str]) -> None:
+    assert ids(settings, herdcache) == expected

@@ -239,3 +239,42 @@ def test_cache_down_degrades_to_zeros_not_5xx(settings, staff, token, kind):
     metrics = Client().get(METRICS, HTTP_AUTHORIZATION=f"Bearer {token}")
     assert metrics.status_code == 200
     assert set(samples(metrics.content.decode()).values()) == {0}
+
+
+def test_recent_purges_with_reason_user_matches_and_failed_tiers(backend, staff):
+    import herdcache
+    from herdcache import purgelog
+
+    staff.get("/p/1/"), staff.get("/p/2/")
+    herdcache.purge(urls=["/p/*"], reason="admin", user="editor")
+    herdcache.purge(tags=["posts"], soft=True, reason="tracked")
+    first = purgelog.recent(2)[-1]
+    purgelog.record_tier(first.pk, "varnish:10.0.0.7", False, "connection refused")
+    page = staff.get(STATS).content.decode()
+    table = page[page.index('id="purges"') :]
+    rows = table.split("<tr id=")[1:]
+    assert '>tracked <span class="muted">(soft)</span>' in rows[0] and "tags: posts" in rows[0]
+    assert '<td data-label="matched" class="num">tagged</td>' in rows[0]
+    assert ">admin<" in rows[1] and ">editor<" in rows[1] and "urls: /p/*" in rows[1]
+    assert "<li>http://testserver/p/1/</li>" in rows[1]
+    assert "varnish:10.0.0.7: connection refused" in rows[1]
+    assert '<td data-label="failures" class="num fail">1</td>' in rows[1]
+    purges = staff.get(STATS, {"format": "json"}).json()["purges"]
+    assert [(p["reason"], p["matched"], p["failures"]) for p in purges] == [
+        ("tracked", 0, 0),  # the first purge forgot the rows it purged
+        ("admin", 2, 1),
+    ]
+
+
+def test_an_unreadable_purge_log_is_explained_not_a_500(staff, monkeypatch):
+    from django.db import DatabaseError
+
+    from herdcache import purgelog
+
+    def broken(limit):
+        raise DatabaseError("no such table: herdcache_purgelog")
+
+    monkeypatch.setattr(purgelog, "recent", broken)
+    response = staff.get(STATS)
+    assert response.status_code == 200
+    assert b"The purge log is unavailable (no such table: herdcache_purgelog)" in response.content

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import Counter
 
 from django.http import HttpResponse, StreamingHttpResponse
@@ -179,7 +180,22 @@ def localized(request):
     return _render("localized", request, f"{body} #{RENDERS['localized'] + 1}")
 
 
+#: pk -> (entered, release): the render of /w/<pk>/ signals ``entered`` and waits for ``release``.
+WARM_GATES: dict[int, tuple[threading.Event, threading.Event]] = {}
+
+
+@herdcache.cache_page(60, remember_all_urls=True, remember_stats_all_urls=True, tags=["warm"])
+def warm(request, pk):
+    """A re-warm target; a test can hold its render open (``WARM_GATES``)."""
+    gate = WARM_GATES.get(pk)
+    if gate is not None:
+        gate[0].set()
+        gate[1].wait(timeout=60)
+    return _render(f"warm:{pk}", request, f"warm {pk} #{RENDERS[f'warm:{pk}'] + 1}")
+
+
 urlpatterns = [
+    path("w/<int:pk>/", warm),
     path("site/", undecorated),
     path("slow/", slow),
     path("whoami/", whoami),

@@ -19,8 +19,17 @@ from urllib.parse import urlsplit
 logger = logging.getLogger("herdcache")
 
 
-def purge(nodes: Iterable[str], targets: Iterable[tuple[str, str]], timeout: float = 2.0) -> int:
-    """Send PURGE for each ``(host, request_uri)`` to each node; return how many were purged."""
+def purge(
+    nodes: Iterable[str],
+    targets: Iterable[tuple[str, str]],
+    timeout: float = 2.0,
+    *,
+    failed_nodes: list[str] | None = None,
+) -> int:
+    """Send PURGE for each ``(host, request_uri)`` to each node; return how many were purged.
+
+    Nodes that could not be reached are appended to ``failed_nodes`` (for the purge log).
+    """
     targets = list(targets)
     purged = 0
     for node in nodes:
@@ -44,6 +53,8 @@ def purge(nodes: Iterable[str], targets: Iterable[tuple[str, str]], timeout: flo
                     purged += _read_status(reader) == 200
         except (OSError, ValueError, UnicodeError) as exc:
             logger.warning("herdcache: local tier purge on %s failed (%s)", node, exc)
+            if failed_nodes is not None:
+                failed_nodes.append(node)
     return purged
 
 

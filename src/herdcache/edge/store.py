@@ -179,15 +179,18 @@ def write(edge_key: str, value: bytes, ttl: float, *, only_if_missing: bool = Fa
         return False
 
 
-def delete(edge_keys: Iterable[str]) -> None:
-    """Remove edge copies (purge)."""
+def delete(edge_keys: Iterable[str]) -> int:
+    """Remove edge copies (purge); return how many could not be deleted (memcached down)."""
     keys = list(edge_keys)
     servers = conf.EDGE_SERVERS
     if not keys or not servers:
-        return
+        return 0
     client = clients.get(servers)
+    failed = 0
     for key in keys:
         try:
             client.delete(key, noreply=False)
         except Exception as exc:
+            failed += 1
             logger.warning("herdcache: edge delete failed (%s)", exc)
+    return failed

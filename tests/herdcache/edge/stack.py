@@ -95,8 +95,24 @@ class EdgeStack:
     def purge(
         self, *, urls: tuple[str, ...] = (), tags: tuple[str, ...] = (), soft: bool = False
     ) -> int:
+        return self.purge_reply(urls=urls, tags=tags, soft=soft)["purged"]
+
+    def purge_reply(
+        self,
+        *,
+        urls: tuple[str, ...] = (),
+        tags: tuple[str, ...] = (),
+        soft: bool = False,
+        rewarm: bool = False,
+    ) -> dict:
+        """Purge in Django: ``{"purged": n, "log": {"matched": n, "tiers": [...]}}``."""
         form = "&".join(
-            [*(f"url={u}" for u in urls), *(f"tag={t}" for t in tags), f"soft={int(soft)}"]
+            [
+                *(f"url={u}" for u in urls),
+                *(f"tag={t}" for t in tags),
+                f"soft={int(soft)}",
+                f"rewarm={int(rewarm)}",
+            ]
         )
         with socket.create_connection(("127.0.0.1", self.django.port), timeout=30) as sock:
             body = form.encode()
@@ -108,7 +124,7 @@ class EdgeStack:
             )
             response = HTTPResponse(sock)
             response.begin()
-            return json.loads(response.read())["purged"]
+            return json.loads(response.read())
 
 
 @contextlib.contextmanager
@@ -153,6 +169,7 @@ def edge_stack(
             "EDGE_TEST_TRUST": "1" if trust else "0",
             "EDGE_TEST_PURGE_NODES": proxy.address if local_ttl else "",
             "EDGE_TEST_CACHE_STATUS": "1" if cache_status else "0",
+            "EDGE_TEST_REWARM_ORIGIN": f"http://{proxy.address}",
         }
         subprocess.run(
             [sys.executable, "-m", "django", "migrate", "-v0"],

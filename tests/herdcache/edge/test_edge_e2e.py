@@ -247,6 +247,22 @@ def test_local_tier_serves_edge_hits_and_a_django_purge_reaches_it(two_tiers):
     assert after.body.endswith(b"render 2")  # without the PURGE the local copy would say "render 1"
 
 
+def test_purge_log_names_every_tier_and_the_rewarm_refills_the_edge_through_nginx(two_tiers):
+    """The purge reaches memcached, the edge copy and nginx's local tier (all logged); the
+    re-warm GET goes through nginx, so the next visitor gets the edge copy: one render in all."""
+    for _ in range(3):
+        two_tiers.get("/e/warm")
+    reply = two_tiers.purge_reply(urls=("/e/warm",), rewarm=True)
+    assert reply["purged"] == reply["log"]["matched"] == 1
+    tiers = {tier["tier"]: tier for tier in reply["log"]["tiers"]}
+    assert set(tiers) == {"cache:default", "edge", "edge-nodes", "rewarm"}
+    assert all(tier["ok"] for tier in tiers.values()), tiers
+    assert tiers["rewarm"]["detail"] == "1/1 pages re-warmed"
+    after = two_tiers.get("/e/warm")
+    assert after.body.endswith(b"render 2") and after.from_edge
+    assert two_tiers.renders("page:/e/warm") == 2
+
+
 def test_local_tier_purge_by_tag_and_unicode_uri(two_tiers):
     uri = "/e/caf%C3%A9?q=%C3%BC"
     for _ in range(3):

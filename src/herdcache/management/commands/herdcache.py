@@ -8,6 +8,9 @@
                                                                 nginx config for edge serving
     manage.py herdcache varnish [--backend ADDR] [--listen ADDR] [--purge-allow IP ...]
                                                                 VCL for Varnish purged by tag
+    manage.py herdcache purge [--dry-run] [pattern ...] [--tag T] [--prefix P]
+                                                                purge (logged), or list what would go
+    manage.py herdcache rewarm [pattern ...] [--tag T] [--top N] re-render the hottest pages now
 
 A subcommand is an entry in ``Command.subcommands`` (name -> handler method name), the handler
 ``handle_<name>(**options)`` and, when it takes options, ``add_<name>_arguments(parser)``. A new
@@ -27,20 +30,21 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
-from herdcache import lifecycle
+from herdcache import lifecycle, purgelog
 from herdcache.conf import conf
 from herdcache.downstream.vcl import VclConfigError, render_vcl
 from herdcache.edge.nginx import DEFAULT_PREFIX, NginxConfigError, render_config, settings_options
+from herdcache.management.purge_commands import PurgeSubcommands
 from herdcache.management.table import render_table
 from herdcache.purging import find_urls
 from herdcache.stats import EVENTS, URL_EVENTS, get_stats, hit_ratio
 
 
-class Command(BaseCommand):
+class Command(PurgeSubcommands, BaseCommand):
     help = (
-        "Inspect and purge herdcache: remembered URLs (urls), global counters (stats), an "
-        "nginx config for serving cache hits straight from memcached (nginx) and a Varnish VCL "
-        "(varnish)."
+        "Inspect and purge herdcache: remembered URLs (urls), global counters (stats), purges "
+        "(purge, with --dry-run), re-warming (rewarm), an nginx config for serving cache hits "
+        "straight from memcached (nginx) and a Varnish VCL (varnish)."
     )
 
     #: The extension point: subcommand name -> (handler method name, one-line help).
@@ -50,6 +54,8 @@ class Command(BaseCommand):
         "nginx": ("handle_nginx", "Print an nginx config serving cache hits from memcached."),
         "prune": ("handle_prune", "Delete remembered URLs whose cache entries have expired."),
         "varnish": ("handle_varnish", "Print a Varnish VCL that herdcache purges by tag (xkey)."),
+        "purge": ("handle_purge", "Purge by URL pattern, --tag or --prefix; --dry-run lists."),
+        "rewarm": ("handle_rewarm", "Re-render the most requested remembered URLs now."),
     }
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -90,10 +96,11 @@ class Command(BaseCommand):
         """Table of remembered URLs with their counters; purged after listing with ``--purge``."""
         if soft and not purge:
             raise CommandError("--soft only applies together with --purge.")
-        rows = [
-            [url, *(str(counters.get(event, 0)) for event in URL_EVENTS)]
-            for url, _key, counters in find_urls(patterns, purge=purge, soft=soft)
-        ]
+        with purgelog.purge_reason("command"):  # a --purge is logged as the command's
+            rows = [
+                [url, *(str(counters.get(event, 0)) for event in URL_EVENTS)]
+                for url, _key, counters in find_urls(patterns, purge=purge, soft=soft)
+            ]
         count = len(rows)
         if count:
             self._print(["url", *URL_EVENTS], rows, right=[False, *(True for _ in URL_EVENTS)])
@@ -171,6 +178,12 @@ class Command(BaseCommand):
                 f"Remembered URLs unavailable ({exc}); has `manage.py migrate` run?"
             ) from exc
         lifecycle.capacity.reset()  # this process's count is stale now
+        try:
+            log_pruned = purgelog.prune()
+        except DatabaseError as exc:
+            raise CommandError(
+                f"Purge log unavailable ({exc}); has `manage.py migrate` run?"
+            ) from exc
         self.stdout.write(
             self.style.SUCCESS(
                 f"Pruned {pruned} expired URL{'' if pruned == 1 else 's'}: "
@@ -179,6 +192,8 @@ class Command(BaseCommand):
         )
         if settled:
             self.stdout.write(f"{settled} older rows got their expiry from the cache.")
+        if log_pruned:
+            self.stdout.write(f"{log_pruned} old purge log rows deleted.")
         if stopped and dead:
             self.stdout.write(f"Stopped at --max-seconds with {dead} expired rows left: run again.")
         if unsettled is not None:
