@@ -232,6 +232,7 @@ async def _end_to_end(url: str, count: int) -> tuple[float, dict[str, Any]]:
 
     # Progress batches every 0.1 s let us notice the end; they cost nothing measurable.
     config = {"endpoint": url, "keywords": KEYWORDS, "overlap": 0, "progress_interval": 0.1}
+    config["profile_lookup"] = False  # no AppView in the benchmark
     source = BlueskySource(config=config, wall_hashtags=HASHTAGS, labels=_NoLabels())
     started = time.perf_counter()
     stream = source.stream(Cursor(str(T0)))

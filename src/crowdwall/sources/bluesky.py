@@ -24,6 +24,9 @@ Config (validated by ``kinds.validate_bluesky``):
 - ``overlap`` (5 s): how far before the cursor we resume. Jetstream's cursor is the event time
   in microseconds, comparable across instances but not exact, so we re-read a few seconds and
   drop what we already delivered (by at-uri and revision; the store dedupes after a restart).
+- ``profile_lookup`` (true), ``profile_lookup_url`` (``https://public.api.bsky.app``): ask the
+  AppView whether a first-seen author's profile carries ``!no-unauthenticated``
+  (``bluesky_profiles``).
 
 The cursor is the highest ``time_us`` seen. Commits carry no handle: authors are known by DID
 until an identity event names them (see ``bluesky_records``). Backfill is not offered: Jetstream
@@ -52,6 +55,7 @@ from crowdwall.exceptions import SourceDisconnected, SourceError
 from crowdwall.sources.base import Backoff, Batch, Cursor, SourceAdapter, reconnecting
 from crowdwall.sources.bluesky_accounts import AccountLabels, DatabaseLabels
 from crowdwall.sources.bluesky_events import JetstreamFilter
+from crowdwall.sources.bluesky_profiles import lookup_from_config
 from crowdwall.sources.bluesky_records import POST_COLLECTION, PROFILE_COLLECTION, JetstreamPost
 from crowdwall.sources.http import user_agent
 
@@ -91,6 +95,7 @@ class BlueskySource(SourceAdapter):
             max_labelled=MAX_LABELLED,
         )
         self.labels: AccountLabels = labels if labels is not None else DatabaseLabels()
+        self.lookup = lookup_from_config(config)
         self.backoff = backoff or Backoff(base=1.0, cap=60.0)
         self.connections = 0
         self._emitted = 0
@@ -240,10 +245,24 @@ class BlueskySource(SourceAdapter):
             raise
 
     async def _apply_labels(self, pending: list[Any]) -> None:
-        """Apply the label changes the filter noted (before the batch is stored, so it is not
-        lost on a crash: the cursor moves past the profile only with the batch). Posts of a
-        newly labelled account that came before its profile in this batch are marked too."""
-        changes = self.filter.take_label_changes()
+        """Apply the label changes the filter noted, and those the profile lookup found for
+        first-seen authors (before the batch is stored, so none is lost on a crash: the cursor
+        moves past the profile only with the batch). Posts of a newly labelled account that
+        came before its profile in this batch are marked too."""
+        flt = self.filter
+        changes = flt.take_label_changes()
+        if self.lookup is not None:
+            unknown = [
+                item.did
+                for item in pending
+                if type(item) is JetstreamPost
+                and item.did not in flt.labelled
+                and item.did not in changes
+            ]
+            if unknown:
+                found = await self.lookup.labelled(unknown)
+                flt.label(found)
+                changes.update(dict.fromkeys(found, True))
         if not changes:
             return
         gained = {did for did, labelled in changes.items() if labelled}
@@ -251,3 +270,7 @@ class BlueskySource(SourceAdapter):
             if type(item) is JetstreamPost and item.did in gained:
                 pending[index] = item._replace(labelled=True)
         await self.labels.apply(changes)
+
+    async def aclose(self) -> None:
+        if self.lookup is not None:
+            await self.lookup.aclose()

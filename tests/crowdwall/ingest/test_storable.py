@@ -256,7 +256,12 @@ def test_a_jetstream_frame_with_nul_in_every_field_is_stored(store, source):
         fake.append_raw(third.replace("SURROGATE", "\\ud800"), time_us=t0 + 3)
         adapter = BlueskySource(
             name="bsky",
-            config={"endpoint": fake.url, "progress_interval": 0, "overlap": 0},
+            config={
+                "endpoint": fake.url,
+                "progress_interval": 0,
+                "overlap": 0,
+                "profile_lookup": False,
+            },
             wall_hashtags=["djangocon"],
             limit=3,
             labels=MemoryLabels(),

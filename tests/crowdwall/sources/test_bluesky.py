@@ -64,7 +64,12 @@ async def _no_sleep(delay: float) -> None:
 def bluesky(fake: FakeJetstream, **config: Any) -> BlueskySource:
     limit = config.pop("limit", None)
     tags = config.pop("wall_hashtags", ["djangocon"])
-    defaults = {"endpoint": fake.url, "progress_interval": 0, "overlap": OVERLAP_US / 1e6}
+    defaults = {
+        "endpoint": fake.url,
+        "progress_interval": 0,
+        "overlap": OVERLAP_US / 1e6,
+        "profile_lookup": False,  # no AppView here (its own tests below)
+    }
     return BlueskySource(
         name="bsky",
         config={**defaults, **config},
@@ -410,6 +415,8 @@ def test_config_defaults_and_cleaning():
         "batch_interval": 0.5,
         "progress_interval": 5.0,
         "overlap": 5.0,
+        "profile_lookup": True,
+        "profile_lookup_url": "https://public.api.bsky.app",
     }
     cleaned = KINDS["bluesky"].validate(
         {"hashtags": ["#DjangoCon"], "keywords": [" python "], "accounts": [ANN, ANN, BOB]}
@@ -428,6 +435,8 @@ def test_config_defaults_and_cleaning():
         ({"overlap": -1}, "'overlap'"),
         ({"batch_size": 0}, "'batch_size'"),
         ({"wantedDids": [ANN]}, "Unknown config key"),
+        ({"profile_lookup": "yes"}, "'profile_lookup'"),
+        ({"profile_lookup_url": "javascript:alert(1)"}, "'profile_lookup_url'"),
     ],
 )
 def test_bad_configs_are_refused(config, message):
@@ -459,7 +468,7 @@ def test_connection_failures_are_retried_with_backoff():
     with FakeJetstream() as fake:
         url = fake.url
     source = BlueskySource(
-        config={"endpoint": url},
+        config={"endpoint": url, "profile_lookup": False},
         wall_hashtags=["x"],
         backoff=Backoff(sleep=sleep),
         labels=MemoryLabels(),
@@ -510,7 +519,7 @@ def test_batches_store_on_the_wall_and_deletions_remove_posts(
     def run_until(time_us: int) -> None:
         """One runner's life: resume from the stored cursor, store each batch with its cursor."""
         source_row.refresh_from_db()
-        adapter = adapter_for(source_row, progress_interval=0, overlap=0)
+        adapter = adapter_for(source_row, progress_interval=0, overlap=0, profile_lookup=False)
         assert isinstance(adapter, BlueskySource)
         adapter.labels = MemoryLabels()  # the test's database is not the stream thread's
         for batch in collect(adapter, source_row.cursor or str(at(0)), until_us=time_us):
@@ -550,7 +559,7 @@ def test_a_profile_label_withdraws_the_accounts_posts_live_until_it_is_removed(
         """Stream, then apply the label changes and store the batches, in that order (as
         ``DatabaseLabels`` does in the runner's thread, which is not the test's)."""
         source_row.refresh_from_db()
-        adapter = adapter_for(source_row, progress_interval=0, overlap=0)
+        adapter = adapter_for(source_row, progress_interval=0, overlap=0, profile_lookup=False)
         assert isinstance(adapter, BlueskySource)
         adapter.labels = labels = MemoryLabels(*labelled_accounts("did:", 100))
         batches = collect(adapter, source_row.cursor or str(at(0)), until_us=time_us, timeout=60)
