@@ -57,9 +57,9 @@ _TIME_KEY = '"time_us":'
 _OPERATION_KEY = '"operation":"'
 # What follows the operation's value (create, update and delete all have 6 letters).
 _OPERATION_END = len(_OPERATION_KEY) + 6
-_POST_AFTER_OPERATION = f'","collection":"{POST_COLLECTION}"'
 _PROFILE_AFTER_OPERATION = f'","collection":"{PROFILE_COLLECTION}"'
 _DID_KEY = '{"did":"'
+_COLLECTION_MARK = _OPERATION_END + len('","collection":"app.bsky.')
 _HANDLE = re.compile(r"^[A-Za-z0-9.-]{1,253}$")
 _LOGGED_PER_REASON = 20  # then every 1,000th, so a broken upstream cannot flood the log
 
@@ -168,12 +168,20 @@ class JetstreamFilter:
                 end = raw.find(",", at, at + 24)
                 op = raw.find(_OPERATION_KEY, end, end + 200) if end > 0 else -1
                 create = op > 0 and raw.startswith("c", op + len(_OPERATION_KEY))
-                skip = False
-                if create and raw.startswith(_POST_AFTER_OPERATION, op + _OPERATION_END):
-                    skip = not self.prefilter.may_match(raw)
-                elif op > 0 and raw.startswith(_PROFILE_AFTER_OPERATION, op + _OPERATION_END):
-                    skip = self._profile_unchanged(raw)
-                    self.profiles_skipped += skip
+                # A profile (the only other collection we ask for) is skipped by its own rule.
+                if create:
+                    # One character tells a post ("app.bsky.feed...") from a profile ("app.bsky.
+                    # actor..."): cheaper than comparing the collection, on the hottest path.
+                    skip = not self.prefilter.may_match(raw) and (
+                        raw[op + _COLLECTION_MARK : op + _COLLECTION_MARK + 1] != "a"
+                        or self._profile_unchanged(raw)
+                    )
+                else:
+                    skip = (
+                        op > 0
+                        and raw.startswith(_PROFILE_AFTER_OPERATION, op + _OPERATION_END)
+                        and self._profile_unchanged(raw)
+                    )
                 if skip:
                     digits = raw[at:end]
                     if digits.isdecimal():
@@ -282,15 +290,16 @@ class JetstreamFilter:
 
     def _profile_unchanged(self, raw: str) -> bool:
         """Whether a profile frame surely changes no label: the label's text is absent and
-        its DID (sliced from the frame's start) is not labelled. Escapes: parse."""
-        if NO_UNAUTHENTICATED in raw or "\\u" in raw:
+        its DID (sliced from the frame's start) is not labelled. Neither the label nor a DID
+        holds a character Jetstream escapes (see ``prefilter``), so escapes cannot hide them."""
+        if NO_UNAUTHENTICATED in raw:
             return False
-        if not self.labelled:
-            return True
-        end = raw.find('"', len(_DID_KEY))
-        return (
-            raw.startswith(_DID_KEY) and end > 0 and raw[len(_DID_KEY) : end] not in self.labelled
-        )
+        if self.labelled:
+            end = raw.find('"', len(_DID_KEY))
+            if not raw.startswith(_DID_KEY) or end < 0 or raw[len(_DID_KEY) : end] in self.labelled:
+                return False
+        self.profiles_skipped += 1
+        return True
 
     def _read_profile(self, did: str, operation: Any, rkey: Any, record: Any) -> None:
         """Note whether this profile commit adds or removes the account's label."""

@@ -244,3 +244,12 @@ def test_the_labelled_set_is_bounded_and_a_bad_profile_rkey_is_malformed():
     event = profile_event("did:plc:d", labels=[LABEL], time_us=T0 + 1)
     event["commit"]["rkey"] = "other"
     assert flt.feed(encode(event)) is None and flt.malformed == {"bad rkey": 1}
+
+
+def test_a_new_account_created_with_the_label_is_caught_and_a_cut_frame_costs_nothing():
+    flt = JetstreamFilter(hashtags=["djangocon"])
+    created = profile_event(ANN, labels=[LABEL], operation="create", time_us=T0)
+    created["commit"]["record"]["description"] = "no needle here"
+    assert flt.feed(encode(created)) is None and flt.take_label_changes() == {ANN: True}
+    cut = f'{{"did":"{ANN}","time_us":{T0 + 1},"kind":"commit","commit":{{"rev":"r","operation":"create"'
+    assert flt.feed(cut) is None and flt.time_us == T0 + 1  # no needle: skipped, no IndexError
