@@ -269,8 +269,15 @@ class BlueskySource(SourceAdapter):
         for index, item in enumerate(pending):
             if type(item) is JetstreamPost and item.did in gained:
                 pending[index] = item._replace(labelled=True)
-        await self.labels.apply(changes)
+        try:
+            await self.labels.apply(changes)
+        except BaseException:
+            # Not applied (database down, cancelled): keep them for the next batch, or the
+            # filter, which already knows the new labels, would never report them again.
+            flt.label_changes = {**changes, **flt.label_changes}
+            raise
 
     async def aclose(self) -> None:
+        """Close the profile lookup's HTTP client."""
         if self.lookup is not None:
             await self.lookup.aclose()

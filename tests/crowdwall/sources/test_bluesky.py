@@ -496,6 +496,19 @@ def test_profile_labels_are_applied_before_the_batch_and_mark_the_accounts_posts
     assert params["wantedCollections"] == ["app.bsky.feed.post", "app.bsky.actor.profile"]
 
 
+def test_label_changes_that_could_not_be_applied_are_kept_for_the_next_batch(jetstream):
+    class Down(MemoryLabels):
+        async def apply(self, changes):
+            raise RuntimeError("database down")
+
+    jetstream.append(profile_event(ANN, labels=["!no-unauthenticated"], time_us=at(1)))
+    source = bluesky(jetstream)
+    source.labels = Down()
+    with pytest.raises(RuntimeError, match="database down"):
+        collect(source, str(at(0)), until_us=at(1), timeout=60)
+    assert source.filter.label_changes == {ANN: True}
+
+
 # Through the pipeline ------------------------------------------------------------------------------
 
 
