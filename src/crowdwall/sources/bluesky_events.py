@@ -179,6 +179,7 @@ class JetstreamFilter:
                 else:
                     skip = (
                         op > 0
+                        and raw[op + _COLLECTION_MARK : op + _COLLECTION_MARK + 1] == "a"
                         and raw.startswith(_PROFILE_AFTER_OPERATION, op + _OPERATION_END)
                         and self._profile_unchanged(raw)
                     )

@@ -486,7 +486,8 @@ def test_profile_labels_are_applied_before_the_batch_and_mark_the_accounts_posts
         post_event(BOB, "b1", "#djangocon", time_us=at(4)),
         post_event(EVE, "e1", "#djangocon", time_us=at(5)),
     )
-    source = bluesky(jetstream, batch_size=10)
+    # One batch (full at 4 posts), however slow the machine.
+    source = bluesky(jetstream, batch_size=4, batch_interval=30, progress_interval=30)
     source.labels = labels = MemoryLabels(BOB)
     batches = collect(source, str(at(0)), until_us=at(5), timeout=60)
     assert labels.applied == [{ANN: True}]

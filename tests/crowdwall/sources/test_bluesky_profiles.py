@@ -96,14 +96,22 @@ def test_a_first_seen_labelled_author_is_kept_off_and_recorded(appview):
             post_event(ANN, "p1", "#djangocon", time_us=at(1)),
             post_event(BOB, "b1", "#djangocon", time_us=at(2)),
             post_event(ANN, "p2", "#djangocon", time_us=at(3)),
+            post_event(BOB, "b2", "#djangocon", time_us=at(4)),
         )
-        source = bluesky(jetstream, profile_lookup=True, profile_lookup_url=url, batch_size=2)
+        source = bluesky(
+            jetstream,
+            profile_lookup=True,
+            profile_lookup_url=url,
+            batch_size=2,
+            batch_interval=30,  # batches of two, however slow the machine
+            progress_interval=30,
+        )
         source.labels = labels = MemoryLabels()
-        batches = collect(source, str(at(0)), until_us=at(3), timeout=60)
+        batches = collect(source, str(at(0)), until_us=at(4), timeout=60)
     flags = {p.external_id.rsplit("/", 1)[-1]: p.author.no_unauthenticated for p in posts(batches)}
-    assert flags == {"p1": True, "b1": None, "p2": True}
+    assert flags == {"p1": True, "b1": None, "p2": True, "b2": None}
     assert labels.applied == [{ANN: True}]
-    assert fake.calls == [[ANN, BOB]]  # ANN is known afterwards: one call
+    assert fake.calls == [[ANN, BOB]]  # both known afterwards: one call
 
 
 def test_an_appview_that_is_down_does_not_stop_the_stream():
