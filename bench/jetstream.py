@@ -216,13 +216,24 @@ def _serve(frames: list[str], ready: Any, done: Any) -> None:
         done.wait()
 
 
+class _NoLabels:
+    """No labelled accounts and nowhere to apply changes (the benchmark has no database)."""
+
+    async def labelled(self, limit: int) -> list[str]:
+        return []
+
+    async def apply(self, changes: Any) -> None:
+        pass
+
+
 async def _end_to_end(url: str, count: int) -> tuple[float, dict[str, Any]]:
     from crowdwall.sources.base import Cursor
     from crowdwall.sources.bluesky import BlueskySource
 
     # Progress batches every 0.1 s let us notice the end; they cost nothing measurable.
     config = {"endpoint": url, "keywords": KEYWORDS, "overlap": 0, "progress_interval": 0.1}
-    source = BlueskySource(config=config, wall_hashtags=HASHTAGS)
+    config["profile_lookup"] = False  # no AppView in the benchmark
+    source = BlueskySource(config=config, wall_hashtags=HASHTAGS, labels=_NoLabels())
     started = time.perf_counter()
     stream = source.stream(Cursor(str(T0)))
     async with asyncio.timeout(300):

@@ -132,3 +132,136 @@ RAW_BODIES = [
     deep_json(100_000).encode(),
     deep_json(40_000, kind="object").encode(),
 ]
+
+
+# The post fields issue 16 added: extras (card, poll, quote), date_estimated, JSON Feed items.
+
+# URLs a link in a card or quote must never carry onto a page (and some good ones).
+KNOWN_URLS = [
+    "javascript:alert(1)",
+    "JavaScript:alert(document.cookie)",
+    " javascript:alert(1)",
+    "java\tscript:alert(1)",
+    "javascript://example.com/%0Aalert(1)",
+    "vbscript:msgbox(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "//evil.example/x",
+    "/relative/path",
+    'https://ok.example/"onmouseover="alert(1)',
+    "https://ok.example/<script>",
+    "https://ok.example/\x00",
+    "https://ok.example/\ud800",
+    "https://" + "a" * 5_000 + ".example/",
+    "https://ok.example/card",
+    "http://ok.example/quote",
+]
+
+
+def hostile_url() -> st.SearchStrategy[Any]:
+    """A value for a URL field: a known bad (or good) URL, hostile text, or any JSON value."""
+    return st.one_of(st.sampled_from(KNOWN_URLS), hostile_text(), hostile_json())
+
+
+def hostile_count() -> st.SearchStrategy[Any]:
+    """A poll count: negative, huge, fractional, a string, a bool, null."""
+    return st.one_of(
+        st.sampled_from([-1, -(2**63), 2**31, 2**63, 10**30, 0.5, "12", True, None]),
+        hostile_number(),
+    )
+
+
+def hostile_value() -> st.SearchStrategy[Any]:
+    """Any value for a text field of an extra: hostile text, huge text, deep or odd JSON."""
+    return st.one_of(
+        hostile_text(),
+        st.just("x" * 100_000),
+        st.just(json.loads(deep_json(20, kind="object"))),  # the webhook refuses > 32
+        st.just(json.loads(deep_json(200, kind="object"))),
+        hostile_json(),
+    )
+
+
+def hostile_card() -> st.SearchStrategy[Any]:
+    """A ``card`` extra with hostile fields (or not an object at all)."""
+    text = {k: hostile_value() for k in ("title", "description", "image_alt", "site", "blurhash")}
+    return st.one_of(
+        st.fixed_dictionaries({"url": hostile_url()}, optional={"image": hostile_url(), **text}),
+        hostile_json(),
+    )
+
+
+def hostile_poll() -> st.SearchStrategy[Any]:
+    """A ``poll`` extra: odd options and counts."""
+    option = st.one_of(
+        st.fixed_dictionaries({"title": hostile_value(), "votes": hostile_count()}),
+        hostile_json(),
+    )
+    options = st.one_of(st.lists(option, max_size=5), st.just([{"title": "x", "votes": 1}] * 500))
+    return st.one_of(
+        st.fixed_dictionaries(
+            {"options": options},
+            optional={
+                "votes": hostile_count(),
+                "voters": hostile_count(),
+                "multiple": hostile_json(),
+                "closed": hostile_json(),
+                "expires_at": hostile_value(),
+            },
+        ),
+        hostile_json(),
+    )
+
+
+def hostile_quote() -> st.SearchStrategy[Any]:
+    """A ``quote`` extra: javascript: links, hostile handles and text."""
+    text = {k: hostile_value() for k in ("id", "handle", "name", "text")}
+    return st.one_of(
+        st.fixed_dictionaries(
+            {"url": hostile_url()}, optional={"profile_url": hostile_url(), **text}
+        ),
+        hostile_json(),
+    )
+
+
+def hostile_post_fields() -> st.SearchStrategy[dict[str, Any]]:
+    """Some of the issue-16 fields of a post in crowdwall's JSON format, hostile."""
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            "card": hostile_card(),
+            "poll": hostile_poll(),
+            "quote": hostile_quote(),
+            "date_estimated": st.one_of(st.booleans(), hostile_json()),
+        },
+    )
+
+
+def hostile_feed_item() -> st.SearchStrategy[Any]:
+    """A JSON Feed item: its known fields hostile (or not an object at all)."""
+    fields = {
+        "id": hostile_json(),
+        "url": hostile_url(),
+        "external_url": hostile_url(),
+        "title": hostile_value(),
+        "content_html": st.one_of(st.sampled_from(KNOWN_TEXT), hostile_value()),
+        "content_text": hostile_value(),
+        "summary": hostile_value(),
+        "image": hostile_url(),
+        "banner_image": hostile_url(),
+        "date_published": st.one_of(st.sampled_from(KNOWN_TEXT), hostile_json()),
+        "date_modified": hostile_json(),
+        "authors": hostile_json(),
+        "tags": st.one_of(st.lists(hostile_text(), max_size=4), hostile_json()),
+        "language": hostile_value(),
+        "attachments": st.one_of(
+            st.lists(
+                st.fixed_dictionaries(
+                    {"url": hostile_url()},
+                    optional={"mime_type": hostile_value(), "title": hostile_value()},
+                ),
+                max_size=3,
+            ),
+            hostile_json(),
+        ),
+    }
+    return st.one_of(st.fixed_dictionaries({}, optional=fields), hostile_json())

@@ -24,6 +24,7 @@ from crowdwall.ingest.match import OPTED_OUT_REASON, WallRules, fold
 from crowdwall.ingest.normalize import IncomingAuthor
 from crowdwall.ingest.prepare import Entry, Prepared
 from crowdwall.ingest.publisher import Event, EventKind
+from crowdwall.ingest.walls import load_wall_rules
 from crowdwall.models import Author, ModerationState, PostWall
 
 logger = logging.getLogger("crowdwall.ingest")
@@ -130,3 +131,59 @@ def withdraw_opted_out(chunk: Iterable[Entry], walls: Mapping[int, WallRules]) -
     count = withdraw(entries, OPTED_OUT_REASON, spare=spare)
     logger.info("%d account(s) opted out: %d wall entries withdrawn", len(flipped), count)
     return count
+
+
+def withdraw_accounts(
+    flags_by_key: Mapping[str, bool], walls: Mapping[int, WallRules] | None = None
+) -> int:
+    """Record that the accounts of ``flags_by_key`` (author key -> whether their profile now
+    carries ``!no-unauthenticated``) gained or lost the label, and take the open entries of
+    those that gained it off every wall (but walls that show the accounts they follow
+    anyway); returns how many entries. ``walls``: the active walls' rules (loaded if None).
+
+    Losing the label only updates the row: their later posts show again, while the posts
+    withdrawn meanwhile stay rejected (a moderator may approve them again). Keys with no row
+    have no posts here: nothing to record (the source remembers the label)."""
+    if not flags_by_key:
+        return 0
+    with transaction.atomic():
+        return _withdraw_accounts(flags_by_key, walls)
+
+
+def _withdraw_accounts(
+    flags_by_key: Mapping[str, bool], walls: Mapping[int, WallRules] | None
+) -> int:
+    rows = list(
+        Author.objects.filter(key__in=list(flags_by_key)).only("id", "key", *CONSENT_FIELDS)
+    )
+    gained = []
+    for row in rows:
+        labelled = flags_by_key[row.key]
+        row.no_unauthenticated = True if labelled else None
+        flags = {name: getattr(row, name) for name in CONSENT_FIELDS}
+        row.opted_out = account_opted_out(**flags)
+        if labelled:
+            gained.append(row.pk)
+    Author.objects.bulk_update(rows, ["no_unauthenticated", "opted_out"])
+    if not gained:
+        return 0
+    rules = walls if walls is not None else {wall.id: wall for wall in load_wall_rules()}
+
+    def spare(wall_id: int, key: str, handle: str) -> bool:
+        wall = rules.get(wall_id)
+        return wall is not None and wall.shows_opted_out(key, fold(handle))
+
+    count = withdraw(
+        PostWall.objects.filter(post__author_id__in=gained), OPTED_OUT_REASON, spare=spare
+    )
+    logger.info(
+        "%d account(s) labelled !no-unauthenticated: %d wall entries withdrawn", len(gained), count
+    )
+    return count
+
+
+def labelled_accounts(prefix: str, limit: int) -> list[str]:
+    """Keys (starting with ``prefix``) of at most ``limit`` authors whose profile carries
+    ``!no-unauthenticated``, the most recently updated first: a source's starting set."""
+    rows = Author.objects.filter(no_unauthenticated=True, key__startswith=prefix)
+    return list(rows.order_by("-updated_at").values_list("key", flat=True)[:limit])

@@ -1,6 +1,9 @@
 """The Bluesky source: posts from Jetstream, the JSON firehose of the AT Protocol network.
 
-One WebSocket, ``ENDPOINT?wantedCollections=app.bsky.feed.post[&wantedDids=...][&cursor=...]``.
+One WebSocket, ``ENDPOINT?wantedCollections=app.bsky.feed.post&wantedCollections=app.bsky.actor.profile
+[&wantedDids=...][&cursor=...]``: profiles tell us which accounts carry the
+``!no-unauthenticated`` self-label (``bluesky_events``); a newly labelled account's posts are
+withdrawn from every wall before the next batch is stored (``bluesky_accounts``).
 Jetstream filters only by collection and author, so hashtags and keywords are matched here, on
 every post of the network (``bluesky_events.JetstreamFilter``; it drops the vast majority of
 events without parsing them).
@@ -21,6 +24,9 @@ Config (validated by ``kinds.validate_bluesky``):
 - ``overlap`` (5 s): how far before the cursor we resume. Jetstream's cursor is the event time
   in microseconds, comparable across instances but not exact, so we re-read a few seconds and
   drop what we already delivered (by at-uri and revision; the store dedupes after a restart).
+- ``profile_lookup`` (true), ``profile_lookup_url`` (``https://public.api.bsky.app``): ask the
+  AppView whether a first-seen author's profile carries ``!no-unauthenticated``
+  (``bluesky_profiles``).
 
 The cursor is the highest ``time_us`` seen. Commits carry no handle: authors are known by DID
 until an identity event names them (see ``bluesky_records``). Backfill is not offered: Jetstream
@@ -47,8 +53,10 @@ from websockets.exceptions import (
 
 from crowdwall.exceptions import SourceDisconnected, SourceError
 from crowdwall.sources.base import Backoff, Batch, Cursor, SourceAdapter, reconnecting
+from crowdwall.sources.bluesky_accounts import AccountLabels, DatabaseLabels
 from crowdwall.sources.bluesky_events import JetstreamFilter
-from crowdwall.sources.bluesky_records import POST_COLLECTION
+from crowdwall.sources.bluesky_profiles import lookup_from_config
+from crowdwall.sources.bluesky_records import POST_COLLECTION, PROFILE_COLLECTION, JetstreamPost
 from crowdwall.sources.http import user_agent
 
 logger = logging.getLogger("crowdwall.sources.bluesky")
@@ -58,12 +66,20 @@ MAX_WANTED_DIDS = 10_000  # Jetstream's limit
 URL_DIDS = 50  # more than this and the URL gets long: send them in an options_update message
 MAX_FRAME = 2**21  # bytes; a post record is at most a few kB
 QUEUE_FRAMES = 4096  # frames buffered while a batch is stored (~2 MB), then TCP backpressure
+COLLECTIONS = [POST_COLLECTION, PROFILE_COLLECTION]
+MAX_LABELLED = 100_000  # labelled accounts remembered (LRU); ~10 MB
 
 
 class BlueskySource(SourceAdapter):
     kind = "bluesky"
 
-    def __init__(self, *, backoff: Backoff | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        backoff: Backoff | None = None,
+        labels: AccountLabels | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         config = self.config
         self.endpoint = str(config.get("endpoint") or DEFAULT_ENDPOINT)
@@ -76,19 +92,22 @@ class BlueskySource(SourceAdapter):
             hashtags=config.get("hashtags") or self.wall_hashtags,
             keywords=config.get("keywords") or (),
             accounts=self.accounts,
+            max_labelled=MAX_LABELLED,
         )
+        self.labels: AccountLabels = labels if labels is not None else DatabaseLabels()
+        self.lookup = lookup_from_config(config)
         self.backoff = backoff or Backoff(base=1.0, cap=60.0)
         self.connections = 0
         self._emitted = 0
 
     def subscribe_url(self, since_us: int | None) -> tuple[str, str | None]:
         """The URL to connect to, and the ``options_update`` message to send first (or None)."""
-        params = [("wantedCollections", POST_COLLECTION)]
+        params = [("wantedCollections", collection) for collection in COLLECTIONS]
         hello = None
         if len(self.accounts) > URL_DIDS:
             params.append(("requireHello", "true"))
             payload = {
-                "wantedCollections": [POST_COLLECTION],
+                "wantedCollections": COLLECTIONS,
                 "wantedDids": self.accounts,
                 "maxMessageSizeBytes": 0,
             }
@@ -115,6 +134,7 @@ class BlueskySource(SourceAdapter):
                 f"A Bluesky cursor is a time in microseconds, not {cursor.value!r}."
             ) from None
         self.filter.time_us = max(self.filter.time_us, start)
+        self.filter.label(reversed(await self.labels.labelled(MAX_LABELLED)))  # oldest first
         # ``reconnecting`` leaves the connection's generator suspended when it is closed; we
         # close that one too, so the WebSocket closes in this task and not in the GC.
         opened: list[AsyncGenerator[Batch, None]] = []
@@ -185,7 +205,13 @@ class BlueskySource(SourceAdapter):
                     async with asyncio.timeout(None) as timer:
                         while True:
                             post = flt.feed(await websocket.recv())
-                            if post is not None:
+                            if post is None:
+                                if flt.label_changes and not urgent:  # withdraw soon
+                                    urgent = True
+                                    due = clock() + self.batch_interval
+                                    when = timer.when()
+                                    timer.reschedule(due if when is None else min(when, due))
+                            else:
                                 pending.append(post)
                                 if flt.urgent and not urgent:
                                     urgent = True
@@ -204,6 +230,7 @@ class BlueskySource(SourceAdapter):
                                 timer.reschedule(due if when is None else min(when, due))
                 except TimeoutError:
                     pass
+                await self._apply_labels(pending)
                 yield Batch(pending, Cursor(str(flt.time_us)))
                 self._emitted += len(pending)
                 if self.limit is not None and self._emitted >= self.limit:
@@ -212,6 +239,45 @@ class BlueskySource(SourceAdapter):
                 flushed_at, flushed_us = clock(), flt.time_us
         except ConnectionClosed:
             if pending or flt.time_us != flushed_us:  # what arrived before the cut is whole
+                await self._apply_labels(pending)
                 yield Batch(pending, Cursor(str(flt.time_us)))
                 self._emitted += len(pending)
             raise
+
+    async def _apply_labels(self, pending: list[Any]) -> None:
+        """Apply the label changes the filter noted, and those the profile lookup found for
+        first-seen authors (before the batch is stored, so none is lost on a crash: the cursor
+        moves past the profile only with the batch). Posts of a newly labelled account that
+        came before its profile in this batch are marked too."""
+        flt = self.filter
+        changes = flt.take_label_changes()
+        if self.lookup is not None:
+            unknown = [
+                item.did
+                for item in pending
+                if type(item) is JetstreamPost
+                and item.did not in flt.labelled
+                and item.did not in changes
+            ]
+            if unknown:
+                found = await self.lookup.labelled(unknown)
+                flt.label(found)
+                changes.update(dict.fromkeys(found, True))
+        if not changes:
+            return
+        gained = {did for did, labelled in changes.items() if labelled}
+        for index, item in enumerate(pending):
+            if type(item) is JetstreamPost and item.did in gained:
+                pending[index] = item._replace(labelled=True)
+        try:
+            await self.labels.apply(changes)
+        except BaseException:
+            # Not applied (database down, cancelled): keep them for the next batch, or the
+            # filter, which already knows the new labels, would never report them again.
+            flt.label_changes = {**changes, **flt.label_changes}
+            raise
+
+    async def aclose(self) -> None:
+        """Close the profile lookup's HTTP client."""
+        if self.lookup is not None:
+            await self.lookup.aclose()

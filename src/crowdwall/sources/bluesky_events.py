@@ -13,6 +13,14 @@ order of work is cheapest first:
 3. **Match exactly** like the pipeline does: hashtags from tag facets, the record's ``tags``
    and ``#words`` in the text; keywords in the text; or an author among ``accounts``.
 
+**Profiles** (``app.bsky.actor.profile``, rkey ``self``) say whether an account carries the
+``!no-unauthenticated`` self-label (``crowdwall.ingest.consent``). The filter keeps the DIDs
+that do in a bounded LRU set (``labelled``, seeded by the source from stored authors); their
+posts come out marked (``JetstreamPost.labelled``), and each gain or loss of the label is
+noted in ``label_changes`` for the source to apply (withdrawing the account's posts). A profile
+commit is dropped unparsed unless its text holds the label or its DID is in the set (the label
+may have been removed): profile edits are frequent and almost never about the label.
+
 Delivery is at least once (and a reconnect replays a few seconds on purpose), so what we emit
 is remembered by at-uri and commit revision in a bounded set, and a replayed event is dropped.
 Every deletion is forwarded, not only those of posts seen since the process started: the store
@@ -28,12 +36,14 @@ from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from crowdwall.ingest.consent import NO_UNAUTHENTICATED, has_opt_out_label
 from crowdwall.ingest.items import Item, loads
 from crowdwall.ingest.match import Haystack, compile_keywords, extract_hashtags, normalize_hashtag
 from crowdwall.ingest.normalize import IncomingPost
 from crowdwall.sources.bluesky_records import (
     DID,
     POST_COLLECTION,
+    PROFILE_COLLECTION,
     RKEY,
     JetstreamPost,
     at_uri,
@@ -45,6 +55,11 @@ logger = logging.getLogger("crowdwall.sources.bluesky")
 
 _TIME_KEY = '"time_us":'
 _OPERATION_KEY = '"operation":"'
+# What follows the operation's value (create, update and delete all have 6 letters).
+_OPERATION_END = len(_OPERATION_KEY) + 6
+_PROFILE_AFTER_OPERATION = f'","collection":"{PROFILE_COLLECTION}"'
+_DID_KEY = '{"did":"'
+_COLLECTION_MARK = _OPERATION_END + len('","collection":"app.bsky.')
 _HANDLE = re.compile(r"^[A-Za-z0-9.-]{1,253}$")
 _LOGGED_PER_REASON = 20  # then every 1,000th, so a broken upstream cannot flood the log
 
@@ -78,6 +93,8 @@ class JetstreamFilter:
         accounts: Iterable[str] = (),
         remember: int = 50_000,
         handles: int = 100_000,
+        labelled: Iterable[str] = (),
+        max_labelled: int = 100_000,
     ) -> None:
         self.hashtags = frozenset(normalize_hashtag(tag) for tag in hashtags) - {""}
         entries = tuple(k for k in keywords if k.strip())
@@ -88,9 +105,14 @@ class JetstreamFilter:
         self.remember, self.max_handles = remember, handles
         self.seen: OrderedDict[str, set[str]] = OrderedDict()  # at-uri -> versions emitted
         self.handles: OrderedDict[str, str] = OrderedDict()
+        self.max_labelled = max_labelled
+        self.labelled: OrderedDict[str, None] = OrderedDict()  # DIDs of labelled profiles
+        self.label(labelled)
+        self.label_changes: dict[str, bool] = {}  # DID -> labelled now, until taken
         # Counters (plain ints on the hot path; ``stats()`` reports them all).
         self.events = self.skipped = self.parsed = self.unmatched = self.duplicates = 0
         self.ignored = self.posts = self.deletions = 0
+        self.profiles_skipped = self.profiles = 0
         self.malformed: Counter[str] = Counter()
         # Whether the post ``feed`` just returned should reach the wall soon: a post, or the
         # deletion of one we delivered (other deletions may wait for the next batch).
@@ -113,7 +135,20 @@ class JetstreamFilter:
             "ignored": self.ignored,
             "malformed": dict(self.malformed),
             "handles": len(self.handles),
+            "profiles skipped unparsed": self.profiles_skipped,
+            "profiles parsed": self.profiles,
+            "labelled accounts": len(self.labelled),
         }
+
+    def label(self, dids: Iterable[str]) -> None:
+        """Remember these DIDs as labelled ``!no-unauthenticated`` (no change is noted)."""
+        for did in dids:
+            self._set_label(did, True)
+
+    def take_label_changes(self) -> dict[str, bool]:
+        """The label changes noted since the last call (DID -> labelled now), cleared."""
+        changes, self.label_changes = self.label_changes, {}
+        return changes
 
     def posted(self, uri: str) -> bool:
         """Whether we emitted a (not yet deleted) post with this at-uri recently."""
@@ -133,7 +168,22 @@ class JetstreamFilter:
                 end = raw.find(",", at, at + 24)
                 op = raw.find(_OPERATION_KEY, end, end + 200) if end > 0 else -1
                 create = op > 0 and raw.startswith("c", op + len(_OPERATION_KEY))
-                if create and not self.prefilter.may_match(raw):
+                # A profile (the only other collection we ask for) is skipped by its own rule.
+                if create:
+                    # One character tells a post ("app.bsky.feed...") from a profile ("app.bsky.
+                    # actor..."): cheaper than comparing the collection, on the hottest path.
+                    skip = not self.prefilter.may_match(raw) and (
+                        raw[op + _COLLECTION_MARK : op + _COLLECTION_MARK + 1] != "a"
+                        or self._profile_unchanged(raw)
+                    )
+                else:
+                    skip = (
+                        op > 0
+                        and raw[op + _COLLECTION_MARK : op + _COLLECTION_MARK + 1] == "a"
+                        and raw.startswith(_PROFILE_AFTER_OPERATION, op + _OPERATION_END)
+                        and self._profile_unchanged(raw)
+                    )
+                if skip:
                     digits = raw[at:end]
                     if digits.isdecimal():
                         time_us = int(digits)
@@ -180,6 +230,9 @@ class JetstreamFilter:
         if not isinstance(commit, dict):
             raise Malformed("wrong type", "'commit' must be an object")
         operation, rkey = _field(commit, "operation"), _field(commit, "rkey")
+        if commit.get("collection") == PROFILE_COLLECTION:
+            self._read_profile(did, operation, rkey, commit.get("record"))
+            return None
         if commit.get("collection") != POST_COLLECTION:
             self.ignored += 1  # the server filters by collection; be safe anyway
             return None
@@ -206,7 +259,8 @@ class JetstreamFilter:
             self.unmatched += 1
             return None
         handle = self.handles.get(did, "")
-        post = JetstreamPost(did, rkey, record, time_us, handle, operation == "update", tags, raw)
+        update, labelled = operation == "update", did in self.labelled
+        post = JetstreamPost(did, rkey, record, time_us, handle, update, tags, raw, labelled)
         return self._emit(uri, version, post)
 
     def _matches(self, text: str, tags: list[str]) -> bool:
@@ -234,6 +288,48 @@ class JetstreamFilter:
         else:
             self.posts += 1
         return post
+
+    def _profile_unchanged(self, raw: str) -> bool:
+        """Whether a profile frame surely changes no label: the label's text is absent and
+        its DID (sliced from the frame's start) is not labelled. Neither the label nor a DID
+        holds a character Jetstream escapes (see ``prefilter``), so escapes cannot hide them."""
+        if NO_UNAUTHENTICATED in raw:
+            return False
+        if self.labelled:
+            end = raw.find('"', len(_DID_KEY))
+            if not raw.startswith(_DID_KEY) or end < 0 or raw[len(_DID_KEY) : end] in self.labelled:
+                return False
+        self.profiles_skipped += 1
+        return True
+
+    def _read_profile(self, did: str, operation: Any, rkey: Any, record: Any) -> None:
+        """Note whether this profile commit adds or removes the account's label."""
+        self.profiles += 1
+        if rkey != "self":
+            raise Malformed("bad rkey", f"a profile's rkey is 'self', not {str(rkey)[:40]!r}")
+        if operation == "delete":
+            labelled = False  # no profile, no label
+        elif operation in ("create", "update"):
+            if not isinstance(record, dict):
+                raise Malformed("wrong type", "'record' must be an object")
+            labels = record.get("labels")
+            labelled = has_opt_out_label(labels.get("values") if isinstance(labels, dict) else None)
+        else:
+            raise Malformed("bad operation", repr(operation)[:40])
+        if labelled != (did in self.labelled):
+            self._set_label(did, labelled)
+            self.label_changes[did] = labelled
+        elif labelled:
+            self.labelled.move_to_end(did)
+
+    def _set_label(self, did: str, labelled: bool) -> None:
+        if not labelled:
+            self.labelled.pop(did, None)
+            return
+        self.labelled[did] = None
+        self.labelled.move_to_end(did)
+        if len(self.labelled) > self.max_labelled:
+            self.labelled.popitem(last=False)
 
     def _learn_handle(self, did: str, identity: Any) -> None:
         handle = identity.get("handle") if isinstance(identity, Mapping) else None

@@ -13,7 +13,9 @@
 - The embed (images, gallery, video, link card, quoted post) is read by
   ``crowdwall.sources.bluesky_embeds``.
 - A record self-labelled ``!no-unauthenticated`` (its author does not want it shown to
-  logged-out viewers) is ``opted_out``: no wall shows it (``crowdwall.ingest.consent``).
+  logged-out viewers) is ``opted_out``: no wall shows it (``crowdwall.ingest.consent``). A post
+  whose author's *profile* carries the label (``labelled``: the filter knows it) comes with the
+  author's ``no_unauthenticated`` flag set, which opts the account out.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from crowdwall.ingest.normalize import EARLIEST_POST, IncomingAuthor, IncomingPo
 from crowdwall.sources.bluesky_embeds import record_extras, record_media
 
 POST_COLLECTION = "app.bsky.feed.post"
+PROFILE_COLLECTION = "app.bsky.actor.profile"  # one record per account, rkey "self"
 TAG_FEATURE = "app.bsky.richtext.facet#tag"
 LINK_FEATURE = "app.bsky.richtext.facet#link"
 MENTION_FEATURE = "app.bsky.richtext.facet#mention"
@@ -173,12 +176,14 @@ class JetstreamPost(NamedTuple):
     update: bool = False
     tags: list[str] | None = None
     frame: str = ""
+    labelled: bool = False  # the author's profile carries ``!no-unauthenticated``
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         if not self.frame:
             return JetstreamPost, tuple(self)
         return _from_frame, (
-            self.did, self.rkey, self.frame, self.time_us, self.handle, self.update, self.tags
+            self.did, self.rkey, self.frame, self.time_us, self.handle, self.update, self.tags,
+            self.labelled,
         )  # fmt: skip
 
     def to_post(self) -> IncomingPost:
@@ -190,6 +195,7 @@ class JetstreamPost(NamedTuple):
             handle=self.handle,
             update=self.update,
             tags=self.tags,
+            labelled=self.labelled,
         )
 
 
@@ -201,10 +207,11 @@ def _from_frame(
     handle: str,
     update: bool,
     tags: list[str] | None,
+    labelled: bool = False,
 ) -> JetstreamPost:
     """A ``JetstreamPost`` unpickled from its frame's text (see ``JetstreamPost.frame``)."""
     record = loads(frame)["commit"]["record"]  # the filter checked this shape
-    return JetstreamPost(did, rkey, record, time_us, handle, update, tags)
+    return JetstreamPost(did, rkey, record, time_us, handle, update, tags, labelled=labelled)
 
 
 def post_from_record(
@@ -216,9 +223,11 @@ def post_from_record(
     handle: str = "",
     update: bool = False,
     tags: list[str] | None = None,
+    labelled: bool = False,
 ) -> IncomingPost:
     """The ``IncomingPost`` of a created (or, with ``update``, edited) post record.
-    ``tags``: the record's tags when the caller already has them (``record_tags``)."""
+    ``tags``: the record's tags when the caller already has them (``record_tags``);
+    ``labelled``: the author's profile carries ``!no-unauthenticated``."""
     text = record.get("text")
     if not isinstance(text, str):
         raise InvalidPost("wrong type", "'text' must be a string", external_id=at_uri(did, rkey))
@@ -227,7 +236,13 @@ def post_from_record(
     created_at, estimated = _created_at(record, time_us)
     return IncomingPost(
         external_id=at_uri(did, rkey),
-        author=IncomingAuthor(id=did, handle=handle or did, profile_url=f"{APP_URL}/profile/{did}"),
+        author=IncomingAuthor(
+            id=did,
+            handle=handle or did,
+            profile_url=f"{APP_URL}/profile/{did}",
+            # Unlabelled is "not reported", not consent: the profile may be unknown to us.
+            no_unauthenticated=True if labelled else None,
+        ),
         html=record_html(text, record),
         text=text,
         created_at=created_at,

@@ -90,7 +90,9 @@ class ParsedFeed:
 
 
 def feed_hash(*parts: str, size: int = 16) -> str:
-    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=size).hexdigest()
+    # surrogatepass: a lone surrogate escape in a JSON Feed title must not cost the item.
+    data = "\x1f".join(parts).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=size).hexdigest()
 
 
 def _text(value: Any) -> str:

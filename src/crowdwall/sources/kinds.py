@@ -173,7 +173,9 @@ def validate_bluesky(config: Config) -> Config:
     from crowdwall.ingest.match import parse_keyword  # framework-free, like this module
 
     allowed = {"endpoint", "hashtags", "keywords", "accounts", "batch_size", "batch_interval"}
-    _only(config, allowed | {"progress_interval", "overlap"})
+    _only(
+        config, allowed | {"progress_interval", "overlap", "profile_lookup", "profile_lookup_url"}
+    )
     endpoint = config.get("endpoint") or "wss://jetstream2.us-east.bsky.network/subscribe"
     keywords = config.get("keywords", [])
     if not isinstance(keywords, list) or not all(
@@ -202,6 +204,13 @@ def validate_bluesky(config: Config) -> Config:
         "batch_interval": _number(config, "batch_interval", 0.5, minimum=0, maximum=60),
         "progress_interval": _number(config, "progress_interval", 5.0, minimum=0, maximum=HOUR),
         "overlap": _number(config, "overlap", 5.0, minimum=0, maximum=HOUR),
+        # Ask the AppView about first-seen authors' profile label (bluesky_profiles).
+        "profile_lookup": _flag(config, "profile_lookup", True),
+        "profile_lookup_url": _url(
+            config.get("profile_lookup_url") or "https://public.api.bsky.app",
+            "profile_lookup_url",
+            {"https", "http"},
+        ),
     }
 
 

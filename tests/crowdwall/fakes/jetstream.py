@@ -90,6 +90,49 @@ def delete_event(did: str, rkey: str, *, time_us: int, collection: str = POST) -
     return {"did": did, "time_us": time_us, "kind": "commit", "commit": commit}
 
 
+PROFILE = "app.bsky.actor.profile"
+
+
+def profile_event(
+    did: str, *, time_us: int, labels: Iterable[str] = (), operation: str = "update"
+) -> dict[str, Any]:
+    """A commit event writing an account's profile record (shaped like the real one in
+    ``tests/crowdwall/corpus/bluesky/jetstream/golden_v1.jsonl``), self-labelled ``labels``."""
+    record: dict[str, Any] = {
+        "$type": PROFILE,
+        "avatar": {
+            "$type": "blob",
+            "ref": {"$link": "bafkreieajxclqzwk2mczx7hxmoboqpuiveqlbm35gsda5xlaqfmlryu4ri"},
+            "mimeType": "image/jpeg",
+            "size": 720303,
+        },
+        "createdAt": "2025-02-14T23:48:34.991Z",
+        "description": "Pythonista, #DjangoCon regular & organiser",
+        "displayName": "Ann",
+    }
+    if labels:
+        values = [{"val": label} for label in labels]
+        record["labels"] = {"$type": "com.atproto.label.defs#selfLabels", "values": values}
+    commit = {"rev": f"r{time_us}", "operation": operation, "collection": PROFILE, "rkey": "self"}
+    if operation != "delete":
+        commit |= {"record": record, "cid": f"bafyrei{time_us:x}"}
+    return {"did": did, "time_us": time_us, "kind": "commit", "commit": commit}
+
+
+class MemoryLabels:
+    """An in-memory ``AccountLabels`` store for sources run without a database."""
+
+    def __init__(self, *dids: str) -> None:
+        self.dids = list(dids)
+        self.applied: list[dict[str, bool]] = []
+
+    async def labelled(self, limit: int) -> list[str]:
+        return self.dids[:limit]
+
+    async def apply(self, changes: Mapping[str, bool]) -> None:
+        self.applied.append(dict(changes))
+
+
 def identity_event(did: str, handle: str, *, time_us: int) -> dict[str, Any]:
     identity = {"did": did, "handle": handle, "seq": time_us, "time": "2025-05-14T09:00:00Z"}
     return {"did": did, "time_us": time_us, "kind": "identity", "identity": identity}

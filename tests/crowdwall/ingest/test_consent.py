@@ -142,3 +142,42 @@ def test_an_edit_carrying_the_opt_out_label_takes_the_post_off(store, wall, publ
     store(edit)
     assert states(wall) == {"1": "rejected"}
     assert PostWall.objects.get().reason == "author opted out"
+
+
+def test_an_account_labelled_on_its_profile_is_withdrawn_at_once_sparing_keen_walls(
+    store, wall, published, django_capture_on_commit_callbacks
+):
+    from crowdwall.ingest.withdraw import labelled_accounts, withdraw_accounts
+
+    keen = Wall.objects.create(
+        name="Keen", slug="keen", accounts=[ANN], followed_accounts_opt_in=True
+    )
+    store(make_post(1))
+    published.events.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert withdraw_accounts({ANN: True, "did:plc:nobody": True}) == 1
+    assert (states(wall), states(keen)) == ({"1": "rejected"}, {"1": "approved"})
+    assert [(e.kind, e.walls) for e in published.events] == [
+        ("post.moderation", {"djangocon": "rejected"})
+    ]
+    author = Author.objects.get()
+    assert (author.no_unauthenticated, author.opted_out) == (True, True)
+    assert labelled_accounts("http", 10) == [ANN] and labelled_accounts("did:", 10) == []
+    # The label removed: the row says so, the withdrawn post stays withdrawn.
+    published.events.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert withdraw_accounts({ANN: False}) == 0
+    author.refresh_from_db()
+    assert (author.no_unauthenticated, author.opted_out) == (None, False)
+    assert states(wall) == {"1": "rejected"} and published.events == []
+
+
+def test_losing_the_label_keeps_an_account_opted_out_by_its_other_flags():
+    from django.utils import timezone
+
+    from crowdwall.ingest.withdraw import withdraw_accounts
+
+    flags = {"noindex": True, "no_unauthenticated": True, "opted_out": True}
+    Author.objects.create(key=ANN, handle="ann", updated_at=timezone.now(), **flags)
+    withdraw_accounts({ANN: False})
+    assert Author.objects.get().opted_out is True

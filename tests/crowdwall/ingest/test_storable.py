@@ -20,7 +20,13 @@ from crowdwall.sources.bluesky import BlueskySource
 from crowdwall.sources.feeds import parse_feed
 from crowdwall.sources.mastodon.statuses import to_post
 from tests.crowdwall.conftest import T0, make_post
-from tests.crowdwall.fakes.jetstream import FakeJetstream, encode, identity_event, post_event
+from tests.crowdwall.fakes.jetstream import (
+    FakeJetstream,
+    MemoryLabels,
+    encode,
+    identity_event,
+    post_event,
+)
 
 C0 = "".join(map(chr, range(32)))
 MULTILINE_KEPT = "\t\n\r"
@@ -250,9 +256,15 @@ def test_a_jetstream_frame_with_nul_in_every_field_is_stored(store, source):
         fake.append_raw(third.replace("SURROGATE", "\\ud800"), time_us=t0 + 3)
         adapter = BlueskySource(
             name="bsky",
-            config={"endpoint": fake.url, "progress_interval": 0, "overlap": 0},
+            config={
+                "endpoint": fake.url,
+                "progress_interval": 0,
+                "overlap": 0,
+                "profile_lookup": False,
+            },
             wall_hashtags=["djangocon"],
             limit=3,
+            labels=MemoryLabels(),
         )
 
         async def read() -> list:

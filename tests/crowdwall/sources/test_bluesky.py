@@ -27,9 +27,11 @@ from crowdwall.sources.bluesky import URL_DIDS, BlueskySource
 from crowdwall.sources.kinds import KINDS
 from tests.crowdwall.fakes.jetstream import (
     FakeJetstream,
+    MemoryLabels,
     delete_event,
     identity_event,
     post_event,
+    profile_event,
     tag_facet,
 )
 
@@ -62,13 +64,19 @@ async def _no_sleep(delay: float) -> None:
 def bluesky(fake: FakeJetstream, **config: Any) -> BlueskySource:
     limit = config.pop("limit", None)
     tags = config.pop("wall_hashtags", ["djangocon"])
-    defaults = {"endpoint": fake.url, "progress_interval": 0, "overlap": OVERLAP_US / 1e6}
+    defaults = {
+        "endpoint": fake.url,
+        "progress_interval": 0,
+        "overlap": OVERLAP_US / 1e6,
+        "profile_lookup": False,  # no AppView here (its own tests below)
+    }
     return BlueskySource(
         name="bsky",
         config={**defaults, **config},
         wall_hashtags=tags,
         limit=limit,
         backoff=Backoff(sleep=_no_sleep),
+        labels=MemoryLabels(),
     )
 
 
@@ -363,7 +371,7 @@ def test_accounts_are_sent_as_wanted_dids_and_all_their_posts_pass(jetstream):
     assert out(batches) == [("upsert", uri(ANN, "a1")), ("upsert", uri(BOB, "b1"))]
     params = jetstream.connections[0].params
     assert params["wantedDids"] == [ANN, BOB]
-    assert params["wantedCollections"] == ["app.bsky.feed.post"]
+    assert params["wantedCollections"] == ["app.bsky.feed.post", "app.bsky.actor.profile"]
 
 
 def test_many_accounts_go_in_an_options_update_message(jetstream):
@@ -407,6 +415,8 @@ def test_config_defaults_and_cleaning():
         "batch_interval": 0.5,
         "progress_interval": 5.0,
         "overlap": 5.0,
+        "profile_lookup": True,
+        "profile_lookup_url": "https://public.api.bsky.app",
     }
     cleaned = KINDS["bluesky"].validate(
         {"hashtags": ["#DjangoCon"], "keywords": [" python "], "accounts": [ANN, ANN, BOB]}
@@ -425,6 +435,8 @@ def test_config_defaults_and_cleaning():
         ({"overlap": -1}, "'overlap'"),
         ({"batch_size": 0}, "'batch_size'"),
         ({"wantedDids": [ANN]}, "Unknown config key"),
+        ({"profile_lookup": "yes"}, "'profile_lookup'"),
+        ({"profile_lookup_url": "javascript:alert(1)"}, "'profile_lookup_url'"),
     ],
 )
 def test_bad_configs_are_refused(config, message):
@@ -456,11 +468,46 @@ def test_connection_failures_are_retried_with_backoff():
     with FakeJetstream() as fake:
         url = fake.url
     source = BlueskySource(
-        config={"endpoint": url}, wall_hashtags=["x"], backoff=Backoff(sleep=sleep)
+        config={"endpoint": url, "profile_lookup": False},
+        wall_hashtags=["x"],
+        backoff=Backoff(sleep=sleep),
+        labels=MemoryLabels(),
     )
     with pytest.raises(RuntimeError, match="enough"):
         collect(source)
     assert len(delays) == 3 and source.connections == 3  # nobody listens: refused each time
+
+
+def test_profile_labels_are_applied_before_the_batch_and_mark_the_accounts_posts(jetstream):
+    jetstream.append(
+        post_event(ANN, "p1", "#djangocon before", time_us=at(1)),
+        profile_event(ANN, labels=["!no-unauthenticated"], time_us=at(2)),
+        post_event(ANN, "p2", "#djangocon after", time_us=at(3)),
+        post_event(BOB, "b1", "#djangocon", time_us=at(4)),
+        post_event(EVE, "e1", "#djangocon", time_us=at(5)),
+    )
+    # One batch (full at 4 posts), however slow the machine.
+    source = bluesky(jetstream, batch_size=4, batch_interval=30, progress_interval=30)
+    source.labels = labels = MemoryLabels(BOB)
+    batches = collect(source, str(at(0)), until_us=at(5), timeout=60)
+    assert labels.applied == [{ANN: True}]
+    flags = {p.external_id.rsplit("/", 1)[-1]: p.author.no_unauthenticated for p in posts(batches)}
+    assert flags == {"p1": True, "p2": True, "b1": True, "e1": None}  # p1: same batch, earlier
+    params = jetstream.connections[0].params
+    assert params["wantedCollections"] == ["app.bsky.feed.post", "app.bsky.actor.profile"]
+
+
+def test_label_changes_that_could_not_be_applied_are_kept_for_the_next_batch(jetstream):
+    class Down(MemoryLabels):
+        async def apply(self, changes):
+            raise RuntimeError("database down")
+
+    jetstream.append(profile_event(ANN, labels=["!no-unauthenticated"], time_us=at(1)))
+    source = bluesky(jetstream)
+    source.labels = Down()
+    with pytest.raises(RuntimeError, match="database down"):
+        collect(source, str(at(0)), until_us=at(1), timeout=60)
+    assert source.filter.label_changes == {ANN: True}
 
 
 # Through the pipeline ------------------------------------------------------------------------------
@@ -486,8 +533,9 @@ def test_batches_store_on_the_wall_and_deletions_remove_posts(
     def run_until(time_us: int) -> None:
         """One runner's life: resume from the stored cursor, store each batch with its cursor."""
         source_row.refresh_from_db()
-        adapter = adapter_for(source_row, progress_interval=0, overlap=0)
+        adapter = adapter_for(source_row, progress_interval=0, overlap=0, profile_lookup=False)
         assert isinstance(adapter, BlueskySource)
+        adapter.labels = MemoryLabels()  # the test's database is not the stream thread's
         for batch in collect(adapter, source_row.cursor or str(at(0)), until_us=time_us):
             with django_capture_on_commit_callbacks(execute=True):
                 result = ingest(source_row, batch.posts, cursor=str(batch.cursor))
@@ -507,3 +555,63 @@ def test_batches_store_on_the_wall_and_deletions_remove_posts(
     assert post.media[0]["url"].startswith(f"https://cdn.bsky.app/img/feed_fullsize/plain/{ANN}/")
     assert Post.objects.get(external_id=uri(BOB, "p2")).deleted_at is not None
     assert PostWall.objects.filter(state="approved").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_profile_label_withdraws_the_accounts_posts_live_until_it_is_removed(
+    jetstream, published, django_capture_on_commit_callbacks
+):
+    from crowdwall.ingest.withdraw import labelled_accounts, withdraw_accounts
+    from crowdwall.models import Author
+
+    wall = Wall.objects.create(name="DjangoCon", slug="djangocon", hashtags=["djangocon"])
+    source_row = wall.sources.create(
+        name="bsky", kind="bluesky", config={"endpoint": jetstream.url}
+    )
+
+    def run_until(time_us: int) -> None:
+        """Stream, then apply the label changes and store the batches, in that order (as
+        ``DatabaseLabels`` does in the runner's thread, which is not the test's)."""
+        source_row.refresh_from_db()
+        adapter = adapter_for(source_row, progress_interval=0, overlap=0, profile_lookup=False)
+        assert isinstance(adapter, BlueskySource)
+        adapter.labels = labels = MemoryLabels(*labelled_accounts("did:", 100))
+        batches = collect(adapter, source_row.cursor or str(at(0)), until_us=time_us, timeout=60)
+        with django_capture_on_commit_callbacks(execute=True):
+            for changes in labels.applied:
+                withdraw_accounts(changes)
+            for batch in batches:
+                ingest(source_row, batch.posts, cursor=str(batch.cursor))
+
+    def state(rkey: str) -> str:
+        return PostWall.objects.get(post__external_id=uri(ANN, rkey)).state
+
+    jetstream.append(post_event(ANN, "p1", "#djangocon one", time_us=at(1)))
+    run_until(at(1))
+    assert state("p1") == "approved"
+    published.events.clear()
+    jetstream.append(
+        profile_event(ANN, labels=["!no-unauthenticated"], time_us=at(2)),
+        post_event(ANN, "p2", "#djangocon two", time_us=at(3)),
+    )
+    run_until(at(3))
+    assert state("p1") == "rejected"
+    assert not PostWall.objects.filter(post__external_id=uri(ANN, "p2")).exists()
+    assert [(e.kind, e.post_id, e.walls) for e in published.events][:1] == [
+        (
+            "post.moderation",
+            Post.objects.get(external_id=uri(ANN, "p1")).pk,
+            {"djangocon": "rejected"},
+        )
+    ]
+    assert Author.objects.get(key=ANN).opted_out is True
+    # After a restart the label is known from the database; then the owner removes it.
+    jetstream.append(
+        post_event(ANN, "p3", "#djangocon three", time_us=at(4)),
+        profile_event(ANN, labels=[], time_us=at(5)),
+        post_event(ANN, "p4", "#djangocon four", time_us=at(6)),
+    )
+    run_until(at(6))
+    assert not PostWall.objects.filter(post__external_id=uri(ANN, "p3")).exists()
+    assert (state("p1"), state("p4")) == ("rejected", "approved")
+    assert Author.objects.get(key=ANN).opted_out is False

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,7 @@ from tests.crowdwall.fakes.jetstream import (
     encode,
     identity_event,
     post_event,
+    profile_event,
     tag_facet,
 )
 
@@ -182,3 +184,72 @@ def test_a_matched_post_crosses_to_a_worker_as_its_frame_text():
     assert copy.record == post.record and copy.tags == post.tags
     assert copy.to_post() == post.to_post()
     assert 'href="https://bsky.app/hashtag/DjangoCon"' in copy.to_post().html
+
+
+# Profiles: the account-level !no-unauthenticated label -----------------------------------------
+
+LABEL = "!no-unauthenticated"
+BOB = "did:plc:bob2345bob2345bob2345bo"
+GOLDEN = Path(__file__).parents[1] / "corpus/bluesky/jetstream/golden_v1.jsonl"
+
+
+def real_profile_frame() -> str:
+    """The real ``app.bsky.actor.profile`` update frame of Jetstream's golden test data."""
+    lines = GOLDEN.read_text().splitlines()
+    return next(line for line in lines if '"collection":"app.bsky.actor.profile"' in line)
+
+
+def labelled_by(flt: JetstreamFilter, did: str, rkey: str, time_us: int) -> bool | None:
+    item = flt.feed(encode(post_event(did, rkey, "#djangocon", time_us=time_us)))
+    return (
+        None
+        if item is None
+        else to_incoming(pickle.loads(pickle.dumps(item))).author.no_unauthenticated
+    )
+
+
+def test_a_real_profile_frame_without_the_label_is_dropped_unparsed():
+    flt = JetstreamFilter(hashtags=["djangocon"])
+    frame = real_profile_frame()
+    assert flt.feed(frame) is None
+    assert (flt.parsed, flt.profiles_skipped, flt.label_changes) == (0, 1, {})
+    assert flt.time_us == json.loads(frame)["time_us"]
+    # The same real record carrying the label is read, whatever else it holds.
+    event = json.loads(frame)
+    selflabels = {"$type": "com.atproto.label.defs#selfLabels", "values": [{"val": LABEL}]}
+    event["commit"]["record"]["labels"] = selflabels
+    assert flt.feed(encode(event)) is None
+    assert flt.take_label_changes() == {event["did"]: True} and flt.label_changes == {}
+
+
+def test_a_labelled_profile_marks_the_accounts_posts_until_the_label_goes():
+    flt = JetstreamFilter(hashtags=["djangocon"], labelled=[BOB])
+    assert labelled_by(flt, ANN, "p1", T0 + 1) is None  # unknown is not a refusal
+    assert labelled_by(flt, BOB, "b1", T0 + 2) is True  # seeded
+    flt.feed(encode(profile_event(ANN, labels=["nudity", LABEL], time_us=T0 + 3)))
+    assert labelled_by(flt, ANN, "p2", T0 + 4) is True
+    flt.feed(encode(profile_event(ANN, labels=[LABEL], time_us=T0 + 5)))  # no change
+    flt.feed(encode(profile_event(ANN, labels=["nudity"], time_us=T0 + 6)))  # parsed: in the set
+    flt.feed(encode(profile_event(BOB, operation="delete", time_us=T0 + 7)))
+    assert flt.take_label_changes() == {ANN: False, BOB: False}
+    assert labelled_by(flt, ANN, "p3", T0 + 8) is None
+    assert labelled_by(flt, BOB, "b2", T0 + 9) is None
+    assert flt.profiles_skipped == 0 and flt.profiles == 4
+
+
+def test_the_labelled_set_is_bounded_and_a_bad_profile_rkey_is_malformed():
+    flt = JetstreamFilter(hashtags=["x"], labelled=["did:plc:a", "did:plc:b"], max_labelled=2)
+    flt.feed(encode(profile_event("did:plc:c", labels=[LABEL], time_us=T0)))
+    assert list(flt.labelled) == ["did:plc:b", "did:plc:c"]
+    event = profile_event("did:plc:d", labels=[LABEL], time_us=T0 + 1)
+    event["commit"]["rkey"] = "other"
+    assert flt.feed(encode(event)) is None and flt.malformed == {"bad rkey": 1}
+
+
+def test_a_new_account_created_with_the_label_is_caught_and_a_cut_frame_costs_nothing():
+    flt = JetstreamFilter(hashtags=["djangocon"])
+    created = profile_event(ANN, labels=[LABEL], operation="create", time_us=T0)
+    created["commit"]["record"]["description"] = "no needle here"
+    assert flt.feed(encode(created)) is None and flt.take_label_changes() == {ANN: True}
+    cut = f'{{"did":"{ANN}","time_us":{T0 + 1},"kind":"commit","commit":{{"rev":"r","operation":"create"'
+    assert flt.feed(cut) is None and flt.time_us == T0 + 1  # no needle: skipped, no IndexError
