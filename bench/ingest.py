@@ -119,7 +119,7 @@ def _database(vendor: str, workdir: Path) -> Iterator[tuple[dict[str, Any], int 
             {
                 "ENGINE": "django.db.backends.sqlite3",
                 "NAME": str(path),
-                "OPTIONS": {"init_command": SQLITE_PRAGMAS},
+                "OPTIONS": {"init_command": SQLITE_PRAGMAS, "transaction_mode": "IMMEDIATE"},
             },
             None,
         )

@@ -73,6 +73,10 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env("CROWDWALL_SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+            # Transactions take the write lock when they begin, waiting for it (the busy timeout)
+            # instead of failing with "database is locked" when another thread wrote meanwhile
+            # (the stream, a moderator, herdcache's purge log from the figures refresh thread).
+            "OPTIONS": {"transaction_mode": "IMMEDIATE"},
         }
     }
 

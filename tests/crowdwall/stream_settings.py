@@ -9,6 +9,7 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ["CROWDWALL_TEST_DB"],
+        "OPTIONS": {"transaction_mode": "IMMEDIATE"},  # as the example project (README)
     }
 }
 
