@@ -21,6 +21,7 @@ from crowdwall.caching import wall_tag
 from crowdwall.models import Schedule, Talk, Wall
 from crowdwall.schedule.parse import ScheduleError, TalkData, parse_schedule
 from crowdwall.schedule.rules import forget_talk_rules
+from crowdwall.sources.http import user_agent
 
 MAX_BYTES = 10 * 1024 * 1024  # Pretalx's export of a 1,000-talk congress is ~3 MB
 FETCH_SECONDS = 30.0
@@ -61,7 +62,11 @@ def read_location(location: str) -> bytes:
 def _fetch(url: str) -> bytes:
     try:
         with (
-            httpx.Client(timeout=FETCH_SECONDS, follow_redirects=True) as client,
+            httpx.Client(
+                timeout=FETCH_SECONDS,
+                follow_redirects=True,
+                headers={"User-Agent": user_agent()},  # who fetches, with a contact URL
+            ) as client,
             client.stream("GET", url, headers={"Accept": "application/json, text/calendar"}) as r,
         ):
             if r.status_code != 200:
@@ -72,7 +77,7 @@ def _fetch(url: str) -> bytes:
                 if len(body) > MAX_BYTES:
                     raise ScheduleError(f"{url}: larger than {MAX_BYTES // 2**20} MB.")
             return bytes(body)
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL: a host IDNA refuses
         raise ScheduleError(f"Cannot fetch {url}: {exc or type(exc).__name__}.") from None
 
 

@@ -114,3 +114,14 @@ def test_command_errors(wall: Wall, args: list[str], message: str) -> None:
 def test_command_reports_an_http_error(wall: Wall, file_server: Server) -> None:
     with pytest.raises(CommandError, match="answered HTTP 404"):
         _command("djangocon", f"http://{file_server.address}/missing.json")
+
+
+@pytest.mark.parametrize(
+    "url", ["https://{\U000ea788\x8dHñz/s.json", "http://exa mple.org/", "https://[::1/"]
+)
+def test_an_address_httpx_cannot_use_is_a_schedule_error(url: str) -> None:
+    """Found by schemathesis: a host IDNA refuses raised httpx.InvalidURL (a 500 in the API)."""
+    from crowdwall.schedule.importer import read_location
+
+    with pytest.raises(ScheduleError, match="Cannot fetch"):
+        read_location(url)
