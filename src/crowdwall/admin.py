@@ -31,6 +31,7 @@ from crowdwall.models import (
     Wall,
     WallRole,
 )
+from crowdwall.models.walls import RULE_FIELDS
 from crowdwall.moderation import never_show
 from crowdwall.moderation.actions import reapply_bans, set_pinned, set_state
 
@@ -63,22 +64,7 @@ class WallForm(forms.ModelForm):
 
     class Meta:
         model = Wall
-        fields = [
-            "name",
-            "slug",
-            "is_active",
-            "hashtags",
-            "keywords",
-            "accounts",
-            "languages",
-            "moderation",
-            "use_default_blocklist",
-            "hide_replies",
-            "hide_boosts",
-            "hide_bots",
-            "hide_sensitive",
-            "followed_accounts_opt_in",
-        ]
+        fields = RULE_FIELDS
 
 
 class SourceForm(forms.ModelForm):

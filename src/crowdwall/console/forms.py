@@ -18,7 +18,7 @@ from django.db import models
 from crowdwall.api.inputs import MESSAGE as NUL_MESSAGE
 from crowdwall.api.inputs import holds_nul
 from crowdwall.models import Slide, Source, Wall
-from crowdwall.models.walls import NAME_TAKEN
+from crowdwall.models.walls import NAME_TAKEN, RULE_FIELDS
 from crowdwall.sources.kinds import KINDS
 
 # The config keys a source form shows as their own fields (the rest: "other settings").
@@ -85,20 +85,7 @@ class WallForm(forms.ModelForm):
         model = Wall
         formfield_callback = staticmethod(_formfield)
         fields = [
-            "name",
-            "slug",
-            "is_active",
-            "hashtags",
-            "keywords",
-            "accounts",
-            "languages",
-            "moderation",
-            "use_default_blocklist",
-            "hide_replies",
-            "hide_boosts",
-            "hide_bots",
-            "hide_sensitive",
-            "followed_accounts_opt_in",
+            *RULE_FIELDS,
             "screen_layout",
             "screen_theme",
             "brand_color",

@@ -250,3 +250,22 @@ def _default_scope(kind: str) -> str:
         return get_kind(kind).default_scope
     except ValueError:  # an unknown kind cannot run; keep its posts on its wall all the same
         return SourceScope.OWN
+
+
+# A wall's own settings and matching rules, in form order (the admin and the console edit them).
+RULE_FIELDS = [
+    "name",
+    "slug",
+    "is_active",
+    "hashtags",
+    "keywords",
+    "accounts",
+    "languages",
+    "moderation",
+    "use_default_blocklist",
+    "hide_replies",
+    "hide_boosts",
+    "hide_bots",
+    "hide_sensitive",
+    "followed_accounts_opt_in",
+]
