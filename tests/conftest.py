@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import faulthandler
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -24,6 +26,31 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
+
+
+# A test stuck in C (a lock, or the GIL held by a blocked thread) never sees pytest-timeout's
+# SIGALRM: CI once sat idle for minutes. faulthandler's watchdog needs no GIL: it prints every
+# thread's stack and ends the run, so a hang becomes a failure with its cause in the log.
+HANG_SECONDS = int(os.environ.get("TESTS_HANG_SECONDS", "600"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    """Arm the hang watchdog for each test (pytest-timeout's 300 s normally fires first)."""
+    faulthandler.dump_traceback_later(HANG_SECONDS, exit=True, file=item.config.stash[_HANG_LOG])
+    try:
+        return (yield)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+
+
+_HANG_LOG = pytest.StashKey[int]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep a copy of the real stderr: pytest's capture replaces fd 2 while a test runs (and
+    while conftests load, so this cannot happen at import)."""
+    config.stash[_HANG_LOG] = os.dup(2)
 
 
 def cache_config(kind: str, request: pytest.FixtureRequest) -> dict:
