@@ -88,24 +88,11 @@ from crowdwall.models import (
     TrustedAccount,
     Wall,
 )
+from crowdwall.models.walls import RULE_FIELDS
 
 _OPEN = (ModerationState.PENDING, ModerationState.APPROVED)
-_WALL_RULE_FIELDS = (
-    "id",
-    "slug",
-    "is_active",
-    "hashtags",
-    "keywords",
-    "accounts",
-    "languages",
-    "moderation",
-    "use_default_blocklist",
-    "hide_replies",
-    "hide_boosts",
-    "hide_bots",
-    "hide_sensitive",
-    "followed_accounts_opt_in",
-)
+# What a wall matches by (its name is not a rule: renaming a wall re-indexes nothing).
+_WALL_RULE_FIELDS = ("id", *(name for name in RULE_FIELDS if name != "name"))
 _POST_FIELDS = (
     "id",
     "source_id",
