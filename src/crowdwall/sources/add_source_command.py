@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,15 +15,23 @@ from crowdwall.sources.kinds import KINDS, MAX_RATE
 from crowdwall.states import SourceScope
 
 
-def rate_argument(value: str) -> float:
-    """An argparse type: posts per second, finite, from 0 to ``MAX_RATE``."""
-    try:
-        rate = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if not 0 <= rate <= MAX_RATE:  # NaN fails this too
-        raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_RATE:g}, not {value!r}")
-    return rate
+def bounded_number(low: float, what: str) -> Callable[[str], float]:
+    """An argparse type: a finite number from ``low`` to ``MAX_RATE`` (``what`` names it)."""
+
+    def parse(value: str) -> float:
+        try:
+            number = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+        if not low <= number <= MAX_RATE:  # NaN fails this too
+            raise argparse.ArgumentTypeError(f"must be from {low:g} to {MAX_RATE:g}, not {value!r}")
+        return number
+
+    parse.__doc__ = f"An argparse type: {what}, finite, from {low:g} to {MAX_RATE:g}."
+    return parse
+
+
+rate_argument = bounded_number(0, "posts per second")
 
 
 def validation_message(exc: ValidationError) -> str:

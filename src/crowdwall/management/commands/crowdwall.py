@@ -38,26 +38,18 @@ from crowdwall.jobs.command import add_job_arguments, run_job_command
 from crowdwall.models import ModerationMode, Wall
 from crowdwall.sources.add_source_command import (
     add_add_source_arguments,
+    bounded_number,
     rate_argument,
     run_add_source_command,
     validation_message,
 )
-from crowdwall.sources.kinds import MAX_RATE
 from crowdwall.sources.runner import Mode
 from crowdwall.sources.stream_command import run_sources, runnable_sources
 
 _PIPE_WIDTH = 200
 
 
-def _speed(value: str) -> float:
-    """An argparse type: a finite speed-up from 0.01 to ``MAX_RATE``."""
-    try:
-        speed = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if not 0.01 <= speed <= MAX_RATE:  # NaN fails this too
-        raise argparse.ArgumentTypeError(f"must be from 0.01 to {MAX_RATE:g}, not {value!r}")
-    return speed
+_speed = bounded_number(0.01, "a speed-up")
 
 
 class Command(BaseCommand):
