@@ -98,7 +98,7 @@ def test_one_render_for_a_crowd_after_expiry(shared_cache, target):
     # Everyone but the renderer got the stale copy without waiting for the 3 s render (the
     # bound is generous: 100 threads on a loaded 2-core CI machine take a while to answer).
     slow = [r for r in results if r["seconds"] >= 2.5]
-    assert len(slow) <= 1
+    assert len(slow) <= 1, sorted(round(r["seconds"], 2) for r in results)
 
 
 def test_cold_miss_renders_once_and_waiters_share_the_value(shared_cache):
