@@ -124,4 +124,14 @@ def test_a_reconnecting_nchan_page_gets_the_screen_state(client, wall, store):
     frames = client.get("/walls/djangocon/live/missed/", {"since": 0}).json()["frames"]
     assert frames[-1] == {
         "type": "screen.state", "paused": True, "banner": None, "layout": "", "theme": "",
+        "spotlight": None,
     }  # fmt: skip
+    # A screen says who it is: a command to it alone survives its reload (the same state path
+    # as the Channels consumer).
+    control.send(wall, control.Command("theme", screen="screen-a-0123", value="light"), actor=None)
+    missed = "/walls/djangocon/live/missed/"
+    mine = client.get(missed, {"since": 0, "screen": "screen-a-0123"}).json()["frames"][-1]
+    assert (mine["paused"], mine["theme"]) == (True, "light")
+    assert client.get(missed, {"since": 0}).json()["frames"][-1]["theme"] == ""
+    refused = client.get(missed, {"since": 0, "screen": "../../etc"})
+    assert refused.status_code == 400 and "screen" in refused.json()["error"]
