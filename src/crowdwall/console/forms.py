@@ -15,6 +15,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from crowdwall import jsonlimits
 from crowdwall.api.inputs import MESSAGE as NUL_MESSAGE
 from crowdwall.api.inputs import holds_nul
 from crowdwall.models import Slide, Source, Wall
@@ -205,10 +206,10 @@ class SourceForm(forms.ModelForm):
         text = (self.cleaned_data.get("config") or "").strip()
         if not text:
             return {}
-        try:
-            value = json.loads(text)
-        except ValueError as exc:
-            raise ValidationError(f"Not valid JSON: {exc}.") from exc
+        try:  # bounded: deep nesting and 5,000-digit numbers are refused, not a 500
+            value = jsonlimits.loads(text)
+        except jsonlimits.BadJson as exc:
+            raise ValidationError(f"Not valid JSON: {exc}") from exc
         if not isinstance(value, dict):
             raise ValidationError('A JSON object, such as {"poll_interval": 60}.')
         if holds_nul(value):  # "\u0000" decodes to what PostgreSQL cannot store

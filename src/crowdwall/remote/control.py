@@ -26,6 +26,7 @@ fields it sets. At most ``SCREENS_PER_WALL`` screens keep overrides (the oldest 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +34,7 @@ from django.core.cache import cache
 
 from crowdwall.conf import conf
 from crowdwall.ingest.publisher import get_publisher
-from crowdwall.live.catchup import now_ms
+from crowdwall.live.catchup import MAX_POST_ID, now_ms
 from crowdwall.live.frames import dumps, group_name, post_payload
 from crowdwall.models import (
     ModerationAction,
@@ -58,6 +59,7 @@ MAX_BANNER = 200  # characters: one line, readable from the back of the hall
 BANNER_SECONDS = (5, 3_600)
 SPOTLIGHT_SECONDS = (3, 300)
 DEFAULT_SECONDS = {"banner": 60, "spotlight": 15}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # and lone surrogates
 
 
 class BadCommand(ValueError):
@@ -96,7 +98,10 @@ class Command:
 def _seconds(raw: str, command: str, bounds: tuple[int, int]) -> int:
     if not raw:
         return DEFAULT_SECONDS[command]
-    if not (raw.isascii() and raw.isdigit()) or not bounds[0] <= int(raw) <= bounds[1]:
+    # The length first: int() refuses more than 4,300 digits with a ValueError of its own.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not (
+        bounds[0] <= int(raw) <= bounds[1]
+    ):
         raise BadCommand({"seconds": [f"A whole number from {bounds[0]} to {bounds[1]}."]})
     return int(raw)
 
@@ -115,6 +120,8 @@ def parse_command(wall: Wall, data: Any) -> Command:
         text = " ".join(str(data.get("text", "")).split())  # one line: newlines would break it
         if not text or len(text) > MAX_BANNER:
             raise BadCommand({"text": [f"The announcement: 1 to {MAX_BANNER} characters."]})
+        if _CONTROL.search(text):  # NUL breaks the log on PostgreSQL; none is ever meant
+            raise BadCommand({"text": ["The announcement: no control characters."]})
         kwargs["text"] = text
         kwargs["seconds"] = _seconds(str(data.get("seconds", "")), command, BANNER_SECONDS)
     elif command == "spotlight":
@@ -131,8 +138,8 @@ def parse_command(wall: Wall, data: Any) -> Command:
 
 def _approved_post(wall: Wall, raw: str) -> dict[str, Any]:
     problem = {"post": ["The id of a post approved on this wall."]}
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19:
-        raise BadCommand(problem)
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or int(raw) > MAX_POST_ID:
+        raise BadCommand(problem)  # the database's integers stop at 2**63 - 1
     entry = (
         PostWall.objects.filter(wall=wall, post_id=int(raw), state=ModerationState.APPROVED)
         .select_related("post__author")
