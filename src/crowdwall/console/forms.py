@@ -81,6 +81,11 @@ class WallForm(forms.ModelForm):
         "lifts the ban.",
     )
     banned_authors = LinesField(help_text="One per line: a stable account id, or @handle.")
+    trusted_accounts = LinesField(
+        help_text="One per line: a stable account id, or @handle. Their posts, and posts they "
+        "boost, skip the pre-approval queue; their posts already waiting are approved when "
+        "you add them. Bans and the blocklist still apply."
+    )
 
     class Meta:
         model = Wall
@@ -120,6 +125,9 @@ class WallForm(forms.ModelForm):
             )
             self.initial["banned_authors"] = list(
                 self.instance.banned_authors.order_by("account").values_list("account", flat=True)
+            )
+            self.initial["trusted_accounts"] = list(
+                self.instance.trusted_accounts.order_by("account").values_list("account", flat=True)
             )
 
 
