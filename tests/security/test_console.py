@@ -43,7 +43,7 @@ WALL_FORM = {
     "keywords": "", "accounts": "", "languages": "", "moderation": "open",
     "screen_layout": "columns", "screen_theme": "dark", "slide_every": "0",
     "overlay_position": "bottom-left", "overlay_size": "m", "overlay_background": "transparent",
-    "banned_words": "", "banned_authors": "", "brand_color": "", "logo_url": "", "qr_url": "",
+    "banned_words": "", "banned_authors": "", "trusted_accounts": "", "brand_color": "", "logo_url": "", "qr_url": "",
     "info_text": "", "custom_css": "",
     "slides-TOTAL_FORMS": "1", "slides-INITIAL_FORMS": "0", "slides-MIN_NUM_FORMS": "0",
     "slides-MAX_NUM_FORMS": "1000", "slides-0-title": "", "slides-0-text": "",
@@ -88,6 +88,7 @@ def assert_nothing_broken_stored() -> None:
         assert _clean(values), wall.slug
         assert _clean(list(wall.banned_words.values_list("word", flat=True)))
         assert _clean(list(wall.banned_authors.values_list("account", flat=True)))
+        assert _clean(list(wall.trusted_accounts.values_list("account", "note")))
         assert _clean(control.state(wall.pk)), control.state(wall.pk)
     for source in Source.objects.all():
         assert _clean([source.name, source.config, source.secret]), source.pk
@@ -121,8 +122,8 @@ def test_hostile_console_wall_forms(staff_client: Client, site: dict[str, Any]) 
         assert_answered(_post_form(staff_client, path, [*WALL_FORM.items(), *fields]), api=False)
 
     check()
-    for name in ("name", "hashtags", "banned_words", "banned_authors", "custom_css",
-                 "slide_every", "slides-TOTAL_FORMS", "slides-0-title"):  # fmt: skip
+    for name in ("name", "hashtags", "banned_words", "banned_authors", "trusted_accounts",
+                 "custom_css", "slide_every", "slides-TOTAL_FORMS", "slides-0-title"):  # fmt: skip
         for value in ("a\x00b", "\ud800", "x" * 100_000, "9" * 5_000):
             tried("form")
             response = _post_form(staff_client, paths[1], {**WALL_FORM, name: value})
