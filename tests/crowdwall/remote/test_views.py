@@ -55,6 +55,11 @@ def test_screens_are_listed_with_their_report(staff, wall, client):
     data = staff.get(DATA, **JSON).json()
     assert [s["screen"] for s in data["screens"]] == ["abcdef0123456789"]
     assert data["state"]["paused"] is False and data["heartbeat_seconds"] == 10
+    assert data["overrides"] == {}
+    control.send(wall, control.Command("pause", screen="abcdef0123456789"), actor=None)
+    data = staff.get(DATA, **JSON).json()
+    assert data["overrides"] == {"abcdef0123456789": ["paused"]}
+    assert data["state"]["paused"] is False  # the wall's own state
     # Linked from the moderation screen.
     assert PAGE.encode() in staff.get("/walls/djangocon/moderate/").content
 
