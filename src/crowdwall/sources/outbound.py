@@ -4,12 +4,13 @@
 the server, at once: without a guard that is a way into the server's own network (the cache,
 the database's admin port, a cloud's metadata service at 169.254.169.254). So while a test
 runs (``guarded()``), every HTTP request an adapter makes (redirect hops and robots.txt
-included: ``http_client`` builds its clients on ``GuardedTransport`` then) and the source's
-configured endpoints (``check_url``, for the WebSocket ones) must resolve to global addresses
-only; loopback, private, link-local, shared, reserved, multicast and unspecified ones are
-refused (``OutboundRefused``, a ``SourceError``: the organiser reads why), unless they fall in
-``CROWDWALL["SOURCE_TEST_ALLOWED_NETWORKS"]`` (CIDRs; the tests' fake servers on 127.0.0.1
-opt in there, as may a site whose Mastodon runs in its own network).
+included: ``http_client`` builds its clients on ``GuardedTransport`` then), every WebSocket hop
+(``websocket_connect``, redirects included) and the source's configured endpoints
+(``check_url``) must resolve to global addresses only; loopback, private, link-local, shared,
+reserved, multicast and unspecified ones are refused (``OutboundRefused``, a ``SourceError``:
+the organiser reads why), unless they fall in ``CROWDWALL["SOURCE_TEST_ALLOWED_NETWORKS"]``
+(CIDRs; the tests' fake servers on 127.0.0.1 opt in there, as may a site whose Mastodon runs
+in its own network).
 
 The stream runner's fetches are not guarded: sources are configured by organisers and may
 legitimately live on a LAN. Limits: the check resolves the host, then the HTTP client resolves
@@ -28,6 +29,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import connect as ws_connect
 
 from crowdwall.conf import conf
 from crowdwall.exceptions import SourceError
@@ -115,6 +118,20 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         except (OutboundRefused, OSError) as exc:
             raise httpx.ConnectError(str(exc) or type(exc).__name__, request=request) from exc
         return await super().handle_async_request(request)
+
+
+class GuardedConnect(ws_connect):
+    """websockets' ``connect``, checking the host of every hop first: it follows a handshake's
+    redirects on its own (up to 10), each through ``open_tcp_connection``."""
+
+    async def open_tcp_connection(self) -> ClientConnection:
+        await check_url(self.uri)
+        return await super().open_tcp_connection()
+
+
+def websocket_connect(uri: str, **options: Any) -> ws_connect:
+    """``websockets.asyncio.client.connect(uri, **options)``, guarded when the context is."""
+    return (GuardedConnect if is_guarded() else ws_connect)(uri, **options)
 
 
 def transport_options(options: dict[str, Any]) -> dict[str, Any]:

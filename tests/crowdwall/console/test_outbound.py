@@ -78,11 +78,13 @@ def test_mastodon_and_bluesky_endpoints_are_refused(closed, organiser, wall):
 
 class _Redirect(BaseHTTPRequestHandler):
     target = ""
+    protocol_version = "HTTP/1.1"  # websockets reads nothing older
 
     def do_GET(self) -> None:
         self.send_response(302)
         self.send_header("Location", self.target)
         self.send_header("Content-Length", "0")
+        self.send_header("Connection", "close")
         self.end_headers()
 
     def log_message(self, format: str, *args: object) -> None:
@@ -105,6 +107,25 @@ def test_a_redirect_to_a_refused_address_is_refused(settings, organiser, wall, f
     assert 'data-test-result="error"' in html
     assert "127.0.0.2 is a loopback address" in html
     assert feed.requests == []
+
+
+def test_a_websocket_redirect_to_a_refused_address_is_refused(settings, organiser, wall):
+    """websockets follows a handshake's redirect itself: the hop is checked as well."""
+    settings.CROWDWALL = {**settings.CROWDWALL, "SOURCE_TEST_ALLOWED_NETWORKS": ["127.0.0.1/32"]}
+    with FakeJetstream() as jetstream:
+        _Redirect.target = jetstream.url.replace("127.0.0.1", "127.0.0.2")
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _Redirect)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            url = f"ws://127.0.0.1:{server.server_address[1]}/subscribe"
+            sky = source_data(name="s", kind="bluesky", url=url, test="1")
+            html = organiser.post(NEW, sky).content.decode()
+        finally:
+            server.shutdown()
+            server.server_close()
+        assert jetstream.connections == []
+    assert REFUSED in html and "127.0.0.2 is a loopback address" in html
 
 
 def test_clients_outside_a_test_are_not_guarded(closed, feed):
