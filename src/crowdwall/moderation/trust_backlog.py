@@ -59,6 +59,9 @@ def approve_waiting(wall: Wall, accounts: Iterable[str], *, actor: Any) -> int:
                 author__in=authors_named(set(named.ids), set(named.handles)),
             )
             .exclude(Q(moderated_at__isnull=False) & Q(reason=""))  # a moderator's decision
+            # Locked until commit: a moderator deciding meanwhile waits, and is not overwritten
+            # (nor announced as approved) by this.
+            .select_for_update(of=("self",))
             .values_list(
                 "id",
                 "post_id",
