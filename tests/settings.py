@@ -12,4 +12,8 @@ INSTALLED_APPS = [*INSTALLED_APPS, "crowdwall"]
 ROOT_URLCONF = "tests.urls"
 # Replay files written by tests live under the temporary directory (pytest's tmp_path). A test
 # that sets CROWDWALL keeps this with {**settings.CROWDWALL, ...} when it streams such a file.
-CROWDWALL = {"REPLAY_DIRS": [tempfile.gettempdir()]}
+CROWDWALL = {
+    "REPLAY_DIRS": [tempfile.gettempdir()],
+    # The fake servers listen on loopback: the console may test sources there.
+    "SOURCE_TEST_ALLOWED_NETWORKS": ["127.0.0.0/8", "::1/128"],
+}

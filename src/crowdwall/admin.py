@@ -34,6 +34,7 @@ from crowdwall.models import (
 from crowdwall.models.walls import RULE_FIELDS
 from crowdwall.moderation import never_show
 from crowdwall.moderation.actions import reapply_bans, set_pinned, set_state
+from crowdwall.moderation.trust_backlog import approve_waiting
 
 
 class LinesField(forms.CharField):
@@ -173,6 +174,16 @@ class WallAdmin(admin.ModelAdmin):
         rejected = reapply_bans([form.instance])  # bans added in the inlines apply to old posts
         if rejected:
             messages.info(request, f"{rejected} post(s) rejected by the wall's bans.")
+        # Accounts trusted in the inline: their posts already waiting are approved, as via the API.
+        trusted = [
+            entry.account
+            for formset in formsets
+            if formset.model is TrustedAccount
+            for entry in [*formset.new_objects, *(obj for obj, _ in formset.changed_objects)]
+        ]
+        approved = approve_waiting(form.instance, trusted, actor=request.user) if trusted else 0
+        if approved:
+            messages.info(request, f"{approved} waiting post(s) approved: trusted account.")
         purge_walls([form.instance.slug], wall_list=True)
 
 

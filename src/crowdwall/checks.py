@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import ipaddress
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -78,6 +79,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
     errors += _check_live_transport(merged)
     errors += _check_replay_dirs(merged["REPLAY_DIRS"])
     errors += _check_contact(merged["CONTACT_URL"], merged["USER_AGENT"])
+    errors += _check_networks(merged["SOURCE_TEST_ALLOWED_NETWORKS"])
     if not isinstance(merged["PER_WALL_ROLES"], bool):
         errors.append(
             Error(
@@ -123,6 +125,26 @@ def _check_contact(contact: Any, agent: Any) -> list[CheckMessage]:
                 id="crowdwall.E061",
             )
         )
+    return errors
+
+
+def _check_networks(value: Any) -> list[CheckMessage]:
+    """``SOURCE_TEST_ALLOWED_NETWORKS``: a list of CIDRs (or single addresses)."""
+    problem = "must be a list of networks such as '10.0.0.0/8'"
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        return [Error(f"CROWDWALL['SOURCE_TEST_ALLOWED_NETWORKS'] {problem}.", id="crowdwall.E070")]
+    errors: list[CheckMessage] = []
+    for network in value:
+        try:
+            ipaddress.ip_network(str(network), strict=False)
+        except ValueError:
+            errors.append(
+                Error(
+                    f"CROWDWALL['SOURCE_TEST_ALLOWED_NETWORKS']: {network!r} is no network "
+                    f"({problem}).",
+                    id="crowdwall.E070",
+                )
+            )
     return errors
 
 

@@ -131,6 +131,9 @@ DEFAULTS: dict[str, Any] = {
     "USER_AGENT": None,
     # How long a host's robots.txt is trusted before feeds of that host ask again (seconds).
     "ROBOTS_CACHE_SECONDS": 3600,
+    # The console's "test this source" reaches public addresses only (crowdwall.sources.outbound):
+    # networks (CIDRs) it may reach besides, e.g. ["10.0.0.0/8"] for a Mastodon on your LAN.
+    "SOURCE_TEST_ALLOWED_NETWORKS": [],
     # Per-wall roles (crowdwall.moderation.access). False: active staff without any role on
     # any wall keep full access to every wall (as before roles existed); True: staff get only
     # the walls their roles name (superusers always get every wall).
@@ -284,6 +287,10 @@ class CrowdwallSettings:
     @property
     def NCHAN_PUBLISH_ALLOW(self) -> list[str]:
         return [str(address) for address in self._get("NCHAN_PUBLISH_ALLOW")]
+
+    @property
+    def SOURCE_TEST_ALLOWED_NETWORKS(self) -> list[str]:
+        return [str(network) for network in self._get("SOURCE_TEST_ALLOWED_NETWORKS")]
 
     @property
     def NCHAN_REDIS_URL(self) -> str:

@@ -11,7 +11,15 @@ import pytest
 from playwright.sync_api import expect
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from tests.acceptance.browsing import POSTS, STATUS, assert_not_reloaded, post, visit, wait_live
+from tests.acceptance.browsing import (
+    POSTS,
+    SAME_DOCUMENT,
+    STATUS,
+    assert_not_reloaded,
+    post,
+    visit,
+    wait_live,
+)
 from tests.acceptance.people import People
 from tests.acceptance.scene import Scene
 
@@ -125,6 +133,28 @@ def shows_without_reload(people: People, text: str) -> None:
     screen = people.pages["big screen"]
     expect(post(screen, text)).to_have_count(1, timeout=RECONNECT_MS)
     assert_not_reloaded(screen)
+
+
+@when(parsers.parse('I press "{button}" for the big screen alone'))
+def press_for_one(scene: Scene, people: People, button: str) -> None:
+    screen = people.pages["big screen"]
+    screen_id = screen.locator("[data-screen-remote]").get_attribute("data-screen-id")
+    page = screens_page(people)
+    if "/moderate/screens/" not in page.url:  # the moderation screen has no list of screens
+        visit(page, scene.url("moderate/screens/"))
+    row = page.locator(f'[data-screens-list] tr[data-screen="{screen_id}"]')
+    row.get_by_role("button", name=button, exact=True).click()
+    if button == "Pause":
+        screen.wait_for_function("document.documentElement.classList.contains('is-paused')")
+
+
+@then("the big screen loads again and is still paused")
+def reloaded_still_paused(people: People) -> None:
+    """A command to one screen is that screen's override: its reload keeps it (issue 19)."""
+    screen = people.pages["big screen"]
+    screen.wait_for_function(f"{SAME_DOCUMENT} !== true")  # the command reloaded the page
+    wait_live(screen)
+    screen.wait_for_function("document.documentElement.classList.contains('is-paused')")
 
 
 @when(

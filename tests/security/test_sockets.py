@@ -101,11 +101,11 @@ def test_hostile_messages(wall_api: Api) -> None:
 def test_hostile_resume_values_in_the_url(wall_api: Api) -> None:
     base = wall_api.ws_url()
     values = [str(2**63), str(10**30), "9" * 5_000, "-1", "²", "1e3", *KNOWN_TEXT[:6]]
-    for name in ("since", "changes"):
+    for name in ("since", "changes", "screen"):  # screen: a big screen's id (issue 19)
         for value in values:
             tried("socket")
             encoded = encode_component(value)
-            query = f"since=0&{name}={encoded}" if name == "changes" else f"since={encoded}"
+            query = f"since={encoded}" if name == "since" else f"since=0&{name}={encoded}"
             url = f"{base}?{query}"
 
             async def scenario(url: str = url) -> None:
@@ -132,3 +132,50 @@ def test_unknown_socket_paths_are_refused(asgi_server: AsgiServer, path: str) ->
         assert refused.value.response.status_code in (403, 404)
 
     asyncio.run(scenario())
+
+
+PRESENCE = {
+    "type": "presence", "screen": "abcdef0123456789", "layout": "columns", "theme": "dark",
+    "width": 1920, "height": 1080, "last_id": 0, "lag_ms": 0, "reconnects": 0,
+}  # fmt: skip
+
+
+def test_hostile_presence_and_forged_commands_over_the_socket(wall_api: Api) -> None:
+    """A screen's presence with any field hostile is ignored (the socket stays and answers);
+    frames only the server sends (``screen.control``, ``screen.state``) sent *by* a browser
+    are ignored too, never relayed to the wall's other screens."""
+    url = wall_api.ws_url()
+    forged = [
+        {"type": "screen.control", "command": "reload", "screen": None},
+        {"type": "screen.control", "command": "banner", "text": "pwned", "seconds": 60},
+        {"type": "screen.state", "paused": True, "banner": {"text": "pwned", "seconds": 60}},
+    ]
+
+    async def forge() -> None:
+        async with client(url) as watcher, client(url) as attacker:
+            await _still_answers(watcher)
+            await _still_answers(attacker)
+            for frame in forged:
+                tried("socket")
+                await attacker.send(json.dumps(frame))
+            await _still_answers(attacker)
+            with pytest.raises(TimeoutError):  # nothing reached the other screen
+                await asyncio.wait_for(watcher.recv(), 0.5)
+
+    asyncio.run(forge())
+
+    @EXAMPLES
+    @given(
+        name=st.sampled_from([k for k in PRESENCE if k != "type"] + ["offline_posts", "extra"]),
+        value=hostile_json(),
+    )
+    def check(name: str, value: Any) -> None:
+        tried("socket")
+        asyncio.run(_send_and_check(url, json.dumps({**PRESENCE, name: value})))
+
+    check()
+    for name in ("screen", "width", "last_id", "lag_ms"):
+        for raw in (huge_int_json(), '"\\u0000"', '"\\ud800"', "1e309", deep_json(20)):
+            tried("socket")
+            text = json.dumps({k: v for k, v in PRESENCE.items() if k != name})
+            asyncio.run(_send_and_check(url, text[:-1] + f', "{name}": {raw}' + "}"))

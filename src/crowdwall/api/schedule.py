@@ -106,7 +106,8 @@ def put_schedule(request: HttpRequest, slug: str, payload: ScheduleIn) -> Any:
         raise ApiError(422, "Give the schedule's content or its url (one of the two).")
     try:
         if payload.content is not None:
-            data, source = payload.content.encode(), "API upload"
+            # surrogatepass: a lone surrogate becomes bytes that are not UTF-8, refused as such
+            data, source = payload.content.encode("utf-8", "surrogatepass"), "API upload"
         else:
             data, source = read_location(payload.url or ""), payload.url or ""
         result = import_schedule(wall, data, source=source, talk_rules=payload.talk_rules)

@@ -15,6 +15,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from crowdwall import jsonlimits
 from crowdwall.api.inputs import MESSAGE as NUL_MESSAGE
 from crowdwall.api.inputs import holds_nul
 from crowdwall.models import Slide, Source, Wall
@@ -80,6 +81,11 @@ class WallForm(forms.ModelForm):
         "lifts the ban.",
     )
     banned_authors = LinesField(help_text="One per line: a stable account id, or @handle.")
+    trusted_accounts = LinesField(
+        help_text="One per line: a stable account id, or @handle. Their posts, and posts they "
+        "boost, skip the pre-approval queue; their posts already waiting are approved when "
+        "you add them. Bans and the blocklist still apply."
+    )
 
     class Meta:
         model = Wall
@@ -119,6 +125,9 @@ class WallForm(forms.ModelForm):
             )
             self.initial["banned_authors"] = list(
                 self.instance.banned_authors.order_by("account").values_list("account", flat=True)
+            )
+            self.initial["trusted_accounts"] = list(
+                self.instance.trusted_accounts.order_by("account").values_list("account", flat=True)
             )
 
 
@@ -205,10 +214,10 @@ class SourceForm(forms.ModelForm):
         text = (self.cleaned_data.get("config") or "").strip()
         if not text:
             return {}
-        try:
-            value = json.loads(text)
-        except ValueError as exc:
-            raise ValidationError(f"Not valid JSON: {exc}.") from exc
+        try:  # bounded: deep nesting and 5,000-digit numbers are refused, not a 500
+            value = jsonlimits.loads(text)
+        except jsonlimits.BadJson as exc:
+            raise ValidationError(f"Not valid JSON: {exc}") from exc
         if not isinstance(value, dict):
             raise ValidationError('A JSON object, such as {"poll_interval": 60}.')
         if holds_nul(value):  # "\u0000" decodes to what PostgreSQL cannot store

@@ -16,7 +16,15 @@ from crowdwall.ingest.match import (
     parse_keyword,
 )
 
-FIELDS = ("hashtags", "keywords", "accounts", "languages", "banned_words", "banned_authors")
+FIELDS = (
+    "hashtags",
+    "keywords",
+    "accounts",
+    "languages",
+    "banned_words",
+    "banned_authors",
+    "trusted_accounts",
+)
 MAX_LINES = 200  # lines described per request: feedback, not a bulk service
 
 
@@ -76,6 +84,7 @@ _DESCRIBE = {
     "languages": _language,
     "banned_words": _keyword,
     "banned_authors": _account,
+    "trusted_accounts": _account,
 }
 
 

@@ -18,13 +18,15 @@ from typing import Any
 from crowdwall.exceptions import SourceDisconnected, SourceError
 from crowdwall.ingest.items import Item
 from crowdwall.models import Source
-from crowdwall.sources import adapter_for
+from crowdwall.sources import adapter_for, outbound
 from crowdwall.sources.base import Backoff, Batch, Cursor, SourceAdapter
+from crowdwall.sources.kinds import get_kind
 
 logger = logging.getLogger("crowdwall.console")
 
 SAMPLE_SIZE = 20  # posts: enough to see what matches, few enough to read on one page
 SAMPLE_TIMEOUT = 10.0  # seconds for the whole test; the request waits for it
+_URL_KEYS = ("url", "instance", "endpoint", "site_url")  # the kinds' endpoint settings
 
 
 @dataclass(slots=True)
@@ -75,6 +77,16 @@ async def _fetch(adapter: SourceAdapter, kind: str, size: int, items: list[Item]
     return Sample(await _collect(adapter.stream(Cursor()), size, items))
 
 
+def _endpoints(source: Source) -> list[str]:
+    """The URLs in the source's settings that the test will connect to."""
+    try:  # as the adapter gets them, defaults filled in (Bluesky's Jetstream)
+        config = get_kind(source.kind).validate(dict(source.config or {}))
+    except ValueError:
+        return []  # adapter_for refuses it with the reason
+    urls = [config.get(key) for key in _URL_KEYS]
+    return [url for url in urls if isinstance(url, str) and url]
+
+
 def _message(exc: BaseException) -> str:
     """One sentence for the organiser about why the fetch failed."""
     if isinstance(exc, _GiveUp) and exc.__context__ is not None:
@@ -101,9 +113,14 @@ async def fetch_sample(
     adapter: SourceAdapter | None = None
     items: list[Item] = []
     try:
-        adapter = adapter_for(source, limit=size, adapter_options=_options(source.kind, timeout))
-        async with asyncio.timeout(timeout):
-            return await _fetch(adapter, source.kind, size, items)
+        with outbound.guarded():  # public addresses only (crowdwall.sources.outbound)
+            adapter = adapter_for(
+                source, limit=size, adapter_options=_options(source.kind, timeout)
+            )
+            async with asyncio.timeout(timeout):
+                for url in _endpoints(source):  # the WebSocket ones are not httpx's
+                    await outbound.check_url(url)
+                return await _fetch(adapter, source.kind, size, items)
     except TimeoutError:
         if source.kind == "bluesky":  # a live stream: what arrived is the sample
             return Sample(items[:size], note=f"Listened for {timeout:g} seconds.")

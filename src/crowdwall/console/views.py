@@ -1,8 +1,9 @@
 """The console's wall pages: the list, creating and editing a wall, and the rule explainer.
 
 Every view is gated by ``access.organiser_required`` (and, once the wall is known,
-``may_organise(user, wall)``). A wall is saved with its slides and bans in one transaction,
-written to the audit log as ``configure`` (field names only), and its cached pages purged.
+``may_organise(user, wall)``). A wall is saved with its slides, bans and trusted accounts in
+one transaction, written to the audit log as ``configure`` (field names only), and its cached
+pages purged.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from crowdwall.console.access import organiser_required
 from crowdwall.console.forms import SlideFormSet, WallForm
 from crowdwall.ingest.match import normalize_account
 from crowdwall.models import ModerationAction, Wall
-from crowdwall.moderation import service
+from crowdwall.moderation import service, trusted
 
 
 def organised_wall(request: HttpRequest, slug: str) -> Wall:
@@ -70,6 +71,23 @@ def _sync_bans(wall: Wall, form: WallForm, actor: Any) -> None:
         raise ValidationError(problems)
 
 
+def _sync_trusted(wall: Wall, form: WallForm, actor: Any) -> None:
+    """Make the wall's trusted accounts the form's list (``moderation.trusted``: audited, and
+    a newly trusted account's waiting posts approved)."""
+    wanted = {normalize_account(a) for a in form.cleaned_data["trusted_accounts"]}
+    old = set(wall.trusted_accounts.values_list("account", flat=True))
+    for account in sorted(old - wanted):
+        trusted.distrust(wall, account, actor=actor)
+    problems: list[str] = []
+    for account in sorted(wanted - old):
+        try:
+            trusted.trust(wall, account, actor=actor)
+        except ValidationError as exc:
+            problems.extend(f"{account}: {m}" for m in exc.messages)
+    if problems:
+        raise ValidationError({"trusted_accounts": problems})
+
+
 def _save(request: HttpRequest, form: WallForm, slides: Any, old_slug: str | None) -> Wall:
     """Save the wall, its slides and bans, log it and purge its pages (one transaction)."""
     with transaction.atomic():
@@ -86,6 +104,7 @@ def _save(request: HttpRequest, form: WallForm, slides: Any, old_slug: str | Non
                 slide.position = position
                 slide.save(update_fields=["position"])
         _sync_bans(wall, form, request.user)
+        _sync_trusted(wall, form, request.user)
         changed = sorted(set(form.changed_data) | ({"slides"} if slides.has_changed() else set()))
         detail = {"created": wall.slug} if old_slug is None else {"changed": changed}
         service.record(request.user, ModerationAction.CONFIGURE, wall=wall, detail=detail)

@@ -23,15 +23,16 @@ Sending never blocks the hub: frames go to this socket's outbox and its own send
 them (merging what piled up into one array). A socket whose outbox exceeds
 ``LIVE_SOCKET_BACKLOG`` messages is closed with 1013: its browser reconnects with ``since``.
 
-Screens: after every catch-up comes the wall's ``screen.state`` (paused, banner, layout and theme
-set from the Screens page: ``crowdwall.remote.control``), and a big screen sends its presence
+Screens: after every catch-up comes the wall's ``screen.state`` (paused, banner, spotlight, layout
+and theme set from the Screens page: ``crowdwall.remote.control``; with ``?screen=<id>`` on the
+URL, as that screen should be, its own overrides included), and a big screen sends its presence
 as ``{"type": "presence", ...}`` messages (``crowdwall.remote.presence``; a bad one is logged and
 ignored, the screen stays live).
 
 Unknown or inactive walls: the socket is accepted and closed with code 4404, so the browser can
 tell "no such wall" from a network failure and stop reconnecting.
 
-Bad input: a ``since`` or ``changes`` that is not a whole number in range (post ids up to
+Bad input: a ``screen`` that is no screen id, a ``since`` or ``changes`` that is not a whole number in range (post ids up to
 2^63 - 1, times up to the year 9999: ``crowdwall.live.catchup.parse_position``), on the URL or
 in a resume message, and a message that is not JSON, longer than ``MAX_MESSAGE`` characters or
 nested deeper than ``crowdwall.jsonlimits.MAX_DEPTH``: the socket is closed with 4400 at once
@@ -101,10 +102,17 @@ def _wall(slug: str) -> tuple[int | None, int]:
 
 
 def _missed(
-    wall_id: int, since: int, changes: int | None, limit: int, slug: str | None
+    wall_id: int,
+    since: int,
+    changes: int | None,
+    limit: int,
+    slug: str | None,
+    screen: str | None = None,
 ) -> tuple[catchup.Missed, str]:
-    """What the page missed, and the wall's screen control state (one thread hop for both)."""
-    return catchup.missed(wall_id, since, changes, limit, slug=slug), state_frame(wall_id)
+    """What the page missed, and the screen control state, the wall's or as ``screen`` should
+    be (one thread hop for both)."""
+    found = catchup.missed(wall_id, since, changes, limit, slug=slug)
+    return found, state_frame(wall_id, screen)
 
 
 def merge(texts: list[str]) -> str:
@@ -143,6 +151,7 @@ class WallConsumer(AsyncWebsocketConsumer):
         self.closing = False
         self.tasks: set[asyncio.Task[None]] = set()
         self.presence_at = -math.inf  # when this socket's last presence report was read
+        self.screen: str | None = None  # a big screen's id (``?screen=``): its own overrides
 
     async def connect(self) -> None:
         self.setup()
@@ -156,6 +165,13 @@ class WallConsumer(AsyncWebsocketConsumer):
             await self.accept()
             await self.close(code=CLOSE_BAD_MESSAGE)
             return
+        screen = query.get("screen", [None])[0]
+        if screen is not None and not presence.SCREEN_ID.match(screen):
+            logger.info("Live socket refused: screen=%r", screen[:50])
+            await self.accept()
+            await self.close(code=CLOSE_BAD_MESSAGE)
+            return
+        self.screen = screen
         slug = self.scope["url_route"]["kwargs"]["slug"]
         self.wall_id, self.last_id = await database_sync_to_async(_wall)(slug)
         self.resync_id = self.last_id
@@ -244,7 +260,7 @@ class WallConsumer(AsyncWebsocketConsumer):
             self.resync_pending = False
             limit = conf.LIVE_CATCH_UP_LIMIT
             missed, control = await database_sync_to_async(_missed)(
-                self.wall_id, since, changes, limit, self.slug
+                self.wall_id, since, changes, limit, self.slug, self.screen
             )
             texts = [
                 text

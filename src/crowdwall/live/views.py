@@ -5,7 +5,8 @@
   (``crowdwall.live.catchup``), the wall's ``wall.figures`` and ``screen.state`` last. With nchan, the page subscribes first, buffers what arrives,
   fetches this, applies it, then applies the buffer deduplicated by post id: so nothing falls
   between the catch-up and the live stream. ``since`` is required (the page's highest post id,
-  0 for none); ``changes`` (epoch ms) is optional.
+  0 for none); ``changes`` (epoch ms) is optional; a big screen adds ``screen`` (its id) to get
+  the control state as it should be, its own overrides included (``crowdwall.remote.control``).
 - ``authorize``: ``GET /walls/<slug>/live/authorize/`` → 200 for a session that may view the
   wall's moderation (``crowdwall.moderation.access``), 403 for anyone else (404 for a
   moderator asking about an unknown wall). nginx asks it
@@ -29,6 +30,7 @@ from crowdwall.models import Wall
 from crowdwall.moderation.access import may, may_enter
 from crowdwall.params import MAX_ID
 from crowdwall.remote.control import state_frame
+from crowdwall.remote.presence import SCREEN_ID
 
 
 class BadParameter(ValueError):
@@ -64,6 +66,9 @@ def missed(request: HttpRequest, slug: str) -> HttpResponse:
         changes = _integer(request, "changes", maximum=catchup.MAX_AT_MS, required=False)
     except BadParameter as exc:
         return _error(400, str(exc))
+    screen = request.GET.get("screen") or None
+    if screen is not None and not SCREEN_ID.match(screen):
+        return _error(400, "'screen' must be a screen id: 8 to 40 letters, digits, '-' or '_'.")
     wall_id = Wall.objects.filter(slug=slug, is_active=True).values_list("pk", flat=True).first()
     if wall_id is None:
         return _error(404, f"No active wall {slug!r}.")
@@ -73,7 +78,7 @@ def missed(request: HttpRequest, slug: str) -> HttpResponse:
     texts = [text for _kind, _id, text in found.frames]
     if found.figures is not None:
         texts.append(found.figures)
-    texts.append(state_frame(wall_id))  # the screens' paused/banner/layout state
+    texts.append(state_frame(wall_id, screen))  # the screen's paused/banner/layout state
     frames = ",".join(texts)
     body = f'{{"frames":[{frames}],"done":{done}}}'
     return HttpResponse(body, content_type="application/json")

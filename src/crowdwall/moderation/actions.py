@@ -141,7 +141,7 @@ def _candidates(rules: Iterable[WallRules]) -> QuerySet[PostWall, tuple[Any, ...
     if not any(rule.banned_words for rule in rules):
         ids = set().union(*(rule.banned_authors.ids for rule in rules))
         handles = set().union(*(rule.banned_authors.handles for rule in rules))
-        entries = entries.filter(author__in=_authors(ids, handles))
+        entries = entries.filter(author__in=authors_named(ids, handles))
     return entries.values_list(
         "id",
         "wall_id",
@@ -155,7 +155,7 @@ def _candidates(rules: Iterable[WallRules]) -> QuerySet[PostWall, tuple[Any, ...
     )
 
 
-def _authors(ids: set[str], handles: set[str]) -> list[int]:
+def authors_named(ids: set[str], handles: set[str]) -> list[int]:
     """Primary keys of the authors these stable ids or folded handles name."""
     found: set[int] = set()
     if ids:

@@ -2,7 +2,9 @@
 
 A trusted account's posts, and the posts it boosts, skip the wall's pre-approval queue from the
 next ingested batch on (``crowdwall.ingest.verdicts``; the stream reloads the walls' rules per
-batch); posts already waiting stay in the queue until a moderator, or a ``reindex``, decides.
+batch). Its posts already waiting are approved when it is trusted
+(``crowdwall.moderation.trust_backlog``: pushed live, logged with the reason); posts waiting
+because it boosted them cannot be (the booster is not stored) and stay for a moderator.
 Each change writes one audit-log row (``configure``) naming the actor.
 """
 
@@ -15,11 +17,13 @@ from django.db import transaction
 from crowdwall.ingest.match import normalize_account
 from crowdwall.models import ModerationAction, TrustedAccount, Wall
 from crowdwall.moderation.service import record
+from crowdwall.moderation.trust_backlog import approve_waiting
 
 
 def trust(wall: Wall, account: str, *, note: str = "", actor: Any = None) -> TrustedAccount:
-    """Trust ``account`` (stable id or ``@handle``) on ``wall``; trusting it again changes
-    nothing. ``ValidationError`` for an empty or overlong account."""
+    """Trust ``account`` (stable id or ``@handle``) on ``wall`` and approve its posts waiting
+    there; trusting it again changes nothing. ``ValidationError`` for an empty or overlong
+    account."""
     entry = TrustedAccount(wall=wall, account=account or "", note=note)
     entry.full_clean(exclude=["wall"], validate_unique=False)  # normalises the account
     with transaction.atomic():
@@ -28,6 +32,7 @@ def trust(wall: Wall, account: str, *, note: str = "", actor: Any = None) -> Tru
         )
         if created:
             record(actor, ModerationAction.CONFIGURE, wall=wall, detail={"trusted": entry.account})
+            approve_waiting(wall, [entry.account], actor=actor)
     return entry
 
 

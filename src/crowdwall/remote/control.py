@@ -11,23 +11,30 @@ so it works over Channels and nchan alike (``Publisher.send_frames``). Commands:
 - ``layout`` / ``theme``: switch to a layout or theme ("" : back to the wall's own);
 - ``reload``: the screen loads its page again.
 
-A command to the whole wall also changes the wall's *control state* (paused, banner and its
-end, layout, theme), kept in the cache for ``STATE_SECONDS``: a screen that connects or catches
-up receives it as a ``screen.state`` frame (``state_frame``), so a reconnecting or reloaded
-screen is paused, shows the banner and uses the layout it should. A command to one screen is a
-one-off: that screen forgets it when it reloads. Every command is written to the moderation log.
+A command also changes the wall's *control state* (paused, banner and its end, layout, theme,
+the spotlit post and its end), kept in the cache for ``STATE_SECONDS``: a screen that connects
+or catches up receives it as a ``screen.state`` frame (``state_frame``), so a reconnecting or
+reloaded screen is paused, shows the banner and the spotlight and uses the layout it should.
+A command to one screen is kept as that screen's *override* of the same fields (by the id it
+reports, which it keeps in ``sessionStorage`` across reloads and sends when it connects:
+``?screen=`` on the socket and on the nchan catch-up), so it survives that screen reloading or
+reconnecting too. The latest command wins: a wall-wide one clears the screens' overrides of the
+fields it sets. At most ``SCREENS_PER_WALL`` screens keep overrides (the oldest is dropped).
+``next`` and ``reload`` are one-offs. Every command is written to the moderation log.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
 
+from crowdwall.conf import conf
 from crowdwall.ingest.publisher import get_publisher
-from crowdwall.live.catchup import now_ms
+from crowdwall.live.catchup import MAX_POST_ID, now_ms
 from crowdwall.live.frames import dumps, group_name, post_payload
 from crowdwall.models import (
     ModerationAction,
@@ -52,6 +59,7 @@ MAX_BANNER = 200  # characters: one line, readable from the back of the hall
 BANNER_SECONDS = (5, 3_600)
 SPOTLIGHT_SECONDS = (3, 300)
 DEFAULT_SECONDS = {"banner": 60, "spotlight": 15}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # and lone surrogates
 
 
 class BadCommand(ValueError):
@@ -90,7 +98,10 @@ class Command:
 def _seconds(raw: str, command: str, bounds: tuple[int, int]) -> int:
     if not raw:
         return DEFAULT_SECONDS[command]
-    if not (raw.isascii() and raw.isdigit()) or not bounds[0] <= int(raw) <= bounds[1]:
+    # The length first: int() refuses more than 4,300 digits with a ValueError of its own.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not (
+        bounds[0] <= int(raw) <= bounds[1]
+    ):
         raise BadCommand({"seconds": [f"A whole number from {bounds[0]} to {bounds[1]}."]})
     return int(raw)
 
@@ -109,6 +120,8 @@ def parse_command(wall: Wall, data: Any) -> Command:
         text = " ".join(str(data.get("text", "")).split())  # one line: newlines would break it
         if not text or len(text) > MAX_BANNER:
             raise BadCommand({"text": [f"The announcement: 1 to {MAX_BANNER} characters."]})
+        if _CONTROL.search(text):  # NUL breaks the log on PostgreSQL; none is ever meant
+            raise BadCommand({"text": ["The announcement: no control characters."]})
         kwargs["text"] = text
         kwargs["seconds"] = _seconds(str(data.get("seconds", "")), command, BANNER_SECONDS)
     elif command == "spotlight":
@@ -125,8 +138,8 @@ def parse_command(wall: Wall, data: Any) -> Command:
 
 def _approved_post(wall: Wall, raw: str) -> dict[str, Any]:
     problem = {"post": ["The id of a post approved on this wall."]}
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19:
-        raise BadCommand(problem)
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or int(raw) > MAX_POST_ID:
+        raise BadCommand(problem)  # the database's integers stop at 2**63 - 1
     entry = (
         PostWall.objects.filter(wall=wall, post_id=int(raw), state=ModerationState.APPROVED)
         .select_related("post__author")
@@ -141,51 +154,104 @@ def _state_key(wall_id: int) -> str:
     return f"crowdwall:screen-control:{wall_id}"
 
 
-def state(wall_id: int) -> dict[str, Any]:
-    """The wall's control state now: ``paused``, ``banner`` (``text``, ``until`` epoch ms, or
-    None once over), ``layout`` and ``theme`` ("" for the wall's own)."""
-    saved = cache.get(_state_key(wall_id)) or {}
-    banner = saved.get("banner")
-    if banner is not None and banner["until"] <= now_ms():
-        banner = None
-    return {
-        "paused": bool(saved.get("paused")),
-        "banner": banner,
-        "layout": saved.get("layout", ""),
-        "theme": saved.get("theme", ""),
-    }
+_FIELDS = ("paused", "banner", "layout", "theme", "spotlight")
+_TIMED = ("banner", "spotlight")  # ``until`` epoch ms; over once it passes
 
 
-def state_frame(wall_id: int) -> str:
-    """The ``screen.state`` frame a connecting screen gets: the state, the banner's time left in
-    seconds (screens' clocks may differ from ours)."""
-    current = state(wall_id)
-    banner = current["banner"]
+def _saved(wall_id: int) -> dict[str, Any]:
+    saved = cache.get(_state_key(wall_id))
+    return saved if isinstance(saved, dict) else {}
+
+
+def state(wall_id: int, screen: str | None = None) -> dict[str, Any]:
+    """The control state now, of the wall or, with ``screen``, as that screen should be (the
+    wall's, then its own overrides): ``paused``, ``banner`` (``text``, ``until`` epoch ms),
+    ``spotlight`` (``id``, ``post``, ``until``) — each None once over —, ``layout`` and
+    ``theme`` ("" for the wall's own)."""
+    saved = _saved(wall_id)
+    current = {name: saved.get(name) for name in _FIELDS}
+    if screen is not None:
+        current.update(saved.get("screens", {}).get(screen, {}))
+    for name in _TIMED:
+        timed = current[name]
+        if timed is not None and timed["until"] <= now_ms():
+            current[name] = None
+    current["paused"] = bool(current["paused"])
+    current["layout"] = current["layout"] or ""
+    current["theme"] = current["theme"] or ""
+    return current
+
+
+def overrides(wall_id: int) -> dict[str, list[str]]:
+    """The fields each screen of the wall has set by a command to it alone (its id -> names)."""
+    return {screen: sorted(own) for screen, own in _saved(wall_id).get("screens", {}).items()}
+
+
+def _left(timed: dict[str, Any]) -> int:
+    # Seconds, rounded up: screens' clocks may differ from ours.
+    return max(1, (timed["until"] - now_ms() + 999) // 1000)
+
+
+def state_frame(wall_id: int, screen: str | None = None) -> str:
+    """The ``screen.state`` frame a connecting screen (``screen``: its id, if it said) gets:
+    the state, with the banner's and the spotlight's time left in seconds."""
+    current = state(wall_id, screen)
+    banner, spotlight = current["banner"], current["spotlight"]
     if banner is not None:
-        left = max(1, (banner["until"] - now_ms() + 999) // 1000)
-        current["banner"] = {"text": banner["text"], "seconds": left}
+        current["banner"] = {"text": banner["text"], "seconds": _left(banner)}
+    if spotlight is not None:
+        current["spotlight"] = {
+            "id": spotlight["id"],
+            "post": spotlight["post"],
+            "seconds": _left(spotlight),
+        }
     return dumps({"type": STATE, **current})
 
 
+def _change(command: Command) -> dict[str, Any]:
+    """The fields of the control state ``command`` sets ({} for a one-off)."""
+    name = command.command
+    if name in ("pause", "resume"):
+        return {"paused": name == "pause"}
+    if name == "banner":
+        return {"banner": {"text": command.text, "until": now_ms() + command.seconds * 1000}}
+    if name == "clear-banner":
+        return {"banner": None}
+    if name in ("layout", "theme"):
+        return {name: command.value}
+    if name == "spotlight":
+        until = now_ms() + command.seconds * 1000
+        return {"spotlight": {"id": command.post["id"], "post": command.post, "until": until}}
+    return {}
+
+
 def _apply(wall_id: int, command: Command) -> None:
-    """Change the wall's state for a command to all of its screens."""
-    current = state(wall_id)
-    if command.command in ("pause", "resume"):
-        current["paused"] = command.command == "pause"
-    elif command.command == "banner":
-        current["banner"] = {"text": command.text, "until": now_ms() + command.seconds * 1000}
-    elif command.command == "clear-banner":
-        current["banner"] = None
-    elif command.command in ("layout", "theme"):
-        current[command.command] = command.value
-    cache.set(_state_key(wall_id), current, STATE_SECONDS)
+    """Change the control state for a command: the wall's, or one screen's overrides. A
+    read-modify-write of one cache entry: commands are a person's clicks, not a stream."""
+    change = _change(command)
+    if not change:
+        return
+    saved = _saved(wall_id)
+    screens: dict[str, dict[str, Any]] = saved.get("screens", {})
+    if command.screen is None:
+        saved.update(change)
+        for own in screens.values():  # the latest command wins
+            for name in change:
+                own.pop(name, None)
+        screens = {screen: own for screen, own in screens.items() if own}
+    else:
+        own = {**screens.pop(command.screen, {}), **change}  # re-inserted: now the newest
+        screens[command.screen] = own
+        while len(screens) > conf.SCREENS_PER_WALL:
+            del screens[next(iter(screens))]
+    saved["screens"] = screens
+    cache.set(_state_key(wall_id), saved, STATE_SECONDS)
 
 
 def send(wall: Wall, command: Command, *, actor: Any) -> bool:
-    """Record ``command`` in the wall's state (all screens) and the moderation log, then send it
-    to the open screens after commit; False when the publisher reaches no pages."""
-    if command.screen is None:
-        _apply(wall.pk, command)
+    """Record ``command`` in the control state (the wall's or its screen's) and the moderation
+    log, then send it to the open screens; False when the publisher reaches no pages."""
+    _apply(wall.pk, command)
     detail = {k: v for k, v in command.frame().items() if k not in ("type", "post")}
     record(
         actor,

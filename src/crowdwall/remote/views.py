@@ -6,7 +6,8 @@ viewers see the screens, moderators command them):
 - ``/walls/<slug>/moderate/screens/``: the wall's open screens, kept current by
   ``crowdwall/screens.js`` polling ``screens/data/`` every heartbeat, and the command forms;
 - ``/walls/<slug>/moderate/screens/data/``: ``{"screens": [...], "state": {...},
-  "heartbeat_seconds": n}`` (``crowdwall.remote.presence.screens``, ``control.state``);
+  "overrides": {screen id: [fields]}, "heartbeat_seconds": n}``
+  (``crowdwall.remote.presence.screens``, ``control.state``, ``control.overrides``);
 - ``/walls/<slug>/moderate/screens/command/`` (POST, CSRF-protected): one command
   (``crowdwall.remote.control``); JSON ``{"ok": true, "delivered": bool}`` for scripts, a
   redirect back to the page for a plain form; 400 ``{"ok": false, "errors": {field: [...]}}``.
@@ -57,6 +58,7 @@ def _data(wall: Wall) -> dict[str, Any]:
     return {
         "screens": presence.screens(wall.pk),
         "state": control.state(wall.pk),
+        "overrides": control.overrides(wall.pk),  # what screens were told on their own
         "heartbeat_seconds": conf.SCREEN_HEARTBEAT_SECONDS,
     }
 

@@ -77,7 +77,9 @@ def _fetch(url: str) -> bytes:
                 if len(body) > MAX_BYTES:
                     raise ScheduleError(f"{url}: larger than {MAX_BYTES // 2**20} MB.")
             return bytes(body)
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL: a host IDNA refuses
+    # InvalidURL: a host IDNA refuses; UnicodeError: one it refuses later, when connecting
+    # (an empty label: "https://a..b/")
+    except (httpx.HTTPError, httpx.InvalidURL, UnicodeError) as exc:
         raise ScheduleError(f"Cannot fetch {url}: {exc or type(exc).__name__}.") from None
 
 

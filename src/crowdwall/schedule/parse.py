@@ -14,7 +14,6 @@ iCalendar event. A file that has none leaves the talks' rules as they are (``Non
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -23,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
 
+from crowdwall import jsonlimits
 from crowdwall.ingest.match import normalize_hashtag, parse_keyword
 
 MAX_TALKS = 5000  # a week-long congress has ~1,000
@@ -65,6 +65,8 @@ class ParsedSchedule:
 def parse_schedule(data: bytes, *, default_zone: str = "UTC") -> ParsedSchedule:
     """Read ``data`` as Pretalx JSON or iCalendar (detected from the content, not a name)."""
     text = _text(data)
+    if "\x00" in text:  # no schedule means it, and PostgreSQL cannot store it
+        raise ScheduleError("The file contains NUL characters (\\u0000): not a text schedule.")
     stripped = text.lstrip()
     if stripped.startswith("{"):
         parsed = _pretalx(text)
@@ -87,6 +89,23 @@ def parse_schedule(data: bytes, *, default_zone: str = "UTC") -> ParsedSchedule:
     return parsed
 
 
+def _holds_non_text(value: Any) -> bool:
+    """Whether a parsed JSON document holds NUL or a lone surrogate in any string (keys too),
+    which JSON escapes can carry and neither UTF-8 nor PostgreSQL can. A loop, not recursion."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item or any("\ud800" <= char <= "\udfff" for char in item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def _text(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
@@ -97,8 +116,8 @@ def _text(data: bytes) -> str:
 def _zone(name: str, where: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ScheduleError(f"{where}: unknown time zone {name!r}.") from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
+        raise ScheduleError(f"{where}: unknown time zone {name[:100]!r}.") from None
 
 
 def _string(value: Any, where: str, *, limit: int, required: bool = False) -> str:
@@ -182,10 +201,15 @@ def _pretalx_start(talk: dict[str, Any], day: date | None, zone: ZoneInfo, where
 
 
 def _pretalx(text: str) -> ParsedSchedule:
-    try:
-        document = json.loads(text)
-    except ValueError as exc:
-        raise ScheduleError(f"Not valid JSON: {exc}.") from None
+    try:  # bounded: a file nested thousands deep or with a 5,000-digit number is refused
+        document = jsonlimits.loads(text)
+    except jsonlimits.BadJson as exc:
+        raise ScheduleError(f"Not valid JSON: {exc}") from None
+    if _holds_non_text(document):
+        raise ScheduleError(
+            "The file escapes a NUL character (\\u0000) or a lone UTF-16 surrogate "
+            "(\\ud800-\\udfff) in a string: not text a schedule can hold."
+        )
     schedule = document.get("schedule") if isinstance(document, dict) else None
     conference = schedule.get("conference") if isinstance(schedule, dict) else None
     if not isinstance(conference, dict) or not isinstance(conference.get("days"), list):
@@ -276,8 +300,8 @@ def _split(value: Any) -> list[str] | None:
 def _ical(text: str, default_zone: str) -> ParsedSchedule:
     try:
         calendar = icalendar.Calendar.from_ical(text)
-    except (ValueError, IndexError, KeyError) as exc:
-        raise ScheduleError(f"Not a valid iCalendar file: {exc}.") from None
+    except (ValueError, IndexError, KeyError, OSError) as exc:  # OSError: a TZID too long
+        raise ScheduleError(f"Not a valid iCalendar file: {str(exc)[:200]}.") from None
     zone_name = str(calendar.get("X-WR-TIMEZONE") or "").strip() or default_zone
     floating = _zone(zone_name, "X-WR-TIMEZONE")
     talks = []
@@ -302,8 +326,8 @@ def _ical(text: str, default_zone: str) -> ParsedSchedule:
                 end = start + duration.dt
             else:
                 raise ScheduleError(f"{where}: neither DTEND nor DURATION.")
-        except (ValueError, TypeError, AttributeError) as exc:
-            raise ScheduleError(f"{where}: unreadable time ({exc}).") from None
+        except (ValueError, TypeError, AttributeError, OSError) as exc:
+            raise ScheduleError(f"{where}: unreadable time ({str(exc)[:200]}).") from None
         if end <= start:
             raise ScheduleError(f"{where}: ends before it starts.")
         attendees = event.get("ATTENDEE") or []

@@ -43,7 +43,7 @@ from contextlib import aclosing
 from typing import Any, cast
 from urllib.parse import urlencode
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import (
     ConnectionClosed,
     InvalidHandshake,
@@ -52,6 +52,7 @@ from websockets.exceptions import (
 )
 
 from crowdwall.exceptions import SourceDisconnected, SourceError
+from crowdwall.sources import outbound
 from crowdwall.sources.base import Backoff, Batch, Cursor, SourceAdapter, reconnecting
 from crowdwall.sources.bluesky_accounts import AccountLabels, DatabaseLabels
 from crowdwall.sources.bluesky_events import JetstreamFilter
@@ -161,7 +162,7 @@ class BlueskySource(SourceAdapter):
         self.connections += 1
         logger.debug("Bluesky source %r connecting: %s", self.name, url)
         try:
-            async with connect(
+            async with outbound.websocket_connect(  # the console's test: public hosts only
                 url,
                 max_size=MAX_FRAME,
                 max_queue=QUEUE_FRAMES,

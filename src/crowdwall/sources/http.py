@@ -25,6 +25,7 @@ import httpx
 
 from crowdwall.conf import conf
 from crowdwall.exceptions import SourceDisconnected, SourceError
+from crowdwall.sources import outbound
 
 __all__ = ["ROBOTS", "RobotsCache", "RobotsDisallowed", "RobotsUnavailable", "http_client"]
 
@@ -37,8 +38,12 @@ def user_agent() -> str:
 
 
 def http_client(*, headers: dict[str, str] | None = None, **options: Any) -> httpx.AsyncClient:
-    """An ``httpx.AsyncClient`` sending our User-Agent; ``options`` go to the client."""
-    return httpx.AsyncClient(headers={**(headers or {}), "User-Agent": user_agent()}, **options)
+    """An ``httpx.AsyncClient`` sending our User-Agent; ``options`` go to the client. Within
+    ``outbound.guarded()`` (the console's "test this source") it reaches public addresses only."""
+    return httpx.AsyncClient(
+        headers={**(headers or {}), "User-Agent": user_agent()},
+        **outbound.transport_options(options),
+    )
 
 
 class RobotsDisallowed(SourceError):

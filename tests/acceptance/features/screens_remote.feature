@@ -22,6 +22,9 @@ Feature: Driving the big screens remotely, and screens that survive outages
     Then the big screen shows the banner "Keynote starts in 5 minutes in Hall A"
     When I press "Resume" for all screens
     Then the big screen shows "Posted while paused" without a reload
+    When I press "Pause" for the big screen alone
+    And I press "Reload" for the big screen alone
+    Then the big screen loads again and is still paused
     And the big screen has no script errors
 
   @slow

@@ -25,6 +25,8 @@ CROWDWALL = {
     "PUBLISHER": "crowdwall.live.publisher.ChannelsPublisher",
     # Small pages: the archive's pager shows with a handful of posts.
     "ARCHIVE_PAGE_SIZE": 5,
+    # The fake feed listens on loopback: the console may test sources there.
+    "SOURCE_TEST_ALLOWED_NETWORKS": ["127.0.0.0/8", "::1/128"],
 }
 # One server process: the in-memory layer reaches every consumer (ingest happens in-process,
 # through the control endpoints).

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from crowdwall.models import ModerationLog, TrustedAccount
+from crowdwall.models import ModerationLog, ModerationMode, PostWall, TrustedAccount
 from tests.crowdwall.api.test_permissions import assert_error
+from tests.crowdwall.conftest import make_post
 
 pytestmark = pytest.mark.django_db
 
@@ -49,3 +50,19 @@ def test_removing_an_account_not_trusted_is_404(bearer, wall):
 
 def test_an_unknown_wall_is_404(bearer, db):
     assert_error(bearer.get("/api/walls/nowhere/trusted/"), 404, "not_found")
+
+
+TRUSTED_ANN = "auto-approved because @ann@social.example is trusted"
+
+
+def test_trusting_approves_the_accounts_waiting_posts(wall, store, bearer):
+    wall.moderation = ModerationMode.PRE_APPROVE
+    wall.save()
+    post_id = store(make_post(1)).events[0].post_id
+    response = bearer.post(
+        "/api/walls/djangocon/trusted/", {"account": "@ann@social.example"}, "application/json"
+    )
+    assert response.status_code == 201, response.content
+    entry = PostWall.objects.get(post_id=post_id)
+    assert (entry.state, entry.reason) == ("approved", TRUSTED_ANN)
+    assert ModerationLog.objects.get(action="approve").actor_name == "mod"

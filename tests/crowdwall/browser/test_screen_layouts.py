@@ -5,10 +5,12 @@ times, slides, spotlight rotation, ticker crawl. A screenshot of every page goes
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
@@ -207,6 +209,66 @@ def test_spotlight_rotates_posts_pinned_and_slides(
     expect(page.locator("[data-live-root] > .slide.is-spotlit")).to_have_count(1, timeout=15000)
     new = event_wall.ingest(make_post(500, html="<p>Breaking: the sprint room moved</p>"))
     expect(page.locator(f"#post-{new['500']}.is-spotlit")).to_be_visible()
+    no_errors(page)
+
+
+SPOTLIT_LOG = """
+() => {
+  const root = document.querySelector('[data-live-root]');
+  window.spotlitLog = [];
+  window.spotlitMost = 0;
+  const note = () => {
+    const all = root.querySelectorAll(':scope > .is-spotlit');
+    window.spotlitMost = Math.max(window.spotlitMost, all.length);
+    const on = all[0];
+    if (!on) return;
+    const entry = on.hasAttribute('data-guest') ? 'pinned' : (on.getAttribute('data-post-id') || '?');
+    if (window.spotlitLog[window.spotlitLog.length - 1] !== entry) window.spotlitLog.push(entry);
+  };
+  new MutationObserver(note).observe(root, {subtree: true, attributes: true, attributeFilter: ['class'], childList: true});
+  note();
+}
+"""
+
+
+def test_spotlight_brings_a_pinned_post_back_regularly_between_new_posts(
+    page: Any, page_server: AsgiServer
+):
+    """Issue 17: a pinned post is a guest of the spotlight every third turn, between the posts
+    (new ones included), never twice in a row and never pushed out by new posts."""
+    api = Api(page_server, slug="pins").create()
+    ids = api.ingest(*(make_post(600 + n, html=f"<p>#pins talk {n}</p>") for n in range(4)))
+    httpx.post(f"http://{page_server.base}/test/pin/{api.slug}/{ids['600']}/").raise_for_status()
+    page.add_init_script(  # a half-second turn instead of eight
+        "new MutationObserver((_, observer) => {"
+        "  const root = document.querySelector('[data-live-root]');"
+        "  if (root) { root.dataset.spotlightSeconds = '0.5'; observer.disconnect(); }"
+        "}).observe(document, {childList: true, subtree: true});"
+    )
+    open_screen(page, page_server, f"/walls/{api.slug}/screen/?layout=spotlight", "1080p")
+    expect(page.locator("[data-pinned] > article.post")).to_have_count(1)
+    page.evaluate(SPOTLIT_LOG)
+    page.wait_for_function(
+        "window.spotlitLog.filter(e => e === 'pinned').length >= 1", timeout=20_000
+    )
+    new = api.ingest(make_post(700, html="<p>#pins Breaking: lunch moved</p>"))
+    fresh = str(new["700"])
+    page.wait_for_function(
+        f"window.spotlitLog.lastIndexOf('{fresh}') >= 0"
+        f" && window.spotlitLog.slice(window.spotlitLog.lastIndexOf('{fresh}'))"
+        ".filter(e => e === 'pinned').length >= 2",
+        timeout=20_000,
+    )
+    log = page.evaluate("window.spotlitLog")
+    pinned_at = [i for i, entry in enumerate(log) if entry == "pinned"]
+    assert len(pinned_at) >= 3, log
+    # Regularly: never twice in a row, and at most three posts between two turns of the pin.
+    gaps = [b - a for a, b in itertools.pairwise(pinned_at)]
+    assert all(2 <= gap <= 4 for gap in gaps), log
+    # Interleaved with new posts: the new one took the stage, and the pin came back after it.
+    assert fresh in log and pinned_at[-1] > log.index(fresh), log
+    assert {entry for entry in log if entry != "pinned"} >= {str(ids[f"60{n}"]) for n in (1, 2, 3)}
+    assert page.evaluate("window.spotlitMost") == 1  # a guest leaves the stage after its turn
     no_errors(page)
 
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from crowdwall.models import BannedAuthor, BannedWord, ModerationAction, ModerationLog, Wall
+from crowdwall.models import (
+    BannedAuthor,
+    BannedWord,
+    ModerationAction,
+    ModerationLog,
+    PostWall,
+    TrustedAccount,
+    Wall,
+)
+from tests.crowdwall.conftest import make_post
 from tests.crowdwall.console.conftest import CONSOLE
 
 pytestmark = pytest.mark.django_db
@@ -208,3 +217,36 @@ def test_per_wall_roles_in_the_console(
     html = page.content.decode()
     assert [slug for slug in ("djangocon", "other") if f"walls/{slug}/" in html] == listed
     assert not Wall.objects.filter(slug="mine").exists()
+
+
+def test_trusted_accounts_are_kept_in_the_wall_form_and_approve_the_waiting_posts(
+    organiser, wall, store
+):
+    wall.moderation = "pre_approve"
+    wall.save()
+    waiting = store(make_post(1)).events[0].post_id
+    data = wall_data(slug="djangocon", hashtags="djangocon", moderation="pre_approve")
+    response = organiser.post(
+        CONSOLE + "walls/djangocon/", {**data, "trusted_accounts": "@Ann@Social.Example"}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    entry = PostWall.objects.get(post_id=waiting)
+    assert (entry.state, entry.reason) == (
+        "approved", "auto-approved because @ann@social.example is trusted",
+    )  # fmt: skip
+    assert ModerationLog.objects.filter(action="approve", actor_name="org").get().count == 1
+    page = organiser.get(CONSOLE + "walls/djangocon/").content.decode()
+    assert "@ann@social.example" in page  # shown back in the form
+    organiser.post(CONSOLE + "walls/djangocon/", {**data, "trusted_accounts": ""})
+    assert not TrustedAccount.objects.exists()
+    details = list(ModerationLog.objects.values_list("detail", flat=True))
+    assert {"trusted": "@ann@social.example"} in details
+    assert {"untrusted": "@ann@social.example"} in details
+
+
+def test_a_bad_trusted_account_is_shown_on_the_form(organiser, wall):
+    data = wall_data(slug="djangocon", hashtags="djangocon", trusted_accounts="@")
+    response = organiser.post(CONSOLE + "walls/djangocon/", data)
+    assert response.status_code == 400
+    assert not TrustedAccount.objects.exists()
+    assert "@: Name an account id or @handle." in response.content.decode()

@@ -40,3 +40,40 @@ def test_presence_over_the_socket_and_the_state_on_catch_up(wall, layer):
     assert (screen["screen"], screen["last_id"], screen["transport"]) == (
         "abcdef0123456789", 7, "channels",
     )  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_screen_gets_its_own_overrides_on_every_connect(wall, layer):
+    """A command to one screen survives that screen reconnecting or reloading: it connects with
+    ``?screen=<id>`` (the id live.js keeps in sessionStorage) and its state frame carries it."""
+    mine = "abcdef0123456789"
+    control.send(wall, control.Command("pause", screen=mine), actor=None)
+    control.send(wall, control.Command("layout", screen=mine, value="ticker"), actor=None)
+
+    async def state_of(query: str) -> dict | int:
+        url = f"/ws/walls/djangocon/?since=0{query}"
+        ws = WebsocketCommunicator(URLRouter(websocket_urlpatterns), url)
+        connected, code = await ws.connect()
+        if not connected:
+            return code
+        output = await ws.receive_output(5)
+        if output["type"] == "websocket.close":
+            return output["code"]
+        (state,) = [f for f in frames_of(output["text"]) if f["type"] == "screen.state"]
+        await ws.disconnect()
+        return state
+
+    async def scenario() -> list[dict | int]:
+        return [
+            await state_of(f"&screen={mine}"),
+            await state_of(f"&screen={mine}"),  # reconnected
+            await state_of("&screen=another-screen-01"),
+            await state_of("&screen=no%20such%20id"),
+        ]
+
+    first, again, other, bad = asyncio.run(scenario())
+    assert (
+        (first["paused"], first["layout"]) == (again["paused"], again["layout"]) == (True, "ticker")
+    )
+    assert (other["paused"], other["layout"]) == (False, "")
+    assert bad == 4400

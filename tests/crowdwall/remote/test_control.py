@@ -66,14 +66,15 @@ def test_wall_wide_commands_make_the_state_a_reconnecting_screen_gets(wall, admi
         wall, command(wall, command="banner", text="Lunch\nin Hall B", seconds="90"), actor=None
     )
     control.send(wall, command(wall, command="layout", value="spotlight"), actor=admin_user)
-    # One screen only: a one-off, the wall's state does not change.
+    # One screen only: that screen's override, the wall's state does not change.
     one = command(wall, command="resume", screen="abcdef0123456789")
     control.send(wall, one, actor=admin_user)
     frame = json.loads(control.state_frame(wall.pk))
     assert frame == {
         "type": "screen.state", "paused": True, "banner": {"text": "Lunch in Hall B", "seconds": 90},
-        "layout": "spotlight", "theme": "",
+        "layout": "spotlight", "theme": "", "spotlight": None,
     }  # fmt: skip
+    assert json.loads(control.state_frame(wall.pk, "abcdef0123456789"))["paused"] is False
     log = list(ModerationLog.objects.filter(wall=wall).order_by("id"))
     assert [(e.action, e.detail["command"], e.detail["screen"]) for e in log] == [
         ("screen", "pause", None),
@@ -147,3 +148,56 @@ def test_without_a_live_transport_the_command_is_kept_but_not_delivered(wall, ad
     # The test suite's recording publisher reaches no pages.
     assert not control.send(wall, command(wall, command="pause"), actor=admin_user)
     assert control.state(wall.pk)["paused"] is True
+
+
+SCREEN_A, SCREEN_B = "screen-a-0123456789", "screen-b-0123456789"
+
+
+def test_commands_to_one_screen_are_kept_as_its_overrides(wall, store, monkeypatch):
+    now = [1_800_000_000_000]
+    monkeypatch.setattr(control, "now_ms", lambda: now[0])
+    post_id = store(make_post()).events[0].post_id
+    for data in (
+        {"command": "pause"},
+        {"command": "theme", "value": "contrast"},
+        {"command": "layout", "value": "ticker"},
+        {"command": "spotlight", "post": str(post_id), "seconds": "30"},
+        {"command": "next"},  # a one-off: nothing kept
+    ):
+        control.send(wall, command(wall, screen=SCREEN_A, **data), actor=None)
+    mine = json.loads(control.state_frame(wall.pk, SCREEN_A))
+    assert (mine["paused"], mine["theme"], mine["layout"]) == (True, "contrast", "ticker")
+    assert (mine["spotlight"]["id"], mine["spotlight"]["seconds"]) == (post_id, 30)
+    assert mine["spotlight"]["post"]["id"] == post_id  # enough to draw it after a reload
+    # Another screen, and the wall's own state, are untouched.
+    for other in (json.loads(control.state_frame(wall.pk, SCREEN_B)), control.state(wall.pk)):
+        assert (other["paused"], other["theme"], other["layout"], other["spotlight"]) == (
+            False, "", "", None,
+        )  # fmt: skip
+    assert control.overrides(wall.pk) == {SCREEN_A: ["layout", "paused", "spotlight", "theme"]}
+    now[0] += 30_000  # the spotlight is over
+    assert control.state(wall.pk, SCREEN_A)["spotlight"] is None
+    # The latest command wins: a wall-wide resume and theme clear the screen's own.
+    control.send(wall, command(wall, command="resume"), actor=None)
+    control.send(wall, command(wall, command="theme", value="light"), actor=None)
+    mine = control.state(wall.pk, SCREEN_A)
+    assert (mine["paused"], mine["theme"], mine["layout"]) == (False, "light", "ticker")
+    assert control.overrides(wall.pk) == {SCREEN_A: ["layout", "spotlight"]}
+
+
+def test_a_wall_wide_spotlight_is_in_the_state_until_it_ends(wall, store, monkeypatch):
+    now = [1_800_000_000_000]
+    monkeypatch.setattr(control, "now_ms", lambda: now[0])
+    post_id = store(make_post()).events[0].post_id
+    control.send(wall, command(wall, command="spotlight", post=str(post_id)), actor=None)
+    now[0] += 10_500
+    assert json.loads(control.state_frame(wall.pk))["spotlight"]["seconds"] == 5
+    now[0] += 5_000
+    assert control.state(wall.pk)["spotlight"] is None
+
+
+def test_overrides_are_kept_for_a_bounded_number_of_screens(wall, settings):
+    settings.CROWDWALL = {**getattr(settings, "CROWDWALL", {}), "SCREENS_PER_WALL": 2}
+    for n in range(3):
+        control.send(wall, command(wall, command="pause", screen=f"screen-{n}-0123456"), actor=None)
+    assert sorted(control.overrides(wall.pk)) == ["screen-1-0123456", "screen-2-0123456"]

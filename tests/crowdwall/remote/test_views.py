@@ -55,6 +55,11 @@ def test_screens_are_listed_with_their_report(staff, wall, client):
     data = staff.get(DATA, **JSON).json()
     assert [s["screen"] for s in data["screens"]] == ["abcdef0123456789"]
     assert data["state"]["paused"] is False and data["heartbeat_seconds"] == 10
+    assert data["overrides"] == {}
+    control.send(wall, control.Command("pause", screen="abcdef0123456789"), actor=None)
+    data = staff.get(DATA, **JSON).json()
+    assert data["overrides"] == {"abcdef0123456789": ["paused"]}
+    assert data["state"]["paused"] is False  # the wall's own state
     # Linked from the moderation screen.
     assert PAGE.encode() in staff.get("/walls/djangocon/moderate/").content
 
@@ -124,4 +129,14 @@ def test_a_reconnecting_nchan_page_gets_the_screen_state(client, wall, store):
     frames = client.get("/walls/djangocon/live/missed/", {"since": 0}).json()["frames"]
     assert frames[-1] == {
         "type": "screen.state", "paused": True, "banner": None, "layout": "", "theme": "",
+        "spotlight": None,
     }  # fmt: skip
+    # A screen says who it is: a command to it alone survives its reload (the same state path
+    # as the Channels consumer).
+    control.send(wall, control.Command("theme", screen="screen-a-0123", value="light"), actor=None)
+    missed = "/walls/djangocon/live/missed/"
+    mine = client.get(missed, {"since": 0, "screen": "screen-a-0123"}).json()["frames"][-1]
+    assert (mine["paused"], mine["theme"]) == (True, "light")
+    assert client.get(missed, {"since": 0}).json()["frames"][-1]["theme"] == ""
+    refused = client.get(missed, {"since": 0, "screen": "../../etc"})
+    assert refused.status_code == 400 and "screen" in refused.json()["error"]

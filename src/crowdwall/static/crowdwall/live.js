@@ -330,6 +330,26 @@
     setTimeout(function () { node.remove(); }, FADE_MS);
   }
 
+  /* A big screen's id (crowdwall/screen-remote.js reports it): random, kept for the tab's life
+     in sessionStorage so a reload keeps it, and sent when connecting (?screen=) so the server's
+     screen.state carries the commands aimed at this screen alone. "" on any other page. */
+  var SCREEN_KEY = "crowdwall.screen.id";
+  var screenIdValue = null;
+  function screenId() {
+    if (screenIdValue !== null) { return screenIdValue; }
+    if (!document.querySelector("[data-screen-remote]")) { return ""; }
+    var id = null;
+    try { id = window.sessionStorage.getItem(SCREEN_KEY); } catch (e) { /* no storage */ }
+    if (!id || !/^[A-Za-z0-9_-]{8,40}$/.test(id)) {
+      var bytes = new Uint8Array(12);
+      window.crypto.getRandomValues(bytes);
+      id = Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+      try { window.sessionStorage.setItem(SCREEN_KEY, id); } catch (e) { /* a new id per load, then */ }
+    }
+    screenIdValue = id;
+    return id;
+  }
+
   class LiveWall {
     constructor(config, roots) {
       this.config = config;
@@ -373,6 +393,7 @@
         url = wsUrl(this.config.getAttribute("data-ws-url"));
         url.searchParams.set("since", String(this.since));
         url.searchParams.set("changes", String(this.changes));
+        if (screenId()) { url.searchParams.set("screen", screenId()); }
       }
       var socket, self = this, openedAt = 0;
       try { socket = new WebSocket(url.href); } catch (e) { this.retry(); return; }
@@ -422,6 +443,7 @@
       var url = new URL(this.config.getAttribute("data-missed-url"), window.location.href);
       url.searchParams.set("since", String(this.since));
       url.searchParams.set("changes", String(this.changes));
+      if (screenId()) { url.searchParams.set("screen", screenId()); }
       fetch(url.href, { headers: { Accept: "application/json" }, credentials: "same-origin" })
         .then(function (response) {
           if (!response.ok) { throw new Error("missed: HTTP " + response.status); }
@@ -545,7 +567,7 @@
     });
   }
 
-  window.crowdwall = Object.assign(window.crowdwall || {}, { renderPost: renderPost }); // figures.js
+  window.crowdwall = Object.assign(window.crowdwall || {}, { renderPost: renderPost, screenId: screenId }); // figures.js, screen-remote.js
 
   function init() {
     var roots = Array.prototype.slice.call(document.querySelectorAll("[data-live-root]"));

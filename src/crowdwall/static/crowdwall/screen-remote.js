@@ -2,8 +2,9 @@
    - Presence: every data-heartbeat seconds the screen reports its random id (kept for the
      tab's life in sessionStorage), layout, theme, size, last post id, lag and reconnects; over
      the live socket (Channels) or as a POST to data-presence-url (nchan only goes one way).
-   - Commands: "screen.control" frames (for every screen, or this one's id) and the wall's
-     "screen.state" after each catch-up: pause/resume (new posts wait), next, spotlight a post,
+   - Commands: "screen.control" frames (for every screen, or this one's id) and the
+     "screen.state" after each catch-up (the wall's, with the commands sent to this screen alone:
+     live.js connects with ?screen=<id>, so they survive a reload or a reconnect): pause/resume (new posts wait), next, spotlight a post,
      an announcement banner, layout (the page is loaded again with ?layout=) or theme (swapped
      in place), reload. Frames come through live.js's "crowdwall:frame" event.
    - Outages: a service worker (data-sw-url, scoped to this page) keeps the page and its assets;
@@ -27,7 +28,8 @@
   var held = []; // posts that arrived while paused
   var timers = {};
 
-  function screenId() {
+  function screenId() { // live.js's: the same id it connects with (?screen=)
+    if (window.crowdwall && window.crowdwall.screenId) { return window.crowdwall.screenId(); }
     var id = null;
     try { id = window.sessionStorage.getItem(ID_KEY); } catch (e) { /* no storage */ }
     if (!id || !/^[A-Za-z0-9_-]{8,40}$/.test(id)) {
@@ -133,6 +135,8 @@
     if (frame.banner && frame.banner.text) { banner(String(frame.banner.text), Number(frame.banner.seconds) || 1); }
     else { banner(""); }
     theme(String(frame.theme || ""));
+    // A spotlight still running (the wall's, or this screen's own), for the seconds it has left.
+    if (frame.spotlight && frame.spotlight.id) { spotlight(frame.spotlight); }
     // "" in the state is "nothing set": a screen opened with its own ?layout= keeps it.
     if (frame.layout) { layout(String(frame.layout)); }
   }

@@ -155,6 +155,8 @@
         show(guest(pins[pinTurn++ % pins.length]));
       } else {
         var post = current && current.hasAttribute("data-guest") ? (root._lastPost || null) : current;
+        // A guest's turn is over: take it off the stage (show() only retires what is current).
+        if (post !== current) { show(null); }
         current = post;
         post = nextPost();
         root._lastPost = post;
