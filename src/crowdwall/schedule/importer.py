@@ -22,6 +22,7 @@ from crowdwall.models import Schedule, Talk, Wall
 from crowdwall.schedule.parse import ScheduleError, TalkData, parse_schedule
 from crowdwall.schedule.rules import forget_talk_rules
 from crowdwall.sources.http import user_agent
+from crowdwall.sources.outbound import GuardedSyncTransport
 
 MAX_BYTES = 10 * 1024 * 1024  # Pretalx's export of a 1,000-talk congress is ~3 MB
 FETCH_SECONDS = 30.0
@@ -64,6 +65,7 @@ def _fetch(url: str) -> bytes:
         with (
             httpx.Client(
                 timeout=FETCH_SECONDS,
+                transport=GuardedSyncTransport(),  # public addresses only: see sources.outbound
                 follow_redirects=True,
                 headers={"User-Agent": user_agent()},  # who fetches, with a contact URL
             ) as client,

@@ -85,26 +85,52 @@ def refusal(address: Address) -> str:
     return ""
 
 
-async def check_url(url: str) -> None:
-    """``OutboundRefused`` if ``url``'s host is, or resolves to, a refused address; resolver
-    failures propagate (``OSError``), as the connection would have failed the same way."""
+def _host_port(url: str) -> tuple[str, int]:
     parts = urlsplit(url)
-    host = parts.hostname
-    if not host:
+    if not parts.hostname:
         raise OutboundRefused(f"{url[:200]!r} names no host.")
+    return parts.hostname, parts.port or _DEFAULT_PORTS.get(parts.scheme, 443)
+
+
+def _literal(host: str) -> list[Address] | None:
     try:
-        addresses = [ipaddress.ip_address(host)]
+        return [ipaddress.ip_address(host)]
     except ValueError:
-        port = parts.port or _DEFAULT_PORTS.get(parts.scheme, 443)
-        found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in found]
+        return None
+
+
+def _resolved(found: list[Any]) -> list[Address]:
+    return [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in found]
+
+
+def _judge(host: str, addresses: list[Address]) -> None:
     for address in addresses:
         reason = refusal(address)
         if reason:
             raise OutboundRefused(
-                f"{host} is not reachable from the console: {reason}. Only public addresses "
-                "are tested (CROWDWALL['SOURCE_TEST_ALLOWED_NETWORKS'] lists exceptions)."
+                f"{host} is not reachable from this server: {reason}. Only public addresses "
+                "are fetched (CROWDWALL['SOURCE_TEST_ALLOWED_NETWORKS'] lists exceptions)."
             )
+
+
+async def check_url(url: str) -> None:
+    """``OutboundRefused`` if ``url``'s host is, or resolves to, a refused address; resolver
+    failures propagate (``OSError``), as the connection would have failed the same way."""
+    host, port = _host_port(url)
+    addresses = _literal(host)
+    if addresses is None:
+        loop = asyncio.get_running_loop()
+        addresses = _resolved(await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+    _judge(host, addresses)
+
+
+def check_url_sync(url: str) -> None:
+    """``check_url`` for synchronous code (the schedule importer's fetch)."""
+    host, port = _host_port(url)
+    addresses = _literal(host)
+    if addresses is None:
+        addresses = _resolved(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+    _judge(host, addresses)
 
 
 class GuardedTransport(httpx.AsyncHTTPTransport):
@@ -118,6 +144,19 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         except (OutboundRefused, OSError) as exc:
             raise httpx.ConnectError(str(exc) or type(exc).__name__, request=request) from exc
         return await super().handle_async_request(request)
+
+
+class GuardedSyncTransport(httpx.HTTPTransport):
+    """``GuardedTransport`` for a synchronous ``httpx.Client``: every request (redirect hops
+    included) is checked first. Schedule imports fetch through it, always: the address is typed
+    by an organiser, like a source under test."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            check_url_sync(str(request.url))
+        except (OutboundRefused, OSError) as exc:
+            raise httpx.ConnectError(str(exc) or type(exc).__name__, request=request) from exc
+        return super().handle_request(request)
 
 
 class GuardedConnect(ws_connect):

@@ -22,7 +22,7 @@ from tests.crowdwall.fakes.jetstream import FakeJetstream
 
 pytestmark = pytest.mark.django_db
 
-REFUSED = "not reachable from the console"
+REFUSED = "not reachable from this server"
 
 
 @pytest.fixture

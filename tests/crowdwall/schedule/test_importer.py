@@ -125,3 +125,30 @@ def test_an_address_httpx_cannot_use_is_a_schedule_error(url: str) -> None:
 
     with pytest.raises(ScheduleError, match="Cannot fetch"):
         read_location(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",  # a cloud's metadata service
+        "http://10.1.2.3/schedule.json",
+        "http://[::ffff:127.0.0.1]/schedule.json",
+        "http://localhost/schedule.json",
+    ],
+)
+def test_a_schedule_is_fetched_from_public_addresses_only(settings, url: str) -> None:
+    """An organiser types the address: like "test this source", it must not reach into the
+    server's own network (refused before connecting, redirects included)."""
+    from crowdwall.schedule.importer import read_location
+
+    settings.CROWDWALL = {**settings.CROWDWALL, "SOURCE_TEST_ALLOWED_NETWORKS": []}
+    with pytest.raises(ScheduleError, match="not reachable from this server"):
+        read_location(url)
+
+
+def test_the_servers_own_loopback_is_refused(settings, file_server: Server) -> None:
+    from crowdwall.schedule.importer import read_location
+
+    settings.CROWDWALL = {**settings.CROWDWALL, "SOURCE_TEST_ALLOWED_NETWORKS": []}
+    with pytest.raises(ScheduleError, match="127.0.0.1 is a loopback address"):
+        read_location(f"http://{file_server.address}/schedule.json")
