@@ -150,5 +150,5 @@ def test_the_servers_own_loopback_is_refused(settings, file_server: Server) -> N
     from crowdwall.schedule.importer import read_location
 
     settings.CROWDWALL = {**settings.CROWDWALL, "SOURCE_TEST_ALLOWED_NETWORKS": []}
-    with pytest.raises(ScheduleError, match="127.0.0.1 is a loopback address"):
+    with pytest.raises(ScheduleError, match=r"127\.0\.0\.1 is a loopback address"):
         read_location(f"http://{file_server.address}/schedule.json")
