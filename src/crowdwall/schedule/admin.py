@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
-from crowdwall.admin import LinesField
+from crowdwall.admin.fields import LinesField
 from crowdwall.models import TALK_FILTERS, Schedule, Talk
 from crowdwall.schedule.importer import MAX_BYTES, import_schedule, read_location, schedule_changed
 from crowdwall.schedule.parse import ScheduleError, check_rules, parse_schedule
