@@ -21,7 +21,8 @@ a *file name*). Per entry:
   for entries that appear later).
 - **author**: the entry's (else the feed's) author name; the id is the author's URL when the
   feed gives one, else the feed URL plus the name; the handle is the site's host name.
-- **media**: ``media:content`` and enclosures, deduplicated by URL, with alt texts.
+- **media**: ``media:content`` and enclosures, deduplicated by URL, with alt texts
+  (``crowdwall.sources.feed_media``).
 - **hashtags**: categories, their words joined ("Web Development" is #WebDevelopment,
   "News / Q. & A." #NewsQA); ``#words`` in the text are found by the pipeline.
 
@@ -41,27 +42,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
-from xml.etree import ElementTree
+from urllib.parse import urlsplit
 
 import feedparser
 
 from crowdwall.ingest.dates import impossible, parse_datetime_robust
-from crowdwall.ingest.normalize import ID_LENGTH, IncomingAuthor, IncomingMedia, IncomingPost
+from crowdwall.ingest.normalize import ID_LENGTH, IncomingAuthor, IncomingPost
 from crowdwall.ingest.sanitize import html_to_text, sanitize_html
+from crowdwall.sources.feed_media import entry_media, media_alts
 
 logger = logging.getLogger("crowdwall.sources.rss")
 
 __all__ = ["FeedEntry", "ParsedFeed", "media_alts", "parse_feed"]
 
-MRSS = "{http://search.yahoo.com/mrss/}"
-_ENTRY_TAGS = {"item", "{http://purl.org/rss/1.0/}item", "{http://www.w3.org/2005/Atom}entry"}
 _TAG_WORD = re.compile(r"\w+")
-_EXTENSIONS = {
-    "image": (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg"),
-    "video": (".mp4", ".webm", ".mov", ".m4v"),
-    "audio": (".mp3", ".m4a", ".ogg", ".oga", ".opus", ".wav", ".flac"),
-}
 _TRAILING_ELLIPSIS = re.compile(r"(?:\.\.\.|…)$")
 # A document that ends with its root element's end tag was not cut off in transit.
 _COMPLETE = re.compile(rb"</(?:[\w-]+:)?(?:rss|feed|RDF)>\s*$")
@@ -97,70 +91,6 @@ def feed_hash(*parts: str, size: int = 16) -> str:
 
 def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
-
-
-def media_alts(body: bytes, base: str = "") -> list[dict[str, str]] | None:
-    """Per entry in document order, ``{media URL: alt text}`` from ``media:description``
-    (on the ``media:content`` or its ``media:group``), URLs resolved against ``base`` as
-    feedparser resolves them; ``None`` if there is no Media RSS or the XML does not parse."""
-    if MRSS[1:-1].encode() not in body:
-        return None  # nothing to find: spare the second parse
-    try:
-        root = ElementTree.fromstring(body)
-    except (ElementTree.ParseError, ValueError):
-        return None
-    found: list[dict[str, str]] = []
-    for entry in root.iter():
-        if entry.tag not in _ENTRY_TAGS:
-            continue
-        alts: dict[str, str] = {}
-        holders = [entry, *entry.iter(f"{MRSS}group")]
-        for holder in holders:
-            shared = _text(holder.findtext(f"{MRSS}description")) if holder is not entry else ""
-            for content in holder.findall(f"{MRSS}content"):
-                url = _text(content.get("url"))
-                alt = _text(content.findtext(f"{MRSS}description")) or shared
-                if url:
-                    alt = html_to_text(sanitize_html(alt)) if "<" in alt else alt
-                    alts[urljoin(base, url) if base else url] = alt
-        found.append(alts)
-    return found
-
-
-def media_type(medium: str, mime: str, url: str) -> str:
-    if medium in ("image", "video", "audio"):
-        return medium
-    major = mime.split("/", 1)[0].lower()
-    if major in ("image", "video", "audio"):
-        return major
-    path = urlsplit(url).path.lower()
-    for kind, extensions in _EXTENSIONS.items():
-        if path.endswith(extensions):
-            return kind
-    return "unknown"
-
-
-def _media(
-    entry: Mapping[str, Any], alts: Mapping[str, str], base: str
-) -> tuple[IncomingMedia, ...]:
-    media: dict[str, IncomingMedia] = {}
-    for item in entry.get("media_content") or []:
-        url = urljoin(base, _text(item.get("url")))  # feedparser leaves these relative
-        if url and url not in media:
-            kind = media_type(_text(item.get("medium")), _text(item.get("type")), url)
-            media[url] = IncomingMedia(url=url, type=kind, alt=alts.get(url, ""))
-    enclosures = [link for link in entry.get("links") or [] if link.get("rel") == "enclosure"]
-    for item in enclosures:
-        url = urljoin(base, _text(item.get("href")))
-        if url and url not in media:
-            kind = media_type("", _text(item.get("type")), url)
-            media[url] = IncomingMedia(url=url, type=kind, alt=alts.get(url, ""))
-    thumbnails = [urljoin(base, _text(t.get("url"))) for t in entry.get("media_thumbnail") or []]
-    if media and thumbnails and thumbnails[0]:
-        first = next(iter(media.values()))
-        if first.type != "image":
-            first.preview_url = thumbnails[0]
-    return tuple(media.values())
 
 
 def _date(entry: dict[str, Any], name: str, now: datetime) -> datetime | None:
@@ -311,7 +241,7 @@ def entry_post(
         sensitive=_text(rating.get("content")).lower() == "adult",
         language=language,
         hashtags=_tags(entry),
-        media=_media(entry, alts, feed.url),
+        media=entry_media(entry, alts, feed.url),
         date_estimated=created is None,
     )
 

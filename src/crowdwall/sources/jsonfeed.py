@@ -28,13 +28,13 @@ from urllib.parse import urljoin, urlsplit
 from crowdwall.ingest.dates import parse_datetime_robust
 from crowdwall.ingest.extras import card
 from crowdwall.ingest.normalize import ID_LENGTH, IncomingAuthor, IncomingMedia, IncomingPost
+from crowdwall.sources.feed_media import media_type
 from crowdwall.sources.feeds import (
     FeedEntry,
     ParsedFeed,
     date_undated,
     entry_version,
     feed_hash,
-    media_type,
     tags_of,
     with_title,
 )
