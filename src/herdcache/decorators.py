@@ -108,7 +108,7 @@ def cached(
                     if not tracked:
                         value = await func(*args, **kwargs)
                         return Computed(value, value)
-                    with tracking.recording(adapter.alias, adapter.entry_gens) as recorder:
+                    with tracking.recording(adapter.alias, adapter.entry_stamps) as recorder:
                         value = await func(*args, **kwargs)
                     return _tracked(Computed(value, value), recorder)
 
@@ -130,7 +130,7 @@ def cached(
                 if not tracked:
                     value = func(*args, **kwargs)
                     return Computed(value, value)
-                with tracking.recording(adapter.alias, adapter.entry_gens) as recorder:
+                with tracking.recording(adapter.alias, adapter.entry_stamps) as recorder:
                     value = func(*args, **kwargs)
                 return _tracked(Computed(value, value), recorder)
 
@@ -148,15 +148,15 @@ def _pass_on(outcome: Outcome) -> None:
     """A value served from the cache inside a tracked computation: its reads count there too."""
     recorder = tracking.current()
     if recorder is not None and outcome.from_cache and outcome.entry is not None:
-        recorder.adopt(outcome.entry.gens)
+        recorder.adopt(outcome.entry.tracked)
 
 
 def _tracked(computed: Computed, recorder: tracking.Recorder) -> Computed:
-    """Give a computation its tracked generations; never store it when they could not be read."""
+    """Give a computation its tracked tags; never store it when their stamps could not be set
+    up."""
+    computed.tracked = recorder.settle()
     if recorder.failed:
         computed.store, computed.event = False, "error"
-        return computed
-    computed.gens = recorder.tags()
     return computed
 
 
@@ -164,10 +164,10 @@ def _compute_page(plan: PagePlan, adapter: PageAdapter, render: Callable[[], Any
     """Render and capture a page, tracking its reads when the plan says so."""
     if not plan.track:
         return capture(plan, render())
-    with tracking.recording(plan.alias, adapter.entry_gens) as recorder:
+    with tracking.recording(plan.alias, adapter.entry_stamps) as recorder:
         computed = capture(plan, render())  # inside: a TemplateResponse reads while rendering
     computed = _tracked(computed, recorder)
-    plan.tags = [*plan.tags, *(computed.gens or {})]  # remembered with the URL: edge copies too
+    plan.tags = [*plan.tags, *(computed.tracked or {})]  # remembered with the URL: edge copies too
     return computed
 
 
@@ -177,17 +177,18 @@ async def _acompute_page(
     """``_compute_page`` for async views."""
     if not plan.track:
         return capture(plan, await arender())
-    with tracking.recording(plan.alias, adapter.entry_gens) as recorder:
+    with tracking.recording(plan.alias, adapter.entry_stamps) as recorder:
         computed = capture(plan, await arender())
     computed = _tracked(computed, recorder)
-    plan.tags = [*plan.tags, *(computed.gens or {})]
+    plan.tags = [*plan.tags, *(computed.tracked or {})]
     return computed
 
 
 def _tag_response(plan: PagePlan, outcome: Outcome, response: Any) -> Any:
     """Attach the page's tags (declared and tracked) to the response (``response_tags``)."""
     entry = outcome.entry if outcome.from_cache else None
-    tracking.set_response_tags(response, entry.gens if entry is not None else plan.tags)
+    tags = [*entry.gens, *entry.tracked] if entry is not None else plan.tags
+    tracking.set_response_tags(response, tags)
     return response
 
 
