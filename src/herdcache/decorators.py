@@ -110,7 +110,7 @@ def cached(
                         return Computed(value, value)
                     with tracking.recording(adapter.alias, adapter.entry_stamps) as recorder:
                         value = await func(*args, **kwargs)
-                    return _tracked(Computed(value, value), recorder)
+                    return tracking.attach(Computed(value, value), recorder)
 
                 outcome = await aget_or_compute(
                     adapter, k, policy, tag_list, acompute, background=background
@@ -132,7 +132,7 @@ def cached(
                     return Computed(value, value)
                 with tracking.recording(adapter.alias, adapter.entry_stamps) as recorder:
                     value = func(*args, **kwargs)
-                return _tracked(Computed(value, value), recorder)
+                return tracking.attach(Computed(value, value), recorder)
 
             outcome = get_or_compute(adapter, k, policy, tag_list, compute, background=background)
             _pass_on(outcome)
@@ -151,22 +151,13 @@ def _pass_on(outcome: Outcome) -> None:
         recorder.adopt(outcome.entry.tracked)
 
 
-def _tracked(computed: Computed, recorder: tracking.Recorder) -> Computed:
-    """Give a computation its tracked tags; never store it when their stamps could not be set
-    up."""
-    computed.tracked = recorder.settle()
-    if recorder.failed:
-        computed.store, computed.event = False, "error"
-    return computed
-
-
 def _compute_page(plan: PagePlan, adapter: PageAdapter, render: Callable[[], Any]) -> Computed:
     """Render and capture a page, tracking its reads when the plan says so."""
     if not plan.track:
         return capture(plan, render())
     with tracking.recording(plan.alias, adapter.entry_stamps) as recorder:
         computed = capture(plan, render())  # inside: a TemplateResponse reads while rendering
-    computed = _tracked(computed, recorder)
+    computed = tracking.attach(computed, recorder)
     plan.tags = [*plan.tags, *(computed.tracked or {})]  # remembered with the URL: edge copies too
     return computed
 
@@ -179,7 +170,7 @@ async def _acompute_page(
         return capture(plan, await arender())
     with tracking.recording(plan.alias, adapter.entry_stamps) as recorder:
         computed = capture(plan, await arender())
-    computed = _tracked(computed, recorder)
+    computed = tracking.attach(computed, recorder)
     plan.tags = [*plan.tags, *(computed.tracked or {})]
     return computed
 
@@ -187,8 +178,9 @@ async def _acompute_page(
 def _tag_response(plan: PagePlan, outcome: Outcome, response: Any) -> Any:
     """Attach the page's tags (declared and tracked) to the response (``response_tags``)."""
     entry = outcome.entry if outcome.from_cache else None
-    tags = [*entry.gens, *entry.tracked] if entry is not None else plan.tags
-    tracking.set_response_tags(response, tags)
+    tracking.set_response_tags(
+        response, tracking.entry_tags(entry) if entry is not None else plan.tags
+    )
     return response
 
 

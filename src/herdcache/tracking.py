@@ -28,13 +28,16 @@ import logging
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.core.cache import caches
 
 from herdcache import sqlshape, stamps
 from herdcache.conf import conf
+
+if TYPE_CHECKING:
+    from herdcache.stampede import Computed
 
 logger = logging.getLogger("herdcache")
 
@@ -130,6 +133,7 @@ class Recorder:
         # The cache failed while the tags' stamp keys were settled: what is computed must not
         # be stored (its dependencies are unknown), but the computation itself goes on.
         self.failed = False
+        self.token: contextvars.Token[Recorder | None] | None = None  # begin()'s, for end()
 
     def read(self, label: str, pks: Iterable[str] | None) -> None:
         """Note a read of ``label`` (whole table when ``pks`` is None)."""
@@ -212,13 +216,37 @@ def wanted(track: bool | None) -> bool:
 def recording(alias: str, known: Mapping[str, stamps.Current] | None = None) -> Iterator[Recorder]:
     """Track the reads of the block (nested blocks report to the outer one as well);
     ``known``: write stamps read before the block, e.g. those of the entry being replaced."""
-    aliases.add(alias)
-    recorder = Recorder(alias, _current.get(), conf.TRACK_MAX_ROWS, known)
-    token = _current.set(recorder)
+    recorder = begin(alias, known)
     try:
         yield recorder
     finally:
-        _current.reset(token)
+        end(recorder)
+
+
+def begin(alias: str, known: Mapping[str, stamps.Current] | None = None) -> Recorder:
+    """Start tracking reads in this context (``recording`` as two calls, for code that cannot
+    hold a ``with`` block across the computation: the per-site middleware)."""
+    aliases.add(alias)
+    recorder = Recorder(alias, _current.get(), conf.TRACK_MAX_ROWS, known)
+    recorder.token = _current.set(recorder)
+    return recorder
+
+
+def end(recorder: Recorder) -> None:
+    """Stop tracking for ``recorder`` (started by ``begin``)."""
+    try:
+        _current.reset(recorder.token)
+    except ValueError:  # ended in a copy of the context it began in (async middleware)
+        _current.set(recorder.parent)
+
+
+def attach(computed: Computed, recorder: Recorder) -> Computed:
+    """Give a computation its tracked tags; never store it when their stamps could not be set
+    up (the cache failed)."""
+    computed.tracked = recorder.settle()
+    if recorder.failed:
+        computed.store, computed.event = False, "error"
+    return computed
 
 
 def on_read(shape: sqlshape.Shape, params: Any, many: bool, recorder: Recorder) -> None:
@@ -259,6 +287,11 @@ def row_keys(
 def set_response_tags(response: Any, tags: Iterable[str]) -> None:
     """Attach the cache tags (manual and tracked) a response was stored or served with."""
     setattr(response, _RESPONSE_TAGS, sorted(set(tags)))
+
+
+def entry_tags(entry: Any) -> list[str]:
+    """Every tag of a stored entry: declared (generations) and tracked."""
+    return [*entry.gens, *getattr(entry, "tracked", {})]
 
 
 def response_tags(response: Any) -> list[str]:
