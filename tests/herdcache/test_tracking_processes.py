@@ -40,9 +40,15 @@ def shared_file(request, settings, tmp_path, monkeypatch) -> Iterator[dict[str, 
     path = tmp_path / "shared.sqlite3"
     # Outside DATABASES (Django's test case lets only its own aliases connect), registered for
     # this thread so that .using(ALIAS) finds it.
-    default = connections["default"].settings_dict
-    backend = load_backend(default["ENGINE"])
-    setattr(connections._connections, ALIAS, backend.DatabaseWrapper({**default, "NAME": str(path)}, ALIAS))  # fmt: skip
+    # SQLite whatever the test database is (--db=postgres too): the file is what both share.
+    engine = "django.db.backends.sqlite3"
+    file_settings = {
+        **connections["default"].settings_dict,
+        **{"ENGINE": engine, "NAME": str(path), "OPTIONS": {}, "HOST": "", "PORT": ""},
+        **{"USER": "", "PASSWORD": ""},
+    }
+    wrapper = load_backend(engine).DatabaseWrapper(file_settings, ALIAS)
+    setattr(connections._connections, ALIAS, wrapper)
     try:
         with connections[ALIAS].schema_editor() as editor:
             for config in ("trackapp", "herdcache"):  # the rows, and the purge log's table

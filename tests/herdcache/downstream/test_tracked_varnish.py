@@ -5,6 +5,7 @@ database. Pages that read other rows or tables stay in Varnish."""
 
 from __future__ import annotations
 
+import importlib
 import socket
 import time
 from collections.abc import Iterator
@@ -18,7 +19,6 @@ from herdcache.downstream.vcl import render_vcl
 from tests.conftest import cache_config
 from tests.fixtures.servers import Server
 from tests.fixtures.varnish import run_varnish
-from tests.herdcache.downstream import tracked_urls
 from tests.herdcache.edge.stack import Reply, raw_get
 from tests.herdcache.trackapp.models import Item, Label
 
@@ -39,9 +39,11 @@ def varnish(request, settings, monkeypatch) -> Iterator[Server]:
     server = request.getfixturevalue("varnish_server")
     settings.ROOT_URLCONF = "tests.herdcache.downstream.tracked_urls"
     settings.CACHES = {"default": cache_config("memcached", request)}
-    monkeypatch.setattr(tracking, "declared", False)  # the tracked views turn it on here only
+    # The tracked views turn purging on (TRACK_WRITES=None) for this test only: imported here,
+    # never at collection, or every later test's writes would purge (and log).
+    monkeypatch.setattr(tracking, "declared", False)
     caches["default"].clear()
-    tracked_urls.RENDERS.clear()
+    renders().clear()
     varnish_node = {"kind": "varnish", "urls": [f"http://{server.address}"], "backoff": 0.05}
     settings.HERDCACHE = {
         "STATS_FLUSH_INTERVAL": 0,
@@ -60,6 +62,11 @@ def varnish(request, settings, monkeypatch) -> Iterator[Server]:
             assert sock.recv(100).startswith(b"HTTP/1.1 200"), path
     WARMED.clear()
     caches["default"].clear()
+
+
+def renders():
+    """The render counts of the tracked views (their module imported under the monkeypatch)."""
+    return importlib.import_module("tests.herdcache.downstream.tracked_urls").RENDERS
 
 
 def get(server: Server, path: str) -> Reply:
@@ -112,7 +119,7 @@ def test_a_commit_changing_a_row_a_page_read_purges_it_from_varnish(varnish) -> 
         reply = get(varnish, path)
         assert cached(reply) and reply.body == body, (path, reply.body)
     expected = {f"item:{first.pk}": 2, f"item:{second.pk}": 1, "labels": 1}
-    assert expected == tracked_urls.RENDERS
+    assert expected == renders()
 
 
 def test_a_rolled_back_write_leaves_varnish_alone(varnish) -> None:
