@@ -130,7 +130,7 @@ class FetchFromCacheMiddleware(_MiddlewareSettings):
         if outcome is None:  # paused at COMPUTE: the view renders, the update half resumes
             # HERDCACHE["TRACK"]: what the view (and the middleware inside this pair) reads
             # is recorded until the update half stores the page.
-            recorder = tracking.begin(plan.alias, adapter.entry_stamps) if plan.track else None
+            recorder = self._begin_tracking(request, plan.alias, adapter) if plan.track else None
             setattr(request, _PENDING, (plan, protocol, recorder))
             setattr(request, _UPDATE, True)
             return None
@@ -140,6 +140,19 @@ class FetchFromCacheMiddleware(_MiddlewareSettings):
         if outcome.entry is not None:  # its tracked tags too, for the surrogate-key header
             tracking.set_response_tags(response, tracking.entry_tags(outcome.entry))
         return finish(plan, options, response)
+
+    @staticmethod
+    def _begin_tracking(
+        request: HttpRequest, alias: str, adapter: PageAdapter
+    ) -> tracking.Recorder:
+        leftover = tracking.current()
+        if leftover is not None and leftover.owner not in (None, request):
+            # An earlier request's recorder that no update half ended (the fetch half used
+            # without it): end it here, or each request would nest under the last one.
+            tracking.end(leftover)
+        recorder = tracking.begin(alias, adapter.entry_stamps)
+        recorder.owner = request
+        return recorder
 
 
 class UpdateCacheMiddleware(_MiddlewareSettings):

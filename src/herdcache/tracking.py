@@ -134,6 +134,7 @@ class Recorder:
         # be stored (its dependencies are unknown), but the computation itself goes on.
         self.failed = False
         self.token: contextvars.Token[Recorder | None] | None = None  # begin()'s, for end()
+        self.owner: object = None  # the request of a recorder the per-site middleware began
 
     def read(self, label: str, pks: Iterable[str] | None) -> None:
         """Note a read of ``label`` (whole table when ``pks`` is None)."""

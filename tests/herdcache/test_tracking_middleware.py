@@ -75,3 +75,20 @@ def test_without_track_the_site_middleware_records_nothing(settings) -> None:
     assert "xkey" not in get(f"/item/{first.pk}/")
     Item.objects.filter(pk=first.pk).update(price=11)
     assert get(f"/item/{first.pk}/").content == b"one:1"  # untracked: until it expires
+
+
+def test_a_fetch_half_without_its_update_half_leaves_no_recorder_behind() -> None:
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from herdcache.middleware import FetchFromCacheMiddleware
+
+    fetch = FetchFromCacheMiddleware(lambda request: HttpResponse("x"))
+    try:
+        for path in ("/a/", "/b/", "/c/"):
+            assert fetch.process_request(RequestFactory().get(path)) is None  # renders: tracked
+        recorder = tracking.current()
+        assert recorder is not None and recorder.parent is None  # the last one, not a chain
+    finally:
+        tracking.end(tracking.current())
+    assert tracking.current() is None
