@@ -4,8 +4,8 @@ A view making 20 ORM queries (10 rows by primary key, 5 filtered lists, 5 counts
 ``auth.Group`` and ``auth.Permission`` in a migrated SQLite file) is computed with ``track=True``
 and without, alternately, on real memcached: the ratio of the medians is the tracking overhead
 (target from issue 18: at most 5 %), for a refresh of a stale entry (soft-purged or expired: the
-tags the last render read are known, one ``get_many`` for all) and for a cold miss (a round trip
-per query that reads new rows). Then a tracked page is cached and a row it read is
+stamps of the tags the last render read come with the lookup) and for a cold miss (one
+``get_many`` after the render, creating the stamp keys of tags never purged). Then a tracked page is cached and a row it read is
 updated in ``transaction.atomic()`` again and again: the time from leaving the block (commit, then
 herdcache's ``on_commit`` purge) until a read finds the page purged, p50/p99, beside the same
 commit with ``TRACK_WRITES`` off as the baseline.
@@ -89,8 +89,8 @@ def _measure_renders(samples: int) -> dict[str, Any]:
         "on": herdcache.cached(300, track=True, background=False)(_view),
     }
     result: dict[str, Any] = {}
-    # A refresh (the entry is there, stale: soft-purged or expired, the usual case) starts from
-    # the generations of the tags the last render read; a cold miss fetches them query by query.
+    # A refresh (the entry is there, stale: soft-purged or expired, the usual case) knows the
+    # write stamps of the tags the last render read; a cold miss knows none.
     for kind, soft in (("refresh", True), ("cold", False)):
         # Wall time includes memcached round trips; CPU time (this process) is the work tracking
         # adds, which a loaded machine's scheduling noise does not drown.

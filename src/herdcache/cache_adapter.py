@@ -17,6 +17,7 @@ from typing import Any
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 
+from herdcache import stamps
 from herdcache import tags as tagging
 from herdcache.keys import herd_key
 from herdcache.stampede import Entry, Lookup, Policy, classify
@@ -30,9 +31,9 @@ class CacheAdapter:
     def __init__(self, alias: str) -> None:
         self.alias = alias
         self.cache: BaseCache = caches[alias]
-        # Generations of the tags the last entry read was stored with beyond the declared ones
-        # (tracked tags), read before any recomputation: a tracked refresh starts from them.
-        self.entry_gens: tagging.Generations = {}
+        # Write stamps of the tracked tags of the last entry read, read before any
+        # recomputation: a tracked refresh knows them (herdcache.stamps).
+        self.entry_stamps: dict[str, stamps.Current] = {}
 
     def read(self, key: str, tags: Sequence[str], beta: float) -> Lookup:
         if tags:
@@ -42,23 +43,18 @@ class CacheAdapter:
         else:
             gens, raw = {}, self.cache.get(key)
         entry = Entry.unpack(raw)
-        return Lookup(entry, classify(entry, self.with_tracked(entry, gens), beta), gens)
+        return Lookup(entry, classify(entry, gens, beta, self.written(entry)), gens)
 
-    def with_tracked(self, entry: Entry | None, gens: tagging.Generations) -> tagging.Generations:
-        """``gens`` plus the current generations of the other tags ``entry`` was stored with.
+    def written(self, entry: Entry | None) -> dict[str, stamps.Current]:
+        """The write stamps of ``entry``'s tracked tags now (remembered for a refresh).
 
         Tracked tags are known only to the entry (the page read them): one more ``get_many``
-        for a tracked entry. The lookup's own generations stay those of the declared tags, so
-        a refresh stores only the tags it reads itself.
+        for a tracked entry, none for others.
         """
-        if entry is None or not isinstance(entry.gens, dict):
-            return gens
-        extra = [tag for tag in entry.gens if tag not in gens]
-        if not extra:
-            return gens
-        found = self.cache.get_many(tagging.keys_for(extra))
-        self.entry_gens = tagging.generations(self.cache, extra, found)
-        return {**gens, **self.entry_gens}
+        if entry is None or not isinstance(entry.tracked, dict) or not entry.tracked:
+            return {}
+        self.entry_stamps = stamps.fetch(self.cache, entry.tracked)
+        return self.entry_stamps
 
     def lock(self, key: str, ttl: float) -> str | None:
         token = uuid.uuid4().hex
@@ -79,11 +75,18 @@ class CacheAdapter:
             self.cache.delete(lock_key)
 
     def write(
-        self, key: str, value: Any, delta: float, policy: Policy, gens: tagging.Generations
+        self,
+        key: str,
+        value: Any,
+        delta: float,
+        policy: Policy,
+        gens: tagging.Generations,
+        tracked: dict[str, stamps.Seen] | None = None,
     ) -> str | None:
         """Store ``value``; return None, or the event explaining why it was not stored."""
         now = time.time()
-        entry = Entry(value, now + policy.timeout, delta, gens, now + policy.timeout + policy.stale)
+        expires = now + policy.timeout + policy.stale
+        entry = Entry(value, now + policy.timeout, delta, gens, expires, dict(tracked or {}))
         try:
             size = len(pickle.dumps(entry.pack(), pickle.HIGHEST_PROTOCOL))
         except Exception as exc:

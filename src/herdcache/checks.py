@@ -78,7 +78,8 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
 
 
 def _check_tracking(merged: dict[str, Any]) -> list[CheckMessage]:
-    """``TRACK``/``TRACK_WRITES`` are booleans, ``TRACK_MAX_ROWS`` >= 1, ``TRACK_PURGE`` soft/hard."""
+    """``TRACK``/``TRACK_WRITES`` are booleans, ``TRACK_MAX_ROWS`` >= 1, ``TRACK_PURGE`` soft/hard,
+    ``TRACK_CLOCK_SKEW`` seconds."""
     errors: list[CheckMessage] = []
     for name, allowed in (("TRACK", "True or False"), ("TRACK_WRITES", "True, False or None")):
         value = merged[name]
@@ -100,6 +101,15 @@ def _check_tracking(merged: dict[str, Any]) -> list[CheckMessage]:
             Error(
                 f"HERDCACHE['TRACK_PURGE'] must be 'soft' or 'hard', not {merged['TRACK_PURGE']!r}.",
                 id="herdcache.E042",
+            )
+        )
+    skew = merged["TRACK_CLOCK_SKEW"]
+    if not isinstance(skew, int | float) or isinstance(skew, bool) or not 0 <= skew < 3600:
+        errors.append(
+            Error(
+                f"HERDCACHE['TRACK_CLOCK_SKEW'] must be a number of seconds (0 to 3600), not {skew!r}.",
+                hint="How far apart the clocks of the servers sharing the cache may be.",
+                id="herdcache.E043",
             )
         )
     return errors

@@ -104,6 +104,9 @@ DEFAULTS: dict[str, Any] = {
     # process defined a track=True decorator (a site tracking per view sets True, so workers and
     # commands purge too); False: never (a bulk load that calls purge(tables=[...]) afterwards).
     "TRACK_WRITES": None,
+    # Seconds the clocks of the servers sharing a cache may differ by: a tracked entry is trusted
+    # only for writes stamped this long before its render started (herdcache.stamps).
+    "TRACK_CLOCK_SKEW": 1.0,
     # --- Re-warm: re-render the hottest purged pages before visitors ask (herdcache.rewarm) ------
     # Re-warm after every purge (per call: purge(..., rewarm=True/False)).
     "REWARM": False,
@@ -246,6 +249,10 @@ class HerdcacheSettings:
     def TRACK_WRITES(self) -> bool | None:
         value = self._get("TRACK_WRITES")
         return None if value is None else bool(value)
+
+    @property
+    def TRACK_CLOCK_SKEW(self) -> float:
+        return float(self._get("TRACK_CLOCK_SKEW"))
 
     @property
     def EDGE(self) -> bool:

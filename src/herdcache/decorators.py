@@ -108,9 +108,9 @@ def cached(
                     if not tracked:
                         value = await func(*args, **kwargs)
                         return Computed(value, value)
-                    with tracking.recording(adapter.alias, adapter.entry_gens) as recorder:
+                    with tracking.recording(adapter.alias, adapter.entry_stamps) as recorder:
                         value = await func(*args, **kwargs)
-                    return _tracked(Computed(value, value), recorder)
+                    return tracking.attach(Computed(value, value), recorder)
 
                 outcome = await aget_or_compute(
                     adapter, k, policy, tag_list, acompute, background=background
@@ -130,9 +130,9 @@ def cached(
                 if not tracked:
                     value = func(*args, **kwargs)
                     return Computed(value, value)
-                with tracking.recording(adapter.alias, adapter.entry_gens) as recorder:
+                with tracking.recording(adapter.alias, adapter.entry_stamps) as recorder:
                     value = func(*args, **kwargs)
-                return _tracked(Computed(value, value), recorder)
+                return tracking.attach(Computed(value, value), recorder)
 
             outcome = get_or_compute(adapter, k, policy, tag_list, compute, background=background)
             _pass_on(outcome)
@@ -148,26 +148,17 @@ def _pass_on(outcome: Outcome) -> None:
     """A value served from the cache inside a tracked computation: its reads count there too."""
     recorder = tracking.current()
     if recorder is not None and outcome.from_cache and outcome.entry is not None:
-        recorder.adopt(outcome.entry.gens)
-
-
-def _tracked(computed: Computed, recorder: tracking.Recorder) -> Computed:
-    """Give a computation its tracked generations; never store it when they could not be read."""
-    if recorder.failed:
-        computed.store, computed.event = False, "error"
-        return computed
-    computed.gens = recorder.tags()
-    return computed
+        recorder.adopt(outcome.entry.tracked)
 
 
 def _compute_page(plan: PagePlan, adapter: PageAdapter, render: Callable[[], Any]) -> Computed:
     """Render and capture a page, tracking its reads when the plan says so."""
     if not plan.track:
         return capture(plan, render())
-    with tracking.recording(plan.alias, adapter.entry_gens) as recorder:
+    with tracking.recording(plan.alias, adapter.entry_stamps) as recorder:
         computed = capture(plan, render())  # inside: a TemplateResponse reads while rendering
-    computed = _tracked(computed, recorder)
-    plan.tags = [*plan.tags, *(computed.gens or {})]  # remembered with the URL: edge copies too
+    computed = tracking.attach(computed, recorder)
+    plan.tags = [*plan.tags, *(computed.tracked or {})]  # remembered with the URL: edge copies too
     return computed
 
 
@@ -177,17 +168,19 @@ async def _acompute_page(
     """``_compute_page`` for async views."""
     if not plan.track:
         return capture(plan, await arender())
-    with tracking.recording(plan.alias, adapter.entry_gens) as recorder:
+    with tracking.recording(plan.alias, adapter.entry_stamps) as recorder:
         computed = capture(plan, await arender())
-    computed = _tracked(computed, recorder)
-    plan.tags = [*plan.tags, *(computed.gens or {})]
+    computed = tracking.attach(computed, recorder)
+    plan.tags = [*plan.tags, *(computed.tracked or {})]
     return computed
 
 
 def _tag_response(plan: PagePlan, outcome: Outcome, response: Any) -> Any:
     """Attach the page's tags (declared and tracked) to the response (``response_tags``)."""
     entry = outcome.entry if outcome.from_cache else None
-    tracking.set_response_tags(response, entry.gens if entry is not None else plan.tags)
+    tracking.set_response_tags(
+        response, tracking.entry_tags(entry) if entry is not None else plan.tags
+    )
     return response
 
 

@@ -60,8 +60,19 @@ def observe(
     if shape.kind == sqlshape.WRITE and (recorder is None or tracking.writes_purge()):
         purged = write_tags(shape, params, many)
         if purged:
-            schedule(context["connection"], purged)
+            schedule(context["connection"], purged, _open_cursor(sql, context))
     return result
+
+
+def _open_cursor(sql: str, context: dict[str, Any]) -> Any:
+    """The cursor of a write whose rows the caller has yet to fetch (``RETURNING``), else None.
+
+    SQLite finishes such a statement, and in autocommit commits it, only when its rows are
+    read or its cursor closed: purging before that would purge before the commit, and the purge
+    log's writes on the same connection would run inside the unfinished statement (a failed
+    prune there rolled the write itself back).
+    """
+    return context.get("cursor") if "RETURNING" in sql.upper() else None
 
 
 def write_tags(shape: sqlshape.Shape, params: Any, many: bool) -> set[str]:
@@ -123,10 +134,14 @@ def _written_rows(
     return pks
 
 
-def schedule(connection: BaseDatabaseWrapper, tags: set[str]) -> None:
-    """Purge ``tags`` once the current transaction commits (at once in autocommit)."""
+def schedule(connection: BaseDatabaseWrapper, tags: set[str], cursor: Any = None) -> None:
+    """Purge ``tags`` once the current transaction commits (in autocommit: at once, or when
+    ``cursor``, a statement's whose rows are still to be read, is closed)."""
     if not connection.in_atomic_block:
-        purge_tags(tags)
+        if cursor is None:
+            purge_tags(tags)
+        else:
+            _after_close(cursor, tags)
         return
     # One callback per transaction (and savepoint level) collects every write's tags. Django
     # drops callbacks registered inside a savepoint that rolls back: a collector registered
@@ -142,6 +157,29 @@ def schedule(connection: BaseDatabaseWrapper, tags: set[str]) -> None:
         setattr(connection, _PENDING, pending)
         transaction.on_commit(pending, using=connection.alias)
     pending.tags |= tags
+
+
+def _after_close(cursor: Any, tags: set[str]) -> None:
+    """Purge ``tags`` when ``cursor`` (Django's cursor wrapper) is closed: the ORM closes it once
+    it has read the rows (``with connection.cursor()``); a raw cursor left open purges nothing
+    until it is closed."""
+    pending: set[str] | None = getattr(cursor, _PENDING, None)
+    if pending is None:
+        pending = set()
+        close = cursor.close
+
+        def close_then_purge() -> None:
+            try:
+                close()
+            finally:
+                purged = set(pending)
+                pending.clear()
+                if purged:
+                    purge_tags(purged)
+
+        setattr(cursor, _PENDING, pending)
+        cursor.close = close_then_purge
+    pending |= tags
 
 
 class _Pending:

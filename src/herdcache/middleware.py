@@ -28,7 +28,7 @@ from django.core.cache.backends.base import BaseCache
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.deprecation import MiddlewareMixin
 
-from herdcache import freshness
+from herdcache import freshness, tracking
 from herdcache.conf import conf
 from herdcache.drivers import advance, drive, record_outcome, resume
 from herdcache.pages import (
@@ -124,15 +124,35 @@ class FetchFromCacheMiddleware(_MiddlewareSettings):
             # the same key, or process_request called twice): never wait on ourselves; the
             # first process_response stores the page.
             return None
-        protocol = run_protocol(PageAdapter(plan), plan.base_key, plan.policy, plan.tags, False)
+        adapter = PageAdapter(plan)
+        protocol = run_protocol(adapter, plan.base_key, plan.policy, plan.tags, False)
         outcome = advance(protocol, next(protocol), None)
         if outcome is None:  # paused at COMPUTE: the view renders, the update half resumes
-            setattr(request, _PENDING, (plan, protocol))
+            # HERDCACHE["TRACK"]: what the view (and the middleware inside this pair) reads
+            # is recorded until the update half stores the page.
+            recorder = self._begin_tracking(request, plan.alias, adapter) if plan.track else None
+            setattr(request, _PENDING, (plan, protocol, recorder))
             setattr(request, _UPDATE, True)
             return None
         setattr(request, _UPDATE, False)
         record_outcome(plan.alias, outcome, plan.stats_key)
-        return finish(plan, options, serve(plan, outcome))
+        response = serve(plan, outcome)
+        if outcome.entry is not None:  # its tracked tags too, for the surrogate-key header
+            tracking.set_response_tags(response, tracking.entry_tags(outcome.entry))
+        return finish(plan, options, response)
+
+    @staticmethod
+    def _begin_tracking(
+        request: HttpRequest, alias: str, adapter: PageAdapter
+    ) -> tracking.Recorder:
+        leftover = tracking.current()
+        if leftover is not None and leftover.owner not in (None, request):
+            # An earlier request's recorder that no update half ended (the fetch half used
+            # without it): end it here, or each request would nest under the last one.
+            tracking.end(leftover)
+        recorder = tracking.begin(alias, adapter.entry_stamps)
+        recorder.owner = request
+        return recorder
 
 
 class UpdateCacheMiddleware(_MiddlewareSettings):
@@ -152,10 +172,18 @@ class UpdateCacheMiddleware(_MiddlewareSettings):
                 freshness.add_status(response, freshness.bypass_status(reason))
             return response  # a bypass, or a response the fetch half served (already labelled)
         delattr(request, _PENDING)
-        plan, protocol = pending
-        outcome = resume(protocol, capture(plan, response))
+        plan, protocol, recorder = pending
+        computed = capture(plan, response)
+        if recorder is not None:
+            tracking.end(recorder)
+            computed = tracking.attach(computed, recorder)
+            plan.tags = [*plan.tags, *(computed.tracked or {})]  # remembered with the URL
+        outcome = resume(protocol, computed)
         record_outcome(plan.alias, outcome, plan.stats_key)
-        return finish(plan, plan.options, serve(plan, outcome))
+        served = serve(plan, outcome)
+        if recorder is not None:
+            tracking.set_response_tags(served, [*tracking.response_tags(served), *plan.tags])
+        return finish(plan, plan.options, served)
 
     def _store_unplanned(
         self, request: HttpRequest, response: HttpResponseBase

@@ -16,7 +16,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import get_max_age, patch_response_headers, patch_vary_headers
 
-from herdcache import freshness, stats, surrogate
+from herdcache import freshness, stamps, stats, surrogate
 from herdcache import tags as tagging
 from herdcache.cache_adapter import CacheAdapter
 from herdcache.conf import conf
@@ -290,10 +290,16 @@ class PageAdapter(CacheAdapter):
         if entry is not None and _is_marker(entry.value):
             entry = Entry.unpack(self.cache.get(self._variant(key, list(entry.value[1]))))
             self.plan.vary_miss = entry is None
-        return Lookup(entry, classify(entry, self.with_tracked(entry, gens), beta), gens)
+        return Lookup(entry, classify(entry, gens, beta, self.written(entry)), gens)
 
     def write(
-        self, key: str, value: Any, delta: float, policy: Policy, gens: tagging.Generations
+        self,
+        key: str,
+        value: Any,
+        delta: float,
+        policy: Policy,
+        gens: tagging.Generations,
+        tracked: dict[str, stamps.Seen] | None = None,
     ) -> str | None:
         vary = list(value[4])
         target = key
@@ -302,7 +308,7 @@ class PageAdapter(CacheAdapter):
             if failure:
                 return failure
             target = self._variant(key, vary)
-        failure = super().write(target, value, delta, policy, gens)
+        failure = super().write(target, value, delta, policy, gens, tracked)
         if failure is not None:
             return failure
         if not self.plan.remember:

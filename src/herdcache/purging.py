@@ -19,7 +19,7 @@ from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 from django.db import DatabaseError
 
-from herdcache import downstream, purgelog, registry, stats, tracking
+from herdcache import downstream, purgelog, registry, stamps, stats, tracking
 from herdcache import rewarm as rewarming
 from herdcache import tags as tagging
 from herdcache.conf import conf
@@ -202,6 +202,9 @@ def _purge(
         alias = cache or conf.CACHE
         with _tier(record, f"cache:{alias}"):
             tagging.bump(caches[alias], tags, hard=not soft)
+            # Tracked entries check their tables' and rows' tags by write stamp; the counters
+            # above still serve entries that declared such a tag by hand.
+            stamps.mark(caches[alias], filter(tracking.is_tracked_tag, tags), hard=not soft)
             _tally(record, f"cache:{alias}", "tags softened" if soft else "tags bumped", len(tags))
         _purge_tagged_edge(tags, record)
         _fan_out(downstream.PurgeRequest(tags=tags, soft=soft), record)

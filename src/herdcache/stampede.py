@@ -24,10 +24,11 @@ import math
 import random
 import time
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
+from herdcache import stamps
 from herdcache import tags as tagging
 from herdcache.conf import conf
 
@@ -79,13 +80,17 @@ class Entry:
     delta: float
     gens: tagging.Generations
     expires_at: float
+    # Tracked tags (herdcache.tracking) and what their computation saw (herdcache.stamps).
+    tracked: dict[str, stamps.Seen] = field(default_factory=dict)
 
     def pack(self) -> tuple[Any, ...]:
-        return (self.value, self.fresh_until, self.delta, self.gens, self.expires_at)
+        return (self.value, self.fresh_until, self.delta, self.gens, self.expires_at, self.tracked)
 
     @classmethod
     def unpack(cls, raw: object) -> Entry | None:
-        if isinstance(raw, tuple) and len(raw) == 5:
+        # Five items: stored before tracked tags had their own field (their tags, if any, are
+        # in ``gens`` and make the entry look purged: it is rendered again).
+        if isinstance(raw, tuple) and len(raw) in (5, 6):
             return cls(*raw)
         return None  # foreign or corrupt value under our key: treat as missing
 
@@ -97,8 +102,14 @@ class Lookup:
     gens: tagging.Generations
 
 
-def classify(entry: Entry | None, gens: tagging.Generations, beta: float) -> State:
-    """Decide what a read found (pure: no I/O)."""
+def classify(
+    entry: Entry | None,
+    gens: tagging.Generations,
+    beta: float,
+    written: dict[str, stamps.Current] | None = None,
+) -> State:
+    """Decide what a read found (pure: no I/O); ``written``: the stamps of the entry's tracked
+    tags now."""
     if entry is None:
         return State.MISSING
     state = State.FRESH
@@ -107,6 +118,12 @@ def classify(entry: Entry | None, gens: tagging.Generations, beta: float) -> Sta
         if current is None or current[1] != hard:
             return State.MISSING
         if current[0] != soft:
+            state = State.STALE
+    if entry.tracked:
+        tracked = stamps.state(entry.tracked, written or {}, conf.TRACK_CLOCK_SKEW)
+        if tracked == stamps.MISSING:
+            return State.MISSING
+        if tracked == stamps.STALE:
             state = State.STALE
     now = time.time()
     if state is State.STALE or now >= entry.fresh_until:
@@ -137,9 +154,9 @@ class Computed:
     store: bool = True
     event: str | None = None  # why nothing was stored, counted by the caller (e.g. "uncacheable")
     timeout: float | None = None  # overrides the policy's timeout (per-site middleware: max-age)
-    # Generations of the tags dependency tracking found (herdcache.tracking), read before the
-    # data was: stored with the entry beside those of its declared tags.
-    gens: tagging.Generations | None = None
+    # The tags dependency tracking found (herdcache.tracking) and what was seen of their write
+    # stamps (herdcache.stamps): stored with the entry beside its declared tags.
+    tracked: dict[str, stamps.Seen] | None = None
 
 
 @dataclass(slots=True)
@@ -329,10 +346,11 @@ def _compute_and_store(
             policy = replace(
                 policy, timeout=computed.timeout, stale=computed.timeout * conf.STALE_FACTOR
             )
-        if computed.gens:
-            gens = {**gens, **computed.gens}
+        tracked = computed.tracked or {}
         try:
-            failure = yield lambda: adapter.write(key, computed.stored, delta, policy, gens)
+            failure = yield lambda: adapter.write(
+                key, computed.stored, delta, policy, gens, tracked
+            )
         except Exception as exc:
             logger.warning("herdcache: could not store %s (%s)", key, exc)
             # pymemcache: "object too large for cache"; pylibmc raises TooBig with no message.

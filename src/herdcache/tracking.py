@@ -2,10 +2,11 @@
 
 While a tracked computation runs, a ``Recorder`` is current (a context variable, so threads and
 ``sync_to_async`` calls started from it report to it too). herdcache's connection wrapper
-(``herdcache.invalidation.observe``) hands it every SELECT *before* the query runs; the recorder
-turns the statement into tags and reads their generations from the cache right then. Reading the
-generation before the data is what makes tracking race-free: a write that commits after the
-generation was read bumps it, so the entry being computed is already outdated when stored.
+(``herdcache.invalidation.observe``) hands it every SELECT; the recorder turns the statement into
+tag names, with no cache round trip. The entry stores the names with the time the computation
+started; a write's purge stamps each tag with the time it happened, so an entry whose tag was
+stamped after its computation started is outdated (``herdcache.stamps``: the race-free rule,
+the clock-skew margin and missing stamps).
 
 Tags (purged by ``herdcache.invalidation`` after commit):
 
@@ -24,16 +25,19 @@ from __future__ import annotations
 import contextvars
 import functools
 import logging
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.core.cache import caches
 
-from herdcache import sqlshape
-from herdcache import tags as tagging
+from herdcache import sqlshape, stamps
 from herdcache.conf import conf
+
+if TYPE_CHECKING:
+    from herdcache.stampede import Computed
 
 logger = logging.getLogger("herdcache")
 
@@ -102,87 +106,87 @@ def tags_of_tables(labels: Iterable[str]) -> list[str]:
 
 
 class Recorder:
-    """What one tracked computation read, with each tag's generation as of before the read."""
+    """What one tracked computation read: tag names only, and the time it started.
+
+    Nothing is fetched while the computation runs (see ``herdcache.stamps``: the write stamps
+    of its tags are compared with its start time when the entry is read).
+    """
 
     def __init__(
         self,
         alias: str,
         parent: Recorder | None,
         max_rows: int,
-        known: tagging.Generations | None = None,
+        known: Mapping[str, stamps.Current] | None = None,
     ) -> None:
         self.alias = alias
         self.parent = parent
         self.max_rows = max_rows
-        # Generations read before this computation started (those of the entry it replaces):
-        # a re-render reading what the last one read needs no cache round trip per query.
-        self.gens: tagging.Generations = dict(known or {})
-        # Models the last render was tagged with by table: their row reads are not fetched
-        # one by one, the table tag (its generation read before this render) covers them.
-        self.as_table = {
-            tag[2:]
-            for tag in self.gens
-            if tag.startswith("t:") and f"r:{tag[2:]}:*" not in self.gens
-        }
+        # Taken before any read: a write the computation does not see is stamped after it.
+        self.since = time.time()
+        # Stamps read before this computation started (with the entry it replaces): a tag whose
+        # stamp is still one of these was not written since, whatever the clocks say.
+        self.known: dict[str, stamps.Current] = dict(known or {})
         self.scanned: set[str] = set()
         self.rows: dict[str, set[str]] = {}
-        self.adopted: tagging.Generations = {}
-        # The cache failed while generations were read: what is computed must not be stored
-        # (its dependencies are unknown), but the computation itself goes on.
+        self.adopted: dict[str, stamps.Seen] = {}
+        # The cache failed while the tags' stamp keys were settled: what is computed must not
+        # be stored (its dependencies are unknown), but the computation itself goes on.
         self.failed = False
+        self.token: contextvars.Token[Recorder | None] | None = None  # begin()'s, for end()
+        self.owner: object = None  # the request of a recorder the per-site middleware began
 
     def read(self, label: str, pks: Iterable[str] | None) -> None:
-        """Note a read of ``label`` (whole table when ``pks`` is None), before it runs."""
-        wanted: list[str] = []
-        if label not in self.rows:
-            # The table tag's generation is taken at first touch even for row reads: if the
-            # rows overflow TRACK_MAX_ROWS later, the table tag replaces them without a gap.
-            self.rows[label] = set()
-            wanted += [table_tag(label), rows_tag(label)]
-        if pks is None or label in self.as_table:
+        """Note a read of ``label`` (whole table when ``pks`` is None)."""
+        known = self.rows.setdefault(label, set())
+        if pks is None:
             self.scanned.add(label)
-        elif label not in self.scanned:
-            known = self.rows[label]
-            for pk in pks:
-                if len(known) > self.max_rows:
-                    break  # the table tag stands for them all
-                if pk not in known:
-                    known.add(pk)
-                    wanted.append(row_tag(label, pk))
-        self._fetch(wanted)
+        elif label not in self.scanned and len(known) <= self.max_rows:
+            known.update(pks)  # past max_rows the table tag stands for them all
         if self.parent is not None:
             self.parent.read(label, pks)
 
-    def adopt(self, gens: tagging.Generations) -> None:
+    def adopt(self, tracked: Mapping[str, stamps.Seen]) -> None:
         """Take over the tracked tags of a nested cached() value served from the cache."""
-        for tag, gen in gens.items():
-            if is_tracked_tag(tag) and tag not in self.gens:
-                self.adopted.setdefault(tag, gen)
+        for tag, seen in tracked.items():
+            before = self.adopted.get(tag)
+            self.adopted[tag] = seen if before is None else stamps.merge(before, seen)
         if self.parent is not None:
-            self.parent.adopt(gens)
+            self.parent.adopt(tracked)
 
-    def tags(self) -> tagging.Generations:
-        """The generations to store with the entry (bounded, see module docstring)."""
-        result = dict(self.adopted)
+    def names(self) -> list[str]:
+        """The tags of what was read (bounded, see module docstring)."""
+        result: list[str] = []
         for label, pks in self.rows.items():
             if label in self.scanned or len(pks) > self.max_rows:
-                names = [table_tag(label)]
+                result.append(table_tag(label))
             else:
-                names = [rows_tag(label), *(row_tag(label, pk) for pk in pks)]
-            result.update((name, self.gens[name]) for name in names if name in self.gens)
+                result += [rows_tag(label), *(row_tag(label, pk) for pk in sorted(pks))]
         return result
 
-    def _fetch(self, wanted: list[str]) -> None:
-        wanted = [tag for tag in wanted if tag not in self.gens]
-        if not wanted or self.failed:
-            return
-        cache = caches[self.alias]
+    def tags(self) -> dict[str, stamps.Seen]:
+        """The tracked tags to store with the entry, with what was seen of their stamps."""
+        result = dict(self.adopted)
+        for tag in self.names():
+            own = stamps.seen(self.since, self.known.get(tag))
+            before = result.get(tag)
+            result[tag] = own if before is None else stamps.merge(before, own)
+        return result
+
+    def settle(self) -> dict[str, stamps.Seen]:
+        """``tags()``, after creating the stamp keys nobody wrote yet (one ``get_many``, none
+        when every tag's stamps were read before: a refresh); sets ``failed`` when the cache
+        cannot be reached."""
+        tags = self.tags()
+        # Keys found before the computation exist (or were evicted since: then the entry looks
+        # purged when read, which is safe).
+        unknown = [tag for tag, (_, soft, hard) in tags.items() if soft is None or hard is None]
         try:
-            found = cache.get_many(tagging.keys_for(wanted))
-            self.gens.update(tagging.generations(cache, wanted, found))
+            stamps.settle(caches[self.alias], unknown)
         except Exception as exc:
             logger.warning("herdcache: cache %r unavailable while tracking (%s)", self.alias, exc)
             self.failed = True
+        return tags
 
 
 def current() -> Recorder | None:
@@ -210,16 +214,40 @@ def wanted(track: bool | None) -> bool:
 
 
 @contextmanager
-def recording(alias: str, known: tagging.Generations | None = None) -> Iterator[Recorder]:
+def recording(alias: str, known: Mapping[str, stamps.Current] | None = None) -> Iterator[Recorder]:
     """Track the reads of the block (nested blocks report to the outer one as well);
-    ``known``: generations read before the block, e.g. those of the entry being replaced."""
-    aliases.add(alias)
-    recorder = Recorder(alias, _current.get(), conf.TRACK_MAX_ROWS, known)
-    token = _current.set(recorder)
+    ``known``: write stamps read before the block, e.g. those of the entry being replaced."""
+    recorder = begin(alias, known)
     try:
         yield recorder
     finally:
-        _current.reset(token)
+        end(recorder)
+
+
+def begin(alias: str, known: Mapping[str, stamps.Current] | None = None) -> Recorder:
+    """Start tracking reads in this context (``recording`` as two calls, for code that cannot
+    hold a ``with`` block across the computation: the per-site middleware)."""
+    aliases.add(alias)
+    recorder = Recorder(alias, _current.get(), conf.TRACK_MAX_ROWS, known)
+    recorder.token = _current.set(recorder)
+    return recorder
+
+
+def end(recorder: Recorder) -> None:
+    """Stop tracking for ``recorder`` (started by ``begin``)."""
+    try:
+        _current.reset(recorder.token)
+    except ValueError:  # ended in a copy of the context it began in (async middleware)
+        _current.set(recorder.parent)
+
+
+def attach(computed: Computed, recorder: Recorder) -> Computed:
+    """Give a computation its tracked tags; never store it when their stamps could not be set
+    up (the cache failed)."""
+    computed.tracked = recorder.settle()
+    if recorder.failed:
+        computed.store, computed.event = False, "error"
+    return computed
 
 
 def on_read(shape: sqlshape.Shape, params: Any, many: bool, recorder: Recorder) -> None:
@@ -260,6 +288,11 @@ def row_keys(
 def set_response_tags(response: Any, tags: Iterable[str]) -> None:
     """Attach the cache tags (manual and tracked) a response was stored or served with."""
     setattr(response, _RESPONSE_TAGS, sorted(set(tags)))
+
+
+def entry_tags(entry: Any) -> list[str]:
+    """Every tag of a stored entry: declared (generations) and tracked."""
+    return [*entry.gens, *getattr(entry, "tracked", {})]
 
 
 def response_tags(response: Any) -> list[str]:

@@ -343,3 +343,20 @@ def test_surrogate_keys_carry_the_tracked_tags_on_misses_and_hits(rows, settings
         keys = response["xkey"].split()
         assert keys[0] == "items"  # the view's own tag first: kept when the header overflows
         assert f"r:trackapp.Item:{first.pk}" in keys
+
+
+def test_an_insert_returning_its_key_purges_once_its_statement_is_done(monkeypatch) -> None:
+    """SQLite commits an autocommit INSERT ... RETURNING when its row is read: the purge (and
+    the purge log's writes, a prune here) waits for the cursor to close, and loses no row."""
+    from herdcache import purgelog
+
+    monkeypatch.setattr(purgelog, "_PRUNE_EVERY", 1)  # every purge prunes the log
+
+    @herdcache.cached(300, track=True, background=False)
+    def authors() -> int:
+        return Author.objects.count()
+
+    assert authors() == 0
+    author = Author.objects.create(name="ann")  # INSERT ... RETURNING where supported
+    Item.objects.create(name="one", price=1, author=author)  # its author row is there
+    assert authors() == 1  # and the insert purged the count

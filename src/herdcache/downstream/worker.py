@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from django.db import close_old_connections
+
 from herdcache.downstream.tiers import Call, Tier
 
 logger = logging.getLogger("herdcache")
@@ -75,6 +77,9 @@ class TierWorker:
             except Exception:  # a bug in a job must not kill the thread serving the queue
                 logger.exception("herdcache: downstream purge job for %s failed", self.tier.name)
             finally:
+                # A job's purge-log report (purgelog.record_tier) opened this thread's database
+                # connection: closed as a request's would be (CONN_MAX_AGE), not held for ever.
+                close_old_connections()
                 self.jobs.task_done()
 
     def send(self, call: Call) -> Sent:
