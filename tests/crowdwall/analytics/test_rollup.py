@@ -1,4 +1,5 @@
-"""The per-minute rollups equal a brute-force count of the entries, whatever happened to them."""
+"""The rollups (minutes, hours, totals) equal a brute-force count of the entries, whatever
+happened to them."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crowdwall.analytics import rollup
+from crowdwall.analytics.grains import SHAPES, hour_of
 from crowdwall.analytics.rollup import minute_of, refresh, wait_bucket
 from crowdwall.ingest.write import ingest
 from crowdwall.models import (
@@ -64,7 +66,16 @@ def expected(wall: Wall) -> dict[str, Any]:
     tag_totals: Counter[str] = Counter()
     for (_, tag), n in tags.items():
         tag_totals[tag] += n
+    # Hours from the entries' minutes (not from the minute tables): (table, hour, key, count).
+    hours: Counter[tuple[Any, ...]] = Counter()
+    for name, counter in (("source", minutes), ("author", authors)):
+        for (minute, key, kind), n in counter.items():
+            hours[(name, hour_of(minute), key, kind)] += n
+    for name, counter in (("tag", tags), ("wait", waits)):
+        for (minute, key), n in counter.items():
+            hours[(name, hour_of(minute), key, "posts" if name == "tag" else "approvals")] += n
     return {
+        "hours": +hours,
         "minutes": +minutes,
         "authors": +authors,
         "tags": +tags,
@@ -84,11 +95,18 @@ def stored(wall: Wall) -> dict[str, Any]:
     for row in WallMinuteAuthor.objects.filter(wall=wall):
         authors[(row.minute, row.author_id, "posts")] += row.posts
         authors[(row.minute, row.author_id, "approved")] += row.approved
+    hours: Counter[tuple[Any, ...]] = Counter()
+    for shape, name in zip(SHAPES, ("source", "author", "tag", "wait"), strict=True):
+        for row in shape.hour.objects.filter(wall=wall):
+            assert row.minute % 60 == 0 and getattr(row, shape.counts[0]) > 0
+            for kind in shape.counts:
+                hours[(name, row.minute, getattr(row, shape.key), kind)] += getattr(row, kind)
     author_totals: Counter[tuple[int, str]] = Counter()
     for row in WallAuthorTotal.objects.filter(wall=wall):
         author_totals[(row.author_id, "posts")] += row.posts
         author_totals[(row.author_id, "approved")] += row.approved
     return {
+        "hours": +hours,
         "minutes": +minutes,
         "authors": +authors,
         "tags": +Counter(
@@ -102,7 +120,11 @@ def stored(wall: Wall) -> dict[str, Any]:
     }
 
 
-post_spec = st.tuples(st.sampled_from(AUTHORS), st.integers(0, 4), st.sets(st.sampled_from(TAGS)))
+post_spec = st.tuples(
+    st.sampled_from(AUTHORS),
+    st.sampled_from([0, 1, 2, 59, 60, 61, 130]),
+    st.sets(st.sampled_from(TAGS)),
+)
 step = st.one_of(
     st.tuples(st.just("ingest"), st.lists(post_spec, min_size=1, max_size=4)),
     st.tuples(
