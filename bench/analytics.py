@@ -72,7 +72,8 @@ def run(args: argparse.Namespace) -> Result:
     console.print(
         f"    fill {fill['generate_s']:.0f} s, rollups {fill['rollups_sql_s']:.0f} s "
         f"({fill['wallminute_rows']:,} minute rows, {fill['wallminuteauthor_rows']:,} "
-        f"author rows); Python rebuild {fill['rebuild_entries_per_s']:,.0f} entries/s"
+        f"author-minute rows, {fill['wallhourauthor_rows']:,} author-hour rows); "
+        f"Python rebuild {fill['rebuild_entries_per_s']:,.0f} entries/s"
     )
     result = Result(details=measured)
     for name, timing in measured["requests"].items():

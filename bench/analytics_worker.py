@@ -97,7 +97,8 @@ FROM crowdwall_post p, LATERAL (SELECT r,
          END AS moderated
     FROM (SELECT random() + p.id * 0 AS r) AS x) AS s
 """
-# The rollups, as rebuild-analytics computes them, in SQL (its Python is timed apart).
+# The minute rollups, as rebuild-analytics computes them, in SQL (its Python is timed apart);
+# hours and totals then come from them as the job's last step makes them (``resum``).
 _MINUTE = "floor(extract(epoch FROM e.created_at) / 60)::int"
 _ROLLUPS = [
     f"""INSERT INTO crowdwall_wallminute (wall_id, minute, source_id, posts, approved, pending,
@@ -120,11 +121,6 @@ _ROLLUPS = [
         floor(2 * log(2, 1 + extract(epoch FROM e.moderated_at - p.ingested_at)))::int, count(*)
     FROM crowdwall_postwall e JOIN crowdwall_post p ON p.id = e.post_id
     WHERE e.state = 'approved' AND e.moderated_at IS NOT NULL GROUP BY 1, 2, 3""",
-    """INSERT INTO crowdwall_wallauthortotal (wall_id, author_id, posts, approved)
-    SELECT wall_id, author_id, sum(posts), sum(approved) FROM crowdwall_wallminuteauthor
-    GROUP BY 1, 2""",
-    """INSERT INTO crowdwall_walltagtotal (wall_id, tag, posts)
-    SELECT wall_id, tag, sum(posts) FROM crowdwall_wallminutetag GROUP BY 1, 2""",
 ]
 
 
@@ -138,6 +134,7 @@ def _fill(posts: int) -> dict[str, float]:
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from crowdwall.analytics.recompute import resum
     from crowdwall.analytics.rollup import set_mark
     from crowdwall.models import Source, Wall
 
@@ -176,6 +173,7 @@ def _fill(posts: int) -> dict[str, float]:
         started = time.perf_counter()
         for statement in _ROLLUPS:
             cursor.execute(statement)
+        resum(wall.pk)
         set_mark(wall.pk)
         timings["rollups_sql_s"] = time.perf_counter() - started
         _progress(f"rollups in {timings['rollups_sql_s']:.0f} s")
@@ -300,6 +298,10 @@ def main() -> None:
             "crowdwall_wallminute",
             "crowdwall_wallminuteauthor",
             "crowdwall_wallminutetag",
+            "crowdwall_wallhour",
+            "crowdwall_wallhourauthor",
+            "crowdwall_wallhourtag",
+            "crowdwall_wallhourwait",
         ):
             cursor.execute(f"SELECT count(*) FROM {table}")
             measured["fill"][table.removeprefix("crowdwall_") + "_rows"] = cursor.fetchone()[0]

@@ -195,8 +195,9 @@ def _table(model: type[Rollup]) -> str:
 def resum(wall_id: int) -> None:
     """Recompute the wall's hour rows and totals from its minute rows, in the database (any
     drift is gone): the rebuild job's last step."""
-    # The hour of a minute: the minute less its non-negative remainder (SQL's % keeps signs).
-    hour = f"(minute - ((minute % {HOUR}) + {HOUR}) % {HOUR})"
+    # The hour of a minute: the minute less its non-negative remainder (SQL's % keeps signs;
+    # doubled, as a query with parameters needs).
+    hour = f"(minute - ((minute %% {HOUR}) + {HOUR}) %% {HOUR})"
     with connection.cursor() as cursor:
         for shape in SHAPES:
             counts = ", ".join(shape.counts)
