@@ -22,7 +22,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from crowdwall.analytics.grains import AUTHORS, SOURCES, TAGS, WAITS, minute_start
+from crowdwall.analytics.authors import top_authors, unique_posters
+from crowdwall.analytics.grains import SOURCES, TAGS, WAITS, minute_start
 from crowdwall.analytics.ranges import Range
 from crowdwall.analytics.reads import fetch, rows
 from crowdwall.analytics.screens import screens_online
@@ -133,22 +134,6 @@ def _networks(sources: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(networks.values(), key=lambda n: (-n["posts"], n["network"]))
 
 
-def _range_authors(wall_id: int, span: Range) -> tuple[list[dict[str, Any]], int]:
-    # One read of the range's per-author rows gives both the top authors and, as a window
-    # count over the groups, how many distinct authors there are: the biggest read of the
-    # page, so it is not done twice. Distinct over hour rows is exact: an author is one row
-    # per hour, and the GROUP BY merges hours and edge minutes.
-    union, params = rows(AUTHORS, wall_id, span.first, span.end, "author_id, posts, approved")
-    found = fetch(
-        f"SELECT author_id, SUM(approved) AS a, SUM(posts) AS p, COUNT(*) OVER () AS n "
-        f"FROM ({union}) AS r GROUP BY author_id ORDER BY a DESC, author_id LIMIT {TOP}",
-        params,
-    )
-    unique = int(found[0][3]) if found else 0
-    top = [{"author_id": a, "approved": int(ap), "posts": int(p)} for a, ap, p, _ in found if ap]
-    return top, unique
-
-
 def _range_tags(wall_id: int, span: Range) -> list[dict[str, Any]]:
     union, params = rows(TAGS, wall_id, span.first, span.end, "tag, posts")
     found = fetch(
@@ -181,7 +166,8 @@ def _tops(wall_id: int, span: Range) -> tuple[list[Any], list[Any], int]:
         unique = totals.count()
     else:
         tags = _range_tags(wall_id, span)
-        authors, unique = _range_authors(wall_id, span)
+        authors = top_authors(wall_id, span, TOP)
+        unique = unique_posters(wall_id, span)
     known = Author.objects.in_bulk([row["author_id"] for row in authors])
     named = [
         {

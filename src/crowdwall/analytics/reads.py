@@ -23,20 +23,30 @@ def _table(model: type[Rollup]) -> str:
 
 
 def rows(
-    shape: Shape, wall_id: int, first: int, end: int, columns: str, *, hours: bool = True
+    shape: Shape,
+    wall_id: int,
+    first: int,
+    end: int,
+    columns: str,
+    *,
+    hours: bool = True,
+    keys: list[Any] | None = None,
 ) -> tuple[str, list[Any]]:
     """SQL (and its parameters) selecting ``columns`` from every row of the shape that covers
     minutes ``[first, end)``: hour rows for full hours (unless ``hours`` is false: a chart
-    binned finer than an hour), minute rows for the rest."""
+    binned finer than an hour), minute rows for the rest; only rows whose key is one of
+    ``keys`` when given."""
     parts: list[str] = []
     params: list[Any] = []
     where = "WHERE wall_id = %s AND minute >= %s AND minute < %s"
+    if keys is not None:
+        where += f" AND {shape.key} IN ({', '.join(['%s'] * len(keys)) or 'NULL'})"
     span = cover(first, end, hours=hours)
     pieces = [(shape.hour, span.hours)] if span.hours[1] > span.hours[0] else []
     pieces += [(shape.minute, edge) for edge in span.minutes]
     for model, (low, high) in pieces:
         parts.append(f"SELECT {columns} FROM {_table(model)} {where}")
-        params += [wall_id, low, high]
+        params += [wall_id, low, high, *(keys or ())]
     if not parts:  # an empty range: a query that finds nothing, in the same shape
         parts.append(f"SELECT {columns} FROM {_table(shape.minute)} WHERE 1 = 0")
     return " UNION ALL ".join(parts), params

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db import connection
+from django.db.models import Max
 
 from crowdwall.analytics.grains import (
     AUTHORS,
@@ -120,15 +121,26 @@ def _batches(items: list[Any]) -> Iterator[list[Any]]:
         yield items[start : start + BATCH]
 
 
-def _move(model: type[Rollup], wall_id: int, deltas: dict[tuple[Any, ...], list[int]]) -> None:
+def _move(
+    model: type[Rollup],
+    wall_id: int,
+    deltas: dict[tuple[Any, ...], list[int]],
+    *,
+    newest: dict[tuple[Any, ...], int] | None = None,
+    exact: dict[tuple[Any, ...], int] | None = None,
+) -> None:
     """Add ``deltas`` ({key: counts}) to the wall's rows of ``model``: rows are replaced (one
     DELETE and one INSERT, cheaper than per-row UPDATEs), a row whose first count drops to 0
-    goes."""
+    goes. Author totals also keep ``last_minute``: the newer of the stored one and ``newest``
+    (the run's minutes with an entry), or ``exact`` for authors who lost a minute's row."""
+    exact = exact or {}
     deltas = {key: delta for key, delta in deltas.items() if any(delta)}
+    for key in exact:
+        deltas.setdefault(key, [0] * len(model.COUNTS))
     if not deltas:
         return
     key_names, count_names = model.KEY, model.COUNTS
-    current: dict[tuple[Any, ...], Rollup] = {}
+    current: dict[tuple[Any, ...], Any] = {}
     for batch in _batches(list(deltas)):
         # Each key field's values in the batch: a superset of the rows wanted, matched below.
         where = {f"{name}__in": {key[i] for key in batch} for i, name in enumerate(key_names)}
@@ -141,12 +153,41 @@ def _move(model: type[Rollup], wall_id: int, deltas: dict[tuple[Any, ...], list[
         new = [a + b for a, b in zip(old, delta, strict=True)]
         if row is not None:
             gone.append(row.pk)
-        if new[0] > 0:
-            fields = dict(zip((*key_names, *count_names), (*key, *new), strict=True))
-            rows.append(model(wall_id=wall_id, **fields))
+        if new[0] <= 0:
+            continue
+        fields = dict(zip((*key_names, *count_names), (*key, *new), strict=True))
+        if newest is not None:
+            known = [row.last_minute] if row is not None else []
+            known += [newest[key]] if key in newest else []
+            fields["last_minute"] = exact[key] if key in exact else max(known)
+        rows.append(model(wall_id=wall_id, **fields))
     for batch in _batches(gone):
         model.objects.filter(pk__in=batch).delete()
     model.objects.bulk_create(rows, batch_size=1000)
+
+
+def _last_minutes(wall_id: int, authors: set[Any]) -> dict[tuple[Any, ...], int]:
+    # The newest minute with an entry of each author, from the rows as they are now: the
+    # newest hour over the (wall, author, minute) index, then the newest minute in it. Only
+    # for authors who lost a minute's row (entries deleted, then a rebuild): rare.
+    found: dict[tuple[Any, ...], int] = {}
+    for batch in _batches(sorted(authors)):
+        hours = (
+            AUTHORS.hour.objects.filter(wall_id=wall_id, author_id__in=batch)
+            .values("author_id")
+            .annotate(hour=Max("minute"))
+            .order_by()
+        )
+        for row in hours:
+            newest = AUTHORS.minute.objects.filter(
+                wall_id=wall_id,
+                author_id=row["author_id"],
+                minute__gte=row["hour"],
+                minute__lt=row["hour"] + HOUR,
+            ).aggregate(newest=Max("minute"))["newest"]
+            if newest is not None:
+                found[(row["author_id"],)] = newest
+    return found
 
 
 def rebuild_minutes(wall_id: int, minutes: Iterable[int]) -> int:
@@ -161,7 +202,9 @@ def rebuild_minutes(wall_id: int, minutes: Iterable[int]) -> int:
         scope = {"wall_id": wall_id, "minute__in": run}
         for shape in SHAPES:
             model = shape.minute
-            old = model.objects.filter(**scope).values_list("minute", shape.key, *shape.counts)
+            old = list(
+                model.objects.filter(**scope).values_list("minute", shape.key, *shape.counts)
+            )
             hours: dict[tuple[Any, ...], list[int]] = {}
             totals: dict[tuple[Any, ...], list[int]] = {}
             for sign, rows in ((-1, ((r[:2], r[2:]) for r in old)), (1, fresh[shape].items())):
@@ -183,7 +226,14 @@ def rebuild_minutes(wall_id: int, minutes: Iterable[int]) -> int:
                 batch_size=1000,
             )
             _move(shape.hour, wall_id, hours)
-            if shape.total is not None:
+            if shape is AUTHORS:
+                newest: dict[tuple[Any, ...], int] = {}
+                for minute, author in fresh[shape]:
+                    newest[(author,)] = max(minute, newest.get((author,), minute))
+                lost = {row[:2] for row in old} - set(fresh[shape])
+                exact = _last_minutes(wall_id, {author for _, author in lost})
+                _move(shape.total, wall_id, totals, newest=newest, exact=exact)  # type: ignore[arg-type]
+            elif shape.total is not None:
                 _move(shape.total, wall_id, totals)
     return read
 
@@ -202,14 +252,18 @@ def resum(wall_id: int) -> None:
         for shape in SHAPES:
             counts = ", ".join(shape.counts)
             sums = ", ".join(f"SUM({name})" for name in shape.counts)
-            levels = [(shape.hour, f"{hour}, {shape.key}", f"minute, {shape.key}")]
-            if shape.total is not None:
-                levels.append((shape.total, shape.key, shape.key))
-            for model, grouped, columns in levels:
+            levels = [(shape.hour, f"{hour}, {shape.key}", f"minute, {shape.key}", "")]
+            if shape is AUTHORS:  # and each author's newest minute
+                levels.append((shape.total, shape.key, shape.key, ", MAX(minute)"))
+            elif shape.total is not None:
+                levels.append((shape.total, shape.key, shape.key, ""))
+            for model, grouped, columns, extra in levels:
+                assert model is not None
+                into = f"{columns}, {counts}" + (", last_minute" if extra else "")
                 cursor.execute(f"DELETE FROM {_table(model)} WHERE wall_id = %s", [wall_id])
                 cursor.execute(
-                    f"INSERT INTO {_table(model)} (wall_id, {columns}, {counts}) "
-                    f"SELECT wall_id, {grouped}, {sums} FROM {_table(shape.minute)} "
+                    f"INSERT INTO {_table(model)} (wall_id, {into}) "
+                    f"SELECT wall_id, {grouped}, {sums}{extra} FROM {_table(shape.minute)} "
                     f"WHERE wall_id = %s GROUP BY wall_id, {grouped}",
                     [wall_id],
                 )

@@ -123,16 +123,21 @@ class WallMinuteAuthor(AuthorCounts):
 
 
 class WallHourAuthor(AuthorCounts):
-    """One author's entries in one hour of one wall: what a day's unique posters and top
-    authors read."""
+    """One author's entries in one hour of one wall: what a day's top authors read."""
 
     class Meta(AuthorCounts.Meta):
-        # Covering: a day's read is an index-only scan on PostgreSQL (no heap visits).
+        # Both covering (index-only scans on PostgreSQL): a range's rows by hour (a custom
+        # range's distinct posters), and one author's hours (top-author candidates, an
+        # author's newest minute).
         indexes = [
             models.Index(
                 fields=["wall", "minute", "author_id", "posts", "approved"],
                 name="crowdwall_ha_cover",
-            )
+            ),
+            models.Index(
+                fields=["wall", "author_id", "minute", "posts", "approved"],
+                name="crowdwall_ha_author",
+            ),
         ]
 
 
@@ -153,7 +158,9 @@ class WallHourWait(WaitCounts):
 
 
 class WallAuthorTotal(Rollup):
-    """One author's entries on one wall over all time (rows with at least one entry)."""
+    """One author's entries on one wall over all time (rows with at least one entry), and the
+    newest minute they have an entry in: the distinct posters of a range that reaches the
+    wall's newest minute (the last hour, the last day) are the authors seen since its start."""
 
     KEY = ("author_id",)
     COUNTS = ("posts", "approved")
@@ -161,12 +168,16 @@ class WallAuthorTotal(Rollup):
     author_id = models.BigIntegerField()
     posts = models.PositiveIntegerField(default=0)
     approved = models.PositiveIntegerField(default=0)
+    last_minute = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["wall", "author_id"], name="crowdwall_authortotal_once")
         ]
-        indexes = [models.Index(fields=["wall", "-approved", "author_id"], name="crowdwall_at_top")]
+        indexes = [
+            models.Index(fields=["wall", "-approved", "author_id"], name="crowdwall_at_top"),
+            models.Index(fields=["wall", "last_minute"], name="crowdwall_at_last"),
+        ]
 
 
 class WallTagTotal(Rollup):

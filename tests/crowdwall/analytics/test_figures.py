@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from crowdwall.analytics import authors
 from crowdwall.analytics.figures import TOP, analytics, chart_step, median_wait
 from crowdwall.analytics.grains import minute_of, minute_start
 from crowdwall.analytics.ranges import Range
@@ -34,7 +35,7 @@ def by(number: int) -> dict[str, str]:
 
 @pytest.fixture
 def busy(wall: Wall, source: Source) -> Wall:
-    """~240 posts over three hours by 15 authors (skewed), two sources, every state, some
+    """~240 posts over three hours by 40 authors (skewed: some post once), two sources, every state, some
     approved by a moderator after a wait."""
     Wall.objects.filter(pk=wall.pk).update(moderation="pre_approve")
     other = Source.objects.create(wall=wall, name="other", kind="rss", config={}, scope="any")
@@ -47,7 +48,7 @@ def busy(wall: Wall, source: Source) -> Wall:
         posts[rng.choice([source, other])].append(
             make_post(
                 number,
-                author=by(int(15 * rng.random() ** 2)),
+                author=by(int(40 * rng.random() ** 2)),
                 html=f"<p>{number} {text}</p>",
                 created_at=(T0 + timedelta(minutes=minute, seconds=number % 60)).isoformat(),
             )
@@ -139,6 +140,8 @@ RANGES = [
     (75, 105),  # inside one hour: minute rows only
     (59, 61),  # two minutes across an hour boundary
     (-30, 250),  # wider than the posts on both sides
+    (100, 250),  # to past the newest entry: distinct posters from each one's newest minute
+    (150, 191),  # up to the newest minute exactly (posts reach minute 189)
 ]
 
 
@@ -158,4 +161,14 @@ def test_many_random_ranges_and_after_moderation(busy: Wall):
     set_state(PostWall.objects.filter(pk__in=ids[3::11]), ModerationState.APPROVED)
     refresh(busy.pk, wait=True)
     for first, end in pairs:
+        check(busy, START + first, START + end)
+
+
+@pytest.mark.parametrize(("size", "rounds"), [(2, 2), (3, 100)])
+def test_top_authors_read_in_rounds_or_whole_agree(busy: Wall, monkeypatch, size, rounds):
+    # Small rounds: (2, 2) runs out of rounds and groups the whole range; (3, 100) stops when
+    # no later candidate can get in, or when every candidate has been read.
+    monkeypatch.setattr(authors, "ROUND", size)
+    monkeypatch.setattr(authors, "ROUNDS", rounds)
+    for first, end in RANGES:
         check(busy, START + first, START + end)

@@ -61,8 +61,10 @@ def expected(wall: Wall) -> dict[str, Any]:
                 wait = (entry.moderated_at - entry.post.ingested_at).total_seconds()
                 waits[(minute, wait_bucket(wait))] += 1
     author_totals: Counter[tuple[int, str]] = Counter()
-    for (_, author, kind), n in authors.items():
+    for (minute, author, kind), n in authors.items():
         author_totals[(author, kind)] += n
+        # Each author's newest minute with an entry, as a count keyed by it.
+        author_totals[(author, "last_minute")] = max(author_totals[(author, "last_minute")], minute)
     tag_totals: Counter[str] = Counter()
     for (_, tag), n in tags.items():
         tag_totals[tag] += n
@@ -105,6 +107,7 @@ def stored(wall: Wall) -> dict[str, Any]:
     for row in WallAuthorTotal.objects.filter(wall=wall):
         author_totals[(row.author_id, "posts")] += row.posts
         author_totals[(row.author_id, "approved")] += row.approved
+        author_totals[(row.author_id, "last_minute")] = row.last_minute
     return {
         "hours": +hours,
         "minutes": +minutes,
@@ -214,3 +217,18 @@ def test_history_is_read_limit_by_limit_without_remembering_it(
     assert stored(wall) == expected(wall)
     # Two full reads were history (nothing kept as seen); the last, short one is remembered.
     assert len(WallRollupMark.objects.get(wall=wall).window["seen"]) == 1
+
+
+def test_an_author_who_loses_their_newest_minute_gets_the_one_before(wall: Wall, source: Source):
+    early, late = (T0 + timedelta(minutes=m) for m in (5, 130))
+    ingest(source, [make_post(n, created_at=at.isoformat()) for n, at in ((1, early), (2, late))])
+    refresh(wall.pk)
+    assert WallAuthorTotal.objects.get().last_minute == minute_of(late)
+    # Entry 2 deleted from the table (a refresh cannot see that); recomputing its minute moves
+    # the author's newest minute back to the one before, found through the hour rows.
+    PostWall.objects.filter(post__external_id="2").delete()
+    with transaction.atomic():
+        rollup.lock(wall.pk)
+        rollup.rebuild_minutes(wall.pk, [minute_of(late)])
+    assert WallAuthorTotal.objects.get().last_minute == minute_of(early)
+    assert stored(wall) == expected(wall)
