@@ -150,7 +150,7 @@ def _waits(wall_id: int, span: Range) -> dict[int, int]:
     return {int(bucket): int(n) for bucket, n in found}
 
 
-def _tops(wall_id: int, span: Range) -> tuple[list[Any], list[Any], int]:
+def _tops(wall_id: int, span: Range, entries: int) -> tuple[list[Any], list[Any], int]:
     if span.whole:  # wall-wide totals: a few thousand rows, whatever the number of posts
         tags = list(
             WallTagTotal.objects.filter(wall_id=wall_id)
@@ -166,7 +166,7 @@ def _tops(wall_id: int, span: Range) -> tuple[list[Any], list[Any], int]:
         unique = totals.count()
     else:
         tags = _range_tags(wall_id, span)
-        authors = top_authors(wall_id, span, TOP)
+        authors = top_authors(wall_id, span, TOP, entries)
         unique = unique_posters(wall_id, span)
     known = Author.objects.in_bulk([row["author_id"] for row in authors])
     named = [
@@ -188,7 +188,7 @@ def analytics(wall: Wall, span: Range) -> Analytics:
     series, sources = _per_source_and_step(wall.pk, span, step)
     sources = _named_sources(sources)
     totals = {name: sum(row[name] for row in sources) for name in COUNTS}
-    tags, authors, unique = _tops(wall.pk, span)
+    tags, authors, unique = _tops(wall.pk, span, totals["posts"])
     decided = totals["approved"] + totals["rejected"]
     return Analytics(
         range=span,
