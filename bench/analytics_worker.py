@@ -179,9 +179,6 @@ def _fill(posts: int) -> dict[str, float]:
         _progress(f"rollups in {timings['rollups_sql_s']:.0f} s")
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
-        # The fill's dirty pages written now, not by a checkpoint during the first timed
-        # requests (the first range measured was slower than the others for no other reason).
-        cursor.execute("CHECKPOINT")
     # The load average while measuring: numbers from a busy machine are read with it.
     timings["load_average"] = os.getloadavg()[0]
     return timings
