@@ -270,7 +270,7 @@ def _database_time(client: Any, url: str, kind: str) -> dict[str, float]:
 
     with CaptureQueriesContext(connection) as captured:
         client.get(url, {"range": kind})
-    total, slowest = 0.0, 0.0
+    total, slowest, slowest_sql, plans = 0.0, 0.0, "", []
     with connection.cursor() as cursor:
         for query in captured.captured_queries:
             sql = query["sql"]
@@ -280,12 +280,34 @@ def _database_time(client: Any, url: str, kind: str) -> dict[str, float]:
             plan = cursor.fetchone()[0]
             plan = json.loads(plan) if isinstance(plan, str) else plan
             spent = float(plan[0]["Execution Time"])
-            total, slowest = total + spent, max(slowest, spent)
+            plans.append(f"{spent:.1f} ms: {_scans(plan[0]['Plan'])} <- {sql[:120]}")
+            total += spent
+            if spent > slowest:
+                slowest, slowest_sql = spent, sql
     _progress(
         f"db {kind}: {total:.1f} ms in SELECTs, slowest {slowest:.1f} ms, "
         f"{len(captured.captured_queries)} queries"
     )
-    return {"select_ms": total, "slowest_ms": slowest, "queries": len(captured.captured_queries)}
+    for line in sorted(plans, key=lambda text: -float(text.split(" ms")[0]))[:3]:
+        _progress(f"  {line}")
+    return {
+        "select_ms": total,
+        "slowest_ms": slowest,
+        "slowest_sql": slowest_sql[:2000],
+        "queries": len(captured.captured_queries),
+    }
+
+
+def _scans(node: dict[str, Any]) -> str:
+    """A plan's scans, e.g. ``Index Only Scan crowdwall_ha_author (rows 4800)``: which index a
+    read took is what decides its cost here."""
+    found = []
+    if "Scan" in node.get("Node Type", ""):
+        where = node.get("Index Name") or node.get("Relation Name") or ""
+        found.append(f"{node['Node Type']} {where} (rows {node.get('Actual Rows')})")
+    for child in node.get("Plans", ()):
+        found.append(_scans(child))
+    return ", ".join(part for part in found if part)
 
 
 def main() -> None:
