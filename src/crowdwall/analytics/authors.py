@@ -21,7 +21,7 @@ from typing import Any
 
 from crowdwall.analytics.grains import AUTHORS, SOURCES
 from crowdwall.analytics.ranges import Range
-from crowdwall.analytics.reads import fetch, rows
+from crowdwall.analytics.reads import fetch, rows, table
 from crowdwall.models import WallAuthorTotal
 
 __all__ = ["ROUND", "ROUNDS", "top_authors", "unique_posters"]
@@ -35,10 +35,15 @@ Ranked = list[dict[str, Any]]  # {"author_id", "approved", "posts"}, best first
 
 def unique_posters(wall_id: int, span: Range) -> int:
     """How many distinct authors have an entry (in any state) in the range."""
-    later = SOURCES.minute.objects.filter(wall_id=wall_id, minute__gte=span.end)
-    if not later.exists():
-        totals = WallAuthorTotal.objects.filter(wall_id=wall_id, last_minute__gte=span.first)
-        return totals.count()
+    # One round trip: -1 when something was written after the range (count its rows then).
+    found = fetch(
+        f"SELECT CASE WHEN EXISTS (SELECT 1 FROM {table(SOURCES.minute)} "
+        f"WHERE wall_id = %s AND minute >= %s) THEN -1 ELSE (SELECT COUNT(*) FROM "
+        f"{table(WallAuthorTotal)} WHERE wall_id = %s AND last_minute >= %s) END",
+        [wall_id, span.end, wall_id, span.first],
+    )
+    if found[0][0] >= 0:
+        return int(found[0][0])
     union, params = rows(AUTHORS, wall_id, span.first, span.end, "author_id")
     return int(fetch(f"SELECT COUNT(DISTINCT author_id) FROM ({union}) AS r", params)[0][0])
 

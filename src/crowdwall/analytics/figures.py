@@ -25,7 +25,7 @@ from typing import Any
 from crowdwall.analytics.authors import top_authors, unique_posters
 from crowdwall.analytics.grains import SOURCES, TAGS, WAITS, minute_start
 from crowdwall.analytics.ranges import Range
-from crowdwall.analytics.reads import fetch, rows
+from crowdwall.analytics.reads import fetch, rows, table
 from crowdwall.analytics.screens import screens_online
 from crowdwall.models import Author, Source, Wall, WallAuthorTotal, WallTagTotal
 
@@ -86,25 +86,37 @@ def _per_source_and_step(wall_id: int, span: Range, step: int) -> tuple[list[Any
     # One read for the chart and the per-source table: counts grouped by (chart bin, source).
     # Hour rows serve when a chart point is whole hours; finer charts (ranges up to five
     # days) read minutes, a few thousand rows per source.
-    counts = ", ".join(f"SUM({name})" for name in COUNTS)
+    counts = ", ".join(f"SUM({name}) AS {name}" for name in COUNTS)
     union, params = rows(
         SOURCES, wall_id, span.first, span.end, f"minute, source_id, {', '.join(COUNTS)}",
         hours=step % 60 == 0,
     )  # fmt: skip
+    grouped = (
+        f"SELECT minute / {int(step)} AS bin, source_id, {counts} FROM ({union}) AS u "
+        f"GROUP BY minute / {int(step)}, source_id"
+    )
+    # The sources' names joined in: a deleted source's rows stay, nameless.
     found = fetch(
-        f"SELECT minute / {int(step)} AS bin, source_id, {counts} FROM ({union}) AS r "
-        f"GROUP BY minute / {int(step)}, source_id",
+        f"SELECT r.*, s.name, s.kind FROM ({grouped}) AS r "
+        f"LEFT JOIN {table(Source)} AS s ON s.id = r.source_id",
         params,
     )
     bins: dict[int, list[int]] = {}
     by_source: dict[int, dict[str, Any]] = {}
-    for bin_, source_id, *values in found:
+    for bin_, source_id, *values, name, kind in found:
         point = bins.setdefault(int(bin_), [0, 0])
         point[0] += int(values[0])
         point[1] += int(values[1])
-        row = by_source.setdefault(source_id, {"source_id": source_id, **dict.fromkeys(COUNTS, 0)})
-        for name, value in zip(COUNTS, values, strict=True):
-            row[name] += int(value)
+        row = by_source.get(source_id)
+        if row is None:
+            row = by_source[source_id] = {
+                "source_id": source_id,
+                "name": name if name is not None else f"deleted source {source_id}",
+                "network": kind if kind is not None else "unknown",
+                **dict.fromkeys(COUNTS, 0),
+            }
+        for count, value in zip(COUNTS, values, strict=True):
+            row[count] += int(value)
     series = [
         {
             "at": minute_start(b * step),
@@ -114,15 +126,6 @@ def _per_source_and_step(wall_id: int, span: Range, step: int) -> tuple[list[Any
         for b in range(span.first // step, (span.end - 1) // step + 1)
     ]
     return series, sorted(by_source.values(), key=lambda r: (-r["posts"], r["source_id"]))
-
-
-def _named_sources(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    known = {s.pk: s for s in Source.objects.filter(pk__in=[row["source_id"] for row in found])}
-    for row in found:
-        source = known.get(row["source_id"])
-        row["name"] = source.name if source else f"deleted source {row['source_id']}"
-        row["network"] = source.kind if source else "unknown"
-    return found
 
 
 def _networks(sources: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -186,7 +189,6 @@ def analytics(wall: Wall, span: Range) -> Analytics:
     """The wall's figures over ``span`` (read from the rollups; refresh them first)."""
     step = chart_step(span.minutes)
     series, sources = _per_source_and_step(wall.pk, span, step)
-    sources = _named_sources(sources)
     totals = {name: sum(row[name] for row in sources) for name in COUNTS}
     tags, authors, unique = _tops(wall.pk, span, totals["posts"])
     decided = totals["approved"] + totals["rejected"]

@@ -11,14 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection
+from django.db.models import Model
 
 from crowdwall.analytics.grains import Shape, cover
-from crowdwall.models.analytics import Rollup
 
-__all__ = ["fetch", "rows"]
+__all__ = ["fetch", "rows", "table"]
 
 
-def _table(model: type[Rollup]) -> str:
+def table(model: type[Model]) -> str:
+    """A model's table name, quoted for SQL."""
     return connection.ops.quote_name(model._meta.db_table)
 
 
@@ -45,10 +46,10 @@ def rows(
     pieces = [(shape.hour, span.hours)] if span.hours[1] > span.hours[0] else []
     pieces += [(shape.minute, edge) for edge in span.minutes]
     for model, (low, high) in pieces:
-        parts.append(f"SELECT {columns} FROM {_table(model)} {where}")
+        parts.append(f"SELECT {columns} FROM {table(model)} {where}")
         params += [wall_id, low, high, *(keys or ())]
     if not parts:  # an empty range: a query that finds nothing, in the same shape
-        parts.append(f"SELECT {columns} FROM {_table(shape.minute)} WHERE 1 = 0")
+        parts.append(f"SELECT {columns} FROM {table(shape.minute)} WHERE 1 = 0")
     return " UNION ALL ".join(parts), params
 
 

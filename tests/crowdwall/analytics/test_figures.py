@@ -173,3 +173,16 @@ def test_top_authors_read_in_rounds_or_whole_agree(busy: Wall, monkeypatch, size
     monkeypatch.setattr(authors, "SMALL", 0)  # the fixture's ranges are small: no shortcut
     for first, end in RANGES:
         check(busy, START + first, START + end)
+
+
+def test_a_deleted_sources_rows_stay_nameless(busy: Wall):
+    other = Source.objects.get(name="other")
+    pk = other.pk
+    counted = read(busy, START, START + 240)["sources"][(pk, "posts")]
+    other.delete()  # its posts go too; the rollups keep them until a rebuild
+    found = analytics(busy, Range("custom", START, START + 240)).sources
+    gone = [row for row in found if row["source_id"] == pk]
+    assert gone == [
+        {**gone[0], "name": f"deleted source {pk}", "network": "unknown", "posts": counted}
+    ]
+    assert {row["name"] for row in found} == {"demo", f"deleted source {pk}"}
