@@ -142,6 +142,7 @@ RANGES = [
     (-30, 250),  # wider than the posts on both sides
     (100, 250),  # to past the newest entry: distinct posters from each one's newest minute
     (150, 191),  # up to the newest minute exactly (posts reach minute 189)
+    (-617, 15000),  # ten days: two-hour chart points, so the chart reads hour rows too
 ]
 
 
