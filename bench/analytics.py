@@ -2,12 +2,15 @@
 
 A throwaway PostgreSQL (``tests.fixtures.postgres``) gets one wall, three sources, 50,000
 authors and a million posts over three days with their wall entries, generated in SQL
-(``generate_series``), and the rollups as ``rebuild-analytics`` would compute them, in SQL
-too (the Python rebuild of one hour of minutes is timed apart, as a rate). Then, in one
+(``generate_series``), and the rollups as ``rebuild-analytics`` would compute them: minutes
+in SQL, then hours and totals by its last step (``resum``); the Python rebuild of one hour of
+minutes is timed apart, as a rate. Then, in one
 process through Django's test client (middleware, session or bearer auth, templates, JSON):
 ``--analytics-requests`` requests each of the page and the API over the last hour, the last
-day and the whole event; p50 and p99 latency, target p99 < 200 ms. Last, one post arrives and
-one API request refreshes the rollups and counts it.
+day and the whole event, uncached; p50 and p99 latency, target p99 < 200 ms; then, per range,
+one API request's PostgreSQL time (``EXPLAIN ANALYZE`` of its reads), its query count and its
+three slowest reads with the indexes they used. Last, one post arrives and one API request
+refreshes the rollups and counts it.
 """
 
 from __future__ import annotations
@@ -72,7 +75,8 @@ def run(args: argparse.Namespace) -> Result:
     console.print(
         f"    fill {fill['generate_s']:.0f} s, rollups {fill['rollups_sql_s']:.0f} s "
         f"({fill['wallminute_rows']:,} minute rows, {fill['wallminuteauthor_rows']:,} "
-        f"author rows); Python rebuild {fill['rebuild_entries_per_s']:,.0f} entries/s"
+        f"author-minute rows, {fill['wallhourauthor_rows']:,} author-hour rows); "
+        f"Python rebuild {fill['rebuild_entries_per_s']:,.0f} entries/s"
     )
     result = Result(details=measured)
     for name, timing in measured["requests"].items():

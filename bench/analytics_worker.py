@@ -97,7 +97,8 @@ FROM crowdwall_post p, LATERAL (SELECT r,
          END AS moderated
     FROM (SELECT random() + p.id * 0 AS r) AS x) AS s
 """
-# The rollups, as rebuild-analytics computes them, in SQL (its Python is timed apart).
+# The minute rollups, as rebuild-analytics computes them, in SQL (its Python is timed apart);
+# hours and totals then come from them as the job's last step makes them (``resum``).
 _MINUTE = "floor(extract(epoch FROM e.created_at) / 60)::int"
 _ROLLUPS = [
     f"""INSERT INTO crowdwall_wallminute (wall_id, minute, source_id, posts, approved, pending,
@@ -120,11 +121,6 @@ _ROLLUPS = [
         floor(2 * log(2, 1 + extract(epoch FROM e.moderated_at - p.ingested_at)))::int, count(*)
     FROM crowdwall_postwall e JOIN crowdwall_post p ON p.id = e.post_id
     WHERE e.state = 'approved' AND e.moderated_at IS NOT NULL GROUP BY 1, 2, 3""",
-    """INSERT INTO crowdwall_wallauthortotal (wall_id, author_id, posts, approved)
-    SELECT wall_id, author_id, sum(posts), sum(approved) FROM crowdwall_wallminuteauthor
-    GROUP BY 1, 2""",
-    """INSERT INTO crowdwall_walltagtotal (wall_id, tag, posts)
-    SELECT wall_id, tag, sum(posts) FROM crowdwall_wallminutetag GROUP BY 1, 2""",
 ]
 
 
@@ -138,6 +134,7 @@ def _fill(posts: int) -> dict[str, float]:
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from crowdwall.analytics.recompute import resum
     from crowdwall.analytics.rollup import set_mark
     from crowdwall.models import Source, Wall
 
@@ -176,6 +173,7 @@ def _fill(posts: int) -> dict[str, float]:
         started = time.perf_counter()
         for statement in _ROLLUPS:
             cursor.execute(statement)
+        resum(wall.pk)
         set_mark(wall.pk)
         timings["rollups_sql_s"] = time.perf_counter() - started
         _progress(f"rollups in {timings['rollups_sql_s']:.0f} s")
@@ -272,7 +270,7 @@ def _database_time(client: Any, url: str, kind: str) -> dict[str, float]:
 
     with CaptureQueriesContext(connection) as captured:
         client.get(url, {"range": kind})
-    total, slowest = 0.0, 0.0
+    total, slowest, slowest_sql, plans = 0.0, 0.0, "", []
     with connection.cursor() as cursor:
         for query in captured.captured_queries:
             sql = query["sql"]
@@ -282,9 +280,34 @@ def _database_time(client: Any, url: str, kind: str) -> dict[str, float]:
             plan = cursor.fetchone()[0]
             plan = json.loads(plan) if isinstance(plan, str) else plan
             spent = float(plan[0]["Execution Time"])
-            total, slowest = total + spent, max(slowest, spent)
-    _progress(f"db {kind}: {total:.1f} ms in SELECTs, slowest {slowest:.1f} ms")
-    return {"select_ms": total, "slowest_ms": slowest, "queries": len(captured.captured_queries)}
+            plans.append(f"{spent:.1f} ms: {_scans(plan[0]['Plan'])} <- {sql[:120]}")
+            total += spent
+            if spent > slowest:
+                slowest, slowest_sql = spent, sql
+    _progress(
+        f"db {kind}: {total:.1f} ms in SELECTs, slowest {slowest:.1f} ms, "
+        f"{len(captured.captured_queries)} queries"
+    )
+    for line in sorted(plans, key=lambda text: -float(text.split(" ms")[0]))[:3]:
+        _progress(f"  {line}")
+    return {
+        "select_ms": total,
+        "slowest_ms": slowest,
+        "slowest_sql": slowest_sql[:2000],
+        "queries": len(captured.captured_queries),
+    }
+
+
+def _scans(node: dict[str, Any]) -> str:
+    """A plan's scans, e.g. ``Index Only Scan crowdwall_ha_author (rows 4800)``: which index a
+    read took is what decides its cost here."""
+    found = []
+    if "Scan" in node.get("Node Type", ""):
+        where = node.get("Index Name") or node.get("Relation Name") or ""
+        found.append(f"{node['Node Type']} {where} (rows {node.get('Actual Rows')})")
+    for child in node.get("Plans", ()):
+        found.append(_scans(child))
+    return ", ".join(part for part in found if part)
 
 
 def main() -> None:
@@ -300,6 +323,10 @@ def main() -> None:
             "crowdwall_wallminute",
             "crowdwall_wallminuteauthor",
             "crowdwall_wallminutetag",
+            "crowdwall_wallhour",
+            "crowdwall_wallhourauthor",
+            "crowdwall_wallhourtag",
+            "crowdwall_wallhourwait",
         ):
             cursor.execute(f"SELECT count(*) FROM {table}")
             measured["fill"][table.removeprefix("crowdwall_") + "_rows"] = cursor.fetchone()[0]

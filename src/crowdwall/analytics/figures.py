@@ -1,6 +1,7 @@
 """A wall's analytics over a range, read from its rollups (never from ``PostWall``).
 
-Every figure is a handful of indexed range reads of the per-minute tables
+Every figure family is one indexed read (``crowdwall.analytics.reads``): the range's full
+hours from the hour tables and its edge minutes from the minute tables
 (``crowdwall.models.analytics``); a range that covers the wall's whole history (the "event")
 takes top authors, top hashtags and distinct posters from the wall-wide totals instead, so its
 cost does not grow with the number of posts. Definitions (docs/analytics.md):
@@ -21,23 +22,12 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
-from django.db.models import F, Sum
-
+from crowdwall.analytics.authors import top_authors, unique_posters
+from crowdwall.analytics.grains import SOURCES, TAGS, WAITS, minute_start
 from crowdwall.analytics.ranges import Range
-from crowdwall.analytics.rollup import minute_start
+from crowdwall.analytics.reads import fetch, rows, table
 from crowdwall.analytics.screens import screens_online
-from crowdwall.models import (
-    Author,
-    Source,
-    Wall,
-    WallAuthorTotal,
-    WallMinute,
-    WallMinuteAuthor,
-    WallMinuteTag,
-    WallMinuteWait,
-    WallTagTotal,
-)
+from crowdwall.models import Author, Source, Wall, WallAuthorTotal, WallTagTotal
 
 __all__ = ["COUNTS", "TOP", "Analytics", "analytics", "chart_step", "median_wait"]
 
@@ -92,38 +82,50 @@ def median_wait(histogram: dict[int, int]) -> float | None:
     return None  # unreachable: the loop reaches the total
 
 
-def _series(scope: dict[str, Any], span: Range, step: int) -> list[dict[str, Any]]:
-    rows = (
-        WallMinute.objects.filter(**scope)
-        .annotate(bin=F("minute") / step)
-        .values("bin")
-        .annotate(posts=Sum("posts"), approved=Sum("approved"))
-        .order_by("bin")
+def _per_source_and_step(wall_id: int, span: Range, step: int) -> tuple[list[Any], list[Any]]:
+    # One read for the chart and the per-source table: counts grouped by (chart bin, source).
+    # Hour rows serve when a chart point is whole hours; finer charts (ranges up to five
+    # days) read minutes, a few thousand rows per source.
+    counts = ", ".join(f"SUM({name}) AS {name}" for name in COUNTS)
+    union, params = rows(
+        SOURCES, wall_id, span.first, span.end, f"minute, source_id, {', '.join(COUNTS)}",
+        hours=step % 60 == 0,
+    )  # fmt: skip
+    grouped = (
+        f"SELECT minute / {int(step)} AS bin, source_id, {counts} FROM ({union}) AS u "
+        f"GROUP BY minute / {int(step)}, source_id"
     )
-    found = {row["bin"]: row for row in rows}
-    return [
+    # The sources' names joined in: a deleted source's rows stay, nameless.
+    found = fetch(
+        f"SELECT r.*, s.name, s.kind FROM ({grouped}) AS r "
+        f"LEFT JOIN {table(Source)} AS s ON s.id = r.source_id",
+        params,
+    )
+    bins: dict[int, list[int]] = {}
+    by_source: dict[int, dict[str, Any]] = {}
+    for bin_, source_id, *values, name, kind in found:
+        point = bins.setdefault(int(bin_), [0, 0])
+        point[0] += int(values[0])
+        point[1] += int(values[1])
+        row = by_source.get(source_id)
+        if row is None:
+            row = by_source[source_id] = {
+                "source_id": source_id,
+                "name": name if name is not None else f"deleted source {source_id}",
+                "network": kind if kind is not None else "unknown",
+                **dict.fromkeys(COUNTS, 0),
+            }
+        for count, value in zip(COUNTS, values, strict=True):
+            row[count] += int(value)
+    series = [
         {
             "at": minute_start(b * step),
-            "posts": found.get(b, {}).get("posts") or 0,
-            "approved": found.get(b, {}).get("approved") or 0,
+            "posts": bins.get(b, (0, 0))[0],
+            "approved": bins.get(b, (0, 0))[1],
         }
         for b in range(span.first // step, (span.end - 1) // step + 1)
     ]
-
-
-def _sources(scope: dict[str, Any]) -> list[dict[str, Any]]:
-    rows = list(
-        WallMinute.objects.filter(**scope)
-        .values("source_id")
-        .annotate(**{name: Sum(name) for name in COUNTS})
-        .order_by("-posts", "source_id")
-    )
-    known = {s.pk: s for s in Source.objects.filter(pk__in=[row["source_id"] for row in rows])}
-    for row in rows:
-        source = known.get(row["source_id"])
-        row["name"] = source.name if source else f"deleted source {row['source_id']}"
-        row["network"] = source.kind if source else "unknown"
-    return rows
+    return series, sorted(by_source.values(), key=lambda r: (-r["posts"], r["source_id"]))
 
 
 def _networks(sources: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -135,26 +137,24 @@ def _networks(sources: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(networks.values(), key=lambda n: (-n["posts"], n["network"]))
 
 
-def _range_authors(scope: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
-    # One scan of the range's (wall, minute, author) rows gives both the top authors and, as a
-    # window count over the groups, how many distinct authors there are: the biggest read of
-    # the page, so it is not done twice.
-    table = WallMinuteAuthor._meta.db_table
-    sql = (
-        f"SELECT author_id, SUM(approved) AS a, SUM(posts) AS p, COUNT(*) OVER () AS n "
-        f"FROM {table} WHERE wall_id = %s AND minute >= %s AND minute < %s "
-        f"GROUP BY author_id ORDER BY a DESC, author_id LIMIT %s"
+def _range_tags(wall_id: int, span: Range) -> list[dict[str, Any]]:
+    union, params = rows(TAGS, wall_id, span.first, span.end, "tag, posts")
+    found = fetch(
+        f"SELECT tag, SUM(posts) AS n FROM ({union}) AS r GROUP BY tag "
+        f"ORDER BY n DESC, tag LIMIT {TOP}",
+        params,
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [scope["wall_id"], scope["minute__gte"], scope["minute__lt"], TOP])
-        rows = cursor.fetchall()
-    unique = int(rows[0][3]) if rows else 0
-    top = [{"author_id": a, "approved": int(ap), "posts": int(p)} for a, ap, p, _ in rows if ap]
-    return top, unique
+    return [{"tag": tag, "posts": int(n)} for tag, n in found]
 
 
-def _tops(wall_id: int, scope: dict[str, Any], whole: bool) -> tuple[list[Any], list[Any], int]:
-    if whole:  # wall-wide totals: a few thousand rows, whatever the number of posts
+def _waits(wall_id: int, span: Range) -> dict[int, int]:
+    union, params = rows(WAITS, wall_id, span.first, span.end, "bucket, approvals")
+    found = fetch(f"SELECT bucket, SUM(approvals) FROM ({union}) AS r GROUP BY bucket", params)
+    return {int(bucket): int(n) for bucket, n in found}
+
+
+def _tops(wall_id: int, span: Range, entries: int) -> tuple[list[Any], list[Any], int]:
+    if span.whole:  # wall-wide totals: a few thousand rows, whatever the number of posts
         tags = list(
             WallTagTotal.objects.filter(wall_id=wall_id)
             .order_by("-posts", "tag")
@@ -168,14 +168,9 @@ def _tops(wall_id: int, scope: dict[str, Any], whole: bool) -> tuple[list[Any], 
         )
         unique = totals.count()
     else:
-        tags = list(
-            WallMinuteTag.objects.filter(**scope)
-            .values("tag")
-            .annotate(total=Sum("posts"))
-            .order_by("-total", "tag")[:TOP]
-        )
-        tags = [{"tag": row["tag"], "posts": row["total"]} for row in tags]
-        authors, unique = _range_authors(scope)
+        tags = _range_tags(wall_id, span)
+        authors = top_authors(wall_id, span, TOP, entries)
+        unique = unique_posters(wall_id, span)
     known = Author.objects.in_bulk([row["author_id"] for row in authors])
     named = [
         {
@@ -192,22 +187,15 @@ def _tops(wall_id: int, scope: dict[str, Any], whole: bool) -> tuple[list[Any], 
 
 def analytics(wall: Wall, span: Range) -> Analytics:
     """The wall's figures over ``span`` (read from the rollups; refresh them first)."""
-    scope = {"wall_id": wall.pk, "minute__gte": span.first, "minute__lt": span.end}
     step = chart_step(span.minutes)
-    sources = _sources(scope)
+    series, sources = _per_source_and_step(wall.pk, span, step)
     totals = {name: sum(row[name] for row in sources) for name in COUNTS}
-    tags, authors, unique = _tops(wall.pk, scope, span.whole)
-    waits = dict(
-        WallMinuteWait.objects.filter(**scope)
-        .values("bucket")
-        .annotate(n=Sum("approvals"))
-        .values_list("bucket", "n")
-    )
+    tags, authors, unique = _tops(wall.pk, span, totals["posts"])
     decided = totals["approved"] + totals["rejected"]
     return Analytics(
         range=span,
         step=step,
-        series=_series(scope, span, step),
+        series=series,
         totals=totals,
         sources=sources,
         networks=_networks(sources),
@@ -215,6 +203,6 @@ def analytics(wall: Wall, span: Range) -> Analytics:
         top_authors=authors,
         unique_posters=unique,
         approval_rate=round(totals["approved"] / decided, 4) if decided else None,
-        median_wait_seconds=median_wait(waits),
+        median_wait_seconds=median_wait(_waits(wall.pk, span)),
         screens_online=screens_online(wall),
     )

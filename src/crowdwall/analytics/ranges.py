@@ -14,7 +14,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from crowdwall.analytics.rollup import minute_of, minute_start
+from crowdwall.analytics.grains import minute_of, minute_start
 from crowdwall.models import WallMinute
 
 __all__ = ["KINDS", "MAX_DAYS", "Range", "RangeError", "input_value", "parse_range"]

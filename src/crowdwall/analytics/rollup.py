@@ -3,9 +3,10 @@
 Nothing in the ingest or moderation paths writes rollups: every change they make to an entry
 is already visible in ``PostWall`` as a new row (a new id) or a new ``changed_at``. ``refresh``
 reads what appeared since the wall's mark (``WallRollupMark``) and *recomputes* every minute
-those entries fall in from ``PostWall`` itself, so a minute is never counted twice, whatever
-path changed it, and a refresh that runs twice changes nothing. Wall-wide totals (per author,
-per hashtag) move by the difference between a minute's old and new rows.
+those entries fall in from ``PostWall`` itself (``crowdwall.analytics.recompute``), so a minute
+is never counted twice, whatever path changed it, and a refresh that runs twice changes
+nothing. Hour rows and wall-wide totals move by the difference between a minute's old and new
+rows.
 
 New entries are found by post id over the ``(wall, state, post)`` index (a new entry is a new
 post: ingest adds entries only with their post), changes by ``changed_at`` over the partial
@@ -23,33 +24,23 @@ re-index adds to old posts or drops. Run ``rebuild-analytics`` after those.
 
 from __future__ import annotations
 
-import math
-from collections import Counter
-from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from crowdwall.models import (
-    ModerationState,
-    PostWall,
-    WallAuthorTotal,
-    WallMinute,
-    WallMinuteAuthor,
-    WallMinuteTag,
-    WallMinuteWait,
-    WallRollupMark,
-    WallTagTotal,
-)
+from crowdwall.analytics.grains import minute_of, minute_start
+from crowdwall.analytics.recompute import rebuild_minutes, wait_bucket
+from crowdwall.models import ModerationState, PostWall, WallRollupMark
 
 __all__ = [
     "LIMIT",
     "MARGIN",
     "lock",
     "minute_of",
+    "minute_start",
     "rebuild_minutes",
     "refresh",
     "set_mark",
@@ -58,186 +49,7 @@ __all__ = [
 
 MARGIN = 60.0  # seconds: longer than any ingest or moderation transaction should take
 LIMIT = 20_000  # entries (and changes) read per refresh
-SPAN = 60  # minutes recomputed per query (a run of dirty minutes this long or shorter)
 STATES = tuple(ModerationState.values)
-TAG_LENGTH = 100  # WallMinuteTag.tag
-
-
-def minute_of(moment: datetime) -> int:
-    """The rollup minute of a moment: whole minutes since the epoch."""
-    return int(moment.timestamp()) // 60
-
-
-def minute_start(minute: int) -> datetime:
-    """The first instant of a rollup minute (UTC)."""
-    return datetime.fromtimestamp(minute * 60, tz=UTC)
-
-
-def wait_bucket(seconds: float) -> int:
-    """The histogram bucket of a wait: ``floor(2 * log2(1 + seconds))`` (``WallMinuteWait``)."""
-    return int(2 * math.log2(1 + max(0.0, seconds)))
-
-
-def _runs(minutes: Iterable[int]) -> list[list[int]]:
-    # Sorted minutes cut into runs spanning at most SPAN minutes: one range query each.
-    runs: list[list[int]] = []
-    for minute in sorted(set(minutes)):
-        if runs and minute - runs[-1][0] < SPAN:
-            runs[-1].append(minute)
-        else:
-            runs.append([minute])
-    return runs
-
-
-def _entries(wall_id: int, run: list[int]) -> list[tuple[Any, ...]]:
-    # The wall's entries of these minutes, in every state: the archive index's range.
-    wanted = set(run)
-    rows = PostWall.objects.filter(
-        wall_id=wall_id,
-        state__in=STATES,
-        created_at__gte=minute_start(run[0]),
-        created_at__lt=minute_start(run[-1] + 1),
-    ).values_list(
-        "created_at",
-        "author_id",
-        "state",
-        "moderated_at",
-        "post__source_id",
-        "post__hashtags",
-        "post__ingested_at",
-    )
-    return [row for row in rows if minute_of(row[0]) in wanted]
-
-
-def _new_rows(wall_id: int, entries: list[tuple[Any, ...]]) -> tuple[list[Any], ...]:
-    sources: dict[tuple[int, int], Counter[str]] = {}
-    authors: dict[tuple[int, int], list[int]] = {}
-    tags: Counter[tuple[int, str]] = Counter()
-    waits: Counter[tuple[int, int]] = Counter()
-    for created_at, author_id, state, moderated_at, source_id, hashtags, ingested_at in entries:
-        minute = minute_of(created_at)
-        counts = sources.setdefault((minute, source_id), Counter())
-        counts["posts"] += 1
-        counts[state] += 1
-        pair = authors.setdefault((minute, author_id), [0, 0])
-        pair[0] += 1
-        if state != ModerationState.APPROVED:
-            continue
-        pair[1] += 1
-        for tag in {str(tag).casefold()[:TAG_LENGTH] for tag in hashtags or ()}:
-            tags[(minute, tag)] += 1
-        if moderated_at is not None and ingested_at is not None:
-            # A moderator's approval: how long the post waited since it arrived.
-            waits[(minute, wait_bucket((moderated_at - ingested_at).total_seconds()))] += 1
-    return (
-        [
-            WallMinute(
-                wall_id=wall_id,
-                minute=minute,
-                source_id=source_id,
-                **{name: counts[name] for name in ("posts", *STATES)},
-            )
-            for (minute, source_id), counts in sources.items()
-        ],
-        [
-            WallMinuteAuthor(wall_id=wall_id, minute=m, author_id=a, posts=p, approved=ap)
-            for (m, a), (p, ap) in authors.items()
-        ],
-        [WallMinuteTag(wall_id=wall_id, minute=m, tag=t, posts=n) for (m, t), n in tags.items()],
-        [
-            WallMinuteWait(wall_id=wall_id, minute=m, bucket=b, approvals=n)
-            for (m, b), n in waits.items()
-        ],
-    )
-
-
-def _apply_author_deltas(wall_id: int, deltas: dict[int, list[int]]) -> None:
-    deltas = {key: d for key, d in deltas.items() if d != [0, 0]}
-    if not deltas:
-        return
-    current = {
-        row.author_id: row
-        for row in WallAuthorTotal.objects.filter(wall_id=wall_id, author_id__in=list(deltas))
-    }
-    changed, created, gone = [], [], []
-    for author_id, (posts, approved) in deltas.items():
-        row = current.get(author_id)
-        if row is None:
-            row = WallAuthorTotal(wall_id=wall_id, author_id=author_id)
-            created.append(row)
-        else:
-            changed.append(row)
-        row.posts += posts
-        row.approved += approved
-        if row.posts <= 0:
-            gone.append(author_id)
-    WallAuthorTotal.objects.filter(wall_id=wall_id, author_id__in=gone).delete()
-    WallAuthorTotal.objects.bulk_update(
-        [row for row in changed if row.author_id not in gone], ["posts", "approved"]
-    )
-    WallAuthorTotal.objects.bulk_create([row for row in created if row.posts > 0])
-
-
-def _apply_tag_deltas(wall_id: int, deltas: Counter[str]) -> None:
-    deltas = Counter({tag: d for tag, d in deltas.items() if d})
-    if not deltas:
-        return
-    current = {
-        row.tag: row for row in WallTagTotal.objects.filter(wall_id=wall_id, tag__in=list(deltas))
-    }
-    changed, created = [], []
-    for tag, delta in deltas.items():
-        row = current.get(tag)
-        if row is None:
-            created.append(WallTagTotal(wall_id=wall_id, tag=tag, posts=delta))
-        else:
-            row.posts += delta
-            changed.append(row)
-    WallTagTotal.objects.filter(
-        wall_id=wall_id, tag__in=[row.tag for row in changed if row.posts <= 0]
-    ).delete()
-    WallTagTotal.objects.bulk_update([row for row in changed if row.posts > 0], ["posts"])
-    WallTagTotal.objects.bulk_create([row for row in created if row.posts > 0])
-
-
-def rebuild_minutes(wall_id: int, minutes: Iterable[int]) -> int:
-    """Recompute these minutes of the wall from ``PostWall`` (and move its totals by the
-    difference); returns the entries read. Call it inside a transaction holding the mark."""
-    read = 0
-    for run in _runs(minutes):
-        scope = {"wall_id": wall_id, "minute__in": run}
-        old_authors = WallMinuteAuthor.objects.filter(**scope).values_list(
-            "author_id", "posts", "approved"
-        )
-        old_tags = WallMinuteTag.objects.filter(**scope).values_list("tag", "posts")
-        author_deltas: dict[int, list[int]] = {}
-        tag_deltas: Counter[str] = Counter()
-        for author_id, posts, approved in old_authors:
-            delta = author_deltas.setdefault(author_id, [0, 0])
-            delta[0] -= posts
-            delta[1] -= approved
-        for tag, posts in old_tags:
-            tag_deltas[tag] -= posts
-        entries = _entries(wall_id, run)
-        read += len(entries)
-        minutes_rows, author_rows, tag_rows, wait_rows = _new_rows(wall_id, entries)
-        for row in author_rows:
-            delta = author_deltas.setdefault(row.author_id, [0, 0])
-            delta[0] += row.posts
-            delta[1] += row.approved
-        for row in tag_rows:
-            tag_deltas[row.tag] += row.posts
-        for model, rows in (
-            (WallMinute, minutes_rows),
-            (WallMinuteAuthor, author_rows),
-            (WallMinuteTag, tag_rows),
-            (WallMinuteWait, wait_rows),
-        ):
-            model.objects.filter(**scope).delete()
-            model.objects.bulk_create(rows, batch_size=1000)
-        _apply_author_deltas(wall_id, author_deltas)
-        _apply_tag_deltas(wall_id, tag_deltas)
-    return read
 
 
 def _locked_mark(wall_id: int, *, wait: bool) -> WallRollupMark | None:

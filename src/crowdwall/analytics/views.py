@@ -23,8 +23,9 @@ from django.views.decorators.http import require_GET
 
 from crowdwall.analytics.chart import chart_svg
 from crowdwall.analytics.figures import Analytics, analytics
+from crowdwall.analytics.grains import minute_start
 from crowdwall.analytics.ranges import KINDS, Range, RangeError, input_value, parse_range
-from crowdwall.analytics.rollup import minute_start, refresh
+from crowdwall.analytics.rollup import refresh
 from crowdwall.models import Source, Wall, WallMinute
 from crowdwall.moderation.access import wall_required
 

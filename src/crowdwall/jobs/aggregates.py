@@ -24,9 +24,9 @@ from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from crowdwall.caching import purge_walls
-from crowdwall.exceptions import JobError
-from crowdwall.jobs.base import Job, Stats
+from crowdwall.jobs.base import Stats
 from crowdwall.jobs.slicing import Chunk
+from crowdwall.jobs.walls import WallsJob
 from crowdwall.models import Author, AuthorWallCount, ModerationState, PostWall, Wall, WallAggregate
 
 STATES = tuple(ModerationState.values)  # each one a count column of both aggregate models
@@ -36,28 +36,12 @@ def _per_state(prefix: str = "") -> dict[str, Any]:
     return {state: Count("pk", filter=Q(**{f"{prefix}state": state})) for state in STATES}
 
 
-class RebuildAggregatesJob(Job):
+class RebuildAggregatesJob(WallsJob):
     """Per-author counts by author-id chunks, then per-wall totals (see the module docstring)."""
 
     name = "rebuild-aggregates"
     model = Author
     stat_names = ("authors", "entries")
-
-    @classmethod
-    def describe(cls, *, wall: str | None = None, label: str = "") -> dict[str, Any]:
-        # The walls in scope are part of the run: a wall created meanwhile means a new run.
-        return {"wall": wall, "label": label, "walls": cls._wall_ids(wall)}
-
-    @staticmethod
-    def _wall_ids(slug: str | None) -> list[int]:
-        walls = Wall.objects.all() if slug is None else Wall.objects.filter(slug=slug)
-        ids = sorted(walls.values_list("pk", flat=True))
-        if slug is not None and not ids:
-            raise JobError(f"No wall with slug {slug!r}.")
-        return ids
-
-    def prepare(self) -> None:
-        self.wall_ids: list[int] = list(self.params["walls"])
 
     def run_chunk(self, chunk: Chunk) -> Stats:
         now = timezone.now()

@@ -8,6 +8,10 @@ See ``crowdwall.models.posts`` for why a post and a wall meet in ``PostWall``.
 from crowdwall.models.aggregates import AuthorWallCount, WallAggregate
 from crowdwall.models.analytics import (
     WallAuthorTotal,
+    WallHour,
+    WallHourAuthor,
+    WallHourTag,
+    WallHourWait,
     WallMinute,
     WallMinuteAuthor,
     WallMinuteTag,
@@ -63,6 +67,10 @@ __all__ = [
     "Wall",
     "WallAggregate",
     "WallAuthorTotal",
+    "WallHour",
+    "WallHourAuthor",
+    "WallHourTag",
+    "WallHourWait",
     "WallMinute",
     "WallMinuteAuthor",
     "WallMinuteTag",

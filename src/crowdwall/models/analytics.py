@@ -1,27 +1,55 @@
-"""Per-minute rollups of a wall's entries, for the analytics page and API (docs/analytics.md).
+"""Rollups of a wall's entries at two grains, for the analytics page and API (docs/analytics.md).
 
-Each row is *derived*: ``crowdwall.analytics.rollup`` recomputes a (wall, minute) from
-``PostWall`` whenever an entry of that minute appears or changes, so every table here can be
-deleted and rebuilt (``manage.py crowdwall rebuild-analytics``). A minute is an integer,
-``epoch seconds // 60`` of the entry's ``created_at`` (the post's own date, the archive's sort
-key): compact, the same on SQLite and PostgreSQL, and a range of minutes is one index range.
+Each row is *derived*: ``crowdwall.analytics.recompute`` recomputes a (wall, minute) from
+``PostWall`` whenever an entry of that minute appears or changes, and moves the hour rows and
+the wall-wide totals by the difference, so every table here can be deleted and rebuilt
+(``manage.py crowdwall rebuild-analytics``). A minute is an integer, ``epoch seconds // 60`` of
+the entry's ``created_at`` (the post's own date, the archive's sort key): compact, the same on
+SQLite and PostgreSQL, and a range of minutes is one index range.
 
-Wall-wide totals per author and per hashtag (``WallAuthorTotal``, ``WallTagTotal``) answer the
-"whole event" range without summing every minute: exact distinct posters over a million posts
-is then a count of a few thousand rows.
+Four shapes (per source, per author, per hashtag, per wait bucket) exist at two grains: the
+minute tables (``WallMinute…``) and the hour tables (``WallHour…``), whose ``minute`` column is
+the hour's first minute (a multiple of 60), so one query shape reads either grain. A range
+reads its full hours from the hour tables and only its edge minutes from the minute tables.
+Wall-wide totals per author and per hashtag answer the "whole event" range.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 from django.db import models
 
 from crowdwall.models.walls import Wall
 
 
-class WallMinute(models.Model):
-    """One minute of one wall, per source: its entries by moderation state."""
+class Rollup(models.Model):
+    """A derived row of one wall's counts; ``KEY`` names the fields that identify it."""
+
+    KEY: ClassVar[tuple[str, ...]] = ()
+    COUNTS: ClassVar[tuple[str, ...]] = ("posts",)  # the first one > 0 means "the row exists"
 
     wall = models.ForeignKey(Wall, on_delete=models.CASCADE, related_name="+", db_index=False)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        key = "/".join(str(getattr(self, name)) for name in self.KEY)
+        return f"{self.wall_id}@{key}: {getattr(self, self.COUNTS[0])}"
+
+
+def _once(*key: str) -> list[models.UniqueConstraint]:
+    # One row per wall and key: the unique index is also the range index every read uses.
+    return [models.UniqueConstraint(fields=["wall", *key], name="%(app_label)s_%(class)s_once")]
+
+
+class SourceCounts(Rollup):
+    """Entries by moderation state, per source, in one minute (or hour) of one wall."""
+
+    KEY = ("minute", "source_id")
+    COUNTS = ("posts", "approved", "pending", "rejected", "deleted")
+
     minute = models.IntegerField()
     # No foreign key: a deleted source's history stays countable (its name is then unknown).
     source_id = models.IntegerField()
@@ -32,97 +60,131 @@ class WallMinute(models.Model):
     deleted = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["wall", "minute", "source_id"], name="crowdwall_wallminute_once"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.wall_id}@{self.minute}/{self.source_id}: {self.posts}"
+        abstract = True
+        constraints = _once("minute", "source_id")
 
 
-class WallMinuteAuthor(models.Model):
-    """How many entries (and approved ones) one author has in one minute of one wall."""
+class AuthorCounts(Rollup):
+    """How many entries (and approved ones) one author has in one minute (or hour)."""
 
-    wall = models.ForeignKey(Wall, on_delete=models.CASCADE, related_name="+", db_index=False)
+    KEY = ("minute", "author_id")
+    COUNTS = ("posts", "approved")
+
     minute = models.IntegerField()
     author_id = models.BigIntegerField()
     posts = models.PositiveIntegerField(default=0)
     approved = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["wall", "minute", "author_id"], name="crowdwall_minuteauthor_once"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.wall_id}@{self.minute}/{self.author_id}: {self.posts}"
+        abstract = True
+        constraints = _once("minute", "author_id")
 
 
-class WallMinuteTag(models.Model):
-    """How many approved entries of one minute of one wall carry one hashtag (lower case)."""
+class TagCounts(Rollup):
+    """How many approved entries of one minute (or hour) carry one hashtag (lower case)."""
 
-    wall = models.ForeignKey(Wall, on_delete=models.CASCADE, related_name="+", db_index=False)
+    KEY = ("minute", "tag")
+
     minute = models.IntegerField()
     tag = models.CharField(max_length=100)
     posts = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["wall", "minute", "tag"], name="crowdwall_minutetag_once"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.wall_id}@{self.minute}#{self.tag}: {self.posts}"
+        abstract = True
+        constraints = _once("minute", "tag")
 
 
-class WallMinuteWait(models.Model):
-    """A histogram of how long a minute's approved entries waited for a moderator: ``bucket``
-    b holds waits of ``2**(b/2) - 1`` up to ``2**((b+1)/2) - 1`` seconds (±20 %)."""
+class WaitCounts(Rollup):
+    """A histogram of how long a minute's (or hour's) approved entries waited for a moderator:
+    ``bucket`` b holds waits of ``2**(b/2) - 1`` up to ``2**((b+1)/2) - 1`` seconds (±20 %)."""
 
-    wall = models.ForeignKey(Wall, on_delete=models.CASCADE, related_name="+", db_index=False)
+    KEY = ("minute", "bucket")
+    COUNTS = ("approvals",)
+
     minute = models.IntegerField()
     bucket = models.PositiveSmallIntegerField()
     approvals = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["wall", "minute", "bucket"], name="crowdwall_minutewait_once"
-            )
+        abstract = True
+        constraints = _once("minute", "bucket")
+
+
+class WallMinute(SourceCounts):
+    """One minute of one wall, per source: its entries by moderation state."""
+
+
+class WallHour(SourceCounts):
+    """One hour of one wall, per source (``minute``: the hour's first minute)."""
+
+
+class WallMinuteAuthor(AuthorCounts):
+    """One author's entries in one minute of one wall."""
+
+
+class WallHourAuthor(AuthorCounts):
+    """One author's entries in one hour of one wall: what a day's top authors read."""
+
+    class Meta(AuthorCounts.Meta):
+        # Both covering (index-only scans on PostgreSQL): a range's rows by hour (a custom
+        # range's distinct posters), and one author's hours (top-author candidates, an
+        # author's newest minute).
+        indexes = [
+            models.Index(
+                fields=["wall", "minute", "author_id", "posts", "approved"],
+                name="crowdwall_ha_cover",
+            ),
+            models.Index(
+                fields=["wall", "author_id", "minute", "posts", "approved"],
+                name="crowdwall_ha_author",
+            ),
         ]
 
-    def __str__(self) -> str:
-        return f"{self.wall_id}@{self.minute}[{self.bucket}]: {self.approvals}"
+
+class WallMinuteTag(TagCounts):
+    """One hashtag's approved entries in one minute of one wall."""
 
 
-class WallAuthorTotal(models.Model):
-    """One author's entries on one wall over all time (rows with at least one entry)."""
+class WallHourTag(TagCounts):
+    """One hashtag's approved entries in one hour of one wall."""
 
-    wall = models.ForeignKey(Wall, on_delete=models.CASCADE, related_name="+", db_index=False)
+
+class WallMinuteWait(WaitCounts):
+    """Moderator approvals by wait, in one minute of one wall."""
+
+
+class WallHourWait(WaitCounts):
+    """Moderator approvals by wait, in one hour of one wall."""
+
+
+class WallAuthorTotal(Rollup):
+    """One author's entries on one wall over all time (rows with at least one entry), and the
+    newest minute they have an entry in: the distinct posters of a range that reaches the
+    wall's newest minute (the last hour, the last day) are the authors seen since its start."""
+
+    KEY = ("author_id",)
+    COUNTS = ("posts", "approved")
+
     author_id = models.BigIntegerField()
     posts = models.PositiveIntegerField(default=0)
     approved = models.PositiveIntegerField(default=0)
+    last_minute = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["wall", "author_id"], name="crowdwall_authortotal_once")
         ]
-        indexes = [models.Index(fields=["wall", "-approved", "author_id"], name="crowdwall_at_top")]
+        indexes = [
+            models.Index(fields=["wall", "-approved", "author_id"], name="crowdwall_at_top"),
+            models.Index(fields=["wall", "last_minute"], name="crowdwall_at_last"),
+        ]
 
-    def __str__(self) -> str:
-        return f"{self.wall_id}/{self.author_id}: {self.posts}"
 
-
-class WallTagTotal(models.Model):
+class WallTagTotal(Rollup):
     """One hashtag's approved entries on one wall over all time."""
 
-    wall = models.ForeignKey(Wall, on_delete=models.CASCADE, related_name="+", db_index=False)
+    KEY = ("tag",)
+
     tag = models.CharField(max_length=100)
     posts = models.PositiveIntegerField(default=0)
 
@@ -131,9 +193,6 @@ class WallTagTotal(models.Model):
             models.UniqueConstraint(fields=["wall", "tag"], name="crowdwall_tagtotal_once")
         ]
         indexes = [models.Index(fields=["wall", "-posts", "tag"], name="crowdwall_tt_top")]
-
-    def __str__(self) -> str:
-        return f"{self.wall_id}#{self.tag}: {self.posts}"
 
 
 class WallRollupMark(models.Model):

@@ -1,4 +1,5 @@
-"""The per-minute rollups equal a brute-force count of the entries, whatever happened to them."""
+"""The rollups (minutes, hours, totals) equal a brute-force count of the entries, whatever
+happened to them."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crowdwall.analytics import rollup
+from crowdwall.analytics.grains import SHAPES, hour_of
 from crowdwall.analytics.rollup import minute_of, refresh, wait_bucket
 from crowdwall.ingest.write import ingest
 from crowdwall.models import (
@@ -59,12 +61,23 @@ def expected(wall: Wall) -> dict[str, Any]:
                 wait = (entry.moderated_at - entry.post.ingested_at).total_seconds()
                 waits[(minute, wait_bucket(wait))] += 1
     author_totals: Counter[tuple[int, str]] = Counter()
-    for (_, author, kind), n in authors.items():
+    for (minute, author, kind), n in authors.items():
         author_totals[(author, kind)] += n
+        # Each author's newest minute with an entry, as a count keyed by it.
+        author_totals[(author, "last_minute")] = max(author_totals[(author, "last_minute")], minute)
     tag_totals: Counter[str] = Counter()
     for (_, tag), n in tags.items():
         tag_totals[tag] += n
+    # Hours from the entries' minutes (not from the minute tables): (table, hour, key, count).
+    hours: Counter[tuple[Any, ...]] = Counter()
+    for name, counter in (("source", minutes), ("author", authors)):
+        for (minute, key, kind), n in counter.items():
+            hours[(name, hour_of(minute), key, kind)] += n
+    for name, counter in (("tag", tags), ("wait", waits)):
+        for (minute, key), n in counter.items():
+            hours[(name, hour_of(minute), key, "posts" if name == "tag" else "approvals")] += n
     return {
+        "hours": +hours,
         "minutes": +minutes,
         "authors": +authors,
         "tags": +tags,
@@ -84,11 +97,19 @@ def stored(wall: Wall) -> dict[str, Any]:
     for row in WallMinuteAuthor.objects.filter(wall=wall):
         authors[(row.minute, row.author_id, "posts")] += row.posts
         authors[(row.minute, row.author_id, "approved")] += row.approved
+    hours: Counter[tuple[Any, ...]] = Counter()
+    for shape, name in zip(SHAPES, ("source", "author", "tag", "wait"), strict=True):
+        for row in shape.hour.objects.filter(wall=wall):
+            assert row.minute % 60 == 0 and getattr(row, shape.counts[0]) > 0
+            for kind in shape.counts:
+                hours[(name, row.minute, getattr(row, shape.key), kind)] += getattr(row, kind)
     author_totals: Counter[tuple[int, str]] = Counter()
     for row in WallAuthorTotal.objects.filter(wall=wall):
         author_totals[(row.author_id, "posts")] += row.posts
         author_totals[(row.author_id, "approved")] += row.approved
+        author_totals[(row.author_id, "last_minute")] = row.last_minute
     return {
+        "hours": +hours,
         "minutes": +minutes,
         "authors": +authors,
         "tags": +Counter(
@@ -102,7 +123,11 @@ def stored(wall: Wall) -> dict[str, Any]:
     }
 
 
-post_spec = st.tuples(st.sampled_from(AUTHORS), st.integers(0, 4), st.sets(st.sampled_from(TAGS)))
+post_spec = st.tuples(
+    st.sampled_from(AUTHORS),
+    st.sampled_from([0, 1, 2, 59, 60, 61, 130]),
+    st.sets(st.sampled_from(TAGS)),
+)
 step = st.one_of(
     st.tuples(st.just("ingest"), st.lists(post_spec, min_size=1, max_size=4)),
     st.tuples(
@@ -192,3 +217,18 @@ def test_history_is_read_limit_by_limit_without_remembering_it(
     assert stored(wall) == expected(wall)
     # Two full reads were history (nothing kept as seen); the last, short one is remembered.
     assert len(WallRollupMark.objects.get(wall=wall).window["seen"]) == 1
+
+
+def test_an_author_who_loses_their_newest_minute_gets_the_one_before(wall: Wall, source: Source):
+    early, late = (T0 + timedelta(minutes=m) for m in (5, 130))
+    ingest(source, [make_post(n, created_at=at.isoformat()) for n, at in ((1, early), (2, late))])
+    refresh(wall.pk)
+    assert WallAuthorTotal.objects.get().last_minute == minute_of(late)
+    # Entry 2 deleted from the table (a refresh cannot see that); recomputing its minute moves
+    # the author's newest minute back to the one before, found through the hour rows.
+    PostWall.objects.filter(post__external_id="2").delete()
+    with transaction.atomic():
+        rollup.lock(wall.pk)
+        rollup.rebuild_minutes(wall.pk, [minute_of(late)])
+    assert WallAuthorTotal.objects.get().last_minute == minute_of(early)
+    assert stored(wall) == expected(wall)
