@@ -20,7 +20,7 @@ from crowdwall.models import (
     Wall,
     WallRole,
 )
-from crowdwall.models.walls import RULE_FIELDS
+from crowdwall.models.walls import RULE_FIELDS, SCREEN_FIELDS
 from crowdwall.moderation.actions import reapply_bans
 from crowdwall.moderation.trust_backlog import approve_waiting
 
@@ -119,21 +119,7 @@ class WallAdmin(admin.ModelAdmin):
         (None, {"fields": WallForm.Meta.fields}),
         (
             "Big screen and overlay",
-            {
-                "fields": [
-                    "screen_layout",
-                    "screen_theme",
-                    "brand_color",
-                    "logo_url",
-                    "info_text",
-                    "qr_url",
-                    "slide_every",
-                    "overlay_position",
-                    "overlay_size",
-                    "overlay_background",
-                    "custom_css",
-                ]
-            },
+            {"fields": SCREEN_FIELDS},
         ),
     ]
 

@@ -19,7 +19,7 @@ from crowdwall import jsonlimits
 from crowdwall.api.inputs import MESSAGE as NUL_MESSAGE
 from crowdwall.api.inputs import holds_nul
 from crowdwall.models import Slide, Source, Wall
-from crowdwall.models.walls import NAME_TAKEN, RULE_FIELDS
+from crowdwall.models.walls import NAME_TAKEN, RULE_FIELDS, SCREEN_FIELDS
 from crowdwall.sources.kinds import KINDS
 
 # The config keys a source form shows as their own fields (the rest: "other settings").
@@ -90,20 +90,7 @@ class WallForm(forms.ModelForm):
     class Meta:
         model = Wall
         formfield_callback = staticmethod(_formfield)
-        fields = [
-            *RULE_FIELDS,
-            "screen_layout",
-            "screen_theme",
-            "brand_color",
-            "logo_url",
-            "info_text",
-            "qr_url",
-            "slide_every",
-            "overlay_position",
-            "overlay_size",
-            "overlay_background",
-            "custom_css",
-        ]
+        fields = [*RULE_FIELDS, *SCREEN_FIELDS]
         labels = {
             "is_active": "Active (ingests and shows posts)",
             "brand_color": "Brand colour",

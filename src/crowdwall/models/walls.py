@@ -269,3 +269,17 @@ RULE_FIELDS = [
     "hide_sensitive",
     "followed_accounts_opt_in",
 ]
+# A wall's big screen and overlay settings, in form order (the admin and the console edit them).
+SCREEN_FIELDS = [
+    "screen_layout",
+    "screen_theme",
+    "brand_color",
+    "logo_url",
+    "info_text",
+    "qr_url",
+    "slide_every",
+    "overlay_position",
+    "overlay_size",
+    "overlay_background",
+    "custom_css",
+]
