@@ -10,7 +10,8 @@ frames, through the Bluesky adapter's own receive loop (``BlueskySource._receive
 parse, match; batches of 500 with the time cursor; the pipeline converts the records) and
 ``StreamRunner``; the WebSocket is replaced by the frames handed over as ``websockets``' ``recv``
 does, 16 buffered frames between two turns of the event loop (``python -m bench jetstream``
-measures the WebSocket part).
+measures the WebSocket part), and the AppView the profile lookup asks about first-seen authors
+by an in-process stand-in that finds no label (the real calls, CPU included; no network).
 
 Both run as ``manage.py crowdwall stream`` does: batches prepared by the prepare worker process
 (``CROWDWALL["PREPARE_PROCESSES"]``, one on a machine with two cores) while the previous batch is

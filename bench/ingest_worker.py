@@ -24,6 +24,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 BATCH = 500  # posts per source batch and per bulk_create call (the pipeline's BATCH_SIZE)
 VARIANTS = [
     "replay",
@@ -256,18 +258,26 @@ def _jetstream_items(frames: list[str]) -> int:
     return sum(probe.feed(frame) is not None for frame in frames)
 
 
+def _no_labels(request: httpx.Request) -> httpx.Response:
+    """The AppView's ``getProfiles`` as a stand-in: every asked-for profile, none labelled."""
+    dids = request.url.params.get_list("actors")
+    return httpx.Response(200, json={"profiles": [{"did": did, "labels": []} for did in dids]})
+
+
 def _run_jetstream(
     source_id: int, frames: list[str], pool: Any, items: int | None = None
 ) -> dict[str, int]:
     """Jetstream frames through the Bluesky adapter's own receive loop (``_receive``: the filter,
     batches of 500 with the time cursor, its flush timers) and ``StreamRunner``, as ``manage.py
-    crowdwall stream`` runs a Bluesky source: only the WebSocket is left out, replaced by the
-    frames handed over as ``websockets`` would (``BufferedFrames``). ``items``: what
+    crowdwall stream`` runs a Bluesky source: only the network is left out, the WebSocket replaced
+    by the frames handed over as ``websockets`` would (``BufferedFrames``), and the AppView that
+    the profile lookup asks about first-seen authors by an in-process stand-in (``_no_labels``). ``items``: what
     ``_jetstream_items`` says for these frames (counted before the clock starts)."""
     from crowdwall.models import Source
     from crowdwall.sources import runner as runner_module
     from crowdwall.sources.base import Cursor
     from crowdwall.sources.bluesky import BlueskySource
+    from crowdwall.sources.http import http_client
 
     config = JETSTREAM_CONFIG
     if items is None:
@@ -288,6 +298,11 @@ def _run_jetstream(
             return next(self.frames)
 
     class FramesSource(BlueskySource):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            if self.lookup is not None:  # the AppView answers in process: no network either
+                self.lookup._client = http_client(transport=httpx.MockTransport(_no_labels))
+
         def stream(self, cursor: Cursor) -> Any:
             return self._receive(BufferedFrames())  # type: ignore[arg-type]
 

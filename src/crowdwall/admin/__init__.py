@@ -18,7 +18,7 @@ from crowdwall.admin.posts import (
     reject,
     unpin,
 )
-from crowdwall.admin.quarantine import QuarantinedPostAdmin
+from crowdwall.admin.quarantine import QuarantinedPostAdmin, replay_quarantined
 from crowdwall.admin.walls import SourceAdmin, SourceForm, WallAdmin, WallForm
 from crowdwall.schedule import admin as _schedule_admin  # noqa: F401  (registers Schedule)
 
@@ -38,5 +38,6 @@ __all__ = [
     "make_pending",
     "pin",
     "reject",
+    "replay_quarantined",
     "unpin",
 ]

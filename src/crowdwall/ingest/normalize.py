@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from crowdwall.conf import conf
@@ -157,12 +158,17 @@ def _bool(data: Mapping[str, Any], key: str) -> bool:
     return value
 
 
-def _flag(data: Mapping[str, Any], key: str) -> bool | None:
-    """An optional true/false (``None`` when missing or null: not reported)."""
-    value = data.get(key)
-    if value is None or value is True or value is False:
-        return value
-    raise InvalidPost("wrong type", f"{key!r} must be true, false or null")
+_FLAGS = ("noindex", "discoverable", "indexable", "no_unauthenticated")
+
+
+def _flags(data: Mapping[str, Any]) -> dict[str, bool | None]:
+    """An author's optional true/false consent flags (``None`` when missing or null: not
+    reported), by name; read together, since every post carries an author."""
+    flags = {key: data.get(key) for key in _FLAGS}
+    for key, value in flags.items():
+        if not (value is None or value is True or value is False):
+            raise InvalidPost("wrong type", f"{key!r} must be true, false or null")
+    return flags
 
 
 def _is_mapping(value: Any) -> bool:
@@ -215,10 +221,7 @@ def from_dict(data: Any) -> IncomingPost:
                 avatar_url=_str(author_data, "avatar_url"),
                 profile_url=_str(author_data, "profile_url"),
                 is_bot=_bool(author_data, "bot"),
-                noindex=_flag(author_data, "noindex"),
-                discoverable=_flag(author_data, "discoverable"),
-                indexable=_flag(author_data, "indexable"),
-                no_unauthenticated=_flag(author_data, "no_unauthenticated"),
+                **_flags(author_data),
             ),
             html=_str(data, "html"),
             text=_str(data, "text"),
@@ -262,8 +265,8 @@ def _count(value: Any) -> int | None:
     return min(value, 2**31 - 1)
 
 
-def _optional_bool(value: Any) -> bool | None:
-    return None if value is None else bool(value)
+# Authors post again and again: their avatar and profile URLs are checked once while they do.
+_author_url = lru_cache(maxsize=4096)(_url)
 
 
 def clean_post(post: IncomingPost, *, now: datetime, limits: Limits | None = None) -> IncomingPost:
@@ -344,13 +347,14 @@ def clean_post(post: IncomingPost, *, now: datetime, limits: Limits | None = Non
             id=author_id,
             handle=handle[:NAME_LENGTH],
             display_name=str(author.display_name or "").strip()[:NAME_LENGTH],
-            avatar_url=_url(author.avatar_url),
-            profile_url=_url(author.profile_url),
+            avatar_url=_author_url(author.avatar_url or ""),
+            profile_url=_author_url(author.profile_url or ""),
             is_bot=bool(author.is_bot),
-            noindex=_optional_bool(author.noindex),
-            discoverable=_optional_bool(author.discoverable),
-            indexable=_optional_bool(author.indexable),
-            no_unauthenticated=_optional_bool(author.no_unauthenticated),
+            # Inline, not a helper per flag: four calls per post for what is mostly None.
+            noindex=None if (flag := author.noindex) is None else bool(flag),
+            discoverable=None if (flag := author.discoverable) is None else bool(flag),
+            indexable=None if (flag := author.indexable) is None else bool(flag),
+            no_unauthenticated=None if (flag := author.no_unauthenticated) is None else bool(flag),
         ),
         html=raw_html,
         text=raw_text,

@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from crowdwall.exceptions import InvalidPost
-from crowdwall.ingest.consent import account_opted_out
+from crowdwall.ingest.consent import author_opted_out
 from crowdwall.ingest.items import Item, to_incoming
 from crowdwall.ingest.match import (
     Haystack,
@@ -204,13 +204,7 @@ def match_input(
         sensitive=post.sensitive,
         booster_id=post.booster_id,
         booster_handle=_fold_handle(post.booster_handle.lstrip("@")),
-        opted_out=post.opted_out
-        or account_opted_out(
-            noindex=author.noindex,
-            discoverable=author.discoverable,
-            indexable=author.indexable,
-            no_unauthenticated=author.no_unauthenticated,
-        ),
+        opted_out=post.opted_out or author_opted_out(author),
     )
 
 

@@ -1,10 +1,9 @@
 """The database half of the pipeline: one chunk, one transaction, a fixed number of statements.
 
-Per chunk, whatever its size: walls and bans (4 small queries, before the transaction), a lock
-on the walls and the source the chunk's rows refer to (2: they have no foreign-key constraints,
-``crowdwall.models.locking``), the chunk's existing posts (1: dedupe is one select by external
-id, locking what it finds), the author upsert (1), one
-multi-row post insert (``COPY`` on PostgreSQL) and one query for the new ids, one multi-row
+Per chunk, whatever its size: walls, sources and their lists (3 small queries, before the
+transaction), a lock on the walls and the source the chunk's rows refer to (2: they have no
+foreign-key constraints, ``crowdwall.models.locking``), the chunk's existing posts (1: dedupe is
+one select by external id, locking what it finds), the author upsert (1), one multi-row post insert (``COPY`` on PostgreSQL) and one query for the new ids, one multi-row
 insert of wall entries, the wall entries of changed posts (1, only if any), and one bulk update
 per kind of change. The hot statements are raw SQL (``crowdwall.ingest.bulk``): the ORM's bulk
 methods cost more than the database's own work at this size. Events and cache purges run in

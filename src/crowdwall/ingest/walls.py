@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import Q
+from django.db import connections, router
 from django.utils import timezone
 
 from crowdwall.conf import conf
@@ -97,11 +97,50 @@ def _any_wall(kind: str, scope: str) -> bool:
         return False
 
 
+# The per-wall lists read for every chunk: kind -> (model, the column listed).
+_LISTS = {
+    "banned_authors": (BannedAuthor, "account"),
+    "banned_words": (BannedWord, "word"),
+    "never_show": (NeverShow, "account"),  # entries without a wall apply to every wall
+    "trusted": (TrustedAccount, "account"),
+}
+
+
+def _wall_lists(ids: list[int]) -> dict[str, defaultdict[int | None, list[str]]]:
+    """The banned authors, banned words, never-show accounts (wall ``None``: every wall's) and
+    trusted accounts of the walls ``ids``, by kind and wall: one ``UNION ALL`` query, not four.
+
+    This runs for every chunk ingest stores; four round trips (one of them through the ORM)
+    cost more than what they read, which is a few short rows. ``ids`` are primary keys
+    (integers), written into the statement: no parameter limit to mind.
+    """
+    connection = connections[router.db_for_read(Wall)]
+    quote = connection.ops.quote_name
+    in_walls = ", ".join(str(int(pk)) for pk in ids)
+    parts = []
+    for number, (model, column) in enumerate(_LISTS.values()):
+        meta = model._meta
+        wall = quote(meta.get_field("wall").column)
+        where = f"{wall} IN ({in_walls})"
+        if model is NeverShow:
+            where = f"({wall} IS NULL OR {where})"
+        listed = quote(meta.get_field(column).column)
+        parts.append(f"SELECT {number}, {wall}, {listed} FROM {quote(meta.db_table)} WHERE {where}")
+    found: dict[str, defaultdict[int | None, list[str]]] = {k: defaultdict(list) for k in _LISTS}
+    by_number = list(found.values())
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts))
+        for number, wall_id, value in cursor.fetchall():
+            by_number[number][wall_id].append(value)
+    return found
+
+
 def load_wall_rules(
     wall_ids: Iterable[int] | None = None, *, now: datetime | None = None
 ) -> list[WallRules]:
     """Every active wall (or the given ones), compiled with the rules of the talks running at
-    ``now`` (default: now); six queries whatever the count, a seventh once a minute (talks).
+    ``now`` (default: now); three queries whatever the count (walls, sources, their lists), a
+    fourth once a minute (talks).
 
     A source confined to its own wall (scope other than "any") is closed to every other wall,
     active or not: its wall being inactive must not let its posts spill elsewhere."""
@@ -112,8 +151,8 @@ def load_wall_rules(
     if not walls:
         return []
     ids = [wall.pk for wall in walls]
-    # Lean selects by wall (crowdwall.ingest.bulk), not the ORM: this runs for every chunk,
-    # and building three querysets cost more than the database's answers.
+    # Lean selects (crowdwall.ingest.bulk, _wall_lists), not the ORM: this runs for every
+    # chunk, and building querysets cost more than the database's answers.
     include: dict[int, list[int]] = defaultdict(list)
     confined: dict[int, set[int]] = defaultdict(set)  # wall -> its sources confined to it
     # Every source, whatever its wall (there are few): include-all ones of the loaded walls,
@@ -125,21 +164,8 @@ def load_wall_rules(
             include[wall_id].append(source_id)
         if not _any_wall(kind, scope):
             confined[wall_id].add(source_id)
-    authors: dict[int, list[str]] = defaultdict(list)
-    for wall_id, account in select_in(BannedAuthor, ["wall", "account"], "wall", ids):
-        authors[wall_id].append(account)
-    words: dict[int, list[str]] = defaultdict(list)
-    for wall_id, word in select_in(BannedWord, ["wall", "word"], "wall", ids):
-        words[wall_id].append(word)
-    # The never-show list: entries without a wall apply to every wall.
-    hidden: dict[int | None, list[str]] = defaultdict(list)
-    for wall_id, account in NeverShow.objects.filter(
-        Q(wall__isnull=True) | Q(wall__in=ids)
-    ).values_list("wall", "account"):
-        hidden[wall_id].append(account)
-    trusted: dict[int, list[str]] = defaultdict(list)
-    for wall_id, account in select_in(TrustedAccount, ["wall", "account"], "wall", ids):
-        trusted[wall_id].append(account)
+    lists = _wall_lists(ids)
+    authors, words, hidden, trusted = (lists[kind] for kind in _LISTS)
     all_confined: frozenset[int] = frozenset().union(*confined.values())
     blocklist = default_blocklist() if any(w.use_default_blocklist for w in walls) else None
     talks = active_talk_rules(now or timezone.now())

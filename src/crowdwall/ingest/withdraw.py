@@ -19,7 +19,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from crowdwall.ingest.announce import announce as announce_changes
-from crowdwall.ingest.consent import account_opted_out
+from crowdwall.ingest.consent import account_opted_out, author_opted_out
 from crowdwall.ingest.match import OPTED_OUT_REASON, WallRules, fold
 from crowdwall.ingest.normalize import IncomingAuthor
 from crowdwall.ingest.prepare import Entry, Prepared
@@ -80,16 +80,6 @@ def announce(changed: Iterable[tuple[int, str, str, bool]]) -> None:
         for post_id, walls in by_post.items()
     ]
     announce_changes(events, slugs)
-
-
-def author_opted_out(author: IncomingAuthor) -> bool:
-    """Whether an incoming author's flags opt the account out (``crowdwall.ingest.consent``)."""
-    return account_opted_out(
-        noindex=author.noindex,
-        discoverable=author.discoverable,
-        indexable=author.indexable,
-        no_unauthenticated=author.no_unauthenticated,
-    )
 
 
 def consent_values(author: IncomingAuthor) -> tuple[bool | None, ...]:

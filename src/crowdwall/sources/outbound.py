@@ -178,4 +178,4 @@ def transport_options(options: dict[str, Any]) -> dict[str, Any]:
     no transport of the caller's own, such as a test's mock)."""
     if not is_guarded() or "transport" in options:
         return options
-    return {**options, "transport": GuardedTransport()}
+    return {**options, "transport": GuardedTransport(verify=options.get("verify", True))}

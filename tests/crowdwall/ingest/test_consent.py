@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
-from crowdwall.ingest.consent import account_opted_out, has_opt_out_label
+from crowdwall.ingest.consent import account_opted_out, author_opted_out, has_opt_out_label
+from crowdwall.ingest.normalize import IncomingAuthor
 from crowdwall.models import Author, NeverShow, PostWall, Wall
 from tests.crowdwall.conftest import make_post
 
@@ -32,6 +35,14 @@ def states(wall: Wall) -> dict[str, str]:
 )
 def test_the_rule(flags, opted_out):
     assert account_opted_out(**flags) is opted_out
+
+
+def test_the_rule_read_from_an_authors_attributes_is_the_same_rule():
+    names = ["noindex", "discoverable", "indexable", "no_unauthenticated"]
+    for values in itertools.product([None, True, False], repeat=4):  # every combination
+        flags = dict(zip(names, values, strict=True))
+        author = IncomingAuthor(id="a", handle="a", **flags)
+        assert author_opted_out(author) is account_opted_out(**flags), flags
 
 
 def test_the_bluesky_label_is_found_among_others():

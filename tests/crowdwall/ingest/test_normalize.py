@@ -62,6 +62,8 @@ def test_from_dict_reads_deletions_with_only_an_id():
         (make_post(1, tags="djangocon"), "wrong type"),
         (make_post(1, counts=[1, 2]), "wrong type"),
         (make_post(1) | {"author": "ann"}, "missing field"),
+        (make_post(1, author={"indexable": "yes"}), "wrong type"),
+        (make_post(1, author={"noindex": 0}), "wrong type"),
     ],
 )
 def test_from_dict_rejects_malformed_input(data, reason):

@@ -5,6 +5,7 @@ Against the fake servers (real HTTP and WebSockets on loopback)."""
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Iterator
 
 import pytest
@@ -13,7 +14,13 @@ from crowdwall import __version__
 from crowdwall.exceptions import SourceError
 from crowdwall.models import Source, Wall
 from crowdwall.sources.base import Cursor
-from crowdwall.sources.http import ROBOTS, RobotsCache, RobotsDisallowed, http_client
+from crowdwall.sources.http import (
+    ROBOTS,
+    RobotsCache,
+    RobotsDisallowed,
+    http_client,
+    tls_context,
+)
 from crowdwall.sources.rss import FeedUnavailable, RSSSource
 from crowdwall.sources.runner import StreamRunner
 from tests.crowdwall.fakes.feeds import FeedServer
@@ -63,6 +70,23 @@ def test_the_default_user_agent_names_the_version_and_a_contact():
     finally:
         asyncio.run(client.aclose())
     assert agent.startswith(f"crowdwall/{__version__} (+https://")
+
+
+def _context_of(client) -> ssl.SSLContext:
+    return client._transport._pool._ssl_context  # httpx's transport -> httpcore's pool
+
+
+def test_clients_share_one_verifying_tls_context_unless_given_their_own():
+    own = ssl.create_default_context()
+    clients = [http_client(), http_client(timeout=3.0), http_client(verify=own)]
+    try:
+        contexts = [_context_of(client) for client in clients]
+    finally:
+        for client in clients:
+            asyncio.run(client.aclose())
+    assert contexts[0] is contexts[1] is tls_context()  # built once, not per client
+    assert contexts[2] is own
+    assert tls_context().verify_mode == ssl.CERT_REQUIRED and tls_context().check_hostname
 
 
 def test_a_feed_and_its_robots_txt_get_our_user_agent(feed, contact):
