@@ -143,7 +143,7 @@ def _measure(client: httpx.Client, samples: int, rows: int) -> dict[str, Any]:
     for n in range(samples):
         if time.monotonic() > stop_at:
             break
-        # Rows 2.. (row 1 is the memcached-only part's): a fresh page, a cold miss, each time.
+        # Rows 2.. (row 1 is the memcached-only part's): a page not cached yet, until they wrap.
         miss, block, memcached, varnish = _sample(client, n, 2 + n % (rows - 1))
         late += memcached is None or varnish is None
         latency["miss"].append(miss)
