@@ -17,6 +17,7 @@ import httpx
 from tests.fixtures.nginx import run_nginx
 from tests.fixtures.nginx_generated import run_generated
 from tests.fixtures.servers import Server, memcached_command, run_server
+from tests.fixtures.varnish import run_varnish
 
 from bench import ROOT
 from bench.report import console
@@ -43,6 +44,13 @@ def nginx(name: str, config: Config) -> Iterator[Server]:
 def generated_nginx(name: str, render: Config) -> Iterator[Server]:
     """nginx on a config from ``herdcache.edge.nginx.render_config`` (prefix: its folder)."""
     with _served(run_generated(render, name=name)) as server:
+        yield server
+
+
+@contextmanager
+def varnish(name: str, render: Config) -> Iterator[Server]:
+    """varnishd on the VCL ``render(port, folder)`` returns (checked with ``varnishd -C``)."""
+    with _served(run_varnish(render, name)) as server:
         yield server
 
 

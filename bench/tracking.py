@@ -8,7 +8,9 @@ stamps of the tags the last render read come with the lookup) and for a cold mis
 ``get_many`` after the render, creating the stamp keys of tags never purged). Then a tracked page is cached and a row it read is
 updated in ``transaction.atomic()`` again and again: the time from leaving the block (commit, then
 herdcache's ``on_commit`` purge) until a read finds the page purged, p50/p99, beside the same
-commit with ``TRACK_WRITES`` off as the baseline.
+commit with ``TRACK_WRITES`` off as the baseline. Last, the same commit with the page also
+served through a real Varnish (``bench/tracking_varnish.py``): until memcached's entry is purged
+and until Varnish no longer serves the old copy, p50/p99 (skipped when varnishd is missing).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import inprocess, servers
+from bench import inprocess, servers, tracking_varnish
 from bench.measure import env_int, ms, percentile
 from bench.report import Result, Row, console
 
@@ -59,9 +61,13 @@ def run(args: argparse.Namespace) -> Result:
             _fill()
             renders = _measure_renders(args.tracking_samples)
             purges = _measure_purges(args.tracking_samples)
+            everywhere = tracking_varnish.measure(args.tracking_samples, GROUPS)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return Result(rows=_rows(renders, purges), details={"renders": renders, "purges": purges})
+    return Result(
+        rows=_rows(renders, purges) + _everywhere_rows(everywhere),
+        details={"renders": renders, "purges": purges, "everywhere": everywhere},
+    )
 
 
 def _fill() -> None:
@@ -188,4 +194,25 @@ def _rows(renders: dict[str, Any], purges: dict[str, Any]) -> list[Row]:
             )
             for pct in (50, 99)
         ),
+    ]
+
+
+def _everywhere_rows(everywhere: dict[str, Any]) -> list[Row]:
+    if "skipped" in everywhere:
+        return [Row(NAME, "commit -> page purged in Varnish", "ms", None, None, everywhere["skipped"])]  # fmt: skip
+    late = f"{everywhere['late']} of {everywhere['samples']} later than {everywhere['poll_limit_s']:.0f} s"  # fmt: skip
+    return [
+        Row(
+            NAME,
+            f"commit -> purged in {where}, p{pct} (Varnish in front, hard purge)",
+            "ms",
+            None,
+            everywhere[f"{tier}_{pct}_ms"],
+            f"{what}; {late}",
+        )
+        for tier, where, what in (
+            ("memcached", "memcached", "the row's write stamp changed (on_commit)"),
+            ("varnish", "Varnish", "a GET through Varnish got the new page (xkey fan-out)"),
+        )
+        for pct in (50, 99)
     ]
