@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
+import queue
 import random
 import time
 from collections.abc import Callable, Generator, Sequence
@@ -187,6 +188,8 @@ def run_protocol(
     Yields zero-argument callables (cache I/O), ``COMPUTE`` or ``Sleep``;
     returns an ``Outcome``. Cache exceptions turn into ``error`` outcomes here.
     """
+    if not _abandoned.empty():
+        yield from _release_abandoned()
     try:
         lookup: Lookup = yield lambda: adapter.read(key, tags, policy.beta)
     except Exception as exc:
@@ -334,7 +337,7 @@ def _compute_and_store(
         computed: Computed = yield COMPUTE
     except GeneratorExit:  # abandoned (e.g. a request that never reached the response phase)
         if token is not None:
-            _unlock_quietly(adapter, key, token)
+            _abandoned.put((adapter, key, token))  # released by the next protocol that runs
         raise
     except BaseException:
         if token is not None:
@@ -366,8 +369,19 @@ def _compute_and_store(
     return Outcome(computed.result, event, extra, stored=stored)
 
 
-def _unlock_quietly(adapter: CacheAdapter, key: str, token: str) -> None:
-    try:
-        adapter.unlock(key, token)
-    except Exception:
-        logger.warning("herdcache: could not release lock for %s", key)
+# Locks of computations abandoned at COMPUTE (the per-site middleware pauses there until the
+# response phase, which may never come). Such a generator is closed by the garbage collector, at
+# any allocation of any thread, maybe while that thread holds the very cache lock an unlock
+# would take (locmem's: a deadlock CI hit), so it does no cache I/O there: it queues the lock
+# (SimpleQueue.put is safe in a finalizer) and the next protocol to run releases it; unreleased,
+# it expires after LOCK_TIMEOUT like the lock of a crashed process.
+_abandoned: queue.SimpleQueue[tuple[CacheAdapter, str, str]] = queue.SimpleQueue()
+
+
+def _release_abandoned() -> Generator[Any, Any, None]:
+    while True:
+        try:
+            adapter, key, token = _abandoned.get_nowait()
+        except queue.Empty:
+            return
+        yield from _try(lambda a=adapter, k=key, t=token: a.unlock(k, t))
