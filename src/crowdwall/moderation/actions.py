@@ -30,6 +30,17 @@ logger = logging.getLogger("crowdwall.moderation")
 _CHUNK = 500
 
 
+# What a wall's rules read of an entry when it is checked again (bans, trusted accounts).
+RECHECK_FIELDS = (
+    "post__text",
+    "post__spoiler_text",
+    "post__hashtags",
+    "author__key",
+    "author__handle",
+    "author__display_name",
+)
+
+
 def set_state(entries: QuerySet[PostWall], state: str) -> int:
     """A moderator's decision on these wall entries (posts deleted at the source are left
     alone); returns how many changed."""
@@ -142,17 +153,7 @@ def _candidates(rules: Iterable[WallRules]) -> QuerySet[PostWall, tuple[Any, ...
         ids = set().union(*(rule.banned_authors.ids for rule in rules))
         handles = set().union(*(rule.banned_authors.handles for rule in rules))
         entries = entries.filter(author__in=authors_named(ids, handles))
-    return entries.values_list(
-        "id",
-        "wall_id",
-        "post_id",
-        "post__text",
-        "post__spoiler_text",
-        "post__hashtags",
-        "author__key",
-        "author__handle",
-        "author__display_name",
-    )
+    return entries.values_list("id", "wall_id", "post_id", *RECHECK_FIELDS)
 
 
 def authors_named(ids: set[str], handles: set[str]) -> list[int]:

@@ -32,7 +32,7 @@ from crowdwall.ingest.verdicts import decide
 from crowdwall.ingest.walls import load_wall_rules
 from crowdwall.ingest.withdraw import announce
 from crowdwall.models import ModerationAction, ModerationState, PostWall, Wall
-from crowdwall.moderation.actions import authors_named
+from crowdwall.moderation.actions import RECHECK_FIELDS, authors_named
 from crowdwall.moderation.service import record
 
 _CHUNK = 500
@@ -62,16 +62,7 @@ def approve_waiting(wall: Wall, accounts: Iterable[str], *, actor: Any) -> int:
             # Locked until commit: a moderator deciding meanwhile waits, and is not overwritten
             # (nor announced as approved) by this.
             .select_for_update(of=("self",))
-            .values_list(
-                "id",
-                "post_id",
-                "post__text",
-                "post__spoiler_text",
-                "post__hashtags",
-                "author__key",
-                "author__handle",
-                "author__display_name",
-            )
+            .values_list("id", "post_id", *RECHECK_FIELDS)
         )
         for entry_id, post_id, text, spoiler, hashtags, key, handle, name in rows.iterator(
             chunk_size=_CHUNK
