@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from django.db import close_old_connections
+from django.db import connections
 
 from herdcache.downstream.tiers import Call, Tier
 
@@ -77,9 +77,7 @@ class TierWorker:
             except Exception:  # a bug in a job must not kill the thread serving the queue
                 logger.exception("herdcache: downstream purge job for %s failed", self.tier.name)
             finally:
-                # A job's purge-log report (purgelog.record_tier) opened this thread's database
-                # connection: closed as a request's would be (CONN_MAX_AGE), not held for ever.
-                close_old_connections()
+                _close_connections()  # never raises
                 self.jobs.task_done()
 
     def send(self, call: Call) -> Sent:
@@ -95,6 +93,21 @@ class TierWorker:
                 return Sent(False, attempts, detail)
             time.sleep(min(MAX_DELAY, max(delay, retry_after or 0.0)))
             delay *= 2
+
+
+def _close_connections() -> None:
+    """Close this thread's database connections after a job.
+
+    A job's purge-log report (purgelog.record_tier) opened one: it must not be held for ever,
+    nor hold a lock a later request waits for. Only connections already open are touched —
+    ``close_old_connections()`` would connect to ask (and raise during a database outage,
+    which must not kill the thread serving the queue).
+    """
+    for connection in connections.all(initialized_only=True):
+        try:
+            connection.close()
+        except Exception as exc:  # the next job reconnects; nothing else to do here
+            logger.warning("herdcache: downstream worker could not close %s (%s)", connection.alias, exc)
 
 
 def _request(call: Call, timeout: float) -> tuple[int | None, str, float | None]:

@@ -200,3 +200,26 @@ def test_a_process_that_purges_and_exits_still_sends_its_purges(fake_cdn):
     subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=60)
     (request,) = fake_cdn.received  # sent before the interpreter exited
     assert request.json() == {"tags": purge_keys(["posts"], "Cache-Tag")}
+
+
+def test_a_database_outage_after_a_job_does_not_kill_the_worker(monkeypatch):
+    """The worker closes its thread's connections after each job; when that fails (the database
+    went away) the thread still serves its queue and drain() still returns."""
+    from herdcache.downstream import worker as worker_module
+    from herdcache.downstream.tiers import Tier
+
+    class Gone:
+        alias = "default"
+
+        def close(self) -> None:
+            raise RuntimeError("database is down")
+
+    monkeypatch.setattr(worker_module.connections, "all", lambda initialized_only=False: [Gone()])
+    tier = Tier.from_setting({"kind": "varnish", "urls": ["127.0.0.1:9"]})
+    worker = worker_module.TierWorker(tier, maxsize=4)
+    ran: list[int] = []
+    assert worker.submit(lambda: ran.append(1))
+    assert worker.submit(lambda: 1 / 0)  # a bug in a job, too
+    assert worker.submit(lambda: ran.append(3))
+    assert worker.drain(10)
+    assert ran == [1, 3] and worker.thread.is_alive()
