@@ -70,6 +70,27 @@ def test_stale_value_is_served_while_one_background_refresh_runs(backend, clock)
     assert herdcache.get_stats()["refresh"] == 1
 
 
+def test_a_failed_background_refresh_keeps_the_stale_value_and_is_retried(backend, clock):
+    """A refresh that raises (the database went away) serves the stale value, not an error,
+    and frees the lock: the next read starts another refresh, which may succeed."""
+    values = iter(["v1", RuntimeError("database is down"), "v3"])
+
+    @herdcache.cached(10, stale=100)
+    def compute():
+        value = next(values)
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+    assert compute() == "v1"
+    clock.advance(11)
+    assert compute() == "v1"  # stale; the refresh fails in the background
+    refresher.wait()
+    assert compute() == "v1"  # still stale, and a second refresh was started
+    refresher.wait()
+    assert compute() == "v3"
+
+
 def test_foreground_refresh_when_background_is_off(backend, clock):
     next_value = counting()
 
