@@ -69,6 +69,35 @@ def test_the_site_middleware_purges_a_page_when_a_row_it_read_changes() -> None:
     assert tracking.current() is None  # the request's recorder ended with it
 
 
+@pytest.mark.parametrize("view", ["item", "async"])
+def test_under_asgi_the_site_middleware_tracks_sync_and_async_views(view) -> None:
+    """Under ASGI the middleware halves run in sync_to_async threads and an async view queries
+    in yet another: what the view reads still reaches the request's recorder (a context copied
+    there and back), and the recorder ends with the request."""
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    first = Item.objects.create(name="one", price=1)
+    second = Item.objects.create(name="two", price=2)
+    url = f"/{view}/{first.pk}/"
+
+    async def fetch(path: str):
+        response = await AsyncClient().get(path)
+        assert response.status_code == 200
+        return response
+
+    get_async = async_to_sync(fetch)
+    miss, hit = get_async(url), get_async(url)
+    assert miss.content == hit.content == b"one:1"
+    assert f"r:trackapp.Item:{first.pk}" in miss["xkey"].split()
+    Item.objects.filter(pk=second.pk).update(price=22)
+    assert get_async(url).content == b"one:1"
+    Item.objects.filter(pk=first.pk).update(price=11)
+    assert get_async(url).content == b"one:11"
+    assert site_urls.RENDERS[f"{view}:{first.pk}"] == 2
+    assert tracking.current() is None
+
+
 def test_without_track_the_site_middleware_records_nothing(settings) -> None:
     settings.HERDCACHE = {**settings.HERDCACHE, "TRACK": False, "TRACK_WRITES": True}
     first = Item.objects.create(name="one", price=1)

@@ -107,7 +107,9 @@ def _close_connections() -> None:
         try:
             connection.close()
         except Exception as exc:  # the next job reconnects; nothing else to do here
-            logger.warning("herdcache: downstream worker could not close %s (%s)", connection.alias, exc)
+            logger.warning(
+                "herdcache: downstream worker could not close %s (%s)", connection.alias, exc
+            )
 
 
 def _request(call: Call, timeout: float) -> tuple[int | None, str, float | None]:

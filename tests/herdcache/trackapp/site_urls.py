@@ -19,4 +19,10 @@ def item(request, pk):
     return HttpResponse(f"{found.name}:{found.price}")
 
 
-urlpatterns = [path("item/<int:pk>/", item)]
+async def async_item(request, pk):
+    RENDERS[f"async:{pk}"] += 1
+    found = await Item.objects.aget(pk=pk)
+    return HttpResponse(f"{found.name}:{found.price}")
+
+
+urlpatterns = [path("item/<int:pk>/", item), path("async/<int:pk>/", async_item)]
