@@ -37,6 +37,7 @@ from django.conf import settings
 from django.db import connections, models, router
 
 Adapter = Callable[[Any], Any]
+_STR_ONLY = frozenset({str})  # issuperset(map(type, items)): every item exactly a str
 
 
 def _bind_sqlite_plainly() -> None:
@@ -104,7 +105,7 @@ def _json_adapter(field: models.Field, connection: Any, *, copy: bool) -> Adapte
                 empty.append(dump(value))
             return empty[0]
         # Only lists of str: as keys, ``[1]`` and ``[True]`` would be one tuple.
-        if type(value) is list and all(type(item) is str for item in value):
+        if type(value) is list and _STR_ONLY.issuperset(map(type, value)):
             key = tuple(value)
             found = seen.get(key)
             if found is None:

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from crowdwall.ingest.extras import extras_json
+from crowdwall.ingest.extras import EXTRA_KINDS
 from crowdwall.ingest.prepare import Prepared
+
+_NONE: dict[str, Any] = {}
+# payload() writes the extras' keys inline (as extras_json would): it must know every kind.
+assert EXTRA_KINDS == ("card", "poll", "quote"), "crowdwall.ingest.events.payload: new kind"
 
 
 def payload(post_id: int, entry: Prepared) -> dict[str, Any]:
     """A post as events carry it: what a page needs to show it, JSON-ready."""
     post, author = entry.post, entry.post.author
     assert author is not None and post.created_at is not None
+    extras = post.extras or _NONE
     return {
         "id": post_id,
         "source_id": entry.source_id,
@@ -27,7 +32,10 @@ def payload(post_id: int, entry: Prepared) -> dict[str, Any]:
         "spoiler_text": post.spoiler_text,
         "sensitive": post.sensitive,
         "media": entry.media,
-        **extras_json(post.extras),
+        # extras_json(post.extras), inline: a call and a dict merged in less a post.
+        "card": extras.get("card"),
+        "poll": extras.get("poll"),
+        "quote": extras.get("quote"),
         "hashtags": entry.hashtags,
         "language": post.language,
         "reply": post.is_reply,
