@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -61,6 +61,24 @@ def _connection(model: type[models.Model]) -> Any:
     return connections[router.db_for_write(model)]
 
 
+_TWO_DIGITS = tuple(f"{n:02d}" for n in range(100))
+
+
+def utc_text(value: datetime, sep: str = " ") -> str:
+    """An aware UTC datetime as ``value.isoformat(sep)`` writes it, without the "+00:00".
+
+    A third of the instructions of ``isoformat``/``str``, which format every field through
+    ``sprintf`` (~13,000 instructions a call, three calls a stored post: its row, its wall
+    entries' and its event's ``created_at``)."""
+    year, two = value.year, _TWO_DIGITS
+    text = (
+        f"{year if year >= 1000 else f'{year:04d}'}-{two[value.month]}-{two[value.day]}"
+        f"{sep}{two[value.hour]}:{two[value.minute]}:{two[value.second]}"
+    )
+    micro = value.microsecond
+    return f"{text}.{micro:06d}" if micro else text
+
+
 def _sqlite_datetime(connection: Any) -> Adapter:
     """SQLite's ``adapt_datetimefield_value`` for ``USE_TZ = True``, minus its generic checks."""
     zone = connection.timezone
@@ -73,7 +91,7 @@ def _sqlite_datetime(connection: Any) -> Adapter:
         if value is last[0]:
             return last[1]
         if value.tzinfo is zone is UTC:
-            adapted = str(value)[:-6]  # "2025-05-14 10:00:00+00:00" without its offset
+            adapted = utc_text(value)  # "2025-05-14 10:00:00", as str(value)[:-6]
         elif value.utcoffset() is not None:
             adapted = str(value.astimezone(zone).replace(tzinfo=None))
         else:

@@ -6,8 +6,10 @@ announcing a stored chunk reads nothing back from the database.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+from crowdwall.ingest.bulk import utc_text
 from crowdwall.ingest.extras import EXTRA_KINDS
 from crowdwall.ingest.prepare import Prepared
 
@@ -40,8 +42,8 @@ def payload(post_id: int, entry: Prepared) -> dict[str, Any]:
         "language": post.language,
         "reply": post.is_reply,
         "boost": post.is_boost,
-        "created_at": post.created_at.isoformat(),
-        "edited_at": post.edited_at.isoformat() if post.edited_at else None,
+        "created_at": _isoformat(post.created_at),
+        "edited_at": _isoformat(post.edited_at) if post.edited_at else None,
         "date_estimated": post.date_estimated,
         "counts": {
             "boosts": post.boosts_count,
@@ -49,6 +51,11 @@ def payload(post_id: int, entry: Prepared) -> dict[str, Any]:
             "replies": post.replies_count,
         },
     }
+
+
+def _isoformat(value: datetime) -> str:
+    """``value.isoformat()``, for the UTC datetimes of ingest at a third of the cost."""
+    return f"{utc_text(value, 'T')}+00:00" if value.tzinfo is UTC else value.isoformat()
 
 
 def author_json(author: Any) -> dict[str, Any]:
