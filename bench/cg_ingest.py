@@ -4,22 +4,25 @@ Wall-clock rates on a shared machine move by more than the differences worth loo
 this counts instructions instead. The benchmark's 5,000 replay posts (``bench.ingest_worker``:
 the bundled sample posts, lap after lap with fresh ids) go through ``ingest`` in batches of 500
 on SQLite (a file in a temporary folder, WAL and ``synchronous=NORMAL`` as the benchmark runs
-it): parse (the lines as text, as the replay source hands them over), validate, sanitize, match three walls, dedupe, store, announce. A
-warm-up run first (not counted; the tables emptied after it), then the measured run, wrapped in
-``sys.call_tracing`` so that callgrind counts only it. The walls' figures refresh at most once
-an hour here: the warm-up's first batch refreshes them, the measured run never does (the timer
-thread that would is asleep), so batch timing cannot change the work.
+it): parse (the lines as text, as the replay source hands them over), validate, sanitize,
+match three walls, dedupe, store, announce. A warm-up run first (not counted; the tables
+emptied after it), then the measured run, wrapped in ``sys.call_tracing`` so that callgrind
+counts only it. The walls' figures refresh at most once an hour here: the warm-up's first
+batch refreshes them, the measured run never does (the timer thread that would is asleep), so
+batch timing cannot change the work. ``PYTHONHASHSEED`` is fixed (dict and set layouts repeat):
+two runs of the same code agree within ~0.01 %.
 
 Use (from the repository root)::
 
     python bench/cg_ingest.py              # runs itself under callgrind; prints instructions/post
-    python bench/cg_ingest.py --runs 2     # twice: the two counts should agree within ~0.1 %
+    python bench/cg_ingest.py --runs 2     # twice, to see that the counts agree
     python bench/cg_ingest.py --profile    # no valgrind: cProfile of the measured run instead
 
-or by hand, as the count itself is taken::
+or by hand (under valgrind it runs the measured process itself)::
 
-    valgrind --tool=callgrind --collect-atstart=no --toggle-collect=_PyEval_CallTracing \\
-        --callgrind-out-file=/tmp/cg.out python bench/cg_ingest.py --inner
+    PYTHONHASHSEED=0 valgrind --tool=callgrind --collect-atstart=no \\
+        --toggle-collect=_PyEval_CallTracing --callgrind-out-file=/tmp/cg.out \\
+        python bench/cg_ingest.py
     callgrind_annotate /tmp/cg.out | head -40      # by function; the total is on top
 
 ``--out FILE`` keeps the callgrind output (``FILE``, ``FILE.2``, ...) for ``callgrind_annotate``.
@@ -177,7 +180,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1, help="callgrind runs [1]")
     parser.add_argument("--out", help="keep the callgrind output in this file")
     args = parser.parse_args()
-    if args.inner or args.profile:
+    # Under valgrind (its preload library is in LD_PRELOAD): the measured process itself.
+    if args.inner or args.profile or "vgpreload" in os.environ.get("LD_PRELOAD", ""):
         here = str(Path(__file__).resolve().parent)
         sys.path[:] = [str(ROOT / "src"), str(ROOT)] + [p for p in sys.path if p != here]
         _inner(args.profile)
