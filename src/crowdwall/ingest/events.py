@@ -6,16 +6,23 @@ announcing a stored chunk reads nothing back from the database.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from crowdwall.ingest.extras import extras_json
+from crowdwall.ingest.bulk import utc_text
+from crowdwall.ingest.extras import EXTRA_KINDS
 from crowdwall.ingest.prepare import Prepared
+
+_NONE: dict[str, Any] = {}
+# payload() writes the extras' keys inline (as extras_json would): it must know every kind.
+assert EXTRA_KINDS == ("card", "poll", "quote"), "crowdwall.ingest.events.payload: new kind"
 
 
 def payload(post_id: int, entry: Prepared) -> dict[str, Any]:
     """A post as events carry it: what a page needs to show it, JSON-ready."""
     post, author = entry.post, entry.post.author
     assert author is not None and post.created_at is not None
+    extras = post.extras or _NONE
     return {
         "id": post_id,
         "source_id": entry.source_id,
@@ -27,13 +34,16 @@ def payload(post_id: int, entry: Prepared) -> dict[str, Any]:
         "spoiler_text": post.spoiler_text,
         "sensitive": post.sensitive,
         "media": entry.media,
-        **extras_json(post.extras),
+        # extras_json(post.extras), inline: a call and a dict merged in less a post.
+        "card": extras.get("card"),
+        "poll": extras.get("poll"),
+        "quote": extras.get("quote"),
         "hashtags": entry.hashtags,
         "language": post.language,
         "reply": post.is_reply,
         "boost": post.is_boost,
-        "created_at": post.created_at.isoformat(),
-        "edited_at": post.edited_at.isoformat() if post.edited_at else None,
+        "created_at": _isoformat(post.created_at),
+        "edited_at": _isoformat(post.edited_at) if post.edited_at else None,
         "date_estimated": post.date_estimated,
         "counts": {
             "boosts": post.boosts_count,
@@ -41,6 +51,11 @@ def payload(post_id: int, entry: Prepared) -> dict[str, Any]:
             "replies": post.replies_count,
         },
     }
+
+
+def _isoformat(value: datetime) -> str:
+    """``value.isoformat()``, for the UTC datetimes of ingest at a third of the cost."""
+    return f"{utc_text(value, 'T')}+00:00" if value.tzinfo is UTC else value.isoformat()
 
 
 def author_json(author: Any) -> dict[str, Any]:

@@ -142,6 +142,32 @@ def _plain(term: str) -> bool:
     return bool(_PLAIN_WORD.match(term)) and _spaced(term[0]) and _spaced(term[-1])
 
 
+_FEW_NEEDLES = 32  # up to this many, a screen looks for each needle with ``in``
+
+
+def _any_of(needles: Iterable[str]) -> str:
+    """A pattern found wherever one of ``needles`` is, as a trie: ``(?:a(?:b|cd)|x)``.
+
+    Python's ``re`` tries the alternatives of ``a|b|...`` one by one at every position where
+    one may start (~20 needles: ~25,000 instructions for a short post that holds none); as a
+    trie, it follows one branch a character. A needle that another one starts with is enough
+    on its own (only whether one is found matters), so the longer one is left out."""
+    trie: dict[str, dict] = {}
+    for needle in needles:
+        node = trie
+        for char in needle:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def pattern(node: dict[str, dict]) -> str:
+        if "" in node:  # a needle ends here: what follows need not be looked at
+            return ""
+        branches = [re.escape(char) + pattern(child) for char, child in sorted(node.items())]
+        return branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
+
+    return pattern(trie)
+
+
 # A multi-word rule: (its index, the words that must all be present, regexes that must match).
 Gate = tuple[int, frozenset[str], list[re.Pattern[str]]]
 
@@ -186,25 +212,23 @@ class KeywordSet:
             else:
                 rest[cs].append(index)
         # Every one of these rules needs one of its words (or its stem) somewhere in the text:
-        # one regex over the text rules them all out for most posts, without tokenising it.
-        self._screen = {
-            cs: re.compile("|".join(re.escape(n) for n in sorted(needles, key=len, reverse=True)))
-            for cs in (False, True)
-            if (
-                needles := {
-                    *self._words[cs],
-                    *(stem for stem, _ in self._prefixes[cs]),
-                    *self._gated[cs],
-                }
-            )
-        }
-        # (?<!\w)stem finds a stem exactly where some word of the text starts with it.
-        self._stem_screen = {
-            cs: re.compile(r"(?<!\w)(?:" + "|".join(re.escape(stem) for stem, _ in stems) + ")")
-            for cs, stems in self._prefixes.items()
-            if stems
-        }
-        self._modes = list(self._screen.items())
+        # one screen over the text rules them all out for most posts, without tokenising it.
+        # A few needles are looked for as substrings (``in``: a fast search in C, where a
+        # regular expression starts a match attempt at nearly every position), a long list by
+        # one expression (a trie: one branch a character).
+        self._screen: dict[bool, tuple[tuple[str, ...], re.Pattern[str] | None]] = {}
+        for cs in (False, True):
+            needles = {
+                *self._words[cs],
+                *(stem for stem, _ in self._prefixes[cs]),
+                *self._gated[cs],
+            }
+            if len(needles) > _FEW_NEEDLES:
+                self._screen[cs] = ((), re.compile(_any_of(needles)))
+            elif needles:  # one that holds another is found whenever that one is: left out
+                kept = [n for n in needles if not any(o != n and o in n for o in needles)]
+                self._screen[cs] = (tuple(sorted(kept)), None)
+        self._modes = [(cs, needles, screen) for cs, (needles, screen) in self._screen.items()]
         for cs, indexes in rest.items():
             if indexes:
                 source = "|".join(f"(?P<k{i}>{self.rules[i].patterns()[0]})" for i in indexes)
@@ -230,19 +254,25 @@ class KeywordSet:
 
     def _find(self, haystack: Haystack) -> KeywordRule | None:
         best = len(self.rules)
-        for cs, screen in self._modes:
-            if screen.search(haystack.of(cs)) is None:
+        for cs, needles, screen in self._modes:
+            text = haystack.of(cs)
+            if screen is None:
+                for needle in needles:  # a loop: ``in`` has its own opcode, a call would not
+                    if needle in text:
+                        break
+                else:
+                    continue
+            elif screen.search(text) is None:
                 continue
             words = haystack.words(cs)
             plain = self._words[cs]
             if plain:
                 for word in plain.keys() & words:
                     best = min(best, plain[word])
-            stems = self._prefixes[cs]
-            if stems and self._stem_screen[cs].search(haystack.of(cs)) is not None:
-                for stem, index in stems:
-                    if index < best and any(token.startswith(stem) for token in words):
-                        best = index
+            for stem, index in self._prefixes[cs]:
+                # In the text at all (a fast search in C) before a look at its words.
+                if index < best and stem in text and any(t.startswith(stem) for t in words):
+                    best = index
             gated = self._gated[cs]
             if gated:
                 for key in gated.keys() & words:

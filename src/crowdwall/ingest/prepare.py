@@ -126,7 +126,12 @@ def fingerprint(
         parts += [item["url"], item["type"], item.get("alt", "")]
     if extras:  # a card, poll or quote (a poll's new vote counts are an update, too)
         parts.append(json.dumps(extras, sort_keys=True))
-    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
+    digest = _BLAKE2B_16.copy()  # a copy, not blake2b(digest_size=16): no keyword dict a post
+    digest.update("\x1f".join(parts).encode())
+    return digest.hexdigest()
+
+
+_BLAKE2B_16 = hashlib.blake2b(digest_size=16)
 
 
 # Authors post again and again: their folded handle and their name as bans read it are kept.
@@ -190,21 +195,23 @@ def match_input(
     author = post.author
     assert author is not None  # clean_post guarantees it for upserts
     spoiler = post.spoiler_text
+    # Positional, in field order (commented): a class called with keywords packs them into a
+    # dict and unpacks it again.
     return MatchInput(
-        source_id=source_id,
-        body=body or Haystack(f"{spoiler}\n{text}" if spoiler else text),
-        hashtags=frozenset(hashtags),
-        author_id=author.id,
-        author_handle=_fold_handle(author.handle),
-        name=_name_haystack(author.display_name),
-        language=normalize_language(post.language),
-        is_reply=post.is_reply,
-        is_boost=post.is_boost,
-        is_bot=author.is_bot,
-        sensitive=post.sensitive,
-        booster_id=post.booster_id,
-        booster_handle=_fold_handle(post.booster_handle.lstrip("@")),
-        opted_out=post.opted_out or author_opted_out(author),
+        source_id,  # source_id
+        body or Haystack(f"{spoiler}\n{text}" if spoiler else text),  # body
+        frozenset(hashtags),  # hashtags
+        author.id,  # author_id
+        _fold_handle(author.handle),  # author_handle
+        _name_haystack(author.display_name),  # name
+        normalize_language(post.language),  # language
+        post.is_reply,  # is_reply
+        post.is_boost,  # is_boost
+        author.is_bot,  # is_bot
+        post.sensitive,  # sensitive
+        post.opted_out or author_opted_out(author),  # opted_out
+        post.booster_id,  # booster_id
+        _fold_handle(post.booster_handle.lstrip("@")),  # booster_handle
     )
 
 

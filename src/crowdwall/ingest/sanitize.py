@@ -118,7 +118,6 @@ _BLOCK_RUN = re.compile(rf"\s*(?:</?{_BLOCK_NAME}(?:\s[^>]*)?>\s*)+")
 _CELL_RUN = re.compile(r"(?:\s*</?t[dh](?:\s[^>]*)?>\s*)+")
 # Kept tags that break the line by themselves: a boundary next to one needs no <br> of its own.
 _BREAKING = re.compile(r"</?(?:p|ul|ol|li|blockquote|pre)(?:\s[^>]*)?>|<br>")
-_SPACES = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 # An image as the cleaner writes it ('>' escaped in attribute values), and what makes it an emoji.
 _IMG = re.compile(r"<img\b[^>]*>")
@@ -175,8 +174,11 @@ def html_to_text(safe_html: str) -> str:
         if tag in safe_html:
             safe_html = safe_html.replace(tag, newlines)
     text = html.unescape(_TAG.sub("", safe_html))
-    text = _SPACES.sub(" ", text)
-    return _BLANK_LINES.sub("\n\n", "\n".join([line.strip() for line in text.split("\n")])).strip()
+    # Each line's runs of white space as one space, and none at its ends: ``split()`` splits
+    # at the characters ``\s`` matches (str.isspace), as ``re.sub(r"[^\S\n]+", " ", line)``
+    # then ``strip()`` would, without a match object for every single space.
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
 def text_to_html(text: str) -> str:

@@ -50,6 +50,8 @@ logger = logging.getLogger("crowdwall.ingest")
 
 Decided = list[tuple[WallRules, str, str]]  # the walls of a new post, with state and reason
 _OPEN = (ModerationState.PENDING, ModerationState.APPROVED)
+# Read once (an enum class's __getattr__ makes each ``Class.MEMBER`` slow in Python 3.11).
+_APPROVED, _NEW = ModerationState.APPROVED, EventKind.NEW
 STORE_ATTEMPTS = 3  # a chunk raced by another writer, or by a wall's deletion, is stored again
 
 
@@ -186,7 +188,7 @@ def _store(
                 (wall.id, post_id, author_id, entry.post.created_at, state, reason, False, None)
             )
             states[wall.slug] = state
-            if state == ModerationState.APPROVED:
+            if state == _APPROVED:
                 result.purged_walls.add(wall.slug)
 
         # New posts: one multi-row insert with ids drawn from the sequence first (PostgreSQL),
@@ -220,7 +222,7 @@ def _store(
             states: dict[str, str] = {}
             for wall, state, reason in decided:
                 add_entry(pid, entry, wall, state, reason, states)
-            result.events.append(Event(EventKind.NEW, pid, states, payload(pid, entry)))
+            result.events.append(Event(_NEW, pid, states, payload(pid, entry)))
         result.created = len(new)
 
         # Everything that changes existing posts needs their current wall entries.

@@ -22,6 +22,16 @@ from __future__ import annotations
 from crowdwall.ingest.match import Matcher, MatchInput, WallRules
 from crowdwall.states import ModerationMode, ModerationState
 
+# The members decide() returns and compares, read once: in Python 3.11 an enum class has a
+# __getattr__, which makes every ``ModerationState.APPROVED`` a slow lookup (~1,000
+# instructions; several a post).
+_APPROVED, _PENDING, _REJECTED = (
+    ModerationState.APPROVED,
+    ModerationState.PENDING,
+    ModerationState.REJECTED,
+)
+_OPEN, _ACCOUNTS_ONLY = ModerationMode.OPEN, ModerationMode.ACCOUNTS_ONLY
+
 
 def ban_reason(wall: WallRules, post: MatchInput) -> str:
     """Why the wall's own bans reject this post ("" when they do not)."""
@@ -38,22 +48,22 @@ def decide(wall: WallRules, post: MatchInput) -> tuple[str, str]:
     """``(state, reason)`` for a post newly matched to ``wall``."""
     reason = ban_reason(wall, post)
     if reason:
-        return ModerationState.REJECTED, reason
+        return _REJECTED, reason
     if wall.blocklist:
         # Every wall shares one compiled blocklist; its haystacks remember what it found.
         rule = wall.blocklist.find(post.body) or wall.blocklist.find(post.name)
         if rule is not None:
-            return ModerationState.PENDING, f"blocklist: {rule.raw}"[:200]
-    if wall.moderation == ModerationMode.OPEN:
-        return ModerationState.APPROVED, ""
-    if wall.moderation == ModerationMode.ACCOUNTS_ONLY and wall.accounts.contains(
+            return _PENDING, f"blocklist: {rule.raw}"[:200]
+    if wall.moderation == _OPEN:
+        return _APPROVED, ""
+    if wall.moderation == _ACCOUNTS_ONLY and wall.accounts.contains(
         post.author_id, post.author_handle
     ):
-        return ModerationState.APPROVED, ""
+        return _APPROVED, ""
     trust = trust_reason(wall, post)
     if trust:
-        return ModerationState.APPROVED, trust
-    return ModerationState.PENDING, ""
+        return _APPROVED, trust
+    return _PENDING, ""
 
 
 TRUSTED_BOOSTER = "boosted by "  # how a booster's approval reason starts (see jobs.reindex)

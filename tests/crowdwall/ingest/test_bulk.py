@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crowdwall.ingest.bulk import insert_rows, select_in, upsert_rows
+from crowdwall.ingest.bulk import insert_rows, select_in, upsert_rows, utc_text
 from crowdwall.models import Author, Post, Source
 
 T0 = datetime(2025, 5, 14, 9, 0, tzinfo=UTC)
@@ -69,3 +69,19 @@ def test_select_in_and_upsert_rows(source: Source):
     assert again == {"a": found["a"]}
     rows = select_in(Author, ["key", "handle", "updated_at"], "key", ["a", "b", "zz"])
     assert sorted(rows) == [("a", "ann3", T0), ("b", "bob", T0)]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(2025, 5, 14, 8, 0, 24, tzinfo=UTC),
+        datetime(2025, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
+        datetime(2000, 1, 1, tzinfo=UTC),
+        datetime(999, 2, 3, 4, 5, 6, 7, tzinfo=UTC),
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, 10, tzinfo=UTC),
+    ],
+)
+def test_utc_text_is_isoformat_without_the_offset(value: datetime):
+    assert utc_text(value) == str(value)[:-6] == value.isoformat(" ")[:-6]
+    assert utc_text(value, "T") + "+00:00" == value.isoformat()

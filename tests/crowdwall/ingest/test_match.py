@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from unittest import mock
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from crowdwall.ingest import keywords as keywords_module
 from crowdwall.ingest.match import (
     AccountSet,
     Haystack,
@@ -167,6 +169,17 @@ def test_find_agrees_with_trying_each_rule_in_order(entries, text):
         None,
     )
     assert rules.find(hay) == expected
+
+
+@given(st.lists(_ENTRY, max_size=8), _TEXT)
+def test_a_long_list_screened_by_one_expression_finds_the_same(entries, text):
+    """Past ``_FEW_NEEDLES`` the screen is one expression (a trie) instead of ``in`` checks:
+    the same rule is found either way."""
+    few = keywords(*entries)
+    with mock.patch.object(keywords_module, "_FEW_NEEDLES", 0):
+        many = keywords(*entries)
+    assert all(screen is not None for _, _, screen in many._modes)
+    assert many.find(Haystack(text)) == few.find(Haystack(text))
 
 
 def _tags_by_lookbehind(text: str) -> list[str]:

@@ -49,6 +49,92 @@ def test_from_dict_reads_every_field():
     assert post.created_at.tzinfo is not None
 
 
+def test_from_dict_puts_every_key_in_its_own_field():
+    """Every key of our format set (to values no two fields share), read into the field that
+    names it: the post is built positionally for speed, this catches a field out of order."""
+    data = {
+        "id": "1",
+        "created_at": "2025-05-14T10:00:00Z",
+        "edited_at": "2025-05-14T11:00:00Z",
+        "url": "https://a.example/1",
+        "author": {
+            "id": "a",
+            "handle": "ann",
+            "display_name": "Ann",
+            "avatar_url": "https://a.example/a.png",
+            "profile_url": "https://a.example/@ann",
+            "bot": True,
+            "noindex": True,
+            "discoverable": False,
+            "indexable": None,
+            "no_unauthenticated": True,
+        },
+        "html": "<p>x</p>",
+        "text": "x",
+        "spoiler_text": "cw",
+        "sensitive": True,
+        "reply": False,
+        "boost": True,
+        "language": "en",
+        "tags": ["tag"],
+        "media": [
+            {
+                "url": "https://m.example/1.jpg",
+                "type": "video",
+                "alt": "alt",
+                "preview_url": "https://m.example/p.jpg",
+                "blurhash": "LEHV6n",
+            }
+        ],
+        "counts": {"boosts": 1, "favourites": 2, "replies": 3},
+        "card": {"url": "https://l.example/", "title": "Link"},
+        "boosted_by": {"id": "https://b.example/users/bob", "handle": "bob@b.example"},
+        "date_estimated": True,
+    }
+    assert from_dict(data) == IncomingPost(
+        external_id="1",
+        author=IncomingAuthor(
+            id="a",
+            handle="ann",
+            display_name="Ann",
+            avatar_url="https://a.example/a.png",
+            profile_url="https://a.example/@ann",
+            is_bot=True,
+            noindex=True,
+            discoverable=False,
+            indexable=None,
+            no_unauthenticated=True,
+        ),
+        html="<p>x</p>",
+        text="x",
+        created_at=datetime(2025, 5, 14, 10, tzinfo=UTC),
+        edited_at=datetime(2025, 5, 14, 11, tzinfo=UTC),
+        url="https://a.example/1",
+        spoiler_text="cw",
+        sensitive=True,
+        is_reply=False,
+        is_boost=True,
+        language="en",
+        hashtags=("tag",),
+        media=(
+            IncomingMedia(
+                url="https://m.example/1.jpg",
+                type="video",
+                alt="alt",
+                preview_url="https://m.example/p.jpg",
+                blurhash="LEHV6n",
+            ),
+        ),
+        boosts_count=1,
+        favourites_count=2,
+        replies_count=3,
+        date_estimated=True,
+        extras={"card": {"url": "https://l.example/", "title": "Link"}},
+        booster_id="https://b.example/users/bob",
+        booster_handle="bob@b.example",
+    )
+
+
 def test_from_dict_reads_deletions_with_only_an_id():
     assert from_dict({"id": 5, "action": "delete"}) == IncomingPost("5", action=DELETE)
 
