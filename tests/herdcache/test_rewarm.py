@@ -26,10 +26,22 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def site(request, settings) -> Iterator[str]:
+def site(request, settings, monkeypatch) -> Iterator[str]:
     """Memcached, per-URL counters flushed at once, re-warm GETs sent to the live server."""
     settings.STATIC_URL = "/static/"  # the live server's static handler needs one at start
     live_server = request.getfixturevalue("live_server")
+    # The tests' SQLite is in memory, so the live server's request threads all use this thread's
+    # connection object (Django shares it); two re-warm GETs at once (REWARM_CONCURRENCY 2)
+    # interleaved their transactions on it and could leave it broken for every later test.
+    # One request at a time here; the re-warm's own bound is tested by its counters.
+    httpd = live_server.thread.httpd
+    serial, handle = threading.Lock(), httpd.process_request_thread
+
+    def one_at_a_time(*args) -> None:
+        with serial:
+            handle(*args)
+
+    monkeypatch.setattr(httpd, "process_request_thread", one_at_a_time)
     settings.CACHES = {"default": cache_config("memcached", request)}
     settings.HERDCACHE = {
         "STATS_FLUSH_INTERVAL": 0,
