@@ -50,33 +50,15 @@ SQLITE_PRAGMAS = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 
 
 def _configure(folder: Path) -> None:
-    import django
-    from django.conf import settings
+    from bench.ingest_worker import _configure as configure
 
-    settings.configure(
-        SECRET_KEY="bench-only-not-secret",
-        INSTALLED_APPS=[
-            "django.contrib.contenttypes",
-            "django.contrib.auth",
-            "herdcache",
-            "crowdwall",
-        ],
-        DATABASES={
-            "default": {
-                "ENGINE": "django.db.backends.sqlite3",
-                "NAME": str(folder / "ingest.sqlite3"),
-                "OPTIONS": {"init_command": SQLITE_PRAGMAS, "transaction_mode": "IMMEDIATE"},
-            }
-        },
-        CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
-        USE_TZ=True,
-        DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
-        HERDCACHE={"STATS_FLUSH_INTERVAL": 0},
-        # Figures refreshed by the warm-up's first batch only (see the module docstring).
-        CROWDWALL={"REPLAY_DIRS": [str(folder)], "LIVE_FIGURES_INTERVAL": 3600},
-        LOGGING_CONFIG=None,
-    )
-    django.setup()
+    database = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(folder / "ingest.sqlite3"),
+        "OPTIONS": {"init_command": SQLITE_PRAGMAS, "transaction_mode": "IMMEDIATE"},
+    }
+    # Figures refreshed by the warm-up's first batch only (see the module docstring).
+    configure(database, {"REPLAY_DIRS": [str(folder)], "LIVE_FIGURES_INTERVAL": 3600})
 
 
 def _inner(profile: bool) -> None:

@@ -38,7 +38,9 @@ VARIANTS = [
 ]
 
 
-def _configure(database: dict[str, Any]) -> None:
+def _configure(database: dict[str, Any], crowdwall: dict[str, Any] | None = None) -> None:
+    """Django for the benchmark: ``database`` as the default, ``crowdwall`` as CROWDWALL
+    (default: replay files under the temporary directory)."""
     import django
     from django.conf import settings
 
@@ -55,7 +57,8 @@ def _configure(database: dict[str, Any]) -> None:
         USE_TZ=True,
         DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
         HERDCACHE={"STATS_FLUSH_INTERVAL": 0},
-        CROWDWALL={"REPLAY_DIRS": [tempfile.gettempdir()]},  # where the replay file is written
+        # Where the replay file is written.
+        CROWDWALL=crowdwall or {"REPLAY_DIRS": [tempfile.gettempdir()]},
         LOGGING_CONFIG=None,
     )
     django.setup()
@@ -398,7 +401,8 @@ def _parse_sanitize(lines: list[str], source_id: int) -> None:
     from django.utils import timezone
 
     from crowdwall.exceptions import InvalidPost
-    from crowdwall.ingest.normalize import DELETE, Limits, clean_post, from_dict
+    from crowdwall.ingest.normalize import DELETE, Limits, clean_post
+    from crowdwall.ingest.post_json import from_dict
     from crowdwall.ingest.prepare import prepare
 
     now, limits = timezone.now(), Limits.current()

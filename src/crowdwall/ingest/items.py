@@ -1,6 +1,6 @@
 """What an adapter may hand to the pipeline for one item, and how the pipeline reads it.
 
-An item is an ``IncomingPost``, a dict in crowdwall's JSON format (``normalize.from_dict``), or a
+An item is an ``IncomingPost``, a dict in crowdwall's JSON format (``post_json.from_dict``), or a
 ``Deferred`` item that converts itself: its conversion then runs where the rest of the item is
 prepared (in a prepare worker for big batches) instead of in the stream process, whose CPU is
 the critical path. ``JSONText`` (our format as text) is one; the Jetstream filter's
@@ -16,7 +16,8 @@ from typing import Any, NamedTuple, Protocol
 import orjson
 
 from crowdwall.exceptions import InvalidPost
-from crowdwall.ingest.normalize import IncomingPost, from_dict
+from crowdwall.ingest.normalize import IncomingPost
+from crowdwall.ingest.post_json import from_dict
 
 
 class Deferred(Protocol):

@@ -58,7 +58,7 @@ def describe(exc: BaseException) -> str:
 
 
 def payload(entry: Entry) -> str:
-    """The item in crowdwall's JSON format (``normalize.from_dict`` reads it back), as ASCII
+    """The item in crowdwall's JSON format (``post_json.from_dict`` reads it back), as ASCII
     JSON text: any character is stored as an escape, so any database keeps it as it is."""
     post = entry if isinstance(entry, IncomingPost) else entry.post
     if post.action == DELETE:

@@ -73,7 +73,7 @@ def test_the_flags_are_stored_on_the_author(store):
 
 
 def test_an_opted_out_post_is_not_stored(store, wall):
-    from crowdwall.ingest.normalize import from_dict
+    from crowdwall.ingest.post_json import from_dict
 
     post = from_dict(make_post(1))
     post.opted_out = True  # what a Bluesky record labelled !no-unauthenticated becomes
@@ -144,7 +144,7 @@ def test_never_show_overrides_a_wall_that_follows_the_account(store, wall):
 
 
 def test_an_edit_carrying_the_opt_out_label_takes_the_post_off(store, wall, published):
-    from crowdwall.ingest.normalize import from_dict
+    from crowdwall.ingest.post_json import from_dict
 
     store(make_post(1))
     edit = from_dict(make_post(1, html="<p>edited #DjangoCon</p>", edited_at="2025-05-01T12:00Z"))

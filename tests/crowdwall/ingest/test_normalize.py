@@ -14,12 +14,28 @@ from crowdwall.ingest.normalize import (
     IncomingMedia,
     IncomingPost,
     clean_post,
-    from_dict,
     parse_date,
 )
+from crowdwall.ingest.post_json import from_dict
 from tests.crowdwall.conftest import make_post
 
 NOW = datetime(2025, 5, 14, 12, 0, tzinfo=UTC)
+
+
+def ann(*, indexable: bool | None) -> IncomingAuthor:
+    """An author with every field set (consent flags of each kind)."""
+    return IncomingAuthor(
+        id="a",
+        handle="ann",
+        display_name="Ann",
+        avatar_url="https://a.example/a.png",
+        profile_url="https://a.example/@ann",
+        is_bot=True,
+        noindex=True,
+        discoverable=False,
+        indexable=indexable,
+        no_unauthenticated=True,
+    )
 
 
 def test_from_dict_reads_every_field():
@@ -93,18 +109,7 @@ def test_from_dict_puts_every_key_in_its_own_field():
     }
     assert from_dict(data) == IncomingPost(
         external_id="1",
-        author=IncomingAuthor(
-            id="a",
-            handle="ann",
-            display_name="Ann",
-            avatar_url="https://a.example/a.png",
-            profile_url="https://a.example/@ann",
-            is_bot=True,
-            noindex=True,
-            discoverable=False,
-            indexable=None,
-            no_unauthenticated=True,
-        ),
+        author=ann(indexable=None),
         html="<p>x</p>",
         text="x",
         created_at=datetime(2025, 5, 14, 10, tzinfo=UTC),
@@ -275,18 +280,7 @@ def test_clean_post_carries_every_field_of_a_clean_post():
     """clean_post builds its result field by field: a field it forgets would be lost."""
     full = IncomingPost(
         external_id="1",
-        author=IncomingAuthor(
-            id="a",
-            handle="ann",
-            display_name="Ann",
-            avatar_url="https://a.example/a.png",
-            profile_url="https://a.example/@ann",
-            is_bot=True,
-            noindex=True,
-            discoverable=False,
-            indexable=False,
-            no_unauthenticated=True,
-        ),
+        author=ann(indexable=False),
         html="<p>x</p>",
         text="x",
         created_at=NOW - timedelta(hours=1),

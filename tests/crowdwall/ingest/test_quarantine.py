@@ -11,7 +11,8 @@ import pytest
 from django.db import OperationalError
 
 from crowdwall.ingest import quarantine
-from crowdwall.ingest.normalize import IncomingAuthor, IncomingPost, from_dict
+from crowdwall.ingest.normalize import IncomingAuthor, IncomingPost
+from crowdwall.ingest.post_json import from_dict
 from crowdwall.ingest.quarantine import payload, replay
 from crowdwall.models import Post, PostWall, QuarantinedPost, Source
 from tests.crowdwall.conftest import POISON, T0, drop_poison, make_post

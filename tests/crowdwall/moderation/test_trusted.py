@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from crowdwall.ingest.normalize import from_dict
+from crowdwall.ingest.post_json import from_dict
 from crowdwall.ingest.quarantine import payload
 from crowdwall.models import (
     BannedWord,
