@@ -253,9 +253,10 @@ def test_nchan_screen_reconnects_into_the_current_state(page: Any, nchan_page_st
     expect(page.locator(".screen-announcement")).to_have_text("Lunch until two", timeout=WAIT)
     page.wait_for_function("document.documentElement.classList.contains('theme-light')")
     assert is_paused(page)
-    # It comes from the catch-up's state (this screen's own: ?screen=). (nchan's "newest" may
-    # still hand a new subscriber what was published within the same second before it came:
-    # re-applied after the state, those change nothing here, so their count is not asserted.)
+    # It comes from the catch-up's state (this screen's own: ?screen=). (NchanPublisher posts
+    # from a background sender, so the last commands may reach nginx only after the new socket
+    # subscribed and arrive live as well: re-applied after the state they change nothing, so
+    # the live control frames are not counted here.)
     assert len(Seen(page).sockets) >= 2
     states = screen_frames(page, "screen.state")
     assert len(states) == 2  # the first connect's and the reconnect's, both catch-ups'
