@@ -11,6 +11,7 @@ from crowdwall.live import views as live
 from crowdwall.moderation import views as moderation
 from crowdwall.moderation.login import ModeratorLogin
 from crowdwall.moderation.quarantine import quarantine
+from crowdwall.remote import event as event_screens
 from crowdwall.remote import views as remote
 from crowdwall.schedule import archive as talks
 from crowdwall.schedule import panel as schedule_panel
@@ -25,6 +26,9 @@ urlpatterns = [
     path("walls/console/new/", console.wall_create, name="console_wall_create"),
     path("walls/console/rules/", console.explain_rules, name="console_rules"),
     path("walls/console/walls/<slug:slug>/", console.wall_edit, name="console_wall"),
+    # Every screen of the event, across walls (per-wall roles): crowdwall.remote.event
+    path("walls/console/screens/", event_screens.page, name="console_screens"),
+    path("walls/console/screens/data/", event_screens.data, name="console_screens_data"),
     path(
         "walls/console/walls/<slug:slug>/sources/new/",
         console_sources.source_create,

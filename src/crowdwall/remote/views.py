@@ -10,7 +10,8 @@ viewers see the screens, moderators command them):
   (``crowdwall.remote.presence.screens``, ``control.state``, ``control.overrides``);
 - ``/walls/<slug>/moderate/screens/command/`` (POST, CSRF-protected): one command
   (``crowdwall.remote.control``); JSON ``{"ok": true, "delivered": bool}`` for scripts, a
-  redirect back to the page for a plain form; 400 ``{"ok": false, "errors": {field: [...]}}``.
+  redirect back to the page for a plain form (``back=console``: to the console's page of every
+  wall's screens, ``crowdwall.remote.event``); 400 ``{"ok": false, "errors": {field: [...]}}``.
 
 For every screen, unauthenticated:
 
@@ -102,7 +103,10 @@ def command(request: HttpRequest, slug: str) -> HttpResponse:
     if wants_json(request):
         return JsonResponse({"ok": True, "delivered": delivered, "state": control.state(wall.pk)})
     target = "all screens" if found.screen is None else f"screen {found.screen}"
-    messages.success(request, f"{found.command.capitalize()}: sent to {target}.")
+    messages.success(request, f"{found.command.capitalize()} on {wall.name}: sent to {target}.")
+    # A fixed choice of two pages, never a URL from the form: no open redirect.
+    if request.POST.get("back") == "console":
+        return HttpResponseRedirect(reverse("crowdwall:console_screens"), status=303)
     return HttpResponseRedirect(reverse("crowdwall:moderate_screens", args=[slug]), status=303)
 
 

@@ -140,3 +140,43 @@ def test_a_reconnecting_nchan_page_gets_the_screen_state(client, wall, store):
     assert client.get(missed, {"since": 0}).json()["frames"][-1]["theme"] == ""
     refused = client.get(missed, {"since": 0, "screen": "../../etc"})
     assert refused.status_code == 400 and "screen" in refused.json()["error"]
+
+
+def test_each_screen_row_has_every_command_for_that_screen_alone(staff, wall, client, store):
+    """Issue 19: spotlight, banner, layout and theme for ONE screen, from its row."""
+    from tests.crowdwall.conftest import make_post
+
+    store(make_post())
+    post_id = wall.entries.values_list("post_id", flat=True).get()
+    assert beacon(client, good()).status_code == 204
+    assert beacon(client, good(screen="other-screen-01")).status_code == 204
+    html = staff.get(PAGE).content.decode()
+    row = html.split('<tr data-screen="abcdef0123456789"')[1].split("</tr>")[0]
+    for command in ("pause", "resume", "next", "reload", "banner", "clear-banner"):
+        assert f'name="command" value="{command}"' in row
+    for command in ("spotlight", "layout", "theme"):
+        assert f'<input type="hidden" name="command" value="{command}">' in row
+    assert row.count('name="screen" value="abcdef0123456789"') == 5  # every form of the row
+    assert row.count("csrfmiddlewaretoken") == 5 and "<details" in row
+    # The same forms, sent as the row sends them (with and without JavaScript).
+    one = {"screen": "abcdef0123456789"}
+    sent = [
+        staff.post(COMMAND, {**one, "command": "banner", "text": "Hall B", "seconds": "30"},
+                   **JSON, **csrf(staff)),
+        staff.post(COMMAND, {**one, "command": "spotlight", "post": str(post_id)}, **csrf(staff)),
+        staff.post(COMMAND, {**one, "command": "layout", "value": "ticker"}, **JSON, **csrf(staff)),
+        staff.post(COMMAND, {**one, "command": "theme", "value": "light"}, **csrf(staff)),
+    ]  # fmt: skip
+    assert [r.status_code for r in sent] == [200, 303, 200, 303]
+    mine = control.state(wall.pk, "abcdef0123456789")
+    assert mine["banner"]["text"] == "Hall B" and mine["spotlight"]["id"] == post_id
+    assert (mine["layout"], mine["theme"]) == ("ticker", "light")
+    other = control.state(wall.pk, "other-screen-01")
+    assert other["banner"] is None and other["spotlight"] is None
+    assert (other["layout"], other["theme"]) == ("", "")
+    assert control.overrides(wall.pk) == {
+        "abcdef0123456789": ["banner", "layout", "spotlight", "theme"]
+    }
+    # A bad value from a row is refused like any other, naming the field.
+    bad = staff.post(COMMAND, {**one, "command": "layout", "value": "huge"}, **JSON, **csrf(staff))
+    assert bad.status_code == 400 and list(bad.json()["errors"]) == ["value"]

@@ -1,9 +1,12 @@
-/* The Screens page and the moderation screen's screen commands (crowdwall/remote/views.py).
-   Every form[data-screen-command] is sent with fetch (Accept: application/json; the form's
-   CSRF token rides along) and the answer shown in the nearest [data-screen-command-status];
-   without JavaScript the same forms post and redirect back. On the Screens page
-   ([data-screens-root]) the table of open screens is fetched again every heartbeat
-   (data-heartbeat seconds); a screen that missed more than two reports is marked stale. Plain ES2017. */
+/* The Screens pages and the moderation screen's screen commands (crowdwall/remote/views.py,
+   crowdwall/remote/event.py). Every form[data-screen-command] is sent with fetch (Accept:
+   application/json; the form's CSRF token rides along) and the answer shown in the nearest
+   [data-screen-command-status]; without JavaScript the same forms post and redirect back.
+   On a Screens page ([data-screens-root]) the open screens are fetched again every heartbeat
+   (data-heartbeat seconds): one wall's (the root is its section), or, on the console's event
+   page, every wall's ({"walls": [...]}, one [data-screens-wall=<slug>] section each). A row's
+   commands are kept across refreshes (an open "More" and a half-typed banner survive); a
+   screen that missed more than two reports is marked stale. Plain ES2017. */
 (function () {
   "use strict";
 
@@ -15,7 +18,7 @@
   }
 
   function statusFor(form) {
-    var box = form.closest("[data-screen-commands]");
+    var box = form.closest("[data-screen-commands]") || form.closest("[data-screens-wall]");
     return (box && box.querySelector("[data-screen-command-status]")) || document.querySelector("[data-screen-command-status]");
   }
 
@@ -61,7 +64,7 @@
     return parts.join(" · ");
   }
 
-  function row(screen, template) {
+  function row(screen, commands) {
     var tr = el("tr");
     tr.setAttribute("data-screen", screen.screen);
     if (screen.stale) { tr.className = "is-stale"; }
@@ -84,23 +87,63 @@
     cell("Lag", screen.lag_ms + " ms");
     cell("Reconnects", String(screen.reconnects));
     cell("Last report", screen.age_seconds + " s ago");
-    var form = template.cloneNode(true);
-    form.querySelector("input[name=screen]").value = screen.screen;
-    cell("Commands", form);
+    if (commands) { cell("Commands", commands); }
     return tr;
   }
 
-  function render(data) {
-    var list = root.querySelector("[data-screens-list]");
-    var template = root.querySelector("template[data-screen-row]").content.firstElementChild;
-    var fresh = data.screens.map(function (screen) { return row(screen, template); });
-    list.replaceChildren.apply(list, fresh);
-    root.querySelector("[data-screens-empty]").hidden = data.screens.length > 0;
+  function commandsFor(template, id) {
+    if (!template) { return null; } // a viewer: no commands
+    var commands = template.content.firstElementChild.cloneNode(true);
+    commands.querySelectorAll("input[name=screen]").forEach(function (input) { input.value = id; });
+    return commands;
+  }
+
+  function render(section, data) {
+    var list = section.querySelector("[data-screens-list]");
+    var template = section.querySelector("template[data-screen-row]");
+    var listed = {};
+    list.querySelectorAll("tr[data-screen]").forEach(function (tr) { listed[tr.getAttribute("data-screen")] = tr; });
+    var rows = data.screens.map(function (screen) {
+      var tr = listed[screen.screen];
+      if (!tr) { return row(screen, commandsFor(template, screen.screen)); }
+      // A listed screen keeps its row and its commands cell: only the figures are replaced,
+      // so an open "More", a half-typed banner and the focus survive the refresh.
+      delete listed[screen.screen];
+      var figures = row(screen, null);
+      var keep = tr.querySelector("[data-screen-row-commands]");
+      keep = keep && keep.closest("td");
+      Array.prototype.slice.call(tr.children).forEach(function (td) { if (td !== keep) { td.remove(); } });
+      Array.prototype.slice.call(figures.children).reverse().forEach(function (td) { tr.insertBefore(td, tr.firstChild); });
+      tr.className = figures.className;
+      return tr;
+    });
+    Object.keys(listed).forEach(function (id) { listed[id].remove(); });
+    rows.forEach(function (tr, n) { if (list.children[n] !== tr) { list.insertBefore(tr, list.children[n] || null); } });
+    section.querySelector("[data-screens-empty]").hidden = data.screens.length > 0;
     var stale = data.screens.filter(function (s) { return s.stale; }).length;
     var online = data.screens.length - stale;
-    root.querySelector("[data-screens-summary]").textContent =
+    section.querySelector("[data-screens-summary]").textContent =
       online + " screen" + (online === 1 ? "" : "s") + " online" + (stale ? " · " + stale + " stale" : "");
-    root.querySelector("[data-screens-state]").textContent = stateText(data.state);
+    section.querySelector("[data-screens-state]").textContent = stateText(data.state);
+    return { online: online, stale: stale };
+  }
+
+  function renderAll(data) {
+    if (!data.walls) { render(root, data); return; }
+    var bySlug = {};
+    data.walls.forEach(function (wall) { bySlug[wall.slug] = wall; });
+    var online = 0, stale = 0;
+    root.querySelectorAll("[data-screens-wall]").forEach(function (section) {
+      var wall = bySlug[section.getAttribute("data-screens-wall")];
+      if (!wall) { return; } // no longer visible to this user: left as it was
+      var counts = render(section, wall);
+      online += counts.online;
+      stale += counts.stale;
+    });
+    var total = root.querySelector("[data-screens-total]");
+    if (total) {
+      total.textContent = online + " screen" + (online === 1 ? "" : "s") + " online" + (stale ? " · " + stale + " stale" : "");
+    }
   }
 
   function refresh() {
@@ -108,7 +151,7 @@
     var every = (Number(root.getAttribute("data-heartbeat")) || 10) * 1000;
     fetch(root.getAttribute("data-url"), { headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store" })
       .then(function (response) { if (!response.ok) { throw new Error("HTTP " + response.status); } return response.json(); })
-      .then(function (data) { render(data); root.removeAttribute("data-offline"); })
+      .then(function (data) { renderAll(data); root.removeAttribute("data-offline"); })
       .catch(function () { root.setAttribute("data-offline", ""); })
       .then(function () { timer = setTimeout(refresh, every); });
   }
