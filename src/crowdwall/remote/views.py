@@ -43,7 +43,7 @@ from crowdwall import jsonlimits
 from crowdwall.api.throttling import client_address, over_limit
 from crowdwall.conf import conf
 from crowdwall.models import ScreenLayout, ScreenTheme, Wall
-from crowdwall.moderation.access import wall_required, wants_json
+from crowdwall.moderation.access import may, wall_required, wants_json
 from crowdwall.remote import control, presence
 
 MAX_BODY = 2_048  # bytes: a report is about 250
@@ -72,6 +72,8 @@ def screens(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "wall": wall,
         **_data(wall),
+        # A viewer sees the screens but no command forms (the command endpoint refuses them too).
+        "commands": may(request.user, wall, "moderate"),
         "layouts": ScreenLayout.choices,
         "themes": ScreenTheme.choices,
         "banner_max": control.MAX_BANNER,

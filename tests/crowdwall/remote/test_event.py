@@ -150,3 +150,15 @@ def test_a_plain_form_from_the_console_page_goes_back_there(walls, admin_client)
         "/walls/pycon/moderate/screens/command/", {"command": "next", "back": "//evil.example/"}
     )
     assert other["Location"] == "/walls/pycon/moderate/screens/"
+
+
+def test_the_walls_own_screens_page_shows_commands_to_moderators_only(walls, django_user_model):
+    page = "/walls/djangocon/moderate/screens/"
+    viewer = client_for(django_user_model, "viewer", {walls["djangocon"]: Role.VIEWER})
+    html = viewer.get(page).content.decode()
+    assert f'data-screen="{SCREEN_A}"' in html
+    assert "data-screen-command" not in html and "<button" not in html
+    assert "needs the moderator role" in html
+    moderator = client_for(django_user_model, "mod", {walls["djangocon"]: Role.MODERATOR})
+    html = moderator.get(page).content.decode()
+    assert "data-screen-command" in html and "needs the moderator role" not in html
