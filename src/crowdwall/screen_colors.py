@@ -116,3 +116,12 @@ def brand_inks(color: str) -> BrandInks:
         mix(brand, "#000000", 0.25) if contrast_ratio(brand, CARD) < EDGE_BELOW else "transparent"
     )
     return BrandInks(brand=brand, ink=ink, muted=muted, on_card=_readable_on_card(brand), edge=edge)
+
+
+def screen_style(color: str) -> str:
+    """The big screen's ``style`` attribute: the wall's own ``--brand`` (when it has a valid
+    one) with ``--on-mark``, the ink of text on it where the dark and light themes use the brand
+    as their mark colour (ticker label, announcement band), then the brand theme's inks."""
+    inks = brand_inks(color)
+    own = f"--brand: {inks.brand}; --on-mark: {inks.ink}; " if HEX_COLOR.match(color or "") else ""
+    return own + inks.css()

@@ -269,7 +269,7 @@ def test_brand_colour_logo_and_language(wall):
     )
     body = get(SCREEN, theme="brand").content.decode()
     assert (
-        'class="screen-page theme-brand layout-columns" style="--brand: #7b2cbf; '
+        'class="screen-page theme-brand layout-columns" style="--brand: #7b2cbf; --on-mark: #ffffff; '
         "--brand-ink: #ffffff; --brand-muted: #ddc9ef; --brand-on-card: #7b2cbf; "
         '--brand-edge: transparent">'
     ) in body
@@ -277,7 +277,10 @@ def test_brand_colour_logo_and_language(wall):
     # screen can be switched to the brand theme while open).
     Wall.objects.filter(pk=wall.pk).update(brand_color="#f5c518")
     purge_walls([wall.slug])
-    assert "--brand: #f5c518; --brand-ink: #000000;" in get(SCREEN, theme="brand").content.decode()
+    assert (
+        "--brand: #f5c518; --on-mark: #000000; --brand-ink: #000000;"
+        in get(SCREEN, theme="brand").content.decode()
+    )
     Wall.objects.filter(pk=wall.pk).update(brand_color="")
     purge_walls([wall.slug])
     assert 'style="--brand-ink: #ffffff;' in get(SCREEN, theme="dark").content.decode()

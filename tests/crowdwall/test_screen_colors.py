@@ -15,6 +15,7 @@ from crowdwall.screen_colors import (
     mix,
     parse_hex,
     relative_luminance,
+    screen_style,
 )
 
 NAMED = ["#ffffff", "#000000", "#f5c518", "#7b2cbf", "#0b6e4f", "#ff0000", "#00ff00", "#0000ff"]
@@ -77,3 +78,9 @@ def test_css_is_only_hex_colours():
         "--brand-ink: #000000; --brand-muted: #624f0a; "
         "--brand-on-card: #8e720e; --brand-edge: transparent"
     )
+
+
+def test_the_screens_style_names_the_brand_only_when_the_wall_has_one():
+    assert screen_style("#7B2CBF").startswith("--brand: #7b2cbf; --on-mark: #ffffff; --brand-ink:")
+    assert screen_style("").startswith("--brand-ink: #ffffff;")  # default brand's inks only
+    assert screen_style("#fff;}") == screen_style("")  # never written into the page as given
