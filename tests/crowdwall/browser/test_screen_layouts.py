@@ -174,7 +174,7 @@ def test_themes(page: Any, page_server: AsgiServer, event_wall: Api, theme: str)
         ("?position=bottom-right&theme=light", "bottom-right"),
     ],
 )
-@pytest.mark.parametrize("size", ["720p", "1080p"])
+@pytest.mark.parametrize("size", list(SIZES))  # 720p, 1080p, 4K and a portrait screen
 def test_overlay_shows_whole_posts_in_its_corner(
     page: Any, page_server: AsgiServer, event_wall: Api, query: str, corner: str, size: str
 ):
