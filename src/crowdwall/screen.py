@@ -31,6 +31,7 @@ from crowdwall.caching import wall_tag
 from crowdwall.conf import conf
 from crowdwall.models import ModerationState, PostWall, ScreenLayout, Wall
 from crowdwall.schedule import panel
+from crowdwall.screen_colors import screen_style
 from crowdwall.screen_options import QUERY_KEYS, ScreenOptionError, screen_options
 from crowdwall.views import BadPosition, older, position
 
@@ -79,6 +80,9 @@ def _screen(request: HttpRequest, slug: str, *, overlay: bool = False) -> HttpRe
         "wall": wall,
         "options": options,
         "theme": options.theme,
+        # The brand colour and its ink colours, worked out on the server (screen_colors); on
+        # every theme, since a remote command may switch an open screen to the brand theme.
+        "colour_style": screen_style(wall.brand_color),
         "layout": options.layout,
         "overlay": overlay,
         # Relative times ("2 min ago") in the wall's language; English when it has none.

@@ -1,13 +1,12 @@
 """An organiser sets a wall up in the console: create it, add a feed, test it, open the wall.
 
 The feed is the fake feed server of the source tests, on a loopback port the site's server
-process fetches from. ``CROWDWALL_SCREENSHOTS=1`` also saves the console's pages at phone,
-laptop, 1080p and 4K sizes under ``test-artifacts/console/`` (for people to judge; docs).
+process fetches from. Every run also saves the console's pages at phone, laptop, 1080p and 4K
+sizes under ``test-artifacts/console/`` (for people to judge; docs).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,9 +27,7 @@ SIZES = {"phone": (390, 844), "laptop": (1366, 768), "1080p": (1920, 1080), "4k"
 
 
 def screenshots(page: Any, name: str) -> None:
-    """The page at every size, when asked for (``CROWDWALL_SCREENSHOTS=1``)."""
-    if os.environ.get("CROWDWALL_SCREENSHOTS") != "1":
-        return
+    """The page at every size, on every run (a person looks at them; docs/console/)."""
     size = page.viewport_size
     SHOTS.mkdir(parents=True, exist_ok=True)
     for label, (width, height) in SIZES.items():
@@ -126,6 +123,5 @@ def see_wall(people: People, scene: Scene, name: str) -> None:
     page = people.moderator()
     expect(page).to_have_url(scene.url())
     expect(page.get_by_role("heading", level=1)).to_contain_text(name)
-    if os.environ.get("CROWDWALL_SCREENSHOTS") == "1":
-        visit(page, scene.site.url("/walls/console/"))
-        screenshots(page, "walls")
+    visit(page, scene.site.url("/walls/console/"))
+    screenshots(page, "walls")

@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from crowdwall.caching import purge_walls
 from crowdwall.models import ModerationState, Post, PostWall, Slide, Wall
 from crowdwall.moderation.actions import set_pinned, set_state
 from crowdwall.screen import qr_svg
@@ -44,7 +45,9 @@ def test_screen_renders_banner_posts_and_live_root(store, wall):
     page = get(SCREEN)
     assert page.status_code == 200
     body = page.content.decode()
-    assert '<html lang="en" class="screen-page theme-dark layout-columns">' in body
+    assert (
+        '<html lang="en" class="screen-page theme-dark layout-columns" style="--brand-ink:' in body
+    )
     assert "<h1>DjangoCon</h1>" in body and "#djangocon" in body
     assert '<p class="info">Wi-Fi: &lt;djangocon&gt;</p>' in body  # plain text, escaped
     assert shown(page) == ["2", "1"]
@@ -265,8 +268,24 @@ def test_brand_colour_logo_and_language(wall):
         brand_color="#7b2cbf", logo_url="https://djangocon.example/logo.svg", languages=["de"]
     )
     body = get(SCREEN, theme="brand").content.decode()
-    assert 'class="screen-page theme-brand layout-columns" style="--brand: #7b2cbf"' in body
-    assert '<img class="logo" src="https://djangocon.example/logo.svg" alt="">' in body
+    assert (
+        'class="screen-page theme-brand layout-columns" style="--brand: #7b2cbf; --on-mark: #ffffff; '
+        "--brand-ink: #ffffff; --brand-muted: #ddc9ef; --brand-on-card: #7b2cbf; "
+        '--brand-edge: transparent">'
+    ) in body
+    # A light brand gets black ink; no brand: the default colour's inks (any theme, since a
+    # screen can be switched to the brand theme while open).
+    Wall.objects.filter(pk=wall.pk).update(brand_color="#f5c518")
+    purge_walls([wall.slug])
+    assert (
+        "--brand: #f5c518; --on-mark: #000000; --brand-ink: #000000;"
+        in get(SCREEN, theme="brand").content.decode()
+    )
+    Wall.objects.filter(pk=wall.pk).update(brand_color="")
+    purge_walls([wall.slug])
+    assert 'style="--brand-ink: #ffffff;' in get(SCREEN, theme="dark").content.decode()
+    logo = '<img class="logo" src="https://djangocon.example/logo.svg" alt="" data-fallback="hide">'
+    assert logo in body  # fallback.js removes it when it fails to load
     assert 'data-locale="de"' in body
 
 

@@ -1,5 +1,5 @@
 """The live test server's endpoints, crowdwall's pages, its static files, a staff login, and
-ways to pin a post and to fill a wall's quarantine."""
+ways to pin a post, to fill a wall's quarantine and to import a wall's schedule."""
 
 import json
 from pathlib import Path
@@ -16,6 +16,7 @@ import crowdwall
 from crowdwall.caching import purge_walls
 from crowdwall.models import PostWall, QuarantinedPost, Slide, Source, Wall
 from crowdwall.moderation.actions import set_pinned
+from crowdwall.schedule.importer import import_schedule
 from tests.crowdwall.live import server_urls
 
 
@@ -71,12 +72,20 @@ def pin(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
     return HttpResponse("ok")
 
 
+@csrf_exempt
+def schedule(request: HttpRequest, slug: str) -> HttpResponse:
+    """Test only: import the request's body (Pretalx JSON) as the wall's schedule."""
+    import_schedule(Wall.objects.get(slug=slug), request.body)
+    return HttpResponse("ok")
+
+
 urlpatterns = [
     path("test/walls/<slug:slug>/screen/", screen_settings),
     *server_urls.urlpatterns,
     path("test/login/", staff_login),
     path("test/walls/<slug:slug>/quarantine/", quarantine),
     path("test/pin/<slug:slug>/<int:post_id>/", pin),
+    path("test/walls/<slug:slug>/schedule/", schedule),
     re_path(r"^static/(?P<path>.*)$", serve, {"document_root": STATIC_ROOT}),
     path("", include("crowdwall.urls")),
 ]

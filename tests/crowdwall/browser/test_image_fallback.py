@@ -1,6 +1,7 @@
 """crowdwall/fallback.js in real Chromium: on every page an avatar that fails to load becomes
 the author's initials and a photo that fails becomes a placeholder with its alt text, for
-server-rendered posts and live ones alike; without JavaScript the initials still show."""
+server-rendered posts and live ones alike; without JavaScript the initials still show. On the
+big screen a broken logo disappears and a broken slide picture shows its alt text."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from crowdwall.avatars import initials, tone
+from tests.crowdwall.browser.screen_samples import configure
 from tests.crowdwall.conftest import make_post
 from tests.crowdwall.live.conftest import Api, AsgiServer
 
@@ -105,3 +107,34 @@ def test_without_javascript_a_failed_avatar_shows_the_initials_under_it(
     avatar = page_without_js.locator(f"article#post-{ids['1']} [data-avatar]")
     expect(avatar.locator(".avatar-initials")).to_be_visible()
     expect(avatar.locator("img")).to_have_attribute("alt", "")  # no broken-image icon drawn
+
+
+def test_the_big_screens_broken_logo_goes_and_a_broken_slide_picture_shows_its_alt(
+    page: Any, page_server: AsgiServer
+):
+    api = Api(page_server).create()
+    api.ingest(*(make_post(n) for n in range(1, 4)))
+    configure(
+        page_server,
+        api.slug,
+        {"logo_url": "https://logo.example/gone.svg", "slide_every": 1},
+        [{"title": "Our sponsor", "image_url": "https://media.example/gone.png",
+          "image_alt": "Stroopwafel & Co. logo"}],
+    )  # fmt: skip
+    pictures(page)
+    page.goto(f"http://{page_server.base}/walls/{api.slug}/screen/")
+    expect(page.locator(".screen-banner .logo")).to_have_count(0)  # no broken-image icon
+    expect(page.locator(".screen-banner h1")).to_be_visible()
+    shown = page.locator("[data-live-root] > .slide").first  # screen.js's copy between posts
+    missing = shown.locator(".media-missing")
+    expect(missing).to_have_text("Stroopwafel & Co. logo")
+    expect(missing).to_have_attribute("aria-label", "Stroopwafel & Co. logo (image not available)")
+    expect(missing).to_be_visible()
+    expect(page.locator(".slide img")).to_have_count(0)
+    box = missing.bounding_box()
+    assert box is not None and box["height"] <= page.viewport_size["height"] * 0.22 + 1
+    # A logo that loads stays.
+    configure(page_server, api.slug, {"logo_url": "https://logo.example/ok.svg"}, [])
+    page.reload()
+    expect(page.locator(".screen-banner .logo")).to_be_visible()
+    assert page.locator(".screen-banner .logo").evaluate("img => img.naturalWidth") == 48

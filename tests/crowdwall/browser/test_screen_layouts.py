@@ -174,7 +174,7 @@ def test_themes(page: Any, page_server: AsgiServer, event_wall: Api, theme: str)
         ("?position=bottom-right&theme=light", "bottom-right"),
     ],
 )
-@pytest.mark.parametrize("size", ["720p", "1080p"])
+@pytest.mark.parametrize("size", list(SIZES))  # 720p, 1080p, 4K and a portrait screen
 def test_overlay_shows_whole_posts_in_its_corner(
     page: Any, page_server: AsgiServer, event_wall: Api, query: str, corner: str, size: str
 ):
@@ -190,6 +190,20 @@ def test_overlay_shows_whole_posts_in_its_corner(
     vertical, horizontal = corner.split("-")
     assert (middle_y < height / 2) == (vertical == "top"), geometry
     assert (middle_x < width / 2) == (horizontal == "left"), geometry
+
+
+@pytest.mark.parametrize("size", ["1080p", "portrait"])
+def test_a_larger_overlay_has_wider_cards(
+    page: Any, page_server: AsgiServer, event_wall: Api, size: str
+):
+    widths = {}
+    for option in ("s", "m", "l"):
+        open_screen(page, page_server, f"/walls/{event_wall.slug}/overlay/?size={option}", size)
+        box = page.locator("[data-live-root] > article.post").first.bounding_box()
+        assert box is not None and 0 <= box["x"] <= box["x"] + box["width"] <= SIZES[size][0]
+        widths[option] = box["width"]
+    assert widths["s"] < widths["m"] < widths["l"], widths
+    assert widths["l"] >= 1.4 * widths["s"], widths  # visibly different, not a pixel or two
 
 
 def test_spotlight_rotates_posts_pinned_and_slides(

@@ -1,5 +1,7 @@
-/* crowdwall image fallback: a failed avatar shows the author's initials, a failed photo a
-   neutral placeholder with its alt text, on every page. One capture-phase listener on the
+/* crowdwall image fallback: a failed avatar shows the author's initials, a failed photo (or
+   any img[data-fallback], such as a big-screen slide's) a neutral placeholder with its alt
+   text, and a failed img[data-fallback="hide"] (the big screen's logo) disappears, on every
+   page. One capture-phase listener on the
    document ("error" does not bubble, but it is captured), so images added later by live.js are
    covered too and no inline onerror handler is needed (CSP-friendly). Deferred like the other
    scripts: images that failed before it ran are found by a scan when it starts. Without
@@ -68,6 +70,11 @@
       img.remove();
       return;
     }
+    // A decoration (the big screen's logo) just goes: an empty gap beats a broken icon.
+    if (img.getAttribute("data-fallback") === "hide") {
+      img.remove();
+      return;
+    }
     if (img.closest(".post") || img.hasAttribute("data-fallback")) {
       img.replaceWith(placeholder(img));
     }
@@ -75,7 +82,7 @@
 
   document.addEventListener("error", failed, true);
   // Broken before this script ran: loading finished (complete) with no picture (no width).
-  document.querySelectorAll("[data-avatar] img, .post img").forEach(function (img) {
+  document.querySelectorAll("[data-avatar] img, .post img, img[data-fallback]").forEach(function (img) {
     if (img.complete && img.getAttribute("src") && img.naturalWidth === 0) { swap(img); }
   });
   window.CrowdwallImages = { avatar: avatar, initials: initials, tone: tone };
