@@ -33,6 +33,8 @@ _POSITIVE_INTS = (
     "PREPARE_MIN_BATCH",
     "SCREENS_PER_WALL",
 )
+MAX_REACTION_POSTS = 100  # pending posts asked about per wall and round, at most
+MAX_REACTION_PAGES = 10  # pages of one favourites/boosts list per check, at most
 MAX_FIGURES_TOP = 100  # entries per top list in a live frame at most
 _NON_NEGATIVE = (
     "MAX_MEDIA",
@@ -80,6 +82,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
     errors += _check_replay_dirs(merged["REPLAY_DIRS"])
     errors += _check_contact(merged["CONTACT_URL"], merged["USER_AGENT"])
     errors += _check_networks(merged["SOURCE_TEST_ALLOWED_NETWORKS"])
+    errors += _check_reactions(merged)
     if not isinstance(merged["PER_WALL_ROLES"], bool):
         errors.append(
             Error(
@@ -327,3 +330,30 @@ def _check_live_transport(merged: dict[str, Any]) -> list[CheckMessage]:
             )
         )
     return messages
+
+
+def _check_reactions(merged: dict[str, Any]) -> list[CheckMessage]:
+    """The trusted-reactions bounds (``crowdwall.moderation.reactions``): each one keeps the
+    requests to other servers few, so none may be missing, negative or unbounded."""
+    problems: list[tuple[str, str]] = []
+    interval = merged["TRUSTED_REACTIONS_INTERVAL"]
+    if not _number(interval) or interval < 0:
+        problems.append(("TRUSTED_REACTIONS_INTERVAL", "a number >= 0 (0: off)"))
+    for name in ("TRUSTED_REACTIONS_RECHECK_SECONDS", "TRUSTED_REACTIONS_MAX_AGE"):
+        if not _number(merged[name]) or merged[name] <= 0:
+            problems.append((name, "a number > 0"))
+    for name, most in (
+        ("TRUSTED_REACTIONS_POSTS", MAX_REACTION_POSTS),
+        ("TRUSTED_REACTIONS_PAGES", MAX_REACTION_PAGES),
+    ):
+        value = merged[name]
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= most:
+            problems.append((name, f"an integer from 1 to {most}"))
+    return [
+        Error(
+            f"CROWDWALL['{name}'] must be {expected}, not {merged[name]!r}.",
+            hint="Each round asks other servers about POSTS posts per wall, PAGES pages each.",
+            id="crowdwall.E200",
+        )
+        for name, expected in problems
+    ]

@@ -138,6 +138,16 @@ DEFAULTS: dict[str, Any] = {
     # any wall keep full access to every wall (as before roles existed); True: staff get only
     # the walls their roles name (superusers always get every wall).
     "PER_WALL_ROLES": False,
+    # Trusted reactions (crowdwall.moderation.reactions, run by ``crowdwall stream``): every
+    # INTERVAL seconds (0: never), the newest pending Mastodon and Bluesky posts of walls with
+    # trusted accounts, at most POSTS per wall, are asked who favourited/liked or boosted/
+    # reposted them; each post at most once per RECHECK_SECONDS (longer after failures), while
+    # it is younger than MAX_AGE seconds, reading at most PAGES pages of each list.
+    "TRUSTED_REACTIONS_INTERVAL": 60.0,
+    "TRUSTED_REACTIONS_POSTS": 10,
+    "TRUSTED_REACTIONS_RECHECK_SECONDS": 300.0,
+    "TRUSTED_REACTIONS_MAX_AGE": 6 * 3600.0,
+    "TRUSTED_REACTIONS_PAGES": 2,
 }
 
 PROJECT_URL = "https://github.com/crowdwall"  # the contact when CONTACT_URL is unset
@@ -334,6 +344,26 @@ class CrowdwallSettings:
     @property
     def PER_WALL_ROLES(self) -> bool:
         return self._get("PER_WALL_ROLES") is True
+
+    @property
+    def TRUSTED_REACTIONS_INTERVAL(self) -> float:
+        return float(self._get("TRUSTED_REACTIONS_INTERVAL"))
+
+    @property
+    def TRUSTED_REACTIONS_POSTS(self) -> int:
+        return int(self._get("TRUSTED_REACTIONS_POSTS"))
+
+    @property
+    def TRUSTED_REACTIONS_RECHECK_SECONDS(self) -> float:
+        return float(self._get("TRUSTED_REACTIONS_RECHECK_SECONDS"))
+
+    @property
+    def TRUSTED_REACTIONS_MAX_AGE(self) -> float:
+        return float(self._get("TRUSTED_REACTIONS_MAX_AGE"))
+
+    @property
+    def TRUSTED_REACTIONS_PAGES(self) -> int:
+        return int(self._get("TRUSTED_REACTIONS_PAGES"))
 
 
 conf = CrowdwallSettings()

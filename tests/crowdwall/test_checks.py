@@ -118,3 +118,33 @@ def test_replay_dirs_that_exist_pass(settings, tmp_path):
 )
 def test_consent_settings_have_their_ids(settings, value, expected):
     assert ids(settings, value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"TRUSTED_REACTIONS_INTERVAL": -1},
+        {"TRUSTED_REACTIONS_INTERVAL": "60"},
+        {"TRUSTED_REACTIONS_POSTS": 0},
+        {"TRUSTED_REACTIONS_POSTS": 101},
+        {"TRUSTED_REACTIONS_POSTS": 2.5},
+        {"TRUSTED_REACTIONS_RECHECK_SECONDS": 0},
+        {"TRUSTED_REACTIONS_MAX_AGE": None},
+        {"TRUSTED_REACTIONS_PAGES": 0},
+        {"TRUSTED_REACTIONS_PAGES": 11},
+        {"TRUSTED_REACTIONS_PAGES": True},
+    ],
+)
+def test_trusted_reactions_bounds_have_their_id(settings, value):
+    assert ids(settings, value) == ["crowdwall.E200"]
+
+
+def test_trusted_reactions_can_be_switched_off_and_tuned(settings):
+    tuned = {
+        "TRUSTED_REACTIONS_INTERVAL": 0,
+        "TRUSTED_REACTIONS_POSTS": 100,
+        "TRUSTED_REACTIONS_RECHECK_SECONDS": 0.5,
+        "TRUSTED_REACTIONS_MAX_AGE": 3600,
+        "TRUSTED_REACTIONS_PAGES": 10,
+    }
+    assert ids(settings, tuned) == []

@@ -8,6 +8,8 @@ mode ``open``                 approved
 mode ``accounts_only``        approved for the wall's accounts, pending for everyone else
 trusted author                approved ("auto-approved because @x is trusted")
 boosted by a trusted account  approved ("boosted by @x (trusted)")
+(later) favourited, liked,    approved by ``crowdwall.moderation.reactions`` ("auto-approved
+boosted or reposted by one    because favourited by @x", "... liked by", "boosted by", "reposted by")
 mode ``pre_approve``          pending
 ============================  ==========================================================
 
@@ -67,6 +69,20 @@ def decide(wall: WallRules, post: MatchInput) -> tuple[str, str]:
 
 
 TRUSTED_BOOSTER = "boosted by "  # how a booster's approval reason starts (see jobs.reindex)
+# What a trusted account did to a waiting post, as found later (crowdwall.moderation.reactions).
+REACTION_VERBS = ("favourited", "liked", "boosted", "reposted")
+_REACTION_PREFIXES = tuple(f"auto-approved because {verb} by @" for verb in REACTION_VERBS)
+
+
+def reaction_reason(verb: str, handle: str) -> str:
+    """The reason of a post approved because a trusted account ``verb`` it later."""
+    return f"auto-approved because {verb} by @{handle.lstrip('@')}"[:200]
+
+
+def kept_trust(reason: str) -> bool:
+    """Whether an approval's reason names what nobody stores (a booster, a favourite...), so a
+    re-check (``jobs.reindex``) cannot tell it again and keeps it while no ban covers the post."""
+    return reason.startswith(TRUSTED_BOOSTER) or reason.startswith(_REACTION_PREFIXES)
 
 
 def trust_reason(wall: WallRules, post: MatchInput) -> str:

@@ -16,8 +16,8 @@ For every post of a chunk (posts deleted at the source are left alone):
    matches, no entry                    added, state as ingest would decide it now
    automatic entry, still matches       state and reason recomputed (mode, bans, blocklist,
                                         trusted authors); an approval because a trusted
-                                        account boosted it is kept (the booster is not
-                                        stored) unless a ban now rejects it
+                                        account boosted or favourited it is kept (who did
+                                        is not stored) unless a ban now rejects it
    automatic entry, no longer matches   removed (the post row stays: rules may widen again)
    human decision (moderated, pinned)   kept, whether it matches or not; only a wall ban
                                         still rejects a pending/approved one (as
@@ -73,7 +73,7 @@ from crowdwall.ingest.match import (
 from crowdwall.ingest.prepare import fingerprint
 from crowdwall.ingest.publisher import Event, EventKind
 from crowdwall.ingest.references import lock_walls
-from crowdwall.ingest.verdicts import TRUSTED_BOOSTER, ban_reason, decide
+from crowdwall.ingest.verdicts import ban_reason, decide, kept_trust
 from crowdwall.ingest.walls import load_wall_rules
 from crowdwall.jobs.base import Job, Stats
 from crowdwall.jobs.slicing import Chunk
@@ -213,8 +213,8 @@ def reconcile(
         return ("set", ModerationState.REJECTED, reason) if reason else None
     if not matched:
         return ("remove", "", "")
-    if entry["reason"].startswith(TRUSTED_BOOSTER) and not ban_reason(wall, post):
-        # Who boosted it is not stored, so this approval cannot be recomputed: it stands.
+    if kept_trust(entry["reason"]) and not ban_reason(wall, post):
+        # Who boosted (or favourited) it is not stored, so this approval cannot be recomputed.
         return None
     state, reason = decide(wall, post)
     if (state, reason) == (entry["state"], entry["reason"]):

@@ -25,6 +25,7 @@ from crowdwall.models.consent import NeverShow
 from crowdwall.models.jobs import JobChunk, JobRun
 from crowdwall.models.posts import Author, ModerationState, Post, PostWall
 from crowdwall.models.quarantine import QuarantinedPost
+from crowdwall.models.reactions import ReactionCheck
 from crowdwall.models.roles import Role, TrustedAccount, WallRole
 from crowdwall.models.schedule import TALK_FILTERS, Schedule, Talk
 from crowdwall.models.screens import (
@@ -56,6 +57,7 @@ __all__ = [
     "Post",
     "PostWall",
     "QuarantinedPost",
+    "ReactionCheck",
     "Role",
     "Schedule",
     "ScreenLayout",

@@ -8,7 +8,8 @@ the wall's current rules: so the default blocklist still holds a post it flags, 
 wins, and a moderator's own "back to pending" (``moderated_at`` set, no automatic reason) stands.
 
 Boosts are the exception: who boosted a post is matched at ingest and never stored, so a post
-waiting because nobody trusted its booster stays in the queue (a moderator decides).
+waiting because nobody trusted its booster is not found here; the stream's periodic check asks
+the network who boosted or favourited waiting posts (``crowdwall.moderation.reactions``).
 
 Entries keep the automatic reason ingest would give ("auto-approved because @x is trusted"), so
 the moderation screen says why and ``reindex`` recomputes them should the trust be lifted. The

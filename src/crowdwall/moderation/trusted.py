@@ -4,7 +4,8 @@ A trusted account's posts, and the posts it boosts, skip the wall's pre-approval
 next ingested batch on (``crowdwall.ingest.verdicts``; the stream reloads the walls' rules per
 batch). Its posts already waiting are approved when it is trusted
 (``crowdwall.moderation.trust_backlog``: pushed live, logged with the reason); posts waiting
-because it boosted them cannot be (the booster is not stored) and stay for a moderator.
+that it boosted or favourited are found by the stream's periodic check instead
+(``crowdwall.moderation.reactions``: Mastodon and Bluesky posts).
 Each change writes one audit-log row (``configure``) naming the actor.
 """
 

@@ -36,6 +36,7 @@ from crowdwall.ingest.prepare import BatchResult, PreparedBatch, log_rejected
 from crowdwall.ingest.walls import load_wall_rules
 from crowdwall.ingest.write import ingest, store_batch
 from crowdwall.models import Source
+from crowdwall.moderation.reaction_watch import ReactionWatch
 from crowdwall.sources import adapter_for
 from crowdwall.sources.base import Backoff, Batch, Cursor
 from crowdwall.sources.prepare_pool import PreparePool
@@ -185,6 +186,7 @@ class StreamRunner:
         # The walls as the last stored batch saw them: workers match the next batches with
         # them (and the store re-matches if the walls changed meanwhile).
         self._rules: list[WallRules] | None = None
+        self.watch = ReactionWatch(sources)
 
     async def run(self, stop: asyncio.Event | None = None) -> dict[int, SourceStats]:
         stop = stop or asyncio.Event()
@@ -195,6 +197,13 @@ class StreamRunner:
             for source in self.sources
         }
         stopper = asyncio.create_task(stop.wait())
+        # Streaming also looks for trusted accounts' later favourites and boosts of the posts
+        # waiting in the queues (crowdwall.moderation.reaction_watch); it ends with the sources.
+        watch = (
+            asyncio.create_task(self.watch.run(stop), name="trusted-reactions")
+            if self.mode == "stream"
+            else None
+        )
         try:
             while tasks:
                 done, _ = await asyncio.wait(tasks | {stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -206,6 +215,9 @@ class StreamRunner:
                 tasks -= done
         finally:
             stopper.cancel()
+            if watch is not None:
+                watch.cancel()
+                await asyncio.gather(watch, return_exceptions=True)
             if self._own_pool:
                 await asyncio.to_thread(self.pool.close)
             await sync_to_async(connections.close_all, thread_sensitive=True)()

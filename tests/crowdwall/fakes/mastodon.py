@@ -5,7 +5,10 @@ REST: ``/api/v2/instance`` (``configuration.urls.streaming``), ``/api/v1/instanc
 (``max_id``/``since_id``/``min_id``/``limit`` — default 20, at most 40; newest first; with
 ``min_id`` the page just after it; ``Link`` headers ``rel="next"`` = older, ``rel="prev"`` =
 newer), ``/api/v1/accounts/lookup?acct=`` and ``/api/v1/accounts/:id``; ``X-RateLimit-*``
-headers on every answer and 429 past the limit, bearer tokens checked.
+headers on every answer and 429 past the limit, bearer tokens checked. Reactions:
+``/api/v1/statuses/:id/favourited_by`` and ``/reblogged_by`` (accounts, newest first; ``limit``
+default 40, at most 80; ``max_id``/``since_id``/``min_id`` over the reactions' own ids, as
+Mastodon pages by the favourite's id; ``Link`` headers; 404 for an unknown status).
 
 Lists (a user token required, as on Mastodon): ``GET/POST /api/v1/lists``, ``GET/PUT/DELETE
 /api/v1/lists/:id``, ``GET /api/v1/lists/:id/accounts`` (``limit`` default 40, at most 80, 0 for
@@ -19,7 +22,8 @@ Streaming (token required): WebSocket ``/api/v1/streaming`` (``?stream=hashtag&t
 ``subscribe`` messages; ``{"stream", "event", "payload"}`` frames with the payload a JSON
 string) and SSE ``/api/v1/streaming/hashtag?tag=``.
 
-Controls (thread-safe, called from the test's thread): ``post``, ``boost``, ``edit``, ``delete``
+Controls (thread-safe, called from the test's thread): ``post``, ``boost``, ``favourite``,
+``edit``, ``delete``
 (the last three also emit stream events), ``add_raw`` (malformed statuses), ``send_event``,
 ``fail``/``slow``/``malformed`` (the next REST answers), ``limit_rate``, ``cut_streams``
 (abrupt disconnects), ``refuse_websocket``; ``requests`` records every request with its
@@ -131,6 +135,8 @@ class FakeMastodon:
         self._ids = itertools.count(first_id)
         self._lock = threading.RLock()
         self._entries: dict[int, Entry] = {}
+        # status id -> list name ("favourited_by", "reblogged_by") -> entries (account bodies)
+        self._reactions: dict[str, dict[str, list[Entry]]] = {}
         self._accounts: dict[str, dict[str, Any]] = {}
         self._subscribers: list[Subscriber] = []
         self._faults: list[tuple[str, dict[str, Any]]] = []
@@ -253,7 +259,17 @@ class FakeMastodon:
             self._entries[status_id] = Entry(
                 status_id, boost, frozenset(), account["id"], reblog=True
             )
+            self._react(status["id"], "reblogged_by", account, status_id)
             return boost
+
+    def favourite(self, status: dict, account: dict) -> None:
+        """``account`` favourites ``status`` (listed by ``favourited_by``, newest first)."""
+        with self._lock:
+            self._react(status["id"], "favourited_by", account, next(self._ids))
+
+    def _react(self, status_id: str, name: str, account: dict, reaction_id: int) -> None:
+        lists = self._reactions.setdefault(status_id, {})
+        lists.setdefault(name, []).append(Entry(reaction_id, account, frozenset(), account["id"]))
 
     def edit(self, status_id: str, content: str) -> dict:
         with self._lock:
@@ -482,6 +498,15 @@ class FakeMastodon:
                     e for e in self._entries.values() if parts[4].lower() in e.tags and not e.reblog
                 ]
             return self._page(scope, record, entries, always_next=True)
+        if parts[:3] == ["api", "v1", "statuses"] and len(parts) == 5:
+            if parts[4] not in ("favourited_by", "reblogged_by"):
+                return 404, {"error": "Not found"}, []
+            with self._lock:
+                known = parts[3].isdigit() and int(parts[3]) in self._entries
+                entries = list(self._reactions.get(parts[3], {}).get(parts[4], []))
+            if not known:
+                return 404, {"error": "Record not found"}, []
+            return self._page(scope, record, entries, always_next=False, default=40, most=80)
         if parts[:3] == ["api", "v1", "lists"] or (
             parts[:3] == ["api", "v1", "accounts"]
             and (parts[3:] == ["relationships"] or parts[4:] == ["follow"])
@@ -627,11 +652,18 @@ class FakeMastodon:
         return 200, [self._accounts[a] for _, a in page], headers
 
     def _page(
-        self, scope: Scope, record: RequestRecord, entries: list[Entry], *, always_next: bool
+        self,
+        scope: Scope,
+        record: RequestRecord,
+        entries: list[Entry],
+        *,
+        always_next: bool,
+        default: int = 20,
+        most: int = 40,
     ) -> tuple[int, Any, list[tuple[str, str]]]:
         """Mastodon's paging (``Paginable#to_a_paginated_by_id``) and Link headers."""
         try:
-            limit = min(max(int(record.param("limit") or 20), 1), 40)
+            limit = min(max(int(record.param("limit") or default), 1), most)
             max_id, since_id, min_id = (
                 int(v) if (v := record.param(k)) else None for k in ("max_id", "since_id", "min_id")
             )
