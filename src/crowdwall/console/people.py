@@ -4,7 +4,8 @@ The rules an organiser could get wrong are checked here, each refusal a ``Valida
 with a sentence to show: an unknown or inactive account, an ambiguous e-mail address, a role the
 holder already has, taking away a wall's last organiser (only those with site-wide rights may
 leave a wall to them), and giving a role to staff who have site-wide rights (a role would limit
-them to the walls it names: ``crowdwall.moderation.access``), which only site-wide staff may do.
+them to the walls it names: ``crowdwall.moderation.access``), which only site-wide staff may do
+— nor may an organiser revoke a staff account's last role, which would give it every wall back.
 Every change is written to the wall's moderation log as ``configure``.
 """
 
@@ -17,7 +18,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 
+from crowdwall.conf import conf
 from crowdwall.models import ModerationAction, Role, Wall, WallRole
 from crowdwall.moderation import service
 from crowdwall.moderation.access import has_full_access
@@ -91,6 +94,21 @@ def _is_last_organiser(role: WallRole) -> bool:
     )
 
 
+def _staff_widened(role: WallRole) -> list[str]:
+    """Staff accounts that would get every wall back if ``role`` went (their last role): with
+    ``PER_WALL_ROLES`` off, staff without any role have full access."""
+    if conf.PER_WALL_ROLES:
+        return []
+    users = get_user_model()._default_manager.filter(is_active=True, is_staff=True)
+    users = users.filter(pk=role.user_id) if role.user_id else users.filter(groups=role.group_id)
+    others = WallRole.objects.exclude(pk=role.pk)
+    return [
+        user.get_username()
+        for user in users.filter(is_superuser=False)
+        if not others.filter(Q(user=user) | Q(group__user=user)).exists()
+    ]
+
+
 def grant(
     wall: Wall, role: str, *, actor: Any, user: Any = None, group: Group | None = None
 ) -> Granted:
@@ -133,13 +151,28 @@ def grant(
     return Granted(row, previous, caution)
 
 
-def revoke(role: WallRole, *, actor: Any) -> None:
-    """Take ``role`` away, logged; the last organiser stays unless ``actor`` has site-wide rights."""
+def revoke(role: WallRole, *, actor: Any) -> str:
+    """Take ``role`` away, logged; returns a caution for the actor ("" if none). The last
+    organiser stays, and staff keep their last role, unless ``actor`` has site-wide rights."""
+    caution = ""
     with transaction.atomic():
         # Locks the wall's organiser rows: two organisers revoking each other cannot both win.
         list(WallRole.objects.select_for_update().filter(wall_id=role.wall_id, role=Role.ORGANISER))
-        if _is_last_organiser(role) and not has_full_access(actor):
+        full = has_full_access(actor)
+        if _is_last_organiser(role) and not full:
             raise ValidationError(LAST_ORGANISER.format(holder=holder_name(role)))
+        widened = _staff_widened(role)
+        if widened and not full:
+            raise ValidationError(
+                f"This is the last role of the staff account(s) {', '.join(widened)}: without it "
+                "they would have rights on every wall again. Ask staff with site-wide rights."
+            )
+        if widened:
+            caution = (
+                f"No role left for the staff account(s) {', '.join(widened)}: rights on every "
+                "wall again."
+            )
         detail = {"people": "revoked", "holder": holder_name(role), "role": role.role}
         role.delete()
         service.record(actor, ModerationAction.CONFIGURE, wall=role.wall, detail=detail)
+    return caution

@@ -87,13 +87,15 @@ def revoke(request: HttpRequest, slug: str, role_id: int) -> HttpResponse:
         WallRole.objects.select_related("user", "group"), wall=wall, pk=role_id
     )
     try:
-        people.revoke(role, actor=request.user)
+        caution = people.revoke(role, actor=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("crowdwall:console_people", wall.slug)
     messages.success(
         request, f"{people.holder_name(role)} no longer is {role.role} of {wall.name}."
     )
+    if caution:
+        messages.warning(request, caution)
     if not access.may_organise(request.user, wall):  # they revoked their own role
         return redirect("crowdwall:console")
     return redirect("crowdwall:console_people", wall.slug)

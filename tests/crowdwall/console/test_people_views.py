@@ -183,6 +183,29 @@ def test_only_site_wide_staff_may_limit_staff_to_roles(
     assert "from now on only on the walls their roles name" in granted.content.decode()
 
 
+@pytest.mark.parametrize("through", ["user", "group"])
+def test_only_site_wide_staff_may_take_staffs_last_role(
+    organiser, client, django_user_model, wall, ann, through
+):
+    """Staff without any role have every wall (PER_WALL_ROLES off): revoking their last role
+    would widen their rights, which a wall's organiser may not do."""
+    sam = django_user_model.objects.create_user("sam", is_staff=True)
+    if through == "user":
+        role = WallRole.objects.create(wall=wall, user=sam, role=Role.VIEWER)
+    else:
+        crew = Group.objects.create(name="Crew")
+        sam.groups.add(crew)
+        role = WallRole.objects.create(wall=wall, group=crew, role=Role.VIEWER)
+    WallRole.objects.create(wall=wall, user=ann, role=Role.ORGANISER)
+    client.force_login(ann)
+    refused = client.post(revoke_url(role), follow=True).content.decode()
+    assert "last role of the staff account(s) sam" in refused
+    assert WallRole.objects.filter(pk=role.pk).exists()
+    done = organiser.post(revoke_url(role), follow=True).content.decode()
+    assert "No role left for the staff account(s) sam: rights on every wall again." in done
+    assert not WallRole.objects.filter(pk=role.pk).exists()
+
+
 def test_grant_and_revoke_need_the_csrf_token(django_user_model, wall, ann):
     client = Client(enforce_csrf_checks=True)
     client.force_login(django_user_model.objects.create_user("org", is_staff=True))
