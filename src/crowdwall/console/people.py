@@ -19,6 +19,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils.text import capfirst
 
 from crowdwall.conf import conf
 from crowdwall.models import ModerationAction, Role, Wall, WallRole
@@ -137,9 +138,11 @@ def grant(
         previous = row.role if row is not None else None
         if row is not None:
             if row.role == role:
-                raise ValidationError(f"{holder_name(row)} already is {role} of this wall.")
+                raise ValidationError(
+                    f"{capfirst(holder_name(row))} already is {role} of this wall."
+                )
             if _is_last_organiser(row) and not has_full_access(actor):
-                raise ValidationError(LAST_ORGANISER.format(holder=holder_name(row)))
+                raise ValidationError(LAST_ORGANISER.format(holder=capfirst(holder_name(row))))
             row.role = role
             row.save(update_fields=["role"])
         else:
@@ -160,7 +163,7 @@ def revoke(role: WallRole, *, actor: Any) -> str:
         list(WallRole.objects.select_for_update().filter(wall_id=role.wall_id, role=Role.ORGANISER))
         full = has_full_access(actor)
         if _is_last_organiser(role) and not full:
-            raise ValidationError(LAST_ORGANISER.format(holder=holder_name(role)))
+            raise ValidationError(LAST_ORGANISER.format(holder=capfirst(holder_name(role))))
         widened = _staff_widened(role)
         if widened and not full:
             raise ValidationError(

@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import capfirst
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crowdwall.console import access, people
@@ -70,7 +71,7 @@ def people_page(request: HttpRequest, slug: str) -> HttpResponse:
     except ValidationError as exc:  # keyed by the form's fields, or about the whole form
         form.add_error(None, exc)
         return _page(request, wall, form, status=400)
-    holder = people.holder_name(done.role)
+    holder = capfirst(people.holder_name(done.role))
     verb = f"changed from {done.previous} to" if done.previous else "is now"
     messages.success(request, f"{holder} {verb} {done.role.role} of {wall.name}.")
     if done.caution:
@@ -92,7 +93,7 @@ def revoke(request: HttpRequest, slug: str, role_id: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
         return redirect("crowdwall:console_people", wall.slug)
     messages.success(
-        request, f"{people.holder_name(role)} no longer is {role.role} of {wall.name}."
+        request, f"{capfirst(people.holder_name(role))} no longer is {role.role} of {wall.name}."
     )
     if caution:
         messages.warning(request, caution)

@@ -90,7 +90,7 @@ def test_a_granted_role_takes_effect_and_a_revoked_one_ends(organiser, client, w
     assert client.get("/walls/djangocon/moderate/").status_code == 200
     assert client.get(CONSOLE + "walls/djangocon/").status_code == 403  # not an organiser
     page = organiser.get(PEOPLE).content.decode()
-    assert 'data-holder="user:ann"' in page and "user ann is now moderator" in page
+    assert 'data-holder="user:ann"' in page and "User ann is now moderator" in page
     organiser.post(revoke_url(WallRole.objects.get(user=ann)))
     assert client.get("/walls/djangocon/moderate/").status_code == 403
 
@@ -138,7 +138,7 @@ def test_a_duplicate_is_refused_and_another_role_replaces_the_old(organiser, wal
     organiser.post(PEOPLE, {"user": "ann", "role": "moderator"})
     again = organiser.post(PEOPLE, {"user": "ann", "role": "moderator"})
     assert again.status_code == 400
-    assert "user ann already is moderator of this wall" in again.content.decode()
+    assert "User ann already is moderator of this wall" in again.content.decode()
     assert organiser.post(PEOPLE, {"user": "ann", "role": "organiser"}).status_code == 302
     assert list(WallRole.objects.values_list("role", flat=True)) == [Role.ORGANISER]
     details = [e.detail for e in ModerationLog.objects.order_by("id")]
