@@ -5,6 +5,9 @@ from django.urls import path
 from crowdwall import about, screen, views, webhooks
 from crowdwall.analytics import views as analytics
 from crowdwall.api.api import api
+from crowdwall.console import delete_views as console_delete
+from crowdwall.console import people_views as console_people
+from crowdwall.console import schedule_views as console_schedule
 from crowdwall.console import source_views as console_sources
 from crowdwall.console import views as console
 from crowdwall.live import views as live
@@ -43,6 +46,30 @@ urlpatterns = [
         "walls/console/walls/<slug:slug>/sources/<int:source_id>/pause/",
         console_sources.source_pause,
         name="console_source_pause",
+    ),
+    # A wall's people (roles), schedule import and deleting: crowdwall.console (issue 19)
+    path(
+        "walls/console/walls/<slug:slug>/people/", console_people.people_page, name="console_people"
+    ),
+    path(
+        "walls/console/walls/<slug:slug>/people/<int:role_id>/revoke/",
+        console_people.revoke,
+        name="console_people_revoke",
+    ),
+    path(
+        "walls/console/walls/<slug:slug>/schedule/",
+        console_schedule.schedule_page,
+        name="console_schedule",
+    ),
+    path(
+        "walls/console/walls/<slug:slug>/delete/",
+        console_delete.wall_delete,
+        name="console_wall_delete",
+    ),
+    path(
+        "walls/console/walls/<slug:slug>/sources/<int:source_id>/delete/",
+        console_delete.source_delete,
+        name="console_source_delete",
     ),
     path("walls/<slug:slug>/", views.wall, name="wall"),
     path("walls/<slug:slug>/archive/", views.archive, name="archive"),

@@ -145,6 +145,7 @@ def _edit(request: HttpRequest, wall: Wall | None) -> HttpResponse:
         "slides": slides,
         "explained": explained,
         "sources": list(wall.sources.all()) if wall is not None else [],
+        "may_delete": wall is not None and access.may_create(request.user),
     }
     return render(request, "crowdwall/console/wall_form.html", context, status=status)
 

@@ -42,6 +42,8 @@ PAGES = {
     "quarantine": "/walls/{slug}/moderate/quarantine/",
     "about": "/walls/{slug}/about/",  # where the branch has it (issue 16 §4)
     "console-wall": "/walls/console/walls/{slug}/",  # the console's biggest form
+    "console-people": "/walls/console/walls/{slug}/people/",
+    "console-schedule": "/walls/console/walls/{slug}/schedule/",
 }
 STAFF_ONLY = (
     "moderate",
@@ -49,6 +51,8 @@ STAFF_ONLY = (
     "moderate-log",
     "quarantine",
     "console-wall",
+    "console-people",
+    "console-schedule",
 )
 
 
