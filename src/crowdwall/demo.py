@@ -7,8 +7,10 @@ staff account to moderate them.
 The replay source (scope ``any``, so its posts reach both walls) plays the sample day at its
 recorded pace, sped up (keynote bursts, quiet breaks), loops, and deletes each post again
 ``KEEP`` lines later, so the walls and the moderation queue stay bounded however long the demo
-runs; each ``crowdwall demo`` removes the erased rows those deletions leave. Only the ``crowdwall demo`` command calls this module: no setting creates these walls or
-the account.
+runs. The erased rows those deletions leave are removed as the replay goes (every
+``batch_size`` deletions: ``crowdwall.sources.replay``), and by each ``crowdwall demo`` for
+what a stopped demo left. Only the ``crowdwall demo`` command calls this module: no setting
+creates these walls or the account.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from crowdwall.caching import purge_walls
+from crowdwall.ingest.prune import prune_deleted
 from crowdwall.ingest.write import ingest
-from crowdwall.models import ModerationMode, Post, Source, Wall
+from crowdwall.models import ModerationMode, Source, Wall
 from crowdwall.sources import adapter_for
 from crowdwall.sources.base import Batch, Cursor
 
@@ -90,15 +93,6 @@ def ensure_demo(
     user.set_password(password)
     user.save()
     return Demo([wall, moderated], created, STAFF_USERNAME, password, prefilled)
-
-
-def prune_deleted(source: Source) -> int:
-    """Remove for good the source's posts it deleted again (``keep``): the pipeline leaves an
-    erased row for each, which a long demo would pile up; the number of posts removed."""
-    gone = Post.objects.filter(source=source).exclude(deleted_at=None)
-    count = gone.count()
-    gone.delete()  # with their wall entries (crowdwall.models.locking)
-    return count
 
 
 def prefill(source: Source, count: int = PREFILL) -> int:

@@ -49,10 +49,15 @@ class Cursor:
 @dataclass(slots=True)
 class Batch:
     """Posts from a source and the cursor just after them (``None``: the live cursor does not
-    move, e.g. history fetched by a backfill). A batch may be empty, to save progress alone."""
+    move, e.g. history fetched by a backfill). A batch may be empty, to save progress alone.
+
+    ``prune_deleted``: after storing it, the runner removes for good the source's posts it
+    deleted (``crowdwall.ingest.prune``) — for a source that deletes its own posts again (the
+    replay's ``keep``), whose erased rows would otherwise pile up."""
 
     posts: list[Item]
     cursor: Cursor | None = None
+    prune_deleted: bool = False
 
 
 class SourceAdapter(ABC):

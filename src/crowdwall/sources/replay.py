@@ -8,10 +8,12 @@ second; 0: as fast as the pipeline takes them), ``pacing`` (``steady``: at ``rat
 ``recorded``: the gaps between the posts' ``created_at``, divided by ``speed`` and at most
 ``MAX_GAP`` seconds, so bursts and quiet spells come through), ``loop`` (start over at the end),
 ``retime`` (stamp posts with the time they are replayed, so the demo looks live), ``keep`` (when
-non-zero, each post is deleted again, through the pipeline, ``keep`` lines later: the wall and
-the database stay bounded however long the demo loops), ``site_url`` (the site's address, for
-``static:<path>`` URLs: the bundled posts' avatars and photos are the app's static files and
-become ``site_url`` + ``static(path)``, so they follow any ``STATIC_URL``), ``batch_size``.
+non-zero, each post is deleted again, through the pipeline, ``keep`` lines later, and every
+``batch_size`` deletions the batch asks the runner to remove the erased rows they left
+(``Batch.prune_deleted``): the wall and the database stay bounded however long the demo
+loops), ``site_url`` (the site's address, for ``static:<path>`` URLs: the bundled posts'
+avatars and photos are the app's static files and become ``site_url`` + ``static(path)``, so
+they follow any ``STATIC_URL``), ``batch_size``.
 
 The cursor is the number of lines consumed, counting laps when looping (lap *k* >= 1 suffixes
 ids with ``~k`` so each lap is new posts). Resuming from a cursor therefore neither skips nor
@@ -192,6 +194,14 @@ class ReplaySource(SourceAdapter):
         lap = position // len(records)
         return {"id": f"{raw['id']}~{lap}" if lap else str(raw["id"]), "action": "delete"}
 
+    def prunes(self, start: int, end: int) -> bool:
+        """Whether the batch deleting the posts of lines ``start`` to ``end`` (excluded) also
+        has their erased rows removed: once every ``batch_size`` lines, counted from the
+        cursor (so a restart keeps the rhythm), the database holds at most ``keep`` posts and
+        one batch of erased ones however long the replay loops."""
+        step = max(1, self.batch_size)
+        return end > start and end // step > start // step
+
     def gap(self, position: int, records: Records) -> float:
         """Recorded pacing: seconds to wait between line ``position - 1`` and line ``position``."""
         if self._times is None:
@@ -259,15 +269,17 @@ class ReplaySource(SourceAdapter):
                 count = min(count, due_now)
             now = datetime.now(UTC)
             posts = [self.record(position + i, records, now) for i in range(count)]
+            prune = False
             if self.keep:  # the posts of the lines ``keep`` before these go again
                 first = max(position, self.keep)
                 gone = (
                     self.deletion(p - self.keep, records) for p in range(first, position + count)
                 )
                 posts.extend(d for d in gone if d is not None)
+                prune = self.prunes(first - self.keep, position + count - self.keep)
             position += count
             emitted += count
-            yield Batch([p for p in posts if p is not None] or [], Cursor(str(position)))
+            yield Batch([p for p in posts if p is not None] or [], Cursor(str(position)), prune)
             if rate <= 0 and not paced:
                 await asyncio.sleep(0)  # let the other sources run
 

@@ -33,6 +33,7 @@ from crowdwall.exceptions import SourceError
 from crowdwall.ingest.match import WallRules
 from crowdwall.ingest.normalize import Limits
 from crowdwall.ingest.prepare import BatchResult, PreparedBatch, log_rejected
+from crowdwall.ingest.prune import prune_deleted
 from crowdwall.ingest.walls import load_wall_rules
 from crowdwall.ingest.write import ingest, store_batch
 from crowdwall.models import Source
@@ -89,9 +90,13 @@ def _store_sync(
     cursor = None if batch.cursor is None else str(batch.cursor)
     with _collector_paused():
         if prepared is None:
-            return ingest(source_id, batch.posts, cursor=cursor, now=now)
-        log_rejected(source_id, prepared.rejected)
-        return store_batch(source_id, prepared, cursor=cursor, now=now, matched_with=rules)
+            result = ingest(source_id, batch.posts, cursor=cursor, now=now)
+        else:
+            log_rejected(source_id, prepared.rejected)
+            result = store_batch(source_id, prepared, cursor=cursor, now=now, matched_with=rules)
+    if batch.prune_deleted:  # after the deletions committed and were announced
+        prune_deleted(source_id)
+    return result
 
 
 def _check_connections() -> None:

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.crowdwall.live.conftest import ROOT, AsgiServer, _env, start_asgi
+from tests.crowdwall.browser.screen_samples import configure, sample_posts
+from tests.crowdwall.live.conftest import ROOT, Api, AsgiServer, _env, start_asgi
 from tests.fixtures.servers import free_port
 
 
@@ -30,3 +31,17 @@ def page_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AsgiServer
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def event_wall(page_server: AsgiServer) -> Api:
+    """One wall with an event's posts, a brand colour, and a sponsor slide every 5 posts."""
+    api = Api(page_server, slug="screens").create()
+    configure(
+        page_server,
+        api.slug,
+        {"brand_color": "#7b2cbf", "slide_every": 5, "info_text": "Wi-Fi: djangocon / pony2026"},
+        [{"title": "Thanks to our sponsors", "text": "Coffee by Stroopwafel & Co."}],
+    )
+    api.ingest(*sample_posts())
+    return api

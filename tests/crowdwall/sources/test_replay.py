@@ -366,6 +366,24 @@ def test_keep_deletes_each_post_again_keep_lines_later(tmp_path: Path):
     assert deleted == ["p0", "p1", "p2", "p0~1"]
 
 
+def test_keep_asks_for_the_erased_rows_to_go_every_batch_size_deletions(tmp_path: Path):
+    """The runner removes the erased rows when a batch says so (``prune_deleted``): once per
+    ``batch_size`` deletions, counted from the cursor, so a resumed replay keeps the rhythm."""
+    path = tmp_path / "ten.jsonl"
+    path.write_text("".join(json.dumps({"id": f"p{i}"}) + "\n" for i in range(10)))
+    source = replay(path=str(path), loop=True, limit=30, keep=5, batch_size=4)
+    batches = asyncio.run(drain(source))
+    deleted, pruned_after = 0, []
+    for batch in batches:
+        deleted += sum(item(p).get("action") == "delete" for p in batch.posts)
+        if batch.prune_deleted:
+            pruned_after.append(deleted)
+    # Batches of four lines delete lines 0-2, 3-6, 7-10, …: the batch whose deletions pass
+    # line 4, 8, 12, … asks, so never more than a batch of erased rows waits.
+    assert pruned_after == [7, 11, 15, 19, 23, 25]
+    assert not any(b.prune_deleted for b in asyncio.run(drain(replay(path=str(path)))))
+
+
 @pytest.mark.django_db
 def test_a_looping_demo_with_keep_holds_at_most_keep_posts_on_the_wall(
     django_capture_on_commit_callbacks,

@@ -13,11 +13,13 @@ from asgiref.sync import sync_to_async
 from django.db import connection
 from django.db.backends.signals import connection_created
 
+from crowdwall.demo import replay_config
+from crowdwall.ingest.write import ingest
 from crowdwall.models import Post, QuarantinedPost, Source, Wall
 from crowdwall.sources import runner as runner_module
-from crowdwall.sources.replay import ReplaySource
+from crowdwall.sources.replay import DEFAULT_PATH, ReplaySource
 from crowdwall.sources.runner import StreamRunner
-from tests.crowdwall.conftest import POISON, orphans
+from tests.crowdwall.conftest import POISON, make_post, orphans
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -317,3 +319,40 @@ def test_a_post_that_fails_to_store_is_quarantined_and_the_source_keeps_running(
         (a.pk, f"{POISON}9")
     ]
     assert Source.objects.get(pk=a.pk).cursor == "20"
+
+
+def test_a_looping_demo_replay_prunes_the_posts_it_deleted_as_it_goes(wall, monkeypatch):
+    """Issue 17: the demo's replay deletes each post again ``keep`` lines later; the erased rows
+    that leaves are removed while it runs (every ``batch_size`` deletions), so over three laps
+    the database holds at most ``keep`` posts and one batch — and never loses another source's
+    posts, erased or not."""
+    real = Source.objects.create(wall=wall, name="real", kind="replay", include_all=True)
+    ingest(real, [make_post(1), make_post(2)])
+    ingest(real, [{"id": "2", "action": "delete"}])  # erased, kept: a real deletion's memory
+    keep, batch_size = 40, 25
+    config = {**replay_config(site_url="http://127.0.0.1:8001", rate=0), "keep": keep}
+    demo = Source.objects.create(
+        wall=wall, name="demo", kind="replay", include_all=True,
+        config={**config, "batch_size": batch_size},
+    )  # fmt: skip
+    laps = 3 * len(DEFAULT_PATH.read_text(encoding="utf-8").splitlines())
+    counts: list[int] = []
+
+    def store_and_count(*args):
+        result = runner_module._store_sync(*args)
+        counts.append(Post.objects.filter(source=demo).count())
+        return result
+
+    monkeypatch.setattr(
+        runner_module, "_store", sync_to_async(store_and_count, thread_sensitive=True)
+    )
+    run([demo], limit=laps, prepare_processes=0)
+    assert Source.objects.get(pk=demo.pk).cursor == str(laps)  # three laps went through
+    assert len(counts) >= laps // batch_size
+    assert max(counts) <= keep + batch_size, counts
+    assert Post.objects.filter(source=demo, deleted_at=None).count() <= keep
+    assert sorted(Post.objects.filter(source=real).values_list("external_id", flat=True)) == [
+        "1",
+        "2",
+    ]
+    assert orphans() == {}

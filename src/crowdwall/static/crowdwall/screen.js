@@ -187,21 +187,87 @@
     restart();
   }
 
-  /* Ticker: the crawl takes as long as its length needs, at a constant, readable speed; the
-     new length applies when a lap ends, so the line never jumps. */
+  /* Ticker: the band starts full (the newest post first, just after the label) and crawls at a
+     constant, readable speed. Copies of the items (aria-hidden, no ids) follow the originals,
+     as many as it takes to fill the band once more, and a lap moves the line by exactly the
+     originals' length, so a lap ends where the next begins: the loop never jumps. New posts
+     join the line when a lap ends; a post taken off or edited changes its copies at once
+     (nothing rejected stays on screen). Reduced motion: no crawl, no copies; the first item
+     goes to the end every few seconds. */
   function ticker(root, slides) {
     root.setAttribute("data-ticker", "");
-    function pace() {
+    var label = root.parentNode.querySelector(".ticker-label");
+    var stale = false;
+    function items(copies) {
+      return Array.prototype.filter.call(root.querySelectorAll(":scope > article.post, :scope > .slide"), function (node) {
+        return node.hasAttribute("data-ticker-copy") === copies;
+      });
+    }
+    function copyOf(node) {
+      var twin = node.cloneNode(true);
+      twin.removeAttribute("id");
+      twin.removeAttribute("data-post-id");
+      twin.querySelectorAll("[id]").forEach(function (inner) { inner.removeAttribute("id"); });
+      twin.classList.remove("is-new");
+      twin.setAttribute("data-ticker-copy", "");
+      twin.setAttribute("aria-hidden", "true");
+      return twin;
+    }
+    var lapPx = 0, lapMs = 0;
+    function crawl() {
+      var all = root.getAnimations ? root.getAnimations() : [];
+      return all.filter(function (a) { return a.animationName === "cw-ticker"; })[0] || null;
+    }
+    function layout() {
+      stale = false;
+      var running = crawl(), offset = 0; // px into the lap: a relayout mid-lap keeps the place
+      if (running && lapPx && lapMs && running.currentTime !== null) {
+        offset = (running.currentTime % lapMs) / lapMs * lapPx;
+      }
+      items(true).forEach(function (node) { node.remove(); });
       var em = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
-      var seconds = Math.max(10, root.scrollWidth / (em * TICKER_PX_PER_S));
-      root.style.setProperty("--ticker-seconds", seconds.toFixed(1) + "s");
+      var start = (label ? label.offsetWidth : 0) + em;
+      root.style.setProperty("--ticker-start", start + "px");
+      var originals = items(false);
+      if (calm() || !originals.length) { root.style.removeProperty("--ticker-lap"); return; }
+      var sets = 0, lap = 0;
+      // Copies until the band is full again one lap on (a short line needs several sets).
+      while (sets < 40 && (!lap || root.scrollWidth < start + lap + window.innerWidth + em)) {
+        originals.forEach(function (node) { root.appendChild(copyOf(node)); });
+        sets += 1;
+        if (!lap) { lap = items(true)[0].offsetLeft - originals[0].offsetLeft; }
+        if (lap <= 0) { break; }
+      }
+      var seconds = Math.round(Math.max(10, lap / (em * TICKER_PX_PER_S)) * 10) / 10;
+      root.style.setProperty("--ticker-lap", lap + "px");
+      root.style.setProperty("--ticker-seconds", seconds + "s");
+      lapPx = lap;
+      lapMs = seconds * 1000;
+      getComputedStyle(root).animationDuration; // apply the new lap before placing the crawl in it
+      running = crawl();
+      if (running && lap > 0) { running.currentTime = Math.min(offset, lap) / lap * lapMs; }
     }
     slides.forEach(function (slide) { root.appendChild(slide.cloneNode(true)); });
-    root.addEventListener("animationiteration", pace);
-    pace();
-    function next() { if (root.firstElementChild) { root.appendChild(root.firstElementChild); } }
+    new MutationObserver(function (records) {
+      var now = false;
+      records.forEach(function (record) {
+        record.removedNodes.forEach(function (node) { if (node.nodeType === 1 && !node.hasAttribute("data-ticker-copy")) { now = true; } });
+        record.addedNodes.forEach(function (node) { if (node.nodeType === 1 && !node.hasAttribute("data-ticker-copy")) { stale = true; } });
+      });
+      if (now) { layout(); }
+    }).observe(root, { childList: true });
+    root.addEventListener("animationiteration", function (event) {
+      if (event.target === root && stale) { layout(); }
+    });
+    window.addEventListener("resize", layout);
+    layout();
+    if (document.fonts && document.fonts.ready) { document.fonts.ready.then(layout); }
+    function next() {
+      var originals = items(false);
+      if (originals.length) { root.insertBefore(originals[0], originals[originals.length - 1].nextSibling); }
+    }
     root.addEventListener("crowdwall:next", next);
-    if (calm()) { // no crawl: the first item goes to the end every few seconds
+    if (calm()) {
       setInterval(function () { if (!paused()) { next(); } }, 6000);
     }
   }

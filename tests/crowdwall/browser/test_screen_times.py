@@ -1,0 +1,37 @@
+"""The big screen's relative times ("2 minutes ago") follow the clock: screen.js refreshes them
+every 30 s. Playwright's fake clock drives the page's time and timers, so no test waits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.crowdwall.browser.screen_samples import offline_pictures
+from tests.crowdwall.browser.test_live_js import no_errors
+from tests.crowdwall.conftest import make_post
+from tests.crowdwall.live.conftest import Api, AsgiServer
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("layout", ["columns", "ticker"])
+def test_relative_times_refresh_as_the_clock_runs(page: Any, page_server: AsgiServer, layout: str):
+    api = Api(page_server).create()
+    written = datetime.now(UTC).replace(microsecond=0)
+    ids = api.ingest(make_post(1, html="<p>Doors open</p>", created_at=written.isoformat()))
+    page.clock.install(time=written + timedelta(seconds=10))
+    offline_pictures(page)
+    page.goto(f"http://{page_server.base}/walls/{api.slug}/screen/?layout={layout}")
+    stamp = page.locator(f"#post-{ids['1']} time")
+    expect(stamp).to_have_text("now")
+    page.clock.run_for("00:25")  # 35 s old, no refresh due yet
+    expect(stamp).to_have_text("now")
+    page.clock.run_for("01:00")  # refreshed on the 30-s ticks
+    expect(stamp).to_have_text("1 minute ago")
+    page.clock.run_for("05:00")
+    expect(stamp).to_have_text("6 minutes ago")
+    assert stamp.get_attribute("datetime")  # the absolute time stays for machines
+    no_errors(page)
