@@ -211,6 +211,11 @@
       twin.classList.remove("is-new");
       twin.setAttribute("data-ticker-copy", "");
       twin.setAttribute("aria-hidden", "true");
+      // Hidden from assistive technology, so nothing in it may take the focus either.
+      twin.inert = true;
+      twin.querySelectorAll("a[href], button, input, [tabindex]").forEach(function (el) {
+        el.setAttribute("tabindex", "-1");
+      });
       return twin;
     }
     var lapPx = 0, lapMs = 0;
