@@ -76,7 +76,8 @@ def run(args: argparse.Namespace) -> Result:
     console.print(
         f"    fill {fill['generate_s']:.0f} s, rollups {fill['rollups_sql_s']:.0f} s "
         f"({fill['wallminute_rows']:,} minute rows, {fill['wallminuteauthor_rows']:,} "
-        f"author-minute rows, {fill['wallhourauthor_rows']:,} author-hour rows); "
+        f"author-minute rows, {fill['wallhourauthor_rows']:,} author-hour rows, "
+        f"{fill['walldayauthor_rows']:,} author-day rows); "
         f"Python rebuild {fill['rebuild_entries_per_s']:,.0f} entries/s"
     )
     result = Result(details=measured)

@@ -336,6 +336,7 @@ def main() -> None:
             "crowdwall_wallminutetag",
             "crowdwall_wallhour",
             "crowdwall_wallhourauthor",
+            "crowdwall_walldayauthor",
             "crowdwall_wallhourtag",
             "crowdwall_wallhourwait",
         ):
