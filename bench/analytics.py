@@ -7,7 +7,8 @@ in SQL, then hours and totals by its last step (``resum``); the Python rebuild o
 minutes is timed apart, as a rate. Then, in one
 process through Django's test client (middleware, session or bearer auth, templates, JSON):
 ``--analytics-requests`` requests each of the page and the API over the last hour, the last
-day and the whole event, uncached; p50 and p99 latency, target p99 < 200 ms; then, per range,
+day, the whole event and a custom past day (yesterday, chosen with start/end as the page's
+range selector sends it), uncached; p50 and p99 latency, target p99 < 200 ms; then, per range,
 one API request's PostgreSQL time (``EXPLAIN ANALYZE`` of its reads), its query count and its
 three slowest reads with the indexes they used. Last, one post arrives and one API request
 refreshes the rollups and counts it.
@@ -75,7 +76,8 @@ def run(args: argparse.Namespace) -> Result:
     console.print(
         f"    fill {fill['generate_s']:.0f} s, rollups {fill['rollups_sql_s']:.0f} s "
         f"({fill['wallminute_rows']:,} minute rows, {fill['wallminuteauthor_rows']:,} "
-        f"author-minute rows, {fill['wallhourauthor_rows']:,} author-hour rows); "
+        f"author-minute rows, {fill['wallhourauthor_rows']:,} author-hour rows, "
+        f"{fill['walldayauthor_rows']:,} author-day rows); "
         f"Python rebuild {fill['rebuild_entries_per_s']:,.0f} entries/s"
     )
     result = Result(details=measured)

@@ -1,5 +1,7 @@
 """Remote control of the big screen (the Screens page, the moderation screen) and the screen
-through an outage: the server stopped for 30 s under an open screen, then started again."""
+through an outage: the server stopped for 30 s under an open screen, then started again; and a
+screen reloaded while the server is away, served by its service worker with the posts it kept
+in IndexedDB (``crowdwall/screen-sw.js``, ``crowdwall/screen-remote.js``)."""
 
 from __future__ import annotations
 
@@ -198,6 +200,101 @@ def every_post_once(people: People) -> None:
         POSTS + "[data-post-id]", "nodes => nodes.map(n => n.getAttribute('data-post-id'))"
     )
     assert len(ids) == len(set(ids)) == 5, ids
+
+
+# -- a reload during an outage: the service worker and the posts kept in IndexedDB ------------
+
+CACHE = "crowdwall-screen-v1"  # screen-sw.js's cache
+# The page and every script and style it names, all in the worker's cache (the "keep" message).
+KEPT = f"""async () => {{
+  if (!navigator.serviceWorker.controller) {{ return false; }}
+  const cache = await caches.open({CACHE!r});
+  const urls = [location.href, ...Array.from(
+    document.querySelectorAll("script[src], link[rel=stylesheet][href]"),
+    (n) => new URL(n.getAttribute("src") || n.getAttribute("href"), location.href).href)];
+  const found = await Promise.all(urls.map((url) => cache.match(url)));
+  return found.every(Boolean);
+}}"""
+# The post ids screen-remote.js keeps in IndexedDB for this wall.
+STORED = """() => new Promise((resolve) => {
+  const open = indexedDB.open("crowdwall-screen", 1);
+  open.onsuccess = () => {
+    const all = open.result.transaction("posts").objectStore("posts").getAll();
+    all.onsuccess = () => resolve(all.result.map((row) => row.id));
+    all.onerror = () => resolve([]);
+  };
+  open.onerror = () => resolve([]);
+})"""
+KEPT_PAGE = f"""async () => {{
+  const found = await (await caches.open({CACHE!r})).match(location.href);
+  return found ? await found.text() : "";
+}}"""
+
+
+@given("the big screen's service worker keeps its page")
+def worker_keeps_page(people: People) -> None:
+    """Registered (127.0.0.1 is a secure context), controlling the page, its copies stored."""
+    people.pages["big screen"].wait_for_function(KEPT, polling=200)
+
+
+@then(parsers.parse('the big screen keeps "{text}" for an outage'))
+def kept_for_outage(scene: Scene, people: People, text: str) -> None:
+    screen = people.pages["big screen"]
+    expect(post(screen, text)).to_have_count(1)
+    post_id = scene.id_of(text)
+    screen.wait_for_function(f"async () => (await ({STORED})()).includes({post_id})", polling=200)
+
+
+@when("the server goes away and the big screen is reloaded", target_fixture="offline_reload")
+def reload_in_outage(scene: Scene, people: People, up_again_afterwards: None) -> Any:
+    screen = people.pages["big screen"]
+    scene.site.stop()
+    response = screen.reload()  # without the worker: net::ERR_CONNECTION_REFUSED
+    screen.evaluate(f"{SAME_DOCUMENT} = true")  # "without a reload" from here on
+    return response
+
+
+@then("the big screen was served by its service worker")
+def served_by_worker(people: People, offline_reload: Any) -> None:
+    assert offline_reload is not None and offline_reload.ok
+    assert offline_reload.from_service_worker
+    assert people.pages["big screen"].evaluate("navigator.serviceWorker.controller !== null")
+
+
+@then(parsers.parse('the big screen shows "{text}" from its outage store'))
+def shows_from_store(scene: Scene, people: People, text: str) -> None:
+    screen = people.pages["big screen"]
+    # The kept page was stored before the post arrived: only IndexedDB can bring it back.
+    assert "Doors open at nine" in screen.evaluate(KEPT_PAGE)
+    assert text not in screen.evaluate(KEPT_PAGE)
+    expect(post(screen, text)).to_have_count(1)
+    ids = screen.eval_on_selector_all(
+        POSTS + "[data-post-id]", "nodes => nodes.map(n => n.getAttribute('data-post-id'))"
+    )
+    assert str(scene.id_of(text)) in ids and len(ids) == len(set(ids)) == 4, ids
+
+
+@then("the big screen shows the offline mark")
+def shows_offline_mark(people: People) -> None:
+    expect(people.pages["big screen"].locator(OFFLINE)).to_be_visible()
+
+
+@then("the big screen keeps changing posts")
+def keeps_changing(people: People) -> None:
+    screen = people.pages["big screen"]
+    current = screen.locator(SPOTLIT).first.get_attribute("data-post-id")
+    # The next post of the rotation (every data-spotlight-seconds, 8 s) — an event on the page.
+    screen.wait_for_function(
+        f"(document.querySelector({SPOTLIT!r}) || {{}}).dataset?.postId !== {current!r}",
+        timeout=RECONNECT_MS,
+    )
+    expect(screen.locator(OFFLINE)).to_be_visible()
+
+
+@when(parsers.parse('somebody posts "{text}" and the server comes back'))
+def post_and_come_back(scene: Scene, text: str) -> None:
+    scene.ingest_offline(scene.post(text, by="someone"))
+    scene.site.server.start()
 
 
 @then("the offline mark is gone")

@@ -6,7 +6,9 @@ milliseconds. Both figures stay exact with far less:
 - *distinct posters* of a range that reaches the wall's newest minute (the last hour, the last
   day: nothing was written after its end) are the authors whose newest minute
   (``WallAuthorTotal.last_minute``) is in the range: one count over a ``(wall, last_minute)``
-  index. Other ranges (custom ones in the past) count distinct authors over their rows.
+  index. Other ranges (custom ones in the past) count distinct authors over their rows:
+  full UTC days from the day rows (~48,000 for a day at a million posts, where its hours
+  are ~230,000: most authors post about once an hour), hours and minutes at the edges.
 - *top authors*: nobody has more approved posts in a range than in the whole event, so
   candidates are read in order of their event-wide approved count, ``ROUND`` at a time, each
   round one read of their rows in the range over the ``(wall, author, minute)`` index; once the

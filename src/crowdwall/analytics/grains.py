@@ -4,6 +4,8 @@ A minute is ``epoch seconds // 60``; an hour is named by its first minute (a mul
 which is what the hour tables store in their ``minute`` column. A range of minutes is *covered*
 by its full hours (read from the hour tables) plus the minutes at its edges (read from the
 minute tables): a day's range reads 23 or 24 hour rows per key instead of 1,440 minute rows.
+Authors also have a day grain (a UTC day, named by its first minute, a multiple of 1,440): a
+range reads its full days of author rows from it, and hours and minutes only at its edges.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import UTC, datetime
 
 from crowdwall.models import (
     WallAuthorTotal,
+    WallDayAuthor,
     WallHour,
     WallHourAuthor,
     WallHourTag,
@@ -27,6 +30,7 @@ from crowdwall.models.analytics import Rollup
 
 __all__ = [
     "AUTHORS",
+    "DAY",
     "HOUR",
     "SHAPES",
     "SOURCES",
@@ -35,12 +39,15 @@ __all__ = [
     "Cover",
     "Shape",
     "cover",
+    "day_of",
+    "days_of",
     "hour_of",
     "minute_of",
     "minute_start",
 ]
 
 HOUR = 60  # minutes
+DAY = 24 * HOUR
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,7 @@ class Shape:
     minute: type[Rollup]
     hour: type[Rollup]
     total: type[Rollup] | None = None
+    day: type[Rollup] | None = None  # authors only: the grain where hours are still too many
 
     @property
     def key(self) -> str:
@@ -63,7 +71,7 @@ class Shape:
 
 
 SOURCES = Shape(WallMinute, WallHour)
-AUTHORS = Shape(WallMinuteAuthor, WallHourAuthor, WallAuthorTotal)
+AUTHORS = Shape(WallMinuteAuthor, WallHourAuthor, WallAuthorTotal, WallDayAuthor)
 TAGS = Shape(WallMinuteTag, WallHourTag, WallTagTotal)
 WAITS = Shape(WallMinuteWait, WallHourWait)
 SHAPES = (SOURCES, AUTHORS, TAGS, WAITS)
@@ -82,6 +90,20 @@ def minute_start(minute: int) -> datetime:
 def hour_of(minute: int) -> int:
     """The hour a minute falls in, as the hour's first minute."""
     return minute - minute % HOUR
+
+
+def day_of(minute: int) -> int:
+    """The UTC day a minute falls in, as the day's first minute."""
+    return minute - minute % DAY
+
+
+def days_of(first: int, end: int) -> tuple[tuple[int, int], tuple[tuple[int, int], ...]]:
+    """Minutes ``[first, end)`` as full UTC days ``[low, high)`` (empty when equal) and the
+    minute ranges left before and after them (each then read as ``cover`` says)."""
+    low, high = -(-first // DAY) * DAY, end // DAY * DAY
+    if high <= low:
+        return (low, low), ((first, end),) if end > first else ()
+    return (low, high), tuple((a, b) for a, b in ((first, low), (high, end)) if b > a)
 
 
 @dataclass(frozen=True)

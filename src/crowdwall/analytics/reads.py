@@ -1,5 +1,6 @@
-"""The SQL that reads a range of a wall's rollups: full hours from the hour table, the edge
-minutes from the minute table, as one ``UNION ALL`` that the figures group over.
+"""The SQL that reads a range of a wall's rollups: full days from the day table (authors),
+full hours from the hour table, the edge minutes from the minute table, as one ``UNION ALL``
+that the figures group over.
 
 Each branch is a range read of its table's unique ``(wall, minute, …)`` index, so a query
 costs what its rows cost: at a million posts, a day's per-author read is ~23 hour rows per
@@ -13,7 +14,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Model
 
-from crowdwall.analytics.grains import Shape, cover
+from crowdwall.analytics.grains import Shape, cover, days_of
 
 __all__ = ["fetch", "rows", "table"]
 
@@ -34,17 +35,25 @@ def rows(
     keys: list[Any] | None = None,
 ) -> tuple[str, list[Any]]:
     """SQL (and its parameters) selecting ``columns`` from every row of the shape that covers
-    minutes ``[first, end)``: hour rows for full hours (unless ``hours`` is false: a chart
-    binned finer than an hour), minute rows for the rest; only rows whose key is one of
-    ``keys`` when given."""
+    minutes ``[first, end)``: day rows for full UTC days (a shape with a day grain), hour rows
+    for full hours (unless ``hours`` is false: a chart binned finer than an hour), minute rows
+    for the rest; only rows whose key is one of ``keys`` when given."""
     parts: list[str] = []
     params: list[Any] = []
     where = "WHERE wall_id = %s AND minute >= %s AND minute < %s"
     if keys is not None:
         where += f" AND {shape.key} IN ({', '.join(['%s'] * len(keys)) or 'NULL'})"
-    span = cover(first, end, hours=hours)
-    pieces = [(shape.hour, span.hours)] if span.hours[1] > span.hours[0] else []
-    pieces += [(shape.minute, edge) for edge in span.minutes]
+    pieces: list[tuple[type[Model], tuple[int, int]]] = []
+    edges: tuple[tuple[int, int], ...] = ((first, end),) if end > first else ()
+    if shape.day is not None and hours:
+        days, edges = days_of(first, end)
+        if days[1] > days[0]:
+            pieces.append((shape.day, days))
+    for low, high in edges:
+        span = cover(low, high, hours=hours)
+        if span.hours[1] > span.hours[0]:
+            pieces.append((shape.hour, span.hours))
+        pieces += [(shape.minute, edge) for edge in span.minutes]
     for model, (low, high) in pieces:
         parts.append(f"SELECT {columns} FROM {table(model)} {where}")
         params += [wall_id, low, high, *(keys or ())]

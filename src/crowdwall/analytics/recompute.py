@@ -1,8 +1,8 @@
 """Recompute minutes of a wall's rollups from ``PostWall``, and move hours and totals with them.
 
 ``rebuild_minutes`` replaces the minute rows of the given minutes with rows counted afresh from
-the wall's entries, and moves the hour rows and the wall-wide totals by the difference between
-the old and the new minute rows. Recomputing (rather than incrementing) makes it exact and
+the wall's entries, and moves the hour rows (and the authors' day rows) and the wall-wide
+totals by the difference between the old and the new minute rows. Recomputing (rather than incrementing) makes it exact and
 idempotent; moving the coarser levels by differences keeps a refresh that touches one minute
 from rewriting an hour's thousands of rows. ``resum`` recomputes the coarser levels from the
 minute rows outright (the rebuild job's last step).
@@ -21,12 +21,14 @@ from django.db.models import Max
 
 from crowdwall.analytics.grains import (
     AUTHORS,
+    DAY,
     HOUR,
     SHAPES,
     SOURCES,
     TAGS,
     WAITS,
     Shape,
+    day_of,
     hour_of,
     minute_of,
     minute_start,
@@ -206,10 +208,13 @@ def rebuild_minutes(wall_id: int, minutes: Iterable[int]) -> int:
                 model.objects.filter(**scope).values_list("minute", shape.key, *shape.counts)
             )
             hours: dict[tuple[Any, ...], list[int]] = {}
+            days: dict[tuple[Any, ...], list[int]] = {}
             totals: dict[tuple[Any, ...], list[int]] = {}
             for sign, rows in ((-1, ((r[:2], r[2:]) for r in old)), (1, fresh[shape].items())):
                 for (minute, key), counts in rows:
                     _add(hours, (hour_of(minute), key), counts, sign)
+                    if shape.day is not None:
+                        _add(days, (day_of(minute), key), counts, sign)
                     if shape.total is not None:
                         _add(totals, (key,), counts, sign)
             model.objects.filter(**scope).delete()
@@ -226,6 +231,8 @@ def rebuild_minutes(wall_id: int, minutes: Iterable[int]) -> int:
                 batch_size=1000,
             )
             _move(shape.hour, wall_id, hours)
+            if shape.day is not None:
+                _move(shape.day, wall_id, days)
             if shape is AUTHORS:
                 newest: dict[tuple[Any, ...], int] = {}
                 for minute, author in fresh[shape]:
@@ -243,16 +250,19 @@ def _table(model: type[Rollup]) -> str:
 
 
 def resum(wall_id: int) -> None:
-    """Recompute the wall's hour rows and totals from its minute rows, in the database (any
-    drift is gone): the rebuild job's last step."""
+    """Recompute the wall's hour (and day) rows and totals from its minute rows, in the
+    database (any drift is gone): the rebuild job's last step."""
     # The hour of a minute: the minute less its non-negative remainder (SQL's % keeps signs;
-    # doubled, as a query with parameters needs).
+    # doubled, as a query with parameters needs); the day likewise.
     hour = f"(minute - ((minute %% {HOUR}) + {HOUR}) %% {HOUR})"
+    day = f"(minute - ((minute %% {DAY}) + {DAY}) %% {DAY})"
     with connection.cursor() as cursor:
         for shape in SHAPES:
             counts = ", ".join(shape.counts)
             sums = ", ".join(f"SUM({name})" for name in shape.counts)
             levels = [(shape.hour, f"{hour}, {shape.key}", f"minute, {shape.key}", "")]
+            if shape.day is not None:
+                levels.append((shape.day, f"{day}, {shape.key}", f"minute, {shape.key}", ""))
             if shape is AUTHORS:  # and each author's newest minute
                 levels.append((shape.total, shape.key, shape.key, ", MAX(minute)"))
             elif shape.total is not None:

@@ -8,6 +8,7 @@ See ``crowdwall.models.posts`` for why a post and a wall meet in ``PostWall``.
 from crowdwall.models.aggregates import AuthorWallCount, WallAggregate
 from crowdwall.models.analytics import (
     WallAuthorTotal,
+    WallDayAuthor,
     WallHour,
     WallHourAuthor,
     WallHourTag,
@@ -69,6 +70,7 @@ __all__ = [
     "Wall",
     "WallAggregate",
     "WallAuthorTotal",
+    "WallDayAuthor",
     "WallHour",
     "WallHourAuthor",
     "WallHourTag",

@@ -41,3 +41,24 @@ Feature: Driving the big screens remotely, and screens that survive outages
     And the big screen shows "Written during the outage" without a reload
     And the big screen shows every post once
     And the offline mark is gone
+
+  @slow
+  Scenario: A big screen reloaded during an outage comes back from its service worker
+    Given a wall with these posts:
+      | author | text                           |
+      | ann    | Doors open at nine             |
+      | bob    | Coffee in the foyer            |
+      | cem    | Slides are online              |
+    And the big screen is showing the wall in the spotlight layout
+    And the big screen's service worker keeps its page
+    When somebody posts "Received live before the outage"
+    Then the big screen keeps "Received live before the outage" for an outage
+    When the server goes away and the big screen is reloaded
+    Then the big screen was served by its service worker
+    And the big screen shows "Received live before the outage" from its outage store
+    And the big screen shows the offline mark
+    And the big screen keeps changing posts
+    When somebody posts "Written during the outage" and the server comes back
+    Then the big screen shows "Written during the outage" without a reload
+    And the big screen shows every post once
+    And the offline mark is gone

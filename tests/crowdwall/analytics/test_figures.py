@@ -1,5 +1,6 @@
-"""The figures read from hour and minute rollups equal the same figures computed from the raw
-entries, for ranges that cut through hours, cover whole hours, or sit inside one hour."""
+"""The figures read from day, hour and minute rollups equal the same figures computed from the
+raw entries, for ranges that cut through hours, cover whole hours or whole UTC days (authors'
+day rows), or sit inside one hour."""
 
 from __future__ import annotations
 
@@ -37,6 +38,21 @@ def by(number: int) -> dict[str, str]:
 def busy(wall: Wall, source: Source) -> Wall:
     """~240 posts over three hours by 40 authors (skewed: some post once), two sources, every state, some
     approved by a moderator after a wait."""
+    return _fill(wall, source, T0)
+
+
+# Posts from 23:00 UTC on: the three hours cross midnight, so ranges can hold whole days.
+LATE = T0.replace(hour=23)
+MIDNIGHT = minute_of(LATE) + 60
+
+
+@pytest.fixture
+def overnight(wall: Wall, source: Source) -> Wall:
+    """``busy``'s posts, an hour before midnight to two hours after."""
+    return _fill(wall, source, LATE)
+
+
+def _fill(wall: Wall, source: Source, start: Any) -> Wall:
     Wall.objects.filter(pk=wall.pk).update(moderation="pre_approve")
     other = Source.objects.create(wall=wall, name="other", kind="rss", config={}, scope="any")
     rng = random.Random(19)
@@ -50,7 +66,7 @@ def busy(wall: Wall, source: Source) -> Wall:
                 number,
                 author=by(int(40 * rng.random() ** 2)),
                 html=f"<p>{number} {text}</p>",
-                created_at=(T0 + timedelta(minutes=minute, seconds=number % 60)).isoformat(),
+                created_at=(start + timedelta(minutes=minute, seconds=number % 60)).isoformat(),
             )
         )
     for src, items in posts.items():
@@ -163,6 +179,43 @@ def test_many_random_ranges_and_after_moderation(busy: Wall):
     refresh(busy.pk, wait=True)
     for first, end in pairs:
         check(busy, START + first, START + end)
+
+
+DAY = 24 * 60
+DAYS = [  # around MIDNIGHT, where the overnight posts cross from one day into the next
+    (0, DAY),  # the day after midnight exactly: day rows only
+    (-DAY, DAY),  # two whole days
+    (-DAY, 0),  # the day before, ending at midnight
+    (-61, DAY + 7),  # a day with an hour and a minute before it, minutes after it
+    (-30, DAY - 1),  # not quite a day: hours and minutes only
+    (-2 * DAY - 5, 3 * DAY + 5),  # five days and edge minutes
+]
+
+
+@pytest.mark.parametrize(("first", "end"), DAYS)
+def test_figures_over_whole_days_equal_a_count_of_the_entries(overnight: Wall, first, end):
+    check(overnight, MIDNIGHT + first, MIDNIGHT + end)
+
+
+def test_a_past_days_distinct_posters_are_counted_over_its_day_rows(overnight: Wall, monkeypatch):
+    # Something newer than the range (the next day), so distinct posters are counted over rows.
+    ingest(
+        Source.objects.get(name="other"),
+        [make_post(999, created_at=(LATE + timedelta(days=2)).isoformat())],
+    )
+    refresh(overnight.pk, wait=True)
+    seen: list[str] = []
+    real = authors.fetch
+
+    def spy(sql: str, params: list[Any]) -> Any:
+        seen.append(sql)
+        return real(sql, params)
+
+    monkeypatch.setattr(authors, "fetch", spy)
+    check(overnight, MIDNIGHT, MIDNIGHT + DAY)
+    counted = [sql for sql in seen if "COUNT(DISTINCT" in sql]
+    assert len(counted) == 1 and "walldayauthor" in counted[0]
+    assert "wallhourauthor" not in counted[0] and "wallminuteauthor" not in counted[0]
 
 
 @pytest.mark.parametrize(("size", "rounds"), [(2, 2), (3, 100), (200, 5)])

@@ -1,5 +1,5 @@
-"""The rollups (minutes, hours, totals) equal a brute-force count of the entries, whatever
-happened to them."""
+"""The rollups (minutes, hours, the authors' days, totals) equal a brute-force count of the
+entries, whatever happened to them."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crowdwall.analytics import rollup
-from crowdwall.analytics.grains import SHAPES, hour_of
+from crowdwall.analytics.grains import AUTHORS as AUTHOR_ROWS
+from crowdwall.analytics.grains import SHAPES, day_of, hour_of
 from crowdwall.analytics.rollup import minute_of, refresh, wait_bucket
 from crowdwall.ingest.write import ingest
 from crowdwall.models import (
@@ -76,8 +77,12 @@ def expected(wall: Wall) -> dict[str, Any]:
     for name, counter in (("tag", tags), ("wait", waits)):
         for (minute, key), n in counter.items():
             hours[(name, hour_of(minute), key, "posts" if name == "tag" else "approvals")] += n
+    days: Counter[tuple[int, int, str]] = Counter()
+    for (minute, key, kind), n in authors.items():
+        days[(day_of(minute), key, kind)] += n
     return {
         "hours": +hours,
+        "days": +days,
         "minutes": +minutes,
         "authors": +authors,
         "tags": +tags,
@@ -103,6 +108,11 @@ def stored(wall: Wall) -> dict[str, Any]:
             assert row.minute % 60 == 0 and getattr(row, shape.counts[0]) > 0
             for kind in shape.counts:
                 hours[(name, row.minute, getattr(row, shape.key), kind)] += getattr(row, kind)
+    days: Counter[tuple[int, int, str]] = Counter()
+    for row in AUTHOR_ROWS.day.objects.filter(wall=wall):  # type: ignore[union-attr]
+        assert row.minute % (24 * 60) == 0 and row.posts > 0
+        days[(row.minute, row.author_id, "posts")] += row.posts
+        days[(row.minute, row.author_id, "approved")] += row.approved
     author_totals: Counter[tuple[int, str]] = Counter()
     for row in WallAuthorTotal.objects.filter(wall=wall):
         author_totals[(row.author_id, "posts")] += row.posts
@@ -110,6 +120,7 @@ def stored(wall: Wall) -> dict[str, Any]:
         author_totals[(row.author_id, "last_minute")] = row.last_minute
     return {
         "hours": +hours,
+        "days": +days,
         "minutes": +minutes,
         "authors": +authors,
         "tags": +Counter(
@@ -125,7 +136,7 @@ def stored(wall: Wall) -> dict[str, Any]:
 
 post_spec = st.tuples(
     st.sampled_from(AUTHORS),
-    st.sampled_from([0, 1, 2, 59, 60, 61, 130]),
+    st.sampled_from([0, 1, 2, 59, 60, 61, 130, 899, 900]),  # 900: past midnight (UTC)
     st.sets(st.sampled_from(TAGS)),
 )
 step = st.one_of(

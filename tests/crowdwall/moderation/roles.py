@@ -9,25 +9,27 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import AnonymousUser, Group
 from django.db import transaction
 from django.test import Client, override_settings
 
 from crowdwall.models import Role, Wall, WallRole
 
 # What each caller may do on the "djangocon" wall: "site" is the site-wide things (creating
-# walls, the global never-show list), for full access only.
+# walls, the global never-show list), for full access only; "enter" is opening the staff
+# pages at all (the console's wall list, the rule explainer): any role on any wall.
 MAY = {
-    "superuser": {"view", "moderate", "organise", "site"},
-    "staff": {"view", "moderate", "organise", "site"},  # staff without roles: as before roles
+    "superuser": {"enter", "view", "moderate", "organise", "site"},
+    "staff": {"enter", "view", "moderate", "organise", "site"},  # no roles: as before roles
     "staff_strict": set(),  # the same, with PER_WALL_ROLES on
-    "staff_elsewhere": set(),  # staff with a role on another wall only
-    "organiser": {"view", "moderate", "organise"},
-    "moderator": {"view", "moderate"},
-    "group_moderator": {"view", "moderate"},  # through a group's role
-    "viewer": {"view"},
-    "organiser_elsewhere": set(),  # organiser of another wall
+    "staff_elsewhere": {"enter"},  # staff with a role on another wall only
+    "organiser": {"enter", "view", "moderate", "organise"},
+    "moderator": {"enter", "view", "moderate"},
+    "group_moderator": {"enter", "view", "moderate"},  # through a group's role
+    "viewer": {"enter", "view"},
+    "organiser_elsewhere": {"enter"},  # organiser of another wall
     "member": set(),  # logged in, no staff, no role
+    "anonymous": set(),  # not logged in: refused its own way (login redirect, 401)
 }
 CALLERS = list(MAY)
 
@@ -40,7 +42,8 @@ class Caller:
 
     def client(self, **defaults: Any) -> Client:
         client = Client(**defaults)
-        client.force_login(self.user)
+        if self.user.is_authenticated:
+            client.force_login(self.user)
         return client
 
 
@@ -60,6 +63,7 @@ def callers(wall: Wall, django_user_model: Any) -> dict[str, Caller]:
         "viewer": make("view"),
         "organiser_elsewhere": make("otherorg"),
         "member": make("member"),
+        "anonymous": AnonymousUser(),
     }
     WallRole.objects.create(wall=wall, user=users["organiser"], role=Role.ORGANISER)
     WallRole.objects.create(wall=wall, user=users["moderator"], role=Role.MODERATOR)
@@ -88,6 +92,13 @@ def statuses(
     return answers
 
 
-def expected(needs: str, ok: int, refused: int = 403) -> dict[str, int]:
-    """The table ``statuses`` should give for an endpoint needing ``needs``."""
-    return {name: ok if needs in MAY[name] else refused for name in CALLERS}
+def expected(
+    needs: str | None, ok: int, refused: int = 403, anonymous: int | None = None
+) -> dict[str, int]:
+    """The table ``statuses`` should give for an endpoint needing ``needs`` (``None``: open to
+    everyone); ``anonymous`` is what a caller who is not logged in gets when refused (the
+    login redirect of a page, the API's 401), ``refused`` if not given."""
+    table = {name: ok if needs is None or needs in MAY[name] else refused for name in CALLERS}
+    if needs is not None and anonymous is not None:
+        table["anonymous"] = anonymous
+    return table

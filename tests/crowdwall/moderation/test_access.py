@@ -5,6 +5,7 @@ against every kind of caller (``tests.crowdwall.moderation.roles``)."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ from crowdwall.live.routing import websocket_urlpatterns
 from crowdwall.models import BannedWord, ModerationMode, Role, Wall, WallRole
 from crowdwall.moderation.access import may, may_enter, role_for
 from tests.crowdwall.conftest import make_post
+from tests.crowdwall.console.test_views import wall_data
 from tests.crowdwall.live.conftest import layer
 from tests.crowdwall.moderation.roles import CALLERS, MAY, callers, expected, statuses
 
@@ -44,6 +46,7 @@ def test_each_caller_holds_the_role_the_table_says(callers, wall):
         "viewer": Role.VIEWER,
         "organiser_elsewhere": None,
         "member": None,
+        "anonymous": None,
     }
 
 
@@ -95,32 +98,90 @@ def held(wall: Wall, store: Callable[..., BatchResult]) -> int:
     return store(make_post(1)).events[0].post_id
 
 
-PAGES = [  # (method, path, data, what it needs, status when allowed)
-    ("get", SCREEN, None, "view", 200),
-    ("get", SCREEN + "items/{post}/", None, "view", 200),
-    ("get", SCREEN + "snapshot/", None, "view", 200),
-    ("get", SCREEN + "log/", None, "view", 200),
-    ("get", SCREEN + "quarantine/", None, "view", 200),
-    ("get", "/walls/djangocon/live/authorize/", None, "view", 200),
-    ("post", SCREEN + "act/", {"item": "{post}:approve"}, "moderate", 303),
-    ("post", SCREEN + "ban-word/", {"word": "spam"}, "moderate", 303),
-    ("post", SCREEN + "unban/", {"word": "old"}, "moderate", 303),
+CONSOLE = "/walls/console/"
+WALL_FORM = wall_data(name="DjangoCon", slug="djangocon", hashtags="djangocon")
+LOGIN = 302  # an anonymous page view goes to the login page; any other anonymous call is 403
+
+# (method, path, data, what it needs, status when allowed, status for anonymous);
+# "{post}" and "{source}" are filled in per test. Not here, because open to everyone: the
+# screens' presence beacon (``test_the_screens_presence_beacon_is_open_to_every_caller``),
+# the big screen, its catch-up (live/missed/) and service worker, schedule/now.json and the
+# talk archive (public pages, tests/crowdwall/test_screen.py, schedule/, live/).
+PAGES = [
+    ("get", SCREEN, None, "view", 200, LOGIN),
+    ("get", SCREEN + "items/{post}/", None, "view", 200, LOGIN),
+    ("get", SCREEN + "snapshot/", None, "view", 200, LOGIN),
+    ("get", SCREEN + "log/", None, "view", 200, LOGIN),
+    ("get", SCREEN + "quarantine/", None, "view", 200, LOGIN),
+    ("get", "/walls/djangocon/live/authorize/", None, "view", 200, 403),
+    ("post", SCREEN + "act/", {"item": "{post}:approve"}, "moderate", 303, 403),
+    ("post", SCREEN + "ban-word/", {"word": "spam"}, "moderate", 303, 403),
+    ("post", SCREEN + "unban/", {"word": "old"}, "moderate", 303, 403),
+    # The Screens page (crowdwall.remote.views): viewers watch, moderators command.
+    ("get", SCREEN + "screens/", None, "view", 200, LOGIN),
+    ("get", SCREEN + "screens/data/", None, "view", 200, LOGIN),
+    ("post", SCREEN + "screens/command/", {"command": "pause"}, "moderate", 303, 403),
+    # Analytics (crowdwall.analytics.views): figures are for every role on the wall.
+    ("get", "/walls/djangocon/analytics/?range=day", None, "view", 200, LOGIN),
+    ("get", "/walls/djangocon/analytics/export.csv?range=day", None, "view", 200, LOGIN),
+    # The console (crowdwall.console): its list and explainer for any role, a wall's settings
+    # and sources for its organisers, new walls for full access only.
+    ("get", CONSOLE, None, "enter", 200, LOGIN),
+    ("post", CONSOLE + "rules/", {"field": "hashtags", "value": "#django"}, "enter", 200, 403),
+    ("get", CONSOLE + "new/", None, "site", 200, LOGIN),
+    ("post", CONSOLE + "new/", wall_data(name="Mine", slug="mine"), "site", 302, 403),
+    ("get", CONSOLE + "walls/djangocon/", None, "organise", 200, LOGIN),
+    ("post", CONSOLE + "walls/djangocon/", WALL_FORM, "organise", 302, 403),
+    ("get", CONSOLE + "walls/djangocon/sources/new/", None, "organise", 200, LOGIN),
+    ("get", CONSOLE + "walls/djangocon/sources/{source}/", None, "organise", 200, LOGIN),
+    (
+        "post",
+        CONSOLE + "walls/djangocon/sources/{source}/pause/",
+        {"enabled": "0"},
+        "organise",
+        302,
+        403,
+    ),
 ]
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("method", "path", "data", "needs", "ok"), PAGES, ids=[f"{m.upper()} {p}" for m, p, *_ in PAGES]
+    ("method", "path", "data", "needs", "ok", "anonymous"),
+    PAGES,
+    ids=[f"{m.upper()} {p}" for m, p, *_ in PAGES],
 )
-def test_each_role_gets_the_pages_it_may(callers, held, method, path, data, needs, ok):
-    path = path.replace("{post}", str(held))
+def test_each_role_gets_the_pages_it_may(
+    callers, held, source, method, path, data, needs, ok, anonymous
+):
+    targets = {"{post}": str(held), "{source}": str(source.pk)}
+
+    def fill(text: str) -> str:
+        for name, value in targets.items():
+            text = text.replace(name, value)
+        return text
+
+    path = fill(path)
     if data is not None:
-        data = {k: v.replace("{post}", str(held)) for k, v in data.items()}
+        data = {k: fill(v) for k, v in data.items()}
 
     def ask(client: Any) -> Any:
         return client.get(path) if method == "get" else client.post(path, data)
 
-    assert statuses(callers, ask) == expected(needs, ok)
+    assert statuses(callers, ask) == expected(needs, ok, anonymous=anonymous)
+
+
+@pytest.mark.django_db
+def test_the_screens_presence_beacon_is_open_to_every_caller(callers, wall):
+    """No cookies, no role: any screen may report itself (crowdwall.remote.views.beacon)."""
+    report = json.dumps({"screen": "screen-0001", "layout": "columns", "theme": "dark"})
+
+    def ask(client: Any) -> Any:
+        return client.post(
+            "/walls/djangocon/screen/presence/", report, content_type="application/json"
+        )
+
+    assert statuses(callers, ask) == expected(None, 204)
 
 
 @pytest.mark.django_db
