@@ -18,6 +18,7 @@ from tests.crowdwall.browser.screen_samples import configure, offline_pictures, 
 from tests.crowdwall.browser.test_live_js import no_errors
 from tests.crowdwall.conftest import make_post
 from tests.crowdwall.live.conftest import Api, AsgiServer
+from tests.crowdwall.schedule.conftest import live_schedule
 from tests.fixtures.browser import ARTIFACTS
 
 pytestmark = pytest.mark.slow
@@ -64,7 +65,7 @@ GEOMETRY = """
   const root = document.querySelector('[data-live-root]');
   const clip = root.getBoundingClientRect();
   const view = {left: 0, top: 0, right: innerWidth, bottom: innerHeight};
-  const shown = [], cut = [];
+  const shown = [], cut = [], spill = [];
   for (const node of root.querySelectorAll(':scope > article.post, :scope > .slide')) {
     const r = node.getBoundingClientRect();
     if (r.width < 1 || r.height < 1 || getComputedStyle(node).visibility === 'hidden') continue;
@@ -74,12 +75,19 @@ GEOMETRY = """
     if (!overlaps) continue;
     const inside = r.left >= box.left - 1 && r.right <= box.right + 1 && r.top >= box.top - 1 && r.bottom <= box.bottom + 1;
     (inside ? shown : cut).push(node.id || node.className);
+    // Its pictures stay inside it too (a picture spilling past its card's edge is cut as well).
+    for (const media of node.querySelectorAll('.media img, .media video, .slide img')) {
+      const m = media.getBoundingClientRect();
+      if (m.width < 1 || m.height < 1) continue;
+      if (m.left < r.left - 1 || m.right > r.right + 1 || m.top < r.top - 1 || m.bottom > r.bottom + 1)
+        spill.push(node.id || node.className);
+    }
   }
   const text = [...root.querySelectorAll('.content')].find(n => n.getBoundingClientRect().height > 0);
   return {
     overflowX: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - innerWidth,
     overflowY: document.documentElement.scrollHeight - innerHeight,
-    shown, cut,
+    shown, cut, spill,
     fontPx: text ? parseFloat(getComputedStyle(text).fontSize) : 0,
   };
 }
@@ -94,6 +102,7 @@ def check_geometry(page: Any, *, minimum: int, whole: bool = True) -> dict[str, 
     assert geometry["overflowY"] <= 0, geometry
     if whole:
         assert geometry["cut"] == [], geometry
+        assert geometry["spill"] == [], geometry
     assert len(geometry["shown"]) + (0 if whole else len(geometry["cut"])) >= minimum, geometry
     assert geometry["fontPx"] >= height / 60, geometry
     return geometry
@@ -410,3 +419,40 @@ def test_cards_glide_to_their_new_places_when_a_post_arrives(page: Any, page_ser
     expect(page.locator("[data-live-root] > article.post").first).to_have_id(f"post-{new['900']}")
     page.wait_for_function("window.glided.length > 0")
     assert f"post-{ids['8']}" in page.evaluate("window.glided")  # the newest before it moved
+
+
+@pytest.fixture(scope="module")
+def scheduled_wall(page_server: AsgiServer) -> Api:
+    """A wall whose screen also shows a schedule's now/next panel (less room for the posts)."""
+    api = Api(page_server, slug="scheduled").create()
+    configure(page_server, api.slug, {"info_text": "Wi-Fi: pony / 2026"}, [])
+    api.ingest(*sample_posts())
+    schedule = live_schedule(datetime.now(UTC))
+    base = f"http://{page_server.base}/test"
+    httpx.post(f"{base}/walls/{api.slug}/schedule/", content=schedule).raise_for_status()
+    return api
+
+
+@pytest.mark.parametrize("size", ["720p", "portrait"])
+@pytest.mark.parametrize("layout", ["columns", "spotlight", "media"])
+def test_each_layout_fits_beside_a_schedule_panel(
+    page: Any, page_server: AsgiServer, scheduled_wall: Api, layout: str, size: str
+):
+    """The now/next panel takes room from the posts: cards and their pictures still fit whole
+    (a spotlit picture once ran past its card's bottom edge here)."""
+    path = f"/walls/{scheduled_wall.slug}/screen/?layout={layout}"
+    open_screen(page, page_server, path, size)
+    expect(page.locator(".schedule-panel .room").first).to_be_visible()
+    shoot(page, f"screen-{layout}-schedule-{size}")
+    check_geometry(page, minimum=1)
+    rooms = page.evaluate(
+        """() => {
+      const box = document.querySelector('.schedule-rooms').getBoundingClientRect();
+      return [...document.querySelectorAll('.schedule-panel .room')].map(room => {
+        const r = room.getBoundingClientRect();
+        const seen = Math.max(0, Math.min(r.bottom, box.bottom) - Math.max(r.top, box.top));
+        return seen < 1 ? 'hidden' : seen >= r.height - 1 ? 'whole' : 'cut';
+      });
+    }"""
+    )
+    assert rooms[0] == "whole" and "cut" not in rooms, rooms
