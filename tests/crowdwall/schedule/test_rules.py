@@ -100,3 +100,22 @@ def test_an_import_in_this_process_drops_the_window(
     with django_capture_on_commit_callbacks(execute=True):
         import_schedule(wall, sample("pretalx-schedule.json"))
     assert wall.pk in active_talk_rules(ELEVEN + timedelta(seconds=1))
+
+
+def test_a_room_wall_without_rules_of_its_own_switches_with_its_talks(
+    scheduled: Schedule, source: Source, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A wall per room with no hashtags or keywords of its own follows only the talk running in
+    it: #AsyncDjango during that talk, nothing before or after (and not its old #djangocon)."""
+    wall = scheduled.wall
+    wall.hashtags = []
+    wall.full_clean()
+    wall.save()
+    capture = django_capture_on_commit_callbacks
+    talk = make_post(html="<p>Great examples! #AsyncDjango</p>")
+    assert _store(source, talk, ELEVEN + 5 * MINUTE, capture)
+    assert not _store(source, make_post(html="<p>#AsyncDjango again</p>"), ELEVEN - MINUTE, capture)
+    assert not _store(
+        source, make_post(html="<p>Hello #djangocon</p>"), ELEVEN + 5 * MINUTE, capture
+    )
+    assert not _store(source, make_post(html="<p>#AsyncDjango</p>"), ELEVEN + 50 * MINUTE, capture)
