@@ -12,13 +12,12 @@ from __future__ import annotations
 from functools import wraps
 from typing import Any
 
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 
 from crowdwall.models import Wall
-from crowdwall.moderation.access import View, forbidden, login_url, may, may_enter, wants_json
+from crowdwall.moderation.access import View, forbidden, may, may_enter, refuse
 
 
 def may_organise(user: Any, wall: Wall | None = None) -> bool:
@@ -41,15 +40,11 @@ def organiser_required(view: View) -> View:
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = getattr(request, "user", None)
-        if may_organise(user):
+        if may_organise(getattr(request, "user", None)):
             try:
                 return view(request, *args, **kwargs)
             except PermissionDenied:  # not an organiser of this wall: the same 403, no-store
                 return forbidden(request, "Organisers of this wall only.")
-        anonymous = not getattr(user, "is_authenticated", False)
-        if anonymous and request.method in ("GET", "HEAD") and not wants_json(request):
-            return redirect_to_login(request.get_full_path(), login_url())
-        return forbidden(request, "Organisers only.")
+        return refuse(request, "Organisers only.")
 
     return never_cache(wrapper)

@@ -147,18 +147,23 @@ def forbidden(request: HttpRequest, message: str = "Moderators only.") -> HttpRe
     return HttpResponseForbidden(message, content_type="text/plain; charset=utf-8")
 
 
+def refuse(request: HttpRequest, message: str = "Moderators only.") -> HttpResponse:
+    """Turn a caller away: an anonymous page view (GET/HEAD, not a script) goes to the login
+    and comes back after it; everything else gets ``forbidden``."""
+    anonymous = not getattr(getattr(request, "user", None), "is_authenticated", False)
+    if anonymous and request.method in ("GET", "HEAD") and not wants_json(request):
+        return redirect_to_login(request.get_full_path(), login_url())
+    return forbidden(request, message)
+
+
 def staff_required(view: View) -> View:
     """Let moderators through; redirect anonymous page views to the login, refuse the rest."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = getattr(request, "user", None)
-        if is_moderator(user):
+        if is_moderator(getattr(request, "user", None)):
             return view(request, *args, **kwargs)
-        anonymous = not getattr(user, "is_authenticated", False)
-        if anonymous and request.method in ("GET", "HEAD") and not wants_json(request):
-            return redirect_to_login(request.get_full_path(), login_url())
-        return forbidden(request)
+        return refuse(request)
 
     return never_cache(wrapper)
 
@@ -177,10 +182,7 @@ def wall_required(action: str) -> Callable[[View], View]:
         def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
             user = getattr(request, "user", None)
             if not may_enter(user):
-                anonymous = not getattr(user, "is_authenticated", False)
-                if anonymous and request.method in ("GET", "HEAD") and not wants_json(request):
-                    return redirect_to_login(request.get_full_path(), login_url())
-                return forbidden(request)
+                return refuse(request)
             wall = Wall.objects.filter(slug=slug).first()
             if wall is not None and not may(user, wall, action):
                 return forbidden(request, REFUSED)

@@ -19,7 +19,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -28,12 +27,10 @@ from django.views.decorators.http import require_GET
 from crowdwall.conf import conf
 from crowdwall.models import ScreenLayout, ScreenTheme, Wall
 from crowdwall.moderation.access import (
-    forbidden,
-    login_url,
     may,
     may_enter,
+    refuse,
     visible_walls,
-    wants_json,
 )
 from crowdwall.remote import control, presence
 
@@ -46,13 +43,9 @@ def entry_required(view: View) -> View:
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = getattr(request, "user", None)
-        if may_enter(user):
+        if may_enter(getattr(request, "user", None)):
             return view(request, *args, **kwargs)
-        anonymous = not getattr(user, "is_authenticated", False)
-        if anonymous and request.method in ("GET", "HEAD") and not wants_json(request):
-            return redirect_to_login(request.get_full_path(), login_url())
-        return forbidden(request)
+        return refuse(request)
 
     return never_cache(wrapper)
 
