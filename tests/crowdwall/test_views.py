@@ -213,6 +213,7 @@ def test_wall_page_shows_latest_posts_and_figures_without_javascript(store, wall
         "boost-switch.js",
         "figures.js",
         "live.js",
+        "reltime.js",
         "wall.js",
     ]
     assert not re.search(r"<script[^>]*>[^<]", body)

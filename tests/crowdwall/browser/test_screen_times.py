@@ -3,6 +3,7 @@ every 30 s. Playwright's fake clock drives the page's time and timers, so no tes
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,4 +35,21 @@ def test_relative_times_refresh_as_the_clock_runs(page: Any, page_server: AsgiSe
     page.clock.run_for("05:00")
     expect(stamp).to_have_text("6 minutes ago")
     assert stamp.get_attribute("datetime")  # the absolute time stays for machines
+    no_errors(page)
+
+
+def test_the_wall_page_shows_relative_times_too(page: Any, page_server: AsgiServer):
+    """The wall page's posts read "2 minutes ago" like the screen's (the absolute time the
+    server wrote in the title), refreshed as the clock runs."""
+    api = Api(page_server).create()
+    written = datetime.now(UTC).replace(microsecond=0)
+    ids = api.ingest(make_post(1, html="<p>Doors open</p>", created_at=written.isoformat()))
+    page.clock.install(time=written + timedelta(minutes=2, seconds=5))
+    offline_pictures(page)
+    page.goto(f"http://{page_server.base}/walls/{api.slug}/")
+    stamp = page.locator(f"#post-{ids['1']} time")
+    expect(stamp).to_have_text("2 minutes ago")
+    expect(stamp).to_have_attribute("title", re.compile(r"^\d{1,2} \w{3} \d{4}, \d\d:\d\d UTC$"))
+    page.clock.run_for("03:00")
+    expect(stamp).to_have_text("5 minutes ago")
     no_errors(page)

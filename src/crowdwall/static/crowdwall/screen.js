@@ -28,28 +28,9 @@
     setTimeout(function () { node.classList.remove("is-new"); }, 2500);
   }
 
-  /* "2 minutes ago" in the wall's language; the absolute time stays in datetime and title. */
+  /* "2 minutes ago" in the wall's language (reltime.js, loaded before this file). */
   function relativeTimes(locale) {
-    var format;
-    try { format = new Intl.RelativeTimeFormat(locale, { numeric: "auto" }); } catch (e) { return function () {}; }
-    var units = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600], ["minute", 60]];
-    function label(ms) {
-      var seconds = Math.round((ms - Date.now()) / 1000);
-      for (var i = 0; i < units.length; i++) {
-        if (Math.abs(seconds) >= units[i][1]) { return format.format(Math.round(seconds / units[i][1]), units[i][0]); }
-      }
-      return format.format(0, "second"); // "now"
-    }
-    return function update() {
-      document.querySelectorAll(".post time[datetime]").forEach(function (node) {
-        var ms = Date.parse(node.getAttribute("datetime"));
-        if (isNaN(ms)) { return; }
-        var text = label(ms);
-        if (!node.title) { node.title = node.textContent; }
-        if (node.textContent !== text) { node.textContent = text; } // no change, no mutation
-
-      });
-    };
+    return window.crowdwallRelativeTimes ? window.crowdwallRelativeTimes(locale) : function () {};
   }
 
   function markClamped(scope) {

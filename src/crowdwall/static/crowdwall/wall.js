@@ -113,6 +113,22 @@
     var root = document.querySelector("#wall-posts[data-live-root]");
     if (bar && root && "WebSocket" in window) { root._held = new HeldPosts(root, bar); }
     document.addEventListener("keydown", stepper);
+    relativeTimes();
+  }
+
+  /* "2 minutes ago" (reltime.js) on every post of the page, the side lists' too, refreshed
+     every 30 s and as soon as live.js adds or replaces a post. */
+  function relativeTimes() {
+    if (!window.crowdwallRelativeTimes) { return; }
+    var times = window.crowdwallRelativeTimes(document.documentElement.lang || "en");
+    var pending = false;
+    times();
+    setInterval(times, 30000);
+    new MutationObserver(function () {
+      if (pending) { return; }
+      pending = true;
+      window.requestAnimationFrame(function () { pending = false; times(); });
+    }).observe(document.body, { childList: true, subtree: true });
   }
 
   if (document.readyState === "loading") {
