@@ -6,6 +6,7 @@ Screenshots of the page at the four sizes go to ``test-artifacts/pages/<size>/``
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -103,3 +104,34 @@ def test_the_console_page_drives_each_screen_and_each_wall_apart(
     assert axe_problems(page) == []
     shoot(page, "console-screens")
     assert page.console_log.errors == []
+
+
+def test_a_screen_whose_scripts_load_late_still_takes_the_state(page: Any, page_server: AsgiServer):
+    """live.js connects as soon as it runs; the wall's state may come before screen-remote.js
+    (the next deferred script) has run. It is kept and applied when that script starts: a
+    paused wall's screen opens paused even when screen-remote.js arrives 1.5 s late (a
+    reload through the service worker once lost the state this way)."""
+    wall = Api(page_server, slug="late-scripts").create()
+    wall.ingest(make_post(1))
+    page.goto(f"http://{page_server.base}/test/login/?next=/walls/{wall.slug}/moderate/screens/")
+    page.locator("[data-screen-commands]").first.get_by_role(
+        "button", name="Pause", exact=True
+    ).click()
+    expect(page.locator("[data-screens-state]")).to_contain_text("Paused")
+
+    screen = page.context.new_page()
+    offline_pictures(screen)
+    frames: list[str] = []
+    screen.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(str(f))))
+
+    def late(route: Any) -> None:
+        # Hold the script until the socket has answered with the wall's state (or 5 s).
+        deadline = time.monotonic() + 5
+        while not any("screen.state" in f for f in frames) and time.monotonic() < deadline:
+            screen.wait_for_timeout(50)
+        route.continue_()
+
+    screen.route("**/crowdwall/screen-remote.js*", late)
+    screen.goto(f"http://{page_server.base}/walls/{wall.slug}/screen/")
+    expect(screen.locator('[data-live-status][data-state="live"]')).to_be_attached()
+    screen.wait_for_function("document.documentElement.classList.contains('is-paused')")

@@ -464,6 +464,9 @@
       if (!frame || typeof frame !== "object") { return; }
       if (typeof frame.at === "number" && frame.at > this.changes) { this.changes = frame.at; }
       if (typeof frame.at === "number" && frame.type !== "catchup.done") { this.lag = Date.now() - frame.at; }
+      // Kept for a page script that starts after the frame came (deferred scripts run one by
+      // one, and the socket may answer in between): screen-remote.js reads it when it starts.
+      if (frame.type === "screen.state") { this.screenState = frame; }
       document.dispatchEvent(new CustomEvent("crowdwall:frame", { detail: { wall: this.slug, frame: frame } }));
       var id = Number(frame.id);
       if (frame.type === "post.new" || frame.type === "post.update") {

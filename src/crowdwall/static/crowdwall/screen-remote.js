@@ -215,6 +215,8 @@
     else if (frame.type === "post.delete") { remember(Number(frame.id), null); }
     else if (frame.type === "catchup.done") { prune(); }
   });
+  // A state that came before this script ran (live.js connects as soon as it runs) still counts.
+  if (live() && live().screenState) { state(live().screenState); }
 
   function setOffline(on) {
     html.classList.toggle("is-offline", on);
